@@ -1,0 +1,66 @@
+"""Everything the CLI prints: data to stdout, messages to stderr. The only rich user."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from functools import cache
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+
+@cache
+def stdout() -> Console:
+    return Console(file=sys.stdout, highlight=False, soft_wrap=True)
+
+
+@cache
+def stderr() -> Console:
+    return Console(file=sys.stderr, highlight=False, soft_wrap=True)
+
+
+def data(text: str) -> None:
+    """Write data (a report, JSON, a rendered prompt) to stdout exactly as given."""
+    sys.stdout.write(text)
+    if text and not text.endswith("\n"):
+        sys.stdout.write("\n")
+    sys.stdout.flush()
+
+
+def info(text: str) -> None:
+    sys.stderr.write(text + "\n")
+
+
+def warn(text: str) -> None:
+    sys.stderr.write(f"warning: {text}\n")
+
+
+def error(lines: Sequence[str], hint: str | None) -> None:
+    for line in lines:
+        sys.stderr.write(f"error: {line}\n")
+    if hint:
+        sys.stderr.write(f"hint: {hint}\n")
+
+
+def usage_error(exc: Any) -> None:
+    """Print a usage error from the CLI framework (the full help when no arguments were given)."""
+    ctx = getattr(exc, "ctx", None)
+    if type(exc).__name__ == "NoArgsIsHelpError":
+        return  # the framework has already printed the help
+    if ctx is not None:
+        sys.stderr.write(ctx.get_usage() + "\n")
+    error([exc.format_message()], "run with --help for usage")
+
+
+def table(
+    title: str | None, columns: Sequence[str], rows: Sequence[Sequence[str]], to_stderr: bool = False
+) -> None:
+    """Print a table (coloured on terminals, plain text in pipes)."""
+    grid = Table(title=title, show_edge=False, pad_edge=False, box=None, header_style="bold")
+    for column in columns:
+        grid.add_column(column)
+    for row in rows:
+        grid.add_row(*row)
+    (stderr() if to_stderr else stdout()).print(grid)

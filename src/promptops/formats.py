@@ -1,0 +1,282 @@
+"""Text <-> model: safe YAML with line numbers, JSON Schema validation, deterministic dumps."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import jsonschema
+import yaml
+from yaml.events import AliasEvent
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from promptops.errors import FileFormatError, InputError, Problem
+
+MAX_YAML_BYTES = 1_000_000
+MAX_DEPTH = 64
+FLOAT_DIGITS = 6
+
+Path = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Document:
+    """Parsed YAML data plus the line (1-based) where every key path starts."""
+
+    file: str
+    data: Any
+    lines: Mapping[Path, int]
+
+    def line(self, path: Iterable[str | int]) -> int | None:
+        """Return the line of `path`, or of its nearest ancestor that has one."""
+        key = tuple(path)
+        while key:
+            if key in self.lines:
+                return self.lines[key]
+            key = key[:-1]
+        return self.lines.get((), None)
+
+
+def key_path(path: Iterable[str | int]) -> str:
+    """Return a path such as `messages[0].content`."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+class _Loader(yaml.SafeLoader):
+    def compose_node(self, parent: Node | None, index: int) -> Node | None:
+        if self.check_event(AliasEvent):
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            raise yaml.MarkedYAMLError(None, None, "YAML aliases (*name) are not allowed", event.start_mark)
+        return super().compose_node(parent, index)
+
+
+def decode(raw: bytes, file: str) -> str:
+    """Return `raw` as text, or raise naming the line of the first non-UTF-8 byte."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise FileFormatError(
+            [Problem(file, line, "", f"not valid UTF-8 (byte 0x{raw[exc.start]:02x})")]
+        ) from None
+
+
+def parse_yaml(text: str, file: str) -> Document:
+    """Parse one YAML document safely, keeping line numbers; raise FileFormatError."""
+    if len(text) > MAX_YAML_BYTES:
+        raise FileFormatError([Problem(file, None, "", f"file is larger than {MAX_YAML_BYTES} bytes")])
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        raise FileFormatError([Problem(file, line, "", _yaml_problem(exc))]) from None
+    except yaml.YAMLError as exc:
+        raise FileFormatError([Problem(file, None, "", f"invalid YAML: {exc}")]) from None
+    finally:
+        loader.dispose()
+    lines: dict[Path, int] = {}
+    if node is None:
+        return Document(file, None, {(): 1})
+    data = _convert(node, (), lines, loader, file)
+    return Document(file, data, lines)
+
+
+def _yaml_problem(exc: yaml.MarkedYAMLError) -> str:
+    problem = exc.problem or "invalid YAML"
+    if "'\\t'" in problem or "\\t" in problem:
+        return "tab characters are not allowed in YAML indentation; use spaces"
+    if "aliases" in problem:
+        return problem
+    return f"invalid YAML: {problem}"
+
+
+def _convert(node: Node, path: Path, lines: dict[Path, int], loader: _Loader, file: str) -> Any:
+    lines.setdefault(path, node.start_mark.line + 1)
+    if len(path) > MAX_DEPTH:
+        raise FileFormatError([Problem(file, node.start_mark.line + 1, key_path(path), "nested too deeply")])
+    if isinstance(node, MappingNode):
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, ScalarNode):
+                raise FileFormatError(
+                    [
+                        Problem(
+                            file, key_node.start_mark.line + 1, key_path(path), "keys must be plain scalars"
+                        )
+                    ]
+                )
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise FileFormatError(
+                    [
+                        Problem(
+                            file,
+                            key_node.start_mark.line + 1,
+                            key_path(path),
+                            "merge keys (<<) are not allowed",
+                        )
+                    ]
+                )
+            key = str(key_node.value)
+            child = (*path, key)
+            if key in out:
+                raise FileFormatError(
+                    [
+                        Problem(
+                            file,
+                            key_node.start_mark.line + 1,
+                            key_path(child),
+                            f"duplicate key (first defined on line {lines[child]})",
+                        )
+                    ]
+                )
+            lines[child] = key_node.start_mark.line + 1
+            out[key] = _convert(value_node, child, lines, loader, file)
+        return out
+    if isinstance(node, SequenceNode):
+        return [_convert(item, (*path, i), lines, loader, file) for i, item in enumerate(node.value)]
+    try:
+        value = loader.construct_object(node, deep=True)
+    except yaml.YAMLError as exc:
+        raise FileFormatError(
+            [Problem(file, node.start_mark.line + 1, key_path(path), f"invalid value: {exc}")]
+        ) from None
+    if isinstance(value, float) and not math.isfinite(value):
+        raise FileFormatError(
+            [Problem(file, node.start_mark.line + 1, key_path(path), "numbers must be finite")]
+        )
+    if not isinstance(value, str | int | float | bool | type(None)):
+        # dates and binary values have no place in promptops files; keep their text
+        return str(node.value)
+    return value
+
+
+@cache
+def schema(name: str) -> dict[str, Any]:
+    """Return the packaged JSON Schema `name` (e.g. `prompt`)."""
+    text = resources.files("promptops.schemas").joinpath(f"{name}.schema.json").read_text("utf-8")
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
+
+
+def validate(doc: Document, schema_name: str) -> list[Problem]:
+    """Return every schema problem of `doc`, each located by line and key path."""
+    return validate_data(doc.data, schema(schema_name), doc)
+
+
+def validate_data(
+    data: Any, rules: Mapping[str, Any], doc: Document | None = None, file: str = ""
+) -> list[Problem]:
+    """Return every problem of `data` under the JSON Schema `rules`."""
+    try:
+        validator = jsonschema.Draft202012Validator(rules)
+        errors = sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
+    except jsonschema.exceptions.SchemaError as exc:
+        raise InputError(f"{file or (doc.file if doc else '')}: invalid JSON Schema: {exc.message}") from None
+    problems: list[Problem] = []
+    seen: set[tuple[int | None, str, str]] = set()
+    for err in errors:
+        problem = _describe(err, doc, file)
+        key = (problem.line, problem.path, problem.message)
+        if key not in seen:
+            seen.add(key)
+            problems.append(problem)
+    problems.sort(key=lambda p: (p.line or 0, p.path))
+    return problems
+
+
+def _describe(err: jsonschema.ValidationError, doc: Document | None, file: str) -> Problem:
+    path: Path = tuple(err.absolute_path)
+    message = err.message
+    if err.validator == "required":
+        missing = err.message.split("'")[1] if "'" in err.message else err.message
+        message = f"missing required key '{missing}'"
+    elif err.validator == "additionalProperties" and isinstance(err.instance, dict):
+        rules = err.schema if isinstance(err.schema, dict) else {}
+        allowed = set(rules.get("properties", {}))
+        extra = sorted(k for k in err.instance if k not in allowed)
+        if extra:
+            path = (*path, extra[0])
+            message = "unknown key" + (f"; expected one of: {', '.join(sorted(allowed))}" if allowed else "")
+    elif err.validator == "type":
+        message = f"expected {_type_name(err.validator_value)}, got {_type_name(_json_type(err.instance))}"
+    elif err.validator == "enum":
+        options = err.validator_value if isinstance(err.validator_value, list) else []
+        message = f"must be one of: {', '.join(json.dumps(v) for v in options)}"
+    elif err.validator == "const":
+        message = f"must be {json.dumps(err.validator_value)}"
+    elif err.validator == "pattern" and path and path[-1] == "version":
+        message = f"'{err.instance}' is not a semantic version (MAJOR.MINOR.PATCH)"
+    line = doc.line(path) if doc is not None else None
+    return Problem(doc.file if doc is not None else file, line, key_path(path), message)
+
+
+def _type_name(value: Any) -> str:
+    if isinstance(value, list):
+        return " or ".join(value)
+    return {
+        "object": "a mapping",
+        "array": "a list",
+        "string": "a string",
+        "integer": "an integer",
+        "number": "a number",
+        "boolean": "true or false",
+        "null": "null",
+    }.get(str(value), str(value))
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return "null"
+
+
+def normalize(value: Any) -> Any:
+    """Return `value` with floats rounded to fixed precision and tuples as lists."""
+    if isinstance(value, float):
+        rounded = round(value, FLOAT_DIGITS)
+        return 0.0 if rounded == 0 else rounded
+    if isinstance(value, Mapping):
+        return {str(k): normalize(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [normalize(v) for v in value]
+    return value
+
+
+def dump_json(value: Any) -> str:
+    """Return deterministic JSON: sorted keys, fixed float precision, trailing newline."""
+    return json.dumps(normalize(value), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+
+def content_hash(value: Any) -> str:
+    """Return `sha256:<hex>` of the canonical JSON of `value`."""
+    canonical = json.dumps(normalize(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def dump_yaml(value: Any) -> str:
+    """Return block-style YAML keeping key order (for files promptops rewrites)."""
+    return yaml.safe_dump(value, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100)

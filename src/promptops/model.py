@@ -1,0 +1,272 @@
+"""Frozen dataclasses for everything that crosses a file boundary."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Severity = Literal["error", "warning"]
+Verdict = Literal["PASS", "FAIL", "INCONCLUSIVE"]
+
+
+# --- project -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunDefaults:
+    concurrency: int = 8
+    timeout_s: float = 60.0
+    retries: int = 4
+    repeats: int = 1
+
+
+@dataclass(frozen=True)
+class GatePolicy:
+    max_score_drop: float = 0.02
+    max_pass_rate_drop: float = 0.05
+    max_new_failures: int = 0
+    min_score: float = 0.0
+    max_cost_increase: float | None = 0.25
+    max_latency_p95_increase: float | None = None
+    max_error_rate: float = 0.0
+    decision: Literal["threshold", "statistical"] = "threshold"
+    confidence: float = 0.95
+    on_inconclusive: Literal["fail", "pass"] = "fail"
+
+
+@dataclass(frozen=True)
+class Price:
+    """USD per one million tokens."""
+
+    input: float
+    output: float
+
+
+@dataclass(frozen=True)
+class ProjectConfig:
+    version: int = 1
+    prompts_dir: str = "prompts"
+    evals_dir: str = "evals"
+    baselines_dir: str = "evals/baselines"
+    environments_file: str = "environments.yaml"
+    tag_format: str = "prompts/{name}/v{version}"
+    defaults: RunDefaults = field(default_factory=RunDefaults)
+    gate: GatePolicy = field(default_factory=GatePolicy)
+    gate_overrides: Mapping[str, Any] = field(default_factory=dict)
+    prices: Mapping[str, Price] = field(default_factory=dict)
+
+
+# --- prompts -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Message:
+    role: str
+    content: str
+    line: int | None = None  # line of `content` in the source file, for template errors
+
+
+@dataclass(frozen=True)
+class PromptSpec:
+    name: str
+    version: str
+    model: str
+    messages: tuple[Message, ...]
+    description: str | None = None
+    owner: str | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
+    fallbacks: tuple[str, ...] = ()
+    inputs: Mapping[str, Any] | None = None
+    output: Mapping[str, Any] = field(default_factory=lambda: {"format": "text"})
+    examples: tuple[Mapping[str, Any], ...] = ()
+    tags: tuple[str, ...] = ()
+    source: str = ""  # file the spec was read from (path or `ref:path`)
+    lines: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
+
+    def content(self) -> dict[str, Any]:
+        """Return the file content as plain data (what the content hash covers)."""
+        data: dict[str, Any] = {"name": self.name, "version": self.version, "model": self.model}
+        if self.description is not None:
+            data["description"] = self.description
+        if self.owner is not None:
+            data["owner"] = self.owner
+        if self.params:
+            data["params"] = dict(self.params)
+        if self.fallbacks:
+            data["fallbacks"] = list(self.fallbacks)
+        if self.inputs is not None:
+            data["inputs"] = self.inputs
+        data["output"] = dict(self.output)
+        data["messages"] = [{"role": m.role, "content": m.content} for m in self.messages]
+        if self.examples:
+            data["examples"] = [dict(e) for e in self.examples]
+        if self.tags:
+            data["tags"] = list(self.tags)
+        return data
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One lint finding with a stable rule code."""
+
+    code: str
+    slug: str
+    severity: Severity
+    file: str
+    line: int | None
+    message: str
+    hint: str | None = None
+
+
+# --- evals -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScorerConfig:
+    type: str
+    weight: float = 1.0
+    required: bool = True
+    threshold: float | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+    name: str = ""  # label in results, e.g. `equals` or `regex#2`
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    vars: Mapping[str, Any]
+    expected: Any = None
+    tags: tuple[str, ...] = ()
+    critical: bool = False
+    line: int | None = None  # line in the dataset file
+    hash: str = ""  # content hash of the case, to tell a changed case from an unchanged one
+
+
+@dataclass(frozen=True)
+class Suite:
+    name: str
+    prompt: str
+    path: str  # suite file, relative to the project root
+    cases: tuple[Case, ...]
+    scorers: tuple[ScorerConfig, ...]
+    dataset: str | None = None  # dataset file, relative to the project root
+    repeats: int | None = None
+    gate: Mapping[str, Any] = field(default_factory=dict)
+    dataset_hash: str = ""
+    scorers_hash: str = ""
+
+
+# --- results -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScoreValue:
+    name: str
+    type: str
+    value: float | None  # None when the scorer errored
+    passed: bool
+    weight: float
+    required: bool
+    error: str | None = None
+    detail: str | None = None
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One repeat of one case."""
+
+    repeat: int
+    output: str | None
+    scores: tuple[ScoreValue, ...]
+    score: float | None  # weighted mean of scorer values; None when not evaluated
+    passed: bool | None  # every required scorer passed; None when not evaluated
+    error: str | None = None  # set when the case could not be evaluated
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cost_usd: float | None = None  # None when the price is unknown, never a silent 0
+    latency_ms: float | None = None
+    cached: bool = False
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    id: str
+    attempts: tuple[Attempt, ...]
+    critical: bool = False
+    tags: tuple[str, ...] = ()
+    line: int | None = None
+    hash: str = ""
+    score: float | None = None  # mean over evaluated attempts
+    pass_rate: float | None = None  # share of evaluated attempts that passed
+    passed: bool | None = None  # pass_rate >= 0.5 (critical cases: every attempt)
+    error: str | None = None  # set when no attempt could be evaluated
+
+
+@dataclass(frozen=True)
+class Summary:
+    cases: int
+    evaluated: int
+    errors: int
+    pass_rate: float | None
+    mean_score: float | None
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float | None
+    latency_p50_ms: float | None
+    latency_p95_ms: float | None
+
+
+@dataclass(frozen=True)
+class Provenance:
+    prompt: str
+    prompt_version: str
+    content_hash: str
+    model: str
+    dataset_hash: str
+    scorers_hash: str
+    repeats: int
+    git_sha: str | None
+    promptops_version: str
+
+
+@dataclass(frozen=True)
+class CacheStats:
+    hits: int = 0
+    misses: int = 0
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """The results of one suite run (one results file)."""
+
+    suite: str
+    provenance: Provenance
+    cases: tuple[CaseResult, ...]
+    summary: Summary
+    cache: CacheStats = field(default_factory=CacheStats)
+    shard: str | None = None  # `i/n` when only a shard ran
+    schema_version: int = 1
+
+
+@dataclass(frozen=True)
+class BaselineCase:
+    id: str
+    hash: str
+    score: float | None
+    pass_rate: float | None
+    passed: bool | None
+    critical: bool = False
+    error: bool = False
+    cost_usd: float | None = None
+    latency_ms: float | None = None
+    tokens: int | None = None
+
+
+@dataclass(frozen=True)
+class Baseline:
+    suite: str
+    provenance: Provenance
+    cases: tuple[BaselineCase, ...]
+    summary: Summary
+    schema_version: int = 1

@@ -1,0 +1,167 @@
+"""The project: finds the root, loads promptops.yaml, knows the paths, writes machine files."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from promptops.errors import FileFormatError, InputError, Problem
+from promptops.formats import Document, decode, parse_yaml, validate
+from promptops.model import GatePolicy, Price, ProjectConfig, PromptSpec, RunDefaults
+from promptops.promptfile import read_prompt
+
+CONFIG_FILE = "promptops.yaml"
+STATE_DIR = ".promptops"
+MAX_FILE_BYTES = 1_000_000
+
+
+def read_bytes(path: Path, label: str, limit: int = MAX_FILE_BYTES) -> bytes:
+    """Return the bytes of a file, or raise InputError for a missing, odd or oversized file."""
+    if path.is_dir():
+        raise FileFormatError([Problem(label, None, "", "is a directory, expected a file")])
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise FileFormatError([Problem(label, None, "", "no such file")]) from None
+    except OSError as exc:
+        raise FileFormatError([Problem(label, None, "", f"cannot read: {exc.strerror}")]) from None
+    if size > limit:
+        raise FileFormatError([Problem(label, None, "", f"file is larger than {limit} bytes")])
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise FileFormatError([Problem(label, None, "", f"cannot read: {exc.strerror}")]) from None
+
+
+def find_root(start: Path) -> Path:
+    """Return the nearest directory at or above `start` that holds promptops.yaml."""
+    start = start.resolve()
+    for candidate in (start, *start.parents):
+        if (candidate / CONFIG_FILE).is_file():
+            return candidate
+    raise InputError(
+        f"no {CONFIG_FILE} found in {start} or any parent directory",
+        hint="run `promptops init` to create a project",
+    )
+
+
+def parse_config(raw: bytes, file: str) -> ProjectConfig:
+    """Return the ProjectConfig in `raw`, or raise FileFormatError listing every problem."""
+    doc = parse_yaml(decode(raw, file), file)
+    if not isinstance(doc.data, dict):
+        raise FileFormatError(
+            [Problem(file, doc.line(()), "", "must be a mapping with at least `version: 1`")]
+        )
+    problems = validate(doc, "promptops-config")
+    if problems:
+        raise FileFormatError(problems)
+    return _to_config(doc)
+
+
+def _to_config(doc: Document) -> ProjectConfig:
+    data: dict[str, Any] = doc.data
+    plain = {f.name for f in fields(ProjectConfig)} - {"defaults", "gate", "gate_overrides", "prices"}
+    gate = dict(data.get("gate") or {})
+    return ProjectConfig(
+        **{k: v for k, v in data.items() if k in plain},
+        defaults=RunDefaults(**(data.get("defaults") or {})),
+        gate=GatePolicy(**gate),
+        gate_overrides=gate,
+        prices={m: Price(**p) for m, p in (data.get("prices") or {}).items()},
+    )
+
+
+@dataclass(frozen=True)
+class Project:
+    root: Path
+    config: ProjectConfig
+
+    @classmethod
+    def load(cls, start: Path | None = None) -> Project:
+        """Return the project containing `start` (default: the current directory)."""
+        root = find_root(start or Path.cwd())
+        config = parse_config(read_bytes(root / CONFIG_FILE, CONFIG_FILE), CONFIG_FILE)
+        return cls(root, config)
+
+    @property
+    def prompts_dir(self) -> Path:
+        return self.root / self.config.prompts_dir
+
+    @property
+    def evals_dir(self) -> Path:
+        return self.root / self.config.evals_dir
+
+    @property
+    def baselines_dir(self) -> Path:
+        return self.root / self.config.baselines_dir
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / STATE_DIR
+
+    def relative(self, path: Path) -> str:
+        """Return `path` relative to the root, as a POSIX string (for messages and git)."""
+        try:
+            return path.resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return str(path)
+
+    def prompt_path(self, name: str) -> Path:
+        return self.prompts_dir / f"{name}.yaml"
+
+    def prompt_name(self, path: Path) -> str:
+        """Return the prompt name a file path implies (path below prompts/ without .yaml)."""
+        rel = path.resolve().relative_to(self.prompts_dir.resolve())
+        return rel.with_suffix("").as_posix()
+
+    def prompt_files(self) -> list[Path]:
+        """Return every prompt file, sorted."""
+        if not self.prompts_dir.is_dir():
+            return []
+        return sorted(p for p in self.prompts_dir.rglob("*.yaml") if p.is_file())
+
+    def prompt_names(self) -> list[str]:
+        return [self.prompt_name(p) for p in self.prompt_files()]
+
+    def load_prompt(self, name: str) -> PromptSpec:
+        """Return the working-tree PromptSpec of `name`."""
+        path = self.prompt_path(name)
+        if not path.exists():
+            known = ", ".join(self.prompt_names()) or "none"
+            raise InputError(
+                f"unknown prompt '{name}' (known: {known})", hint=f"expected a file at {self.relative(path)}"
+            )
+        label = self.relative(path)
+        return read_prompt(read_bytes(path, label), label)
+
+    def suite_files(self) -> list[Path]:
+        """Return every eval suite file (YAML directly below evals/, recursively, not data/baselines)."""
+        if not self.evals_dir.is_dir():
+            return []
+        skip = {self.baselines_dir.resolve(), (self.evals_dir / "data").resolve()}
+        out = []
+        for path in sorted(self.evals_dir.rglob("*.yaml")):
+            if path.is_file() and not any(parent in skip for parent in path.resolve().parents):
+                out.append(path)
+        return out
+
+    def baseline_path(self, suite: str) -> Path:
+        return self.baselines_dir / f"{suite}.json"
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write `text` to `path` through a temporary file and a rename, so readers never see half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,1 @@
+"""JSON Schemas of every promptops file format, shipped as package data."""
