@@ -1,0 +1,1 @@
+"""Pure renderers: markdown, JSON and JUnit from results, gate results and prompt diffs."""
