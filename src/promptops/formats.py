@@ -226,7 +226,7 @@ def _describe(err: jsonschema.ValidationError, doc: Document | None, file: str) 
 
 def _type_name(value: Any) -> str:
     if isinstance(value, list):
-        return " or ".join(value)
+        return " or ".join(_type_name(v) for v in value)
     return {
         "object": "a mapping",
         "array": "a list",
