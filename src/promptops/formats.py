@@ -6,7 +6,7 @@ import hashlib
 import json
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -32,6 +32,8 @@ class Document:
     file: str
     data: Any
     lines: Mapping[Path, int]
+    # line where a scalar's text starts (the line after `key: |` for block scalars)
+    value_lines: Mapping[Path, int] = field(default_factory=dict)
 
     def line(self, path: Iterable[str | int]) -> int | None:
         """Return the line of `path`, or of its nearest ancestor that has one."""
@@ -55,11 +57,23 @@ def key_path(path: Iterable[str | int]) -> str:
 
 
 class _Loader(yaml.SafeLoader):
+    depth = 0
+
     def compose_node(self, parent: Node | None, index: int) -> Node | None:
+        event = self.peek_event()  # type: ignore[no-untyped-call]
         if self.check_event(AliasEvent):
-            event = self.peek_event()  # type: ignore[no-untyped-call]
+            # aliases are refused outright: they are how YAML "billion laughs" bombs expand
             raise yaml.MarkedYAMLError(None, None, "YAML aliases (*name) are not allowed", event.start_mark)
-        return super().compose_node(parent, index)
+        if self.depth >= MAX_DEPTH:
+            # the composer recurses per level; stop long before Python's recursion limit
+            raise yaml.MarkedYAMLError(
+                None, None, f"nested more than {MAX_DEPTH} levels deep", event.start_mark
+            )
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
 
 def decode(raw: bytes, file: str) -> str:
@@ -77,91 +91,111 @@ def parse_yaml(text: str, file: str) -> Document:
     """Parse one YAML document safely, keeping line numbers; raise FileFormatError."""
     if len(text) > MAX_YAML_BYTES:
         raise FileFormatError([Problem(file, None, "", f"file is larger than {MAX_YAML_BYTES} bytes")])
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as exc:
+        raise FileFormatError([_reader_problem(exc, text, file)]) from None
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         raise FileFormatError([Problem(file, line, "", _yaml_problem(exc))]) from None
+    except yaml.reader.ReaderError as exc:
+        raise FileFormatError([_reader_problem(exc, text, file)]) from None
     except yaml.YAMLError as exc:
         raise FileFormatError([Problem(file, None, "", f"invalid YAML: {exc}")]) from None
     finally:
         loader.dispose()
-    lines: dict[Path, int] = {}
     if node is None:
         return Document(file, None, {(): 1})
-    data = _convert(node, (), lines, loader, file)
-    return Document(file, data, lines)
+    converter = _Converter(loader, file)
+    data = converter.convert(node, ())
+    return Document(file, data, converter.lines, converter.value_lines)
+
+
+def _reader_problem(exc: yaml.reader.ReaderError, text: str, file: str) -> Problem:
+    line = text[: exc.position].count("\n") + 1
+    char = exc.character if isinstance(exc.character, str) else chr(exc.character)
+    return Problem(file, line, "", f"control character U+{ord(char):04X} is not allowed in YAML")
 
 
 def _yaml_problem(exc: yaml.MarkedYAMLError) -> str:
     problem = exc.problem or "invalid YAML"
+    context = exc.context or ""
     if "'\\t'" in problem or "\\t" in problem:
         return "tab characters are not allowed in YAML indentation; use spaces"
-    if "aliases" in problem:
+    if "aliases" in problem or problem.startswith("nested more than"):
         return problem
+    if "another document" in problem:
+        return "expected a single YAML document, found a second one (---)"
+    if "quoted scalar" in context and "end of stream" in problem:
+        opened = exc.context_mark.line + 1 if exc.context_mark is not None else "?"
+        return f"invalid YAML: quoted string opened on line {opened} is never closed"
+    if context and context.startswith("while "):
+        return f"invalid YAML: {problem} ({context})"
     return f"invalid YAML: {problem}"
 
 
-def _convert(node: Node, path: Path, lines: dict[Path, int], loader: _Loader, file: str) -> Any:
-    lines.setdefault(path, node.start_mark.line + 1)
-    if len(path) > MAX_DEPTH:
-        raise FileFormatError([Problem(file, node.start_mark.line + 1, key_path(path), "nested too deeply")])
-    if isinstance(node, MappingNode):
+class _Converter:
+    """Turns composed YAML nodes into plain data, recording the line of every key path."""
+
+    def __init__(self, loader: _Loader, file: str) -> None:
+        self.loader = loader
+        self.file = file
+        self.lines: dict[Path, int] = {}
+        self.value_lines: dict[Path, int] = {}
+
+    def fail(self, node: Node, path: Path, what: str) -> FileFormatError:
+        return FileFormatError([Problem(self.file, node.start_mark.line + 1, key_path(path), what)])
+
+    def convert(self, node: Node, path: Path) -> Any:
+        self.lines.setdefault(path, node.start_mark.line + 1)
+        if len(path) > MAX_DEPTH:
+            raise self.fail(node, path, "nested too deeply")
+        if isinstance(node, MappingNode):
+            return self.mapping(node, path)
+        if isinstance(node, SequenceNode):
+            return [self.convert(item, (*path, i)) for i, item in enumerate(node.value)]
+        return self.scalar(node, path)
+
+    def mapping(self, node: MappingNode, path: Path) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, ScalarNode):
-                raise FileFormatError(
-                    [
-                        Problem(
-                            file, key_node.start_mark.line + 1, key_path(path), "keys must be plain scalars"
-                        )
-                    ]
-                )
+                raise self.fail(key_node, path, "keys must be plain scalars")
             if key_node.tag == "tag:yaml.org,2002:merge":
-                raise FileFormatError(
-                    [
-                        Problem(
-                            file,
-                            key_node.start_mark.line + 1,
-                            key_path(path),
-                            "merge keys (<<) are not allowed",
-                        )
-                    ]
-                )
+                raise self.fail(key_node, path, "merge keys (<<) are not allowed")
             key = str(key_node.value)
             child = (*path, key)
             if key in out:
-                raise FileFormatError(
-                    [
-                        Problem(
-                            file,
-                            key_node.start_mark.line + 1,
-                            key_path(child),
-                            f"duplicate key (first defined on line {lines[child]})",
-                        )
-                    ]
-                )
-            lines[child] = key_node.start_mark.line + 1
-            out[key] = _convert(value_node, child, lines, loader, file)
+                raise self.fail(key_node, child, f"duplicate key (first defined on line {self.lines[child]})")
+            self.lines[child] = key_node.start_mark.line + 1
+            out[key] = self.convert(value_node, child)
         return out
-    if isinstance(node, SequenceNode):
-        return [_convert(item, (*path, i), lines, loader, file) for i, item in enumerate(node.value)]
-    try:
-        value = loader.construct_object(node, deep=True)
-    except yaml.YAMLError as exc:
-        raise FileFormatError(
-            [Problem(file, node.start_mark.line + 1, key_path(path), f"invalid value: {exc}")]
-        ) from None
-    if isinstance(value, float) and not math.isfinite(value):
-        raise FileFormatError(
-            [Problem(file, node.start_mark.line + 1, key_path(path), "numbers must be finite")]
-        )
-    if not isinstance(value, str | int | float | bool | type(None)):
-        # dates and binary values have no place in promptops files; keep their text
-        return str(node.value)
-    return value
+
+    def scalar(self, node: Node, path: Path) -> Any:
+        try:
+            value = self.loader.construct_object(node, deep=True)
+        except yaml.constructor.ConstructorError as exc:
+            tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+            unknown = "constructor for the tag" in str(exc.problem)
+            raise self.fail(
+                node, path, f"unsupported YAML tag '{tag}'" if unknown else f"invalid value: {exc.problem}"
+            ) from None
+        except (yaml.YAMLError, ValueError) as exc:
+            # ValueError: e.g. integers beyond Python's digit limit for str -> int conversion
+            raise self.fail(
+                node, path, "number is too long" if "digits" in str(exc) else f"invalid value: {exc}"
+            ) from None
+        block = isinstance(node, ScalarNode) and node.style in {"|", ">"}
+        self.value_lines[path] = node.start_mark.line + 1 + int(block)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise self.fail(node, path, "numbers must be finite")
+        if not isinstance(value, str | int | float | bool | type(None)):
+            # dates and binary values have no place in promptops files; keep their text
+            return str(node.value)
+        return value
 
 
 @cache

@@ -20,8 +20,11 @@ def read_prompt(raw: bytes, file: str) -> PromptSpec:
 
 def check(doc: Document) -> list[Problem]:
     """Return every schema problem of a prompt document."""
+    if doc.data is None:
+        return [Problem(doc.file, 1, "", "file is empty; a prompt needs name, version, model and messages")]
     if not isinstance(doc.data, dict):
-        return [Problem(doc.file, doc.line(()), "", "a prompt file must be a mapping of keys")]
+        got = "a list" if isinstance(doc.data, list) else "a single value"
+        return [Problem(doc.file, doc.line(()), "", f"a prompt file must be a mapping of keys, got {got}")]
     return validate(doc, "prompt")
 
 
@@ -29,7 +32,7 @@ def to_spec(doc: Document) -> PromptSpec:
     """Return the PromptSpec of an already validated document."""
     data: dict[str, Any] = doc.data
     messages = tuple(
-        Message(role=m["role"], content=m["content"], line=doc.line(("messages", i, "content")))
+        Message(role=m["role"], content=m["content"], line=template_line(doc, ("messages", i, "content")))
         for i, m in enumerate(data["messages"])
     )
     lines = {".".join(str(p) for p in path): line for path, line in doc.lines.items()}
@@ -49,3 +52,8 @@ def to_spec(doc: Document) -> PromptSpec:
         source=doc.file,
         lines=lines,
     )
+
+
+def template_line(doc: Document, path: tuple[str | int, ...]) -> int | None:
+    """Return the file line where the template text at `path` starts."""
+    return doc.value_lines.get(path) or doc.line(path)
