@@ -119,6 +119,30 @@ class Finding:
     hint: str | None = None
 
 
+# --- git ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Revision:
+    """One commit that touched a file, with the file's path (relative to the project root) there."""
+
+    sha: str
+    path: str
+    date: str  # author date, ISO 8601
+    author: str
+    subject: str
+
+
+@dataclass(frozen=True)
+class TagRef:
+    """A git tag and the commit it points at."""
+
+    name: str
+    sha: str
+    annotated: bool = True
+    message: str = ""
+
+
 # --- evals -------------------------------------------------------------------
 
 
