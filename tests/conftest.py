@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["support.fixtures", "support.github_server"]
+pytest_plugins = ["support.fixtures", "support.github_server", "support.openai_server"]
 
 _KEEP = {"PATH", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT", "VIRTUAL_ENV", "PYTHONPATH"}
 
