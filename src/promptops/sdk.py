@@ -1,12 +1,170 @@
-"""load_prompt() for applications: no git, no litellm, no rich (filled in by the environments issue)."""
+"""load_prompt() for applications: a prompt from a bundle or the working tree; no git, litellm or rich."""
 
 from __future__ import annotations
 
+import copy
+import hashlib
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from promptops.errors import InputError, UnknownPromptError
+from promptops.model import Assignment, PromptSpec
+
+if TYPE_CHECKING:
+    from promptops.bundle import Bundle
+
+BUCKETS = 10_000
+
+
+@dataclass(frozen=True)
 class Prompt:
-    """A loaded, immutable prompt version."""
+    """A loaded, immutable prompt version, with what to attach to each call for tracing."""
+
+    spec: PromptSpec
+    content_hash: str
+    environment: str | None = None
+    canary: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def version(self) -> str:
+        return self.spec.version
+
+    @property
+    def model(self) -> str:
+        return self.spec.model
+
+    @property
+    def ref(self) -> str:
+        """Return `name@version`, with the environment (and `canary`) when it was resolved through one."""
+        where = [w for w in (self.environment, "canary" if self.canary else None) if w]
+        return f"{self.name}@{self.version}" + (f" ({', '.join(where)})" if where else "")
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """Return the tracing metadata attached to every call: prompt, version, content hash, environment."""
+        return {
+            "prompt": self.name,
+            "prompt_version": self.version,
+            "prompt_content_hash": self.content_hash,
+            "prompt_environment": self.environment,
+            "prompt_canary": self.canary,
+            "prompt_ref": self.ref,
+        }
+
+    def render(self, **values: Any) -> list[dict[str, str]]:
+        """Return the messages rendered with `values` (checked against the prompt's `inputs`)."""
+        from promptops.render import render
+
+        return [message.as_dict() for message in render(self.spec, values)]
+
+    def completion_kwargs(self, **values: Any) -> dict[str, Any]:
+        """Return the keyword arguments for `litellm.completion(**kwargs)`."""
+        # params first, so a stray `model` or `messages` param can never replace the real ones
+        kwargs: dict[str, Any] = copy.deepcopy(dict(self.spec.params))
+        kwargs["model"] = self.spec.model
+        kwargs["messages"] = self.render(**values)
+        if self.spec.fallbacks:
+            kwargs["fallbacks"] = list(self.spec.fallbacks)
+        kwargs["metadata"] = self.metadata
+        return kwargs
 
 
-def load_prompt(name: str) -> Prompt:
-    """Return the prompt `name` (not implemented yet)."""
-    raise NotImplementedError("load_prompt arrives with the environments issue")
+def load_prompt(
+    name: str,
+    env: str | None = None,
+    *,
+    bundle: str | os.PathLike[str] | None = None,
+    root: str | os.PathLike[str] | None = None,
+    key: str | int | None = None,
+) -> Prompt:
+    """Return the prompt `name` (or a pinned `name@VERSION`) as served by `env`.
+
+    With `bundle=` everything comes from the verified bundle file (what production should use). Otherwise
+    the project at `root` (default: the current directory) is read from the working tree: environments.yaml
+    and the prompt files as they are on disk, so a version that is not the working tree's is refused.
+    `key` (a user id, a session id) picks the canary for a stable share of keys.
+    """
+    base, _, pinned = name.partition("@")
+    if pinned and env is not None:
+        raise InputError(f"'{name}' pins a version; pass either NAME@VERSION or env=, not both")
+    if bundle is not None and root is not None:
+        raise InputError("pass either bundle= or root=, not both")
+    if bundle is not None:
+        return _from_bundle(Path(bundle), base, pinned, env, key)
+    return _from_tree(Path(root) if root is not None else None, base, pinned, env, key)
+
+
+def bucket(prompt: str, key: str | int) -> int:
+    """Return the stable bucket (0..9999) of `key` for `prompt`: sha256, the same in every process."""
+    digest = hashlib.sha256(f"{prompt}\x00{key}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") % BUCKETS
+
+
+def choose(prompt: str, assignment: Assignment, key: str | int | None) -> tuple[str, bool]:
+    """Return the version to serve and whether it is the canary (no key: the stable version)."""
+    canary = assignment.canary
+    if canary is None or key is None:
+        return assignment.version, False
+    if bucket(prompt, key) < round(canary.percent * BUCKETS / 100):
+        return canary.version, True
+    return assignment.version, False
+
+
+def _from_bundle(path: Path, name: str, pinned: str, env: str | None, key: str | int | None) -> Prompt:
+    loaded = _bundle(path)
+    if pinned:
+        entry = loaded.prompt(name, pinned)
+        return Prompt(entry.spec, entry.content_hash)
+    if env is None:
+        raise InputError(f"load_prompt('{name}', bundle=...) needs env= or a pinned '{name}@VERSION'")
+    version, is_canary = choose(name, loaded.environments.require(env, name), key)
+    entry = loaded.prompt(name, version)
+    return Prompt(entry.spec, entry.content_hash, env, is_canary)
+
+
+_CACHE: dict[tuple[str, int, int], Bundle] = {}
+_LOCK = threading.Lock()
+
+
+def _bundle(path: Path) -> Bundle:
+    # Applications call load_prompt per request: verify a bundle once per file version, not per call.
+    from promptops import bundle
+
+    try:
+        stat = path.stat()
+        cache_key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    except OSError:
+        return bundle.read(path)
+    with _LOCK:
+        if cache_key not in _CACHE:
+            _CACHE.clear()
+            _CACHE[cache_key] = bundle.read(path)
+        return _CACHE[cache_key]
+
+
+def _from_tree(root: Path | None, name: str, pinned: str, env: str | None, key: str | int | None) -> Prompt:
+    from promptops import environments
+    from promptops.formats import content_hash
+    from promptops.project import Project
+
+    project = Project.load(root)
+    spec = project.load_prompt(name)
+    wanted, is_canary = pinned or None, False
+    if env is not None:
+        envs = environments.read(project, missing_ok=False)
+        wanted, is_canary = choose(name, envs.require(env, name), key)
+    if wanted is not None and wanted != spec.version:
+        source = f"environment '{env}' serves" if env else "you pinned"
+        raise UnknownPromptError(
+            f"{source} {name}@{wanted}, but the working tree has {name}@{spec.version} ({spec.source})",
+            hint="root= reads only the working tree; load released versions from a bundle: "
+            "`promptops bundle --out prompts.lock.json`, then load_prompt(..., bundle='prompts.lock.json')",
+        )
+    return Prompt(spec, content_hash(spec.content()), env, is_canary)
