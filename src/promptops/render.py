@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -26,13 +28,30 @@ class RenderedMessage:
         return {"role": self.role, "content": self.content}
 
 
+MAX_REPEAT = 100_000  # largest string or list a template may build with `*`
+MAX_EXPONENT = 1_000
+
+
+class _Sandbox(ImmutableSandboxedEnvironment):
+    """The Jinja sandbox, plus limits on `*` and `**` so a template cannot exhaust memory."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "*":
+            for seq, times in ((left, right), (right, left)):
+                sized = isinstance(seq, str | list | tuple) and isinstance(times, int)
+                if sized and len(seq) * times > MAX_REPEAT:
+                    raise SecurityError(f"repetition would build more than {MAX_REPEAT} items")
+        if operator == "**" and isinstance(right, int | float) and abs(right) > MAX_EXPONENT:
+            raise SecurityError(f"exponent larger than {MAX_EXPONENT}")
+        return super().call_binop(context, operator, left, right)
+
+
 @cache
 def environment() -> ImmutableSandboxedEnvironment:
     """Return the one sandbox: undefined variables are errors, no autoescape."""
-    env = ImmutableSandboxedEnvironment(
-        undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True
-    )
-    return env
+    return _Sandbox(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True)
 
 
 def syntax_problem(source: str, file: str, line: int | None, path: str) -> Problem | None:
@@ -53,8 +72,18 @@ def variables(source: str) -> set[str]:
         return set()
 
 
-def render_text(source: str, values: Mapping[str, Any], where: str = "template") -> str:
-    """Return `source` rendered with `values`; raise TemplateError on any failure."""
+def render_text(
+    source: str,
+    values: Mapping[str, Any],
+    where: str = "template",
+    *,
+    file: str = "",
+    line: int | None = None,
+) -> str:
+    """Return `source` rendered with `values`; raise TemplateError on any failure.
+
+    With `file` and `line` (where the template text starts), syntax errors name the file line.
+    """
     env = environment()
     try:
         return env.from_string(source).render(**values)
@@ -67,7 +96,8 @@ def render_text(source: str, values: Mapping[str, Any], where: str = "template")
             f"{where}: {exc.message}", hint="pass it with --var NAME=VALUE or declare it in `inputs`"
         ) from None
     except jinja2.TemplateSyntaxError as exc:
-        raise TemplateError(f"{where}:{exc.lineno}: template syntax error: {exc.message}") from None
+        at = f"{file}:{line + max(exc.lineno - 1, 0)}" if file and line else f"{where}:{exc.lineno}"
+        raise TemplateError(f"{at}: template syntax error: {exc.message}") from None
     except jinja2.TemplateError as exc:
         raise TemplateError(f"{where}: template error: {exc.message or exc}") from None
     except (TypeError, ValueError, ArithmeticError, LookupError) as exc:
@@ -81,15 +111,50 @@ def check_inputs(spec: PromptSpec, values: Mapping[str, Any]) -> None:
     problems = validate_data(dict(values), spec.inputs, file=spec.name)
     if problems:
         raise FileFormatError(
-            [Problem("", None, "", f"variable {_var(p)}: {p.message}") for p in problems],
-            hint=f"see `inputs` in {spec.source}",
+            [Problem("", None, "", _describe(p, spec.name)) for p in problems],
+            hint=f"see `inputs` in {spec.source or spec.name}",
         )
 
 
-def _var(problem: Problem) -> str:
+def _describe(problem: Problem, name: str) -> str:
     if problem.message.startswith("missing required key "):
-        return problem.message.removeprefix("missing required key ")
-    return f"'{problem.path}'" if problem.path else "values"
+        variable = problem.message.removeprefix("missing required key ")
+        where = f" in '{problem.path}'" if problem.path else ""
+        return f"variable {variable}{where} is required by {name}"
+    if problem.path:
+        return f"variable '{problem.path}' of {name}: {problem.message}"
+    return f"variables of {name}: {problem.message}"
+
+
+def declared(spec: PromptSpec) -> list[str] | None:
+    """Return the variables `inputs` declares, or None when the prompt has no `inputs`."""
+    if spec.inputs is None:
+        return None
+    names = list(spec.inputs.get("properties") or {})
+    return names + [n for n in spec.inputs.get("required") or [] if n not in names]
+
+
+def unknown_variables(spec: PromptSpec, values: Mapping[str, Any]) -> list[str]:
+    """Return the names in `values` that the prompt neither declares nor reads, sorted."""
+    known = declared(spec)
+    if known is None or (spec.inputs or {}).get("additionalProperties", False) is not False:
+        known = [*(known or []), *(v for m in spec.messages for v in variables(m.content))]
+    return sorted(set(values) - set(known))
+
+
+def coerce(spec: PromptSpec, raw: Mapping[str, str]) -> dict[str, Any]:
+    """Return command-line values, parsing JSON where `inputs` wants a non-string type."""
+    properties = (spec.inputs or {}).get("properties") or {}
+    out: dict[str, Any] = {}
+    for key, text in raw.items():
+        wanted = properties.get(key, {}).get("type", "string") if isinstance(properties, dict) else "string"
+        kinds = wanted if isinstance(wanted, list) else [wanted]
+        out[key] = text
+        if "string" not in kinds:
+            # unparsable text stays text; validation then names the variable and the type it wants
+            with contextlib.suppress(ValueError):
+                out[key] = json.loads(text)
+    return out
 
 
 def render(spec: PromptSpec, values: Mapping[str, Any]) -> list[RenderedMessage]:
@@ -98,5 +163,6 @@ def render(spec: PromptSpec, values: Mapping[str, Any]) -> list[RenderedMessage]
     out = []
     for i, message in enumerate(spec.messages):
         where = f"{spec.source}:{message.line}" if message.line else f"{spec.source} messages[{i}]"
-        out.append(RenderedMessage(message.role, render_text(message.content, values, where)))
+        text = render_text(message.content, values, where, file=spec.source, line=message.line)
+        out.append(RenderedMessage(message.role, text))
     return out

@@ -2,19 +2,151 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from promptops.cli import output
 from promptops.errors import ExitCode, InputError
 
+if TYPE_CHECKING:
+    from promptops.lint import Report
+    from promptops.model import Finding, PromptSpec
+
+LINT_FORMATS = ("text", "json", "github")
+RENDER_FORMATS = ("text", "json")
+
 
 def register(app: typer.Typer) -> None:
     """Add this group's commands to `app`."""
+    app.command("init")(init)
+    app.command("lint")(lint)
     app.command("render")(render)
+
+
+# --- init ----------------------------------------------------------------------
+
+
+def init(
+    example: str = typer.Option("order-id", "--example", help="Example prompt and suite to scaffold."),
+    force: bool = typer.Option(False, "--force", help="Overwrite files that already exist."),
+) -> int:
+    """Create promptops.yaml, an example prompt, its eval suite and the .gitignore line."""
+    from promptops import scaffold
+
+    root = Path.cwd()
+    written = scaffold.apply(root, scaffold.plan(root, example, force))
+    for target in written:
+        output.info(f"wrote {target}")
+    output.info(f"next: promptops lint && promptops render {example} --example 0")
+    return int(ExitCode.OK)
+
+
+# --- lint ----------------------------------------------------------------------
+
+
+def lint(
+    paths: list[Path] = typer.Argument(None, help="Prompt files or directories (default: all prompts)."),
+    fmt: str = typer.Option("text", "--format", help="text, json or github."),
+) -> int:
+    """Check prompt files and promptops.yaml; exit 1 when a rule reports an error."""
+    from promptops import lint as linting
+
+    _choose(fmt, LINT_FORMATS)
+    project, config_findings = linting.load_project(Path.cwd())
+    report = linting.lint(project, paths or [], config_findings)
+    return show_lint(report, fmt, project.root)
+
+
+def show_lint(report: Report, fmt: str, root: Path) -> int:
+    """Print a lint report in `fmt` and return the exit code (1 when it holds an error)."""
+    if fmt == "json":
+        from promptops.formats import dump_json
+
+        output.data(dump_json(lint_json(report)))
+    elif fmt == "github":
+        prefix = _repo_prefix(root)
+        for f in report.findings:
+            output.data(github_annotation(f, prefix))
+    else:
+        for f in report.findings:
+            output.data(lint_line(f))
+    output.info(_summary(report))
+    return int(ExitCode.FAILED if report.errors else ExitCode.OK)
+
+
+def lint_line(f: Finding) -> str:
+    """Return `file:line: severity CODE slug: message` plus an indented hint line."""
+    where = f.file if f.line is None else f"{f.file}:{f.line}"
+    text = f"{where}: {f.severity} {f.code} {f.slug}: {f.message}"
+    return f"{text}\n    hint: {f.hint}" if f.hint else text
+
+
+def lint_json(report: Report) -> dict[str, Any]:
+    """Return the stable JSON form of a lint report (schema_version 1)."""
+    return {
+        "schema_version": 1,
+        "files": list(report.files),
+        "findings": [
+            {
+                "code": f.code,
+                "slug": f.slug,
+                "severity": f.severity,
+                "file": f.file,
+                "line": f.line,
+                "message": f.message,
+                "hint": f.hint,
+            }
+            for f in report.findings
+        ],
+        "summary": {"errors": report.errors, "warnings": report.warnings, "files": len(report.files)},
+    }
+
+
+def github_annotation(f: Finding, prefix: str = "") -> str:
+    """Return a GitHub Actions workflow command (`::error file=...,line=...::message`)."""
+    props = [f"file={_escape_property(prefix + f.file)}"]
+    if f.line is not None:
+        props.append(f"line={f.line}")
+    props.append(f"title={_escape_property(f'{f.code} {f.slug}')}")
+    message = f"{f.message} (hint: {f.hint})" if f.hint else f.message
+    return f"::{f.severity} {','.join(props)}::{_escape_data(message)}"
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def _repo_prefix(root: Path) -> str:
+    # annotations need paths from the repository root, which may sit above the project root
+    root = root.resolve()
+    for parent in (root, *root.parents):
+        if (parent / ".git").exists():
+            rel = root.relative_to(parent).as_posix()
+            return "" if rel == "." else f"{rel}/"
+    return ""
+
+
+def _summary(report: Report) -> str:
+    files = f"{len(report.files)} file{'s' * (len(report.files) != 1)}"
+    if not report.findings:
+        return f"lint: no problems in {files}"
+    errors = f"{report.errors} error{'s' * (report.errors != 1)}"
+    warnings = f"{report.warnings} warning{'s' * (report.warnings != 1)}"
+    return f"lint: {errors}, {warnings} in {files}"
+
+
+# --- render --------------------------------------------------------------------
+
+
+def _choose(fmt: str, allowed: tuple[str, ...]) -> None:
+    if fmt not in allowed:
+        raise InputError(f"--format '{fmt}': expected {', '.join(allowed[:-1])} or {allowed[-1]}")
 
 
 def _parse_var(item: str) -> tuple[str, str]:
@@ -37,44 +169,60 @@ def render(
     from promptops import render as rendering
     from promptops.project import Project
 
-    if fmt not in {"text", "json"}:
-        raise InputError(f"--format '{fmt}': expected text or json")
+    _choose(fmt, RENDER_FORMATS)
     project = Project.load()
     spec = project.load_prompt(name)
     values: dict[str, Any] = {}
     if example is not None:
         if not 0 <= example < len(spec.examples):
-            raise InputError(f"--example {example}: {spec.name} has {len(spec.examples)} example(s)")
+            raise InputError(
+                f"--example {example}: {spec.name} has {len(spec.examples)} example(s)",
+                hint=f"use 0 to {len(spec.examples) - 1}" if spec.examples else "add `examples:` to the file",
+            )
         values.update(spec.examples[example])
     if vars_file is not None:
         values.update(_read_vars_file(vars_file))
-    values.update(dict(_parse_var(v) for v in var))
+    values.update(rendering.coerce(spec, dict(_parse_var(v) for v in var)))
+    unknown = rendering.unknown_variables(spec, values)
+    if unknown:
+        expected = ", ".join(rendering.declared(spec) or sorted(_template_vars(spec))) or "none"
+        raise InputError(
+            f"unknown variable '{unknown[0]}' for {spec.name} (expected: {expected})",
+            hint=f"see `inputs` in {spec.source}",
+        )
     messages = rendering.render(spec, values)
     if fmt == "json":
+        from promptops.formats import dump_json
+
         output.data(
-            json.dumps(
+            dump_json(
                 {
                     "name": spec.name,
                     "version": spec.version,
                     "model": spec.model,
                     "params": dict(spec.params),
+                    "variables": values,
                     "messages": [m.as_dict() for m in messages],
-                },
-                indent=2,
-                ensure_ascii=False,
+                }
             )
         )
     else:
-        for m in messages:
-            output.data(f"--- {m.role} ---\n{m.content}")
+        output.data("\n\n".join(f"--- {m.role} ---\n{m.content.rstrip(chr(10))}" for m in messages))
     return int(ExitCode.OK)
+
+
+def _template_vars(spec: PromptSpec) -> set[str]:
+    from promptops.render import variables
+
+    return {v for m in spec.messages for v in variables(m.content)}
 
 
 def _read_vars_file(path: Path) -> dict[str, Any]:
     from promptops.formats import decode, parse_yaml
     from promptops.project import read_bytes
 
-    doc = parse_yaml(decode(read_bytes(path, str(path)), str(path)), str(path))
+    label = str(path)
+    doc = parse_yaml(decode(read_bytes(path, label), label), label)
     if not isinstance(doc.data, dict):
-        raise InputError(f"{path}: expected a mapping of variable names to values")
+        raise InputError(f"{label}: expected a mapping of variable names to values")
     return dict(doc.data)

@@ -1,0 +1,89 @@
+"""The files `promptops init` writes: a project config, an example prompt and its eval suite."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from promptops.errors import InputError
+from promptops.project import STATE_DIR, write_atomic
+
+
+@dataclass(frozen=True)
+class Template:
+    """One scaffolded file: where it goes in the project and its source under templates/."""
+
+    target: str
+    source: str
+
+
+# Files every project gets. Add a line here to scaffold one more file.
+PROJECT_FILES: tuple[Template, ...] = (Template("promptops.yaml", "project/promptops.yaml"),)
+
+# Files of each example (`init --example NAME`), below templates/examples/NAME/.
+EXAMPLES: dict[str, tuple[str, ...]] = {
+    "order-id": ("prompts/order-id.yaml", "evals/order-id.yaml", "evals/data/order-id.jsonl"),
+}
+DEFAULT_EXAMPLE = "order-id"
+GITIGNORE_LINE = f"{STATE_DIR}/"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What init will do: files to write (target -> text) and whether .gitignore needs a line."""
+
+    files: dict[str, str]
+    gitignore: bool
+
+
+def templates(example: str) -> list[Template]:
+    """Return the templates `init --example NAME` writes, or raise naming the known examples."""
+    if example not in EXAMPLES:
+        known = ", ".join(sorted(EXAMPLES))
+        raise InputError(f"unknown example '{example}' (known: {known})")
+    return [*PROJECT_FILES, *(Template(f, f"examples/{example}/{f}") for f in EXAMPLES[example])]
+
+
+def template_text(source: str) -> str:
+    """Return the text of the packaged template `source`."""
+    return resources.files("promptops").joinpath(f"templates/{source}").read_text("utf-8")
+
+
+def plan(root: Path, example: str, force: bool) -> Plan:
+    """Return what init would write in `root`; raise naming the first file it would overwrite."""
+    files: dict[str, str] = {}
+    for item in templates(example):
+        path = root / item.target
+        if path.is_dir():
+            raise InputError(f"{item.target}: is a directory, expected a file")
+        if path.exists() and not force:
+            raise InputError(f"{item.target} already exists", hint="use --force to overwrite it")
+        files[item.target] = template_text(item.source)
+    if (root / ".gitignore").is_dir():
+        raise InputError(".gitignore: is a directory, expected a file")
+    return Plan(files, not _ignores_state(root / ".gitignore"))
+
+
+def apply(root: Path, todo: Plan) -> list[str]:
+    """Write the planned files and return what was written, in order."""
+    written = []
+    for target, text in todo.files.items():
+        write_atomic(root / target, text)
+        written.append(target)
+    if todo.gitignore:
+        path = root / ".gitignore"
+        old = path.read_text("utf-8") if path.exists() else ""
+        sep = "\n" if old and not old.endswith("\n") else ""
+        write_atomic(path, f"{old}{sep}{GITIGNORE_LINE}\n")
+        written.append(".gitignore")
+    return written
+
+
+def _ignores_state(path: Path) -> bool:
+    if not path.is_file():
+        return False
+    text = path.read_text("utf-8", errors="replace")
+    accepted: Sequence[str] = (STATE_DIR, f"{STATE_DIR}/", f"/{STATE_DIR}", f"/{STATE_DIR}/")
+    return any(line.strip() in accepted for line in text.splitlines())
