@@ -1,0 +1,203 @@
+"""Pure comparison of a suite run with its baseline under a gate policy: metrics, checks, verdict."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import fields, replace
+from typing import Any
+
+from promptops.errors import IncomparableBaselineError, InputError
+from promptops.gate.checks import EPSILON, checks, ids_text
+from promptops.gate.metrics import Side, base_side, by_name, head_side, metrics
+from promptops.model import (
+    Baseline,
+    BaselineCase,
+    CaseComparison,
+    CaseResult,
+    CaseStatus,
+    Check,
+    GateCheck,
+    GatePolicy,
+    GateResult,
+    Metric,
+    ProjectConfig,
+    RunResult,
+    Verdict,
+)
+
+__all__ = ["check_comparable", "compare", "policy_for"]
+
+
+def policy_for(config: ProjectConfig, suite_gate: Mapping[str, Any]) -> GatePolicy:
+    """Return the project-wide policy with the suite's `gate` overrides applied."""
+    known = {f.name for f in fields(GatePolicy)}
+    unknown = sorted(set(suite_gate) - known)
+    if unknown:
+        raise InputError(f"unknown gate key '{unknown[0]}'; expected one of: {', '.join(sorted(known))}")
+    return replace(config.gate, **dict(suite_gate))
+
+
+def check_comparable(run: RunResult, baseline: Baseline) -> None:
+    """Raise IncomparableBaselineError when cases were removed or changed, or the scorers changed."""
+    head = {c.id: c.hash for c in run.cases}
+    removed = [] if run.shard else sorted(c.id for c in baseline.cases if c.id not in head)
+    changed = sorted(c.id for c in baseline.cases if c.id in head and c.hash != head[c.id])
+    reasons = []
+    if removed:
+        reasons.append(f"removed cases {ids_text(removed)}")
+    if changed:
+        reasons.append(f"changed cases {ids_text(changed)}")
+    if run.provenance.scorers_hash != baseline.provenance.scorers_hash:
+        reasons.append(
+            f"scorer configuration changed ({_short(baseline.provenance.scorers_hash)} → "
+            f"{_short(run.provenance.scorers_hash)})"
+        )
+    if reasons:
+        raise IncomparableBaselineError(
+            f"the baseline of suite '{run.suite}' is not comparable with this run: {'; '.join(reasons)}",
+            hint=f"if the change is intended, run `promptops baseline update {run.suite}` and commit the "
+            "new baseline with the change",
+        )
+
+
+def _short(digest: str) -> str:
+    return digest.removeprefix("sha256:")[:12] or "none"
+
+
+def compare(
+    run: RunResult,
+    baseline: Baseline | None,
+    policy: GatePolicy,
+    *,
+    baseline_ref: str | None = None,
+    seed: int = 0,
+) -> GateResult:
+    """Return the gate result of `run` against `baseline` (None: nothing to compare, only errors gated)."""
+    if baseline is not None:
+        check_comparable(run, baseline)
+    base_cases = {c.id: c for c in baseline.cases} if baseline is not None else {}
+    heads = {c.id: head_side(c) for c in run.cases}
+    pairs = [(base_side(base_cases[c.id]), heads[c.id]) for c in run.cases if c.id in base_cases]
+    cases = tuple(_compare_case(c, heads[c.id], base_cases.get(c.id)) for c in run.cases)
+
+    def ids(*statuses: CaseStatus) -> tuple[str, ...]:
+        return tuple(c.id for c in cases if c.status in statuses)
+
+    new_failures = tuple(
+        c.id for c in cases if c.base_passed is True and c.head_passed is False and c.status != "added"
+    )
+    critical_failures = ids("critical_failure")
+    errors = ids("error")
+    raw_rows = metrics(pairs, heads=heads, baseline=baseline, seed=seed, confidence=policy.confidence)
+    results = checks(policy, raw_rows, new_failures, critical_failures, cases)
+    rows = tuple(_with_check(m, results) for m in raw_rows)
+    regressed = sorted((c for c in cases if _drop(c) > EPSILON), key=lambda c: (-_drop(c), c.id))
+    added = len(run.cases) - len(pairs)
+    verdict, passed, reason = _decide(
+        policy,
+        results=results,
+        rows=rows,
+        compared=len(pairs),
+        added=added,
+        has_baseline=baseline is not None,
+    )
+    return GateResult(
+        suite=run.suite,
+        verdict=verdict,
+        passed=passed,
+        reason=reason,
+        policy=policy,
+        head=run.provenance,
+        base=baseline.provenance if baseline is not None else None,
+        metrics=rows,
+        checks=results,
+        cases=cases,
+        new_failures=new_failures,
+        fixed=ids("fixed"),
+        added=tuple(c.id for c in run.cases if c.id not in base_cases),
+        errors=errors,
+        critical_failures=critical_failures,
+        regressed=tuple(c.id for c in regressed),
+        unavailable=any(c.name == "error_rate" and c.status == "fail" for c in results),
+        baseline_ref=baseline_ref,
+    )
+
+
+def _drop(case: CaseComparison) -> float:
+    if case.status == "added" or case.base_score is None or case.head_score is None:
+        return 0.0
+    return case.base_score - case.head_score
+
+
+def _compare_case(case: CaseResult, head: Side, base: BaselineCase | None) -> CaseComparison:
+    done = [a for a in case.attempts if a.error is None and a.score is not None]
+    worst = min(done, key=lambda a: (a.score or 0.0, a.repeat)) if done else None
+    error_attempt = next((a for a in case.attempts if a.error is not None), None)
+    error = case.error or (error_attempt.error if error_attempt is not None else None)
+    base_values = base_side(base) if base is not None else None
+    status: CaseStatus
+    if head.error:
+        status = "error"
+    elif base is None:
+        status = "added"
+    elif case.critical and any(a.passed is not True for a in done):
+        status = "critical_failure"
+    elif base_values is not None and base_values.passed is True and head.passed is False:
+        status = "new_failure"
+    elif base_values is not None and base_values.passed is False and head.passed is True:
+        status = "fixed"
+    else:
+        status = "pass" if head.passed else "fail"
+    return CaseComparison(
+        id=case.id,
+        status=status,
+        base_score=base_values.score if base_values is not None else None,
+        head_score=head.score,
+        base_passed=base_values.passed if base_values is not None else None,
+        head_passed=head.passed,
+        critical=case.critical,
+        line=case.line,
+        output=(worst.output if worst is not None else None),
+        error=error,
+        repeats=len(case.attempts),
+        repeats_passed=sum(1 for a in done if a.passed),
+    )
+
+
+def _with_check(metric: Metric, results: Sequence[GateCheck]) -> Metric:
+    """Return the metric marked with the worst status of the checks that judge it."""
+    names = {metric.name, "min_score"} if metric.name == "score" else {metric.name}
+    found = {c.status for c in results if c.name in names}
+    status: Check | None = next((s for s in ("fail", "inconclusive", "pass") if s in found), None)
+    return replace(metric, check=status) if status is not None else metric
+
+
+def _decide(
+    policy: GatePolicy,
+    *,
+    results: Sequence[GateCheck],
+    rows: Sequence[Metric],
+    compared: int,
+    added: int,
+    has_baseline: bool,
+) -> tuple[Verdict, bool, str]:
+    failed = [c for c in results if c.status == "fail"]
+    unsure = [c for c in results if c.status == "inconclusive"]
+    if failed:
+        return "FAIL", False, _join(failed)
+    if unsure:
+        resolved = policy.on_inconclusive == "pass"
+        return "INCONCLUSIVE", resolved, f"{_join(unsure)} (on_inconclusive: {policy.on_inconclusive})"
+    if not has_baseline:
+        return "PASS", True, f"no baseline: {added} cases scored, not gated"
+    score = by_name(rows, "score")
+    parts = ["no regression"]
+    if score.base is not None and score.head is not None and score.delta is not None:
+        parts.append(f"mean score {score.base:.3f} → {score.head:.3f} ({score.delta:+.3f})")
+    parts.append(f"{compared} cases compared" + (f", {added} added (not gated)" if added else ""))
+    return "PASS", True, "; ".join(parts)
+
+
+def _join(failed: Sequence[GateCheck]) -> str:
+    shown = "; ".join(c.detail for c in failed[:3])
+    return shown + (f"; and {len(failed) - 3} more" if len(failed) > 3 else "")

@@ -1,0 +1,205 @@
+"""Per-case values and metric rows with paired bootstrap intervals (seeded, so reproducible)."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+
+from promptops.model import Baseline, BaselineCase, CaseResult, Metric, Unit
+
+BOOTSTRAP_SAMPLES = 1000
+
+Statistic = Callable[[Sequence[float]], float]
+
+
+@dataclass(frozen=True)
+class Side:
+    """Per-case values of one side (base or head) that the metrics are computed from."""
+
+    score: float | None
+    pass_rate: float | None
+    passed: bool | None
+    error: bool
+    critical: bool
+    tokens: float | None
+    cost: float | None
+    latency: float | None
+
+
+def mean(values: Sequence[float]) -> float:
+    return sum(values) / len(values)
+
+
+def _percentile(values: Sequence[float], q: float) -> float:
+    """Return the `q` quantile (0..1) by linear interpolation between order statistics."""
+    ordered = sorted(values)
+    pos = (len(ordered) - 1) * q
+    low = int(pos)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
+
+
+def _p50(values: Sequence[float]) -> float:
+    return _percentile(values, 0.5)
+
+
+def _p95(values: Sequence[float]) -> float:
+    return _percentile(values, 0.95)
+
+
+def _count(values: Sequence[float]) -> float:
+    return float(sum(values))
+
+
+LINEAR: tuple[Statistic, ...] = (mean, _count)
+
+
+def head_side(case: CaseResult) -> Side:
+    done = [a for a in case.attempts if a.error is None and a.score is not None]
+    tokens = [
+        float(a.input_tokens + a.output_tokens)
+        for a in done
+        if a.input_tokens is not None and a.output_tokens is not None
+    ]
+    costs = [a.cost_usd for a in done]
+    latencies = [a.latency_ms for a in done if a.latency_ms is not None]
+    error = case.error is not None or not done
+    return Side(
+        score=None if error else case.score,
+        pass_rate=None if error else case.pass_rate,
+        passed=None if error else case.passed,
+        error=error,
+        critical=case.critical,
+        tokens=mean(tokens) if tokens and len(tokens) == len(done) else None,
+        cost=mean([c for c in costs if c is not None]) if done and None not in costs else None,
+        latency=mean(latencies) if latencies else None,
+    )
+
+
+def base_side(case: BaselineCase) -> Side:
+    error = case.error or case.score is None
+    return Side(
+        score=None if error else case.score,
+        pass_rate=None if error else case.pass_rate,
+        passed=None if error else case.passed,
+        error=error,
+        critical=case.critical,
+        tokens=None if case.tokens is None else float(case.tokens),
+        cost=case.cost_usd,
+        latency=case.latency_ms,
+    )
+
+
+def _bootstrap(
+    pairs: Sequence[tuple[float, float]], statistic: Statistic, seed: int, confidence: float
+) -> tuple[float, float]:
+    """Return the percentile interval of statistic(head) - statistic(base) over resampled cases."""
+    rng = random.Random(seed)  # noqa: S311 -- reproducible resampling, not secrecy
+    n = len(pairs)
+    indices = range(n)
+    deltas = []
+    if statistic in LINEAR:
+        # a mean or sum of differences equals the difference of means or sums: half the work
+        diff = [h - b for b, h in pairs].__getitem__
+        for _ in range(BOOTSTRAP_SAMPLES):
+            deltas.append(statistic(list(map(diff, rng.choices(indices, k=n)))))
+    else:
+        base, head = [b for b, _ in pairs].__getitem__, [h for _, h in pairs].__getitem__
+        for _ in range(BOOTSTRAP_SAMPLES):
+            sample = rng.choices(indices, k=n)
+            deltas.append(statistic(list(map(head, sample))) - statistic(list(map(base, sample))))
+    deltas.sort()
+    alpha = (1.0 - confidence) / 2
+    low = deltas[int(alpha * (BOOTSTRAP_SAMPLES - 1))]
+    high = deltas[round((1 - alpha) * (BOOTSTRAP_SAMPLES - 1))]
+    return low, high
+
+
+def _paired_metric(
+    name: str,
+    label: str,
+    unit: Unit,
+    *,
+    values: Sequence[tuple[float | None, float | None]],
+    statistic: Statistic,
+    seed: int,
+    confidence: float,
+) -> Metric:
+    pairs = [(b, h) for b, h in values if b is not None and h is not None]
+    if not pairs:
+        return Metric(name, label, unit, None, None, None, None, None)
+    base = statistic([b for b, _ in pairs])
+    head = statistic([h for _, h in pairs])
+    low, high = _bootstrap(pairs, statistic, seed, confidence)
+    return Metric(name, label, unit, base, head, head - base, low, high)
+
+
+def metrics(
+    pairs: Sequence[tuple[Side, Side]],
+    *,
+    heads: Mapping[str, Side],
+    baseline: Baseline | None,
+    seed: int,
+    confidence: float,
+) -> list[Metric]:
+    def row(
+        name: str, label: str, unit: Unit, get: Callable[[Side], float | None], stat: Statistic
+    ) -> Metric:
+        values = [(get(b), get(h)) for b, h in pairs]
+        return _paired_metric(
+            name, label, unit, values=values, statistic=stat, seed=seed, confidence=confidence
+        )
+
+    def flag(value: bool | None) -> float | None:
+        return None if value is None else float(value)
+
+    rows = [
+        row("score", "mean score", "score", lambda s: s.score, mean),
+        row("pass_rate", "pass rate", "rate", lambda s: s.pass_rate, mean),
+        row(
+            "failing",
+            "failing cases",
+            "count",
+            lambda s: flag(None if s.passed is None else not s.passed),
+            _count,
+        ),
+    ]
+    new = [float(b.passed is True and h.passed is False) for b, h in pairs]
+    fixed = [float(b.passed is False and h.passed is True) for b, h in pairs]
+    rows.append(_count_metric("new_failures", "new failures", new, seed, confidence))
+    rows.append(_count_metric("fixed", "fixed cases", fixed, seed, confidence))
+    rows.append(
+        row(
+            "critical",
+            "critical cases failing",
+            "count",
+            lambda s: flag(None if s.passed is None or not s.critical else not s.passed),
+            _count,
+        )
+    )
+    errors = row("error_rate", "error rate", "rate", lambda s: float(s.error), mean)
+    head_errors = sum(1 for s in heads.values() if s.error) / len(heads) if heads else None
+    base_errors = (
+        sum(1 for c in baseline.cases if base_side(c).error) / len(baseline.cases)
+        if baseline is not None and baseline.cases
+        else None
+    )
+    delta = None if head_errors is None or base_errors is None else head_errors - base_errors
+    rows.append(replace(errors, base=base_errors, head=head_errors, delta=delta))
+    rows.append(row("tokens", "tokens per case", "tokens", lambda s: s.tokens, mean))
+    rows.append(row("cost", "cost per case", "usd", lambda s: s.cost, mean))
+    rows.append(row("latency_p50", "latency p50", "ms", lambda s: s.latency, _p50))
+    rows.append(row("latency_p95", "latency p95", "ms", lambda s: s.latency, _p95))
+    return rows
+
+
+def _count_metric(name: str, label: str, flags: Sequence[float], seed: int, confidence: float) -> Metric:
+    if not flags:
+        return Metric(name, label, "count", None, None, None, None, None)
+    low, high = _bootstrap([(0.0, f) for f in flags], _count, seed, confidence)
+    return Metric(name, label, "count", None, sum(flags), None, low, high)
+
+
+def by_name(metrics: Sequence[Metric], name: str) -> Metric:
+    return next(m for m in metrics if m.name == name)
