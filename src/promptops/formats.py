@@ -291,6 +291,9 @@ def _json_type(value: Any) -> str:
 def normalize(value: Any) -> Any:
     """Return `value` with floats rounded to fixed precision and tuples as lists."""
     if isinstance(value, float):
+        if value != 0 and abs(value) < 10**-FLOAT_DIGITS * 1000:
+            # tiny amounts (a call's cost in USD) keep 6 significant digits instead of becoming 0
+            return float(f"{value:.{FLOAT_DIGITS}g}")
         rounded = round(value, FLOAT_DIGITS)
         return 0.0 if rounded == 0 else rounded
     if isinstance(value, Mapping):

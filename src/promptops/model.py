@@ -19,6 +19,8 @@ class RunDefaults:
     timeout_s: float = 60.0
     retries: int = 4
     repeats: int = 1
+    backoff_s: float = 0.5  # first retry waits about this long; doubles per retry, with jitter
+    backoff_max_s: float = 30.0  # cap of one wait, Retry-After included
 
 
 @dataclass(frozen=True)

@@ -68,7 +68,7 @@ class Fault:
 class Request:
     number: int
     body: dict[str, Any]
-    headers: dict[str, str]
+    headers: dict[str, str]  # lower-case names
     fault: str | None
 
     @property
@@ -175,7 +175,7 @@ class FakeOpenAI:
         server.request_queue_size = 256
         self._server = server
         self.port = server.server_address[1]
-        self._thread = threading.Thread(target=server.serve_forever, name="fake-openai", daemon=True)
+        self._thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="fake-openai", daemon=True)
         self._thread.start()
         return self
 
@@ -257,7 +257,7 @@ def _handler(state: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             except ValueError:
                 self._error(400, "request body is not JSON", "invalid_request_error")
                 return
-            request, fault = state._admit(body, dict(self.headers.items()))
+            request, fault = state._admit(body, {k.lower(): v for k, v in self.headers.items()})
             if state.latency:
                 time.sleep(state.latency)
             if fault is not None and self._inject(fault):

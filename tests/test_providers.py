@@ -1,0 +1,161 @@
+"""The litellm adapter against the local server: answers, usage, cost, error mapping, retries."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from promptops.model import Price, ProjectConfig
+from promptops.providers import (
+    CallRequest,
+    LiteLLMProvider,
+    ProviderError,
+    RetryPolicy,
+    complete,
+    parse_retry_after,
+    provider_for,
+    redact,
+)
+from support.openai_server import FakeOpenAI
+
+MODEL = "openai/gpt-4o-mini-2024-07-18"
+FAST = RetryPolicy(retries=3, timeout_s=2.0, backoff_s=0.01, backoff_max_s=0.05)
+
+
+def ask(text: str, model: str = MODEL, **params: object) -> CallRequest:
+    return CallRequest(model, (("system", "Reply briefly."), ("user", text)), params)
+
+
+def run(provider: LiteLLMProvider, request: CallRequest, policy: RetryPolicy = FAST):
+    return asyncio.run(complete(provider, request, policy))
+
+
+def test_answer_usage_and_litellm_price(openai_server: FakeOpenAI) -> None:
+    openai_server.answers = {"ORD-1": "ORD-00001"}
+    reply = run(LiteLLMProvider(), ask("Where is ORD-1?", temperature=0, max_tokens=16))
+    assert reply.text == "ORD-00001"
+    assert reply.input_tokens == 5 and reply.output_tokens == 1
+    # gpt-4o-mini: $0.15 / 1M input, $0.60 / 1M output (litellm's bundled price map)
+    assert reply.cost_usd == pytest.approx(5 * 0.15e-6 + 1 * 0.6e-6)
+    assert reply.latency_ms is not None and reply.latency_ms > 0
+    body = openai_server.requests[0].body
+    assert body["model"] == "gpt-4o-mini-2024-07-18"
+    assert body["temperature"] == 0 and body["max_tokens"] == 16
+    assert openai_server.requests[0].headers["authorization"] == "Bearer test-key"
+
+
+def test_unknown_price_is_none_and_configured_prices_win(openai_server: FakeOpenAI) -> None:
+    assert run(LiteLLMProvider(), ask("x", model="openai/acme-9")).cost_usd is None
+    priced = LiteLLMProvider(prices={"openai/acme-9": Price(input=1.0, output=2.0)})
+    assert run(priced, ask("a b", model="openai/acme-9")).cost_usd == pytest.approx((4 * 1 + 1 * 2) / 1e6)
+
+
+@pytest.mark.parametrize("kind", ["429", "500", "503", "drop", "malformed", "empty_choices"])
+def test_transient_faults_are_retried(openai_server: FakeOpenAI, kind: str) -> None:
+    openai_server.fail(kind, times=2)
+    reply = run(LiteLLMProvider(), ask("x"))
+    assert reply.text == "OK"
+    assert openai_server.count == 3
+    assert [r.fault for r in openai_server.requests] == [kind, kind, None]
+
+
+def test_timeout_is_retried(openai_server: FakeOpenAI) -> None:
+    openai_server.fail("slow", times=1, delay=1.5)
+    policy = RetryPolicy(retries=2, timeout_s=0.5, backoff_s=0.01, backoff_max_s=0.05)
+    assert run(LiteLLMProvider(), ask("x"), policy).text == "OK"
+    assert openai_server.count == 2
+
+
+@pytest.mark.parametrize(
+    ("kind", "error_kind", "message"),
+    [
+        ("429", "rate_limit", "openai/gpt-4o-mini-2024-07-18: rate limited (HTTP 429): Rate limit reached for requests"),
+        ("500", "server", "openai/gpt-4o-mini-2024-07-18: provider error (HTTP 500): The server had an error"),
+        ("503", "server", "openai/gpt-4o-mini-2024-07-18: provider error (HTTP 503): The server had an error"),
+        ("drop", "connection", "openai/gpt-4o-mini-2024-07-18: connection dropped: Connection error."),
+        ("empty_choices", "malformed", "openai/gpt-4o-mini-2024-07-18: malformed response: the response has no choices"),
+    ],
+)
+def test_retries_give_up_with_a_clear_error(openai_server: FakeOpenAI, kind: str, error_kind: str, message: str) -> None:
+    openai_server.fail(kind)
+    with pytest.raises(ProviderError) as info:
+        run(LiteLLMProvider(), ask("x"))
+    assert info.value.kind == error_kind
+    assert info.value.message == message
+    assert openai_server.count == 4  # the first call and three retries
+
+
+def test_malformed_body(openai_server: FakeOpenAI) -> None:
+    openai_server.fail("malformed")
+    with pytest.raises(ProviderError) as info:
+        run(LiteLLMProvider(), ask("x"), RetryPolicy(retries=0))
+    assert info.value.kind == "malformed"
+    assert info.value.message.startswith("openai/gpt-4o-mini-2024-07-18: malformed response: Unterminated string")
+
+
+@pytest.mark.parametrize(("kind", "error_kind"), [("400", "bad_request"), ("401", "auth"), ("403", "auth")])
+def test_auth_and_bad_request_are_never_retried(openai_server: FakeOpenAI, kind: str, error_kind: str) -> None:
+    openai_server.fail(kind)
+    with pytest.raises(ProviderError) as info:
+        run(LiteLLMProvider(), ask("x"))
+    assert info.value.kind == error_kind
+    assert f"(HTTP {kind})" in info.value.message
+    assert openai_server.count == 1
+
+
+def test_auth_error_never_prints_the_key(openai_server: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-live-abcdef1234567890")
+    openai_server.answers = {}
+    openai_server.fail("401")
+    with pytest.raises(ProviderError) as info:
+        run(LiteLLMProvider(), ask("x"))
+    assert "abcdef1234567890" not in info.value.message
+    assert info.value.hint is not None and "OPENAI_API_KEY" in info.value.hint
+    assert redact("Incorrect API key provided: sk-live-abcdef1234567890.") == "Incorrect API key provided: ***."
+    assert redact("header Bearer xyz123") == "header ***"
+
+
+def test_retry_after_is_honoured(openai_server: FakeOpenAI) -> None:
+    openai_server.fail("429", times=1, retry_after="1")
+    start = time.perf_counter()
+    run(LiteLLMProvider(), ask("x"), RetryPolicy(retries=2, timeout_s=2, backoff_s=0.01, backoff_max_s=5))
+    assert time.perf_counter() - start >= 1.0
+    assert openai_server.count == 2
+
+
+def test_unreachable_server_fails_fast(monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{port}/v1")
+    monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+    start = time.perf_counter()
+    with pytest.raises(ProviderError) as info:
+        run(LiteLLMProvider(), ask("x"), RetryPolicy(retries=4, backoff_s=0.05, backoff_max_s=0.2))
+    assert time.perf_counter() - start < 5
+    assert info.value.kind == "unreachable" and info.value.fatal
+    assert info.value.message == "openai/gpt-4o-mini-2024-07-18: provider unreachable: Connection error."
+
+
+def test_backoff_grows_with_jitter_and_caps() -> None:
+    policy = RetryPolicy(backoff_s=1.0, backoff_max_s=5.0)
+    assert [policy.delay(n, None, 0.0) for n in range(4)] == [0.5, 1.0, 2.0, 2.5]
+    assert [policy.delay(n, None, 1.0) for n in range(4)] == [1.0, 2.0, 4.0, 5.0]
+    assert policy.delay(0, 3.0, 0.0) == 3.0
+    assert policy.delay(0, 60.0, 0.0) == 5.0
+
+
+def test_parse_retry_after() -> None:
+    assert parse_retry_after("2") == 2.0
+    assert parse_retry_after("0.5") == 0.5
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
+    assert parse_retry_after("soon") is None
+
+
+def test_registry_picks_by_prefix() -> None:
+    assert isinstance(provider_for(MODEL, ProjectConfig()), LiteLLMProvider)
+    assert isinstance(provider_for("gpt-4o", ProjectConfig()), LiteLLMProvider)

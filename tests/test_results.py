@@ -1,0 +1,86 @@
+"""Results files: deterministic JSON, a round trip, schema errors with exact messages."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from promptops.errors import FileFormatError
+from promptops.formats import schema, validate_data
+from promptops.model import Attempt, CacheStats, CaseResult, Provenance, RunResult, ScoreValue, Summary
+from promptops.results import dump_results, load_results, parse_results, write_results
+
+GOLDEN = Path(__file__).parent / "golden" / "results"
+
+
+def sample_run(suite: str = "order-id") -> RunResult:
+    eq = ScoreValue("equals", "equals", 1.0, True, 1.0, True)
+    miss = ScoreValue("equals", "equals", 0.0, False, 1.0, True, detail="expected 'ORD-2', got 'ORD-3'")
+    prov = Provenance(
+        prompt="order-id", prompt_version="1.1.0", content_hash="sha256:abc",
+        model="openai/gpt-4o-mini-2024-07-18", dataset_hash="sha256:def", scorers_hash="sha256:123",
+        repeats=1, git_sha="0123456789abcdef", promptops_version="0.1.0",
+    )
+    cases = (
+        # deliberately out of id order: the file orders cases by id
+        CaseResult("c2", (Attempt(0, "ORD-3", (miss,), 0.0, False, None, 10, 2, 0.0000027, 51.123456789),),
+                   tags=("hard",), line=2, hash="sha256:c2", score=0.0, pass_rate=0.0, passed=False),
+        CaseResult("c1", (Attempt(0, "ORD-1", (eq,), 1.0, True, None, 10, 2, 0.0000027, 48.5, cached=True),),
+                   critical=True, line=1, hash="sha256:c1", score=1.0, pass_rate=1.0, passed=True),
+        CaseResult("c3", (Attempt(0, None, (), None, None, "openai/x: provider error (HTTP 500): boom"),),
+                   line=3, hash="sha256:c3", error="openai/x: provider error (HTTP 500): boom"),
+    )
+    summary = Summary(3, 2, 1, 0.5, 0.5, 20, 4, 0.0000054, 49.8, 51.0)
+    return RunResult(suite, prov, cases, summary, CacheStats(hits=1, misses=2), shard="1/2")
+
+
+def test_results_file_matches_golden_byte_for_byte() -> None:
+    text = dump_results([sample_run()])
+    assert text == (GOLDEN / "basic.json").read_text(encoding="utf-8")
+
+
+def test_results_validate_against_the_published_schema() -> None:
+    data = json.loads(dump_results([sample_run(), sample_run("other")]))
+    assert validate_data(data, schema("results")) == []
+    assert list(data["suites"]) == ["order-id", "other"]
+    assert [c["id"] for c in data["suites"]["order-id"]["cases"]] == ["c1", "c2", "c3"]
+
+
+def test_round_trip(tmp_path: Path) -> None:
+    path = tmp_path / "out" / "results.json"
+    write_results(path, [sample_run("b"), sample_run("a")])
+    runs = load_results(path)
+    assert [r.suite for r in runs] == ["a", "b"]
+    original = sample_run("a")
+    assert runs[0].provenance == original.provenance
+    assert runs[0].cache == original.cache and runs[0].shard == "1/2"
+    assert {c.id: c for c in runs[0].cases}["c3"] == {c.id: c for c in original.cases}["c3"]
+    assert dump_results(runs) == dump_results([sample_run("a"), sample_run("b")])
+
+
+def test_bad_json_names_file_and_line(tmp_path: Path) -> None:
+    with pytest.raises(FileFormatError) as info:
+        parse_results('{\n  "schema_version": 1,\n  oops\n}', "results.json")
+    assert str(info.value.problems[0]) == (
+        "results.json:3: invalid JSON: Expecting property name enclosed in double quotes: line 3 column 3 (char 27)"
+    )
+
+
+def test_schema_problems_are_listed() -> None:
+    data = json.loads(dump_results([sample_run()]))
+    data["suites"]["order-id"]["summary"]["pass_rate"] = 2
+    del data["git_sha"]
+    with pytest.raises(FileFormatError) as info:
+        parse_results(json.dumps(data), "r.json")
+    assert [str(p) for p in info.value.problems] == [
+        "r.json: missing required key 'git_sha'",
+        "r.json: suites.order-id.summary.pass_rate: 2 is greater than the maximum of 1",
+    ]
+
+
+def test_future_schema_version_is_refused() -> None:
+    with pytest.raises(FileFormatError) as info:
+        parse_results('{"schema_version": 2}', "r.json")
+    assert info.value.lines() == ["r.json: schema_version: unsupported results schema_version 2 (this promptops reads 1)"]
