@@ -158,3 +158,21 @@ def test_ci_tests_every_supported_python(version: str) -> None:
     job = _load(ROOT / ".github" / "workflows" / "ci.yml")["jobs"]["test"]
     assert version in job["strategy"]["matrix"]["python-version"]
     assert [s["run"] for s in job["steps"] if "run" in s] == ["make install", "make test"]
+
+
+def test_init_writes_the_workflows_and_they_lint_clean_in_the_new_project(cli, project_dir: Path) -> None:
+    subprocess.run(["git", "init", "-q"], cwd=project_dir, check=True)
+    result = cli("init")
+    assert result.code == 0, result.err
+    assert "wrote .github/workflows/promptops.yml\n" in result.err
+    assert "wrote .github/workflows/promptops-release.yml\n" in result.err
+    written = project_dir / ".github" / "workflows"
+    assert (written / "promptops.yml").read_bytes() == PR_TEMPLATE.read_bytes()
+    assert (written / "promptops-release.yml").read_bytes() == RELEASE_TEMPLATE.read_bytes()
+    lint = subprocess.run([_tool("actionlint"), "-no-color"], cwd=project_dir,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert (lint.returncode, lint.stdout + lint.stderr) == (0, "")
+    audit = subprocess.run([_tool("zizmor"), "--offline", "--no-progress", "."], cwd=project_dir,
+                           capture_output=True, text=True, timeout=120, check=False)
+    assert audit.returncode == 0, audit.stdout
+    assert "No findings to report." in audit.stdout

@@ -20,7 +20,11 @@ class Template:
 
 
 # Files every project gets. Add a line here to scaffold one more file.
-PROJECT_FILES: tuple[Template, ...] = (Template("promptops.yaml", "project/promptops.yaml"),)
+PROJECT_FILES: tuple[Template, ...] = (
+    Template("promptops.yaml", "project/promptops.yaml"),
+    Template(".github/workflows/promptops.yml", "workflows/promptops.yml"),
+    Template(".github/workflows/promptops-release.yml", "workflows/promptops-release.yml"),
+)
 
 # Files of each example (`init --example NAME`), below templates/examples/NAME/.
 EXAMPLES: dict[str, tuple[str, ...]] = {
