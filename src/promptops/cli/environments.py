@@ -1,9 +1,211 @@
-"""Command group placeholder; filled in by its issue."""
+"""`promptops promote`, `rollback`, `status` and `bundle`: which version each environment serves."""
 
 from __future__ import annotations
 
+import os
+import shlex
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 import typer
+
+from promptops.cli import output
+
+if TYPE_CHECKING:
+    from promptops.environments import Environments
+    from promptops.model import Assignment
+    from promptops.project import Project
+    from promptops.promotion import Change, StatusRow
+
+
+def promote(
+    selector: str = typer.Argument(..., metavar="NAME@VERSION", help="The released version to serve."),
+    env: str = typer.Option(..., "--env", help="Environment to promote into, e.g. production."),
+    canary: float | None = typer.Option(
+        None, "--canary", metavar="PERCENT", help="Serve the version to this share of keys only."
+    ),
+    force: bool = typer.Option(False, "--force", help="Promote even without a passing gate result."),
+) -> int:
+    """Make ENV serve a released version (it needs a passing gate result unless --force)."""
+    from promptops import environments, evidence, promotion
+    from promptops.project import Project
+    from promptops.registry import open_registry
+
+    name, version = promotion.version_selector(selector)
+    project = Project.load()
+    registry = open_registry(project)
+    found = promotion.released(registry, name, version)
+    proof = evidence.find(project, registry, found)
+    if proof is None and not force:
+        output.error(
+            [f"{name}@{version} has no passing gate result; refusing to promote it to {env}"],
+            f"run `promptops eval` on {name}@{version} (its gate must pass) or commit a baseline "
+            "produced by it with `promptops baseline update`; --force promotes anyway",
+        )
+        return 1
+    if proof is None:
+        output.warn(f"promoting {name}@{version} to {env} without a passing gate result (--force)")
+    else:
+        output.info(f"evidence: {proof}")
+    envs = environments.read(project)
+    change = promotion.assign(envs, env, name, version, canary)
+    return _apply(project, change, envs, f"promote {name}@{version} to {env}")
+
+
+def rollback(
+    name: str = typer.Argument(..., metavar="NAME", help="Prompt to roll back."),
+    env: str = typer.Option(..., "--env", help="Environment to roll back, e.g. production."),
+) -> int:
+    """Make ENV serve the version it served before (an active canary is removed first)."""
+    from promptops import environments, promotion
+    from promptops.project import Project
+    from promptops.registry import open_registry
+
+    project = Project.load()
+    envs = environments.read(project, missing_ok=False)
+    current = envs.require(env, name)
+    served = [] if current.canary else promotion.served_versions(open_registry(project), project, env, name)
+    change = promotion.rollback(envs, env, name, served)
+    return _apply(project, change, envs, f"roll back {name} in {env} to {change.after.version}")
+
+
+def _apply(project: Project, change: Change, envs: Environments, message: str) -> int:
+    from promptops import environments
+
+    path = environments.file_path(project)
+    if not change.changed:
+        output.info(
+            f"{change.env} already serves {_describe(change.after)} of {change.prompt}; nothing to do"
+        )
+        return 0
+    environments.write(project, envs.with_assignment(change.env, change.prompt, change.after))
+    before = "nothing" if change.before is None else _describe(change.before)
+    output.info(f"{change.env}: {change.prompt} {before} -> {_describe(change.after)}")
+    output.info(f"wrote {project.relative(path)}; to ship it:")
+    rel = os.path.relpath(path, Path.cwd())
+    output.data(f"git add {shlex.quote(rel)}\ngit commit -m {shlex.quote(message)}\ngit push\n")
+    return 0
+
+
+def _describe(assignment: Assignment) -> str:
+    if assignment.canary is None:
+        return assignment.version
+    return f"{assignment.version} (canary {assignment.canary.version} at {assignment.canary.percent:g}%)"
+
+
+def status(
+    format: str = typer.Option("text", "--format", help="text or json."),
+) -> int:
+    """Show which version every environment serves, its canary, and drift from the working tree."""
+    from promptops import environments, promotion
+    from promptops.errors import InputError, RefError
+    from promptops.formats import dump_json
+    from promptops.gitstore import open_store
+    from promptops.project import Project
+    from promptops.registry import Registry
+
+    if format not in ("text", "json"):
+        raise InputError(f"--format must be text or json, got '{format}'")
+    project = Project.load()
+    envs = environments.read(project, missing_ok=False)
+    registry: Registry | None = None
+    try:
+        store = open_store(project.root)
+        store.resolve("HEAD")
+        dirty = store.uncommitted([project.config.environments_file])
+        registry = Registry(project, lambda: store)
+    except RefError:
+        dirty = []  # outside git (or before the first commit) there are no tags to check
+    rows = promotion.status(project, envs, registry)
+    if format == "json":
+        output.data(
+            dump_json(
+                {
+                    "environments_file": envs.file,
+                    "uncommitted": bool(dirty),
+                    "rows": [
+                        {
+                            "env": r.env,
+                            "prompt": r.prompt,
+                            "version": r.version,
+                            "working_tree": r.working_tree,
+                            "released": r.released,
+                            "drifted": r.drifted,
+                            "canary": None
+                            if r.canary is None
+                            else {"version": r.canary.version, "percent": r.canary.percent},
+                        }
+                        for r in rows
+                    ],
+                }
+            )
+        )
+        return 0
+    if not rows:
+        output.info(
+            f"{envs.file} serves no prompt yet; promote one with `promptops promote NAME@VERSION --env ENV`"
+        )
+        return 0
+    table = [[r.env, r.prompt, r.version, _canary(r), r.working_tree or "(no file)", _notes(r)] for r in rows]
+    output.table(None, ["ENV", "PROMPT", "VERSION", "CANARY", "WORKING TREE", "NOTES"], table)
+    if dirty:
+        output.warn(f"{envs.file} has uncommitted changes")
+    return 0
+
+
+def _canary(row: StatusRow) -> str:
+    return "-" if row.canary is None else f"{row.canary.version} ({row.canary.percent:g}%)"
+
+
+def _notes(row: StatusRow) -> str:
+    notes = []
+    if row.drifted:
+        notes.append("drifted: working tree differs")
+    if row.released is False:
+        notes.append("not released (no tag)")
+    return "; ".join(notes) or "ok"
+
+
+def bundle(
+    out: str = typer.Option("prompts.lock.json", "--out", help="Bundle file to write ('-': stdout)."),
+) -> int:
+    """Write the bundle an application ships: every served version, read from its tag, with hashes."""
+    from promptops import bundle as bundles
+    from promptops import environments, promotion
+    from promptops.errors import InputError
+    from promptops.model import PromptSpec
+    from promptops.project import Project
+    from promptops.registry import open_registry
+
+    project = Project.load()
+    envs = environments.read(project, missing_ok=False)
+    if not envs.references():
+        raise InputError(
+            f"{envs.file} serves no prompt version; nothing to bundle",
+            hint="promote a version first: promptops promote NAME@VERSION --env ENV",
+        )
+    registry = open_registry(project)
+
+    def resolve(name: str, version: str) -> tuple[PromptSpec, str]:
+        found = promotion.released(registry, name, version)
+        return found.spec, found.tag.name
+
+    built = bundles.build(envs, resolve)
+    if out == "-":
+        output.data(bundles.dump(built))
+        return 0
+    bundles.write(Path(out), built)
+    names = {name for name, _ in built.prompts}
+    output.info(
+        f"wrote {out}: {len(built.prompts)} version(s) of {len(names)} prompt(s) "
+        f"for {len(envs.envs)} environment(s)"
+    )
+    return 0
 
 
 def register(app: typer.Typer) -> None:
     """Add this group's commands to `app`."""
+    app.command("promote")(promote)
+    app.command("rollback")(rollback)
+    app.command("status")(status)
+    app.command("bundle")(bundle)
