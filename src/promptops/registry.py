@@ -35,6 +35,11 @@ class History(Protocol):
     def tags(self, prefix: str = "") -> list[TagRef]: ...
     def history(self, path: str, ref: str = "HEAD") -> list[Revision]: ...
     def is_shallow(self) -> bool: ...
+    def head(self) -> str | None: ...
+    def default_branch(self) -> str | None: ...
+    def merge_base(self, a: str, b: str) -> str | None: ...
+    def uncommitted(self, paths: list[str]) -> list[str]: ...
+    def create_tag(self, name: str, ref: str, message: str) -> TagRef: ...
 
 
 @dataclass(frozen=True)
@@ -250,3 +255,44 @@ def open_registry(project: Project) -> Registry:
         return open_store(project.root)
 
     return Registry(project, opener)
+
+
+@dataclass(frozen=True)
+class Release:
+    name: str
+    version: str
+    tag: str
+    sha: str
+    created: bool  # False when the tag already existed
+
+
+def release(registry: Registry, names: list[str]) -> list[Release]:
+    """Tag the current version of each prompt (default: all) that has no tag yet; idempotent."""
+    project = registry.project
+    known = project.prompt_names()
+    for name in names:
+        if name not in known:
+            raise UnknownPromptError(f"unknown prompt '{name}' (known: {', '.join(known) or 'none'})")
+    chosen = sorted(set(names)) if names else known
+    paths = [registry.prompt_path(n) for n in chosen]
+    dirty = registry.history.uncommitted(paths)
+    if dirty:
+        raise InputError(
+            f"uncommitted changes in {', '.join(dirty)}: release tags committed versions only",
+            hint="commit (or revert) the changes, then run `promptops release` again",
+        )
+    existing = {t.name: t for t in registry.history.tags()}
+    out = []
+    for name, path in zip(chosen, paths, strict=True):
+        spec = project.load_prompt(name)
+        tag = tag_name(project.config, name, spec.version)
+        if tag in existing:
+            out.append(Release(name, spec.version, tag, existing[tag].sha, created=False))
+            continue
+        revisions = registry.history.history(path)
+        if not revisions:
+            raise InputError(f"{path} has no committed history", hint="commit it, then release")
+        target = revisions[0].sha
+        made = registry.history.create_tag(tag, target, f"promptops release: {name} {spec.version}")
+        out.append(Release(name, spec.version, tag, made.sha, created=True))
+    return out

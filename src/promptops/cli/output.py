@@ -13,12 +13,13 @@ from rich.table import Table
 
 @cache
 def stdout() -> Console:
-    return Console(file=sys.stdout, highlight=False, soft_wrap=True)
+    # no fixed file: rich looks up sys.stdout at each write, so redirection (and capture) works
+    return Console(highlight=False, soft_wrap=True)
 
 
 @cache
 def stderr() -> Console:
-    return Console(file=sys.stderr, highlight=False, soft_wrap=True)
+    return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def data(text: str) -> None:
@@ -64,3 +65,12 @@ def table(
     for row in rows:
         grid.add_row(*row)
     (stderr() if to_stderr else stdout()).print(grid)
+
+
+def styled(lines: Sequence[tuple[str, str]]) -> None:
+    """Print (text, style) lines to stdout: coloured on terminals, plain text in pipes and NO_COLOR."""
+    from rich.text import Text
+
+    console = stdout()
+    for text, style in lines:
+        console.print(Text(text, style=style or ""), soft_wrap=True)

@@ -49,12 +49,21 @@ def init(
 def lint(
     paths: list[Path] = typer.Argument(None, help="Prompt files or directories (default: all prompts)."),
     fmt: str = typer.Option("text", "--format", help="text, json or github."),
+    base: str | None = typer.Option(
+        None, "--base", help="Also check version bumps and tagged versions against this git ref."
+    ),
 ) -> int:
     """Check prompt files and promptops.yaml; exit 1 when a rule reports an error."""
     from promptops import lint as linting
 
     _choose(fmt, LINT_FORMATS)
     project, config_findings = linting.load_project(Path.cwd())
+    if base is not None:
+        from promptops.diff import version_findings
+        from promptops.registry import open_registry
+
+        wanted = {project.relative(p) for p in linting.targets(project, paths or [])}
+        config_findings += [f for f in version_findings(open_registry(project), base) if f.file in wanted]
     report = linting.lint(project, paths or [], config_findings)
     return show_lint(report, fmt, project.root)
 
@@ -168,10 +177,11 @@ def render(
     """Render a prompt's messages with variables."""
     from promptops import render as rendering
     from promptops.project import Project
+    from promptops.registry import open_registry
 
     _choose(fmt, RENDER_FORMATS)
     project = Project.load()
-    spec = project.load_prompt(name)
+    spec = open_registry(project).load(name)
     values: dict[str, Any] = {}
     if example is not None:
         if not 0 <= example < len(spec.examples):
