@@ -245,6 +245,8 @@ def _describe(err: jsonschema.ValidationError, doc: Document | None, file: str) 
         if extra:
             path = (*path, extra[0])
             message = "unknown key" + (f"; expected one of: {', '.join(sorted(allowed))}" if allowed else "")
+    elif err.validator == "type" and path and path[-1] == "version" and isinstance(err.instance, int | float):
+        message = f"{err.instance} is not a semantic version (MAJOR.MINOR.PATCH); write it as a quoted string"
     elif err.validator == "type":
         message = f"expected {_type_name(err.validator_value)}, got {_type_name(_json_type(err.instance))}"
     elif err.validator == "enum":

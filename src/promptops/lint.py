@@ -118,7 +118,7 @@ def unused_input(f: PromptFile) -> Iterator[Finding]:
     used = _used(f.spec)
     for name in _declared(f.spec):
         if name not in used:
-            line = f.spec.lines.get(f"inputs.properties.{name}") or f.spec.lines.get("inputs")
+            line = f.spec.lines.get(f"inputs.properties.{name}") or f.spec.lines.get("inputs.required")
             yield UNUSED.finding(
                 f.label, line, f"input '{name}' is declared in inputs but no template uses it"
             )
@@ -127,11 +127,12 @@ def unused_input(f: PromptFile) -> Iterator[Finding]:
 def name_mismatch(f: PromptFile) -> Iterator[Finding]:
     if f.spec is None or f.name is None or f.spec.name == f.name:
         return
+    folder = f.label[: -len(f"{f.name}.yaml")] if f.label.endswith(f"{f.name}.yaml") else ""
     yield NAME_MISMATCH.finding(
         f.label,
         f.spec.lines.get("name"),
         f"name '{f.spec.name}' does not match the file path (expected '{f.name}')",
-        f"set `name: {f.name}` or rename the file to {f.spec.name}.yaml",
+        f"set `name: {f.name}` or rename the file to {folder}{f.spec.name}.yaml",
     )
 
 
