@@ -1,0 +1,104 @@
+"""`promptops init`: the scaffold, refusing to overwrite, --force, .gitignore, the example's files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from promptops import scaffold
+from promptops.project import Project
+from support.fixtures import CLI
+
+SCAFFOLD = [t.target for t in scaffold.templates("order-id")]
+
+
+def test_init_writes_every_file_and_prints_next_steps(cli: CLI, project_dir: Path) -> None:
+    result = cli("init")
+    assert (result.code, result.out) == (0, "")
+    assert result.err == "".join(f"wrote {t}\n" for t in [*SCAFFOLD, ".gitignore"]) + (
+        "next: promptops lint && promptops render order-id --example 0\n"
+    )
+    for target in SCAFFOLD:
+        assert (project_dir / target).read_text("utf-8") == scaffold.template_text(
+            next(t.source for t in scaffold.templates("order-id") if t.target == target)
+        )
+    assert (project_dir / ".gitignore").read_text("utf-8") == ".promptops/\n"
+
+
+def test_scaffold_holds_config_prompt_suite_and_dataset() -> None:
+    assert {"promptops.yaml", "prompts/order-id.yaml", "evals/order-id.yaml",
+            "evals/data/order-id.jsonl"} <= set(SCAFFOLD)
+
+
+def test_scaffolded_project_loads(cli: CLI, project_dir: Path) -> None:
+    cli("init")
+    project = Project.load(project_dir)
+    spec = project.load_prompt("order-id")
+    assert (spec.name, spec.version, spec.model) == ("order-id", "1.0.0", "openai/gpt-4o-mini-2024-07-18")
+    assert len(spec.examples) == 2
+    assert project.suite_files() == [project_dir / "evals" / "order-id.yaml"]
+
+
+def test_example_dataset_has_unique_ids_and_valid_inputs(cli: CLI, project_dir: Path) -> None:
+    from promptops.render import check_inputs
+
+    cli("init")
+    spec = Project.load(project_dir).load_prompt("order-id")
+    lines = (project_dir / "evals/data/order-id.jsonl").read_text("utf-8").splitlines()
+    cases = [json.loads(line) for line in lines]
+    assert len(cases) == 6
+    assert len({c["id"] for c in cases}) == 6
+    for case in cases:
+        check_inputs(spec, case["vars"])
+        assert case["expected"] == "NONE" or case["expected"] in case["vars"]["message"]
+
+
+def test_refuses_to_overwrite_and_writes_nothing(cli: CLI, project_dir: Path) -> None:
+    (project_dir / "prompts").mkdir()
+    (project_dir / "prompts" / "order-id.yaml").write_text("mine\n", encoding="utf-8")
+    result = cli("init")
+    assert (result.code, result.out) == (2, "")
+    assert result.err == "error: prompts/order-id.yaml already exists\nhint: use --force to overwrite it\n"
+    assert not (project_dir / "promptops.yaml").exists()
+    assert (project_dir / "prompts" / "order-id.yaml").read_text("utf-8") == "mine\n"
+
+
+def test_force_overwrites(cli: CLI, project_dir: Path) -> None:
+    (project_dir / "promptops.yaml").write_text("version: 1\n", encoding="utf-8")
+    assert cli("init", "--force").code == 0
+    assert (project_dir / "promptops.yaml").read_text("utf-8").startswith("# promptops project configuration")
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ("node_modules/\n", "node_modules/\n.promptops/\n"),
+        ("node_modules/", "node_modules/\n.promptops/\n"),
+        ("x\n.promptops/\n", "x\n.promptops/\n"),
+        ("/.promptops\n", "/.promptops\n"),
+    ],
+)
+def test_gitignore_line_appended_once(cli: CLI, project_dir: Path, before: str, after: str) -> None:
+    (project_dir / ".gitignore").write_text(before, encoding="utf-8")
+    assert cli("init").code == 0
+    assert (project_dir / ".gitignore").read_text("utf-8") == after
+    assert cli("init", "--force").code == 0
+    assert (project_dir / ".gitignore").read_text("utf-8") == after
+
+
+def test_unknown_example_exit_2(cli: CLI, project_dir: Path) -> None:
+    result = cli("init", "--example", "nope")
+    assert (result.code, result.err) == (2, "error: unknown example 'nope' (known: order-id)\n")
+    assert list(project_dir.iterdir()) == []
+
+
+def test_directory_in_the_way_exit_2(cli: CLI, project_dir: Path) -> None:
+    (project_dir / "promptops.yaml").mkdir()
+    result = cli("init", "--force")
+    assert (result.code, result.err) == (2, "error: promptops.yaml: is a directory, expected a file\n")
+    (project_dir / "promptops.yaml").rmdir()
+    (project_dir / ".gitignore").mkdir()
+    result = cli("init")
+    assert (result.code, result.err) == (2, "error: .gitignore: is a directory, expected a file\n")
