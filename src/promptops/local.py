@@ -7,6 +7,7 @@ serialised by its lock, because a llama.cpp context is not safe to share between
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import threading
 from collections.abc import Mapping, Sequence
@@ -131,6 +132,17 @@ def _load(path: Path) -> _Loaded:
                 raise InputError(f"{path}: llama.cpp cannot load this model file ({exc})") from exc
             loaded = _models[path] = _Loaded(llama, threading.Lock())
         return loaded
+
+
+@atexit.register
+def _close_all() -> None:
+    # llama-cpp-python's finaliser fails noisily ("Exception ignored in Llama.__del__") when it runs
+    # during interpreter shutdown, after the modules it needs are gone; close the models first.
+    with _models_lock:
+        for loaded in _models.values():
+            with loaded.lock:
+                loaded.llama.close()
+        _models.clear()
 
 
 def load(model: str) -> Path:

@@ -19,7 +19,8 @@ from datetime import datetime, timezone
 from functools import cache
 from typing import Any, Literal, Protocol
 
-from promptops.errors import UnavailableError
+from promptops import local
+from promptops.errors import PromptOpsError, UnavailableError
 from promptops.model import Price, ProjectConfig
 
 ErrorKind = Literal[
@@ -201,6 +202,7 @@ def _litellm() -> Any:
     litellm.set_verbose = False  # type: ignore[attr-defined]
     for name in ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "litellm"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
+    _register_local(litellm)
     return litellm
 
 
@@ -214,6 +216,8 @@ class LiteLLMProvider:
     prices: Mapping[str, Price] = field(default_factory=dict)
 
     async def complete(self, request: CallRequest, timeout_s: float) -> Reply:
+        if request.model.startswith(local.PREFIX):
+            local.check(request.model)  # a missing extra or model file: bad input (exit 2), not a failed call
         litellm = _litellm()
         params = {k: v for k, v in request.params.items() if k not in _RESERVED}
         start = time.perf_counter()
@@ -258,6 +262,8 @@ class LiteLLMProvider:
         price = self.prices.get(model) or self.prices.get(model.split("/", 1)[-1])
         if price is not None:
             return (input_tokens * price.input + output_tokens * price.output) / 1_000_000
+        if model.startswith(local.PREFIX):
+            return 0.0  # runs in this process: no per-token price
         try:
             prompt_cost, completion_cost = _litellm().cost_per_token(
                 model=model, prompt_tokens=input_tokens, completion_tokens=output_tokens
@@ -265,6 +271,51 @@ class LiteLLMProvider:
         except Exception:  # litellm raises for models it has no price for
             return None
         return float(prompt_cost) + float(completion_cost)
+
+
+def _register_local(litellm: Any) -> None:
+    """Serve `local/...` model strings by promptops.local, as a litellm custom provider."""
+    from litellm.llms.custom_llm import CustomLLMError
+
+    error: Any = CustomLLMError
+
+    class LocalLLM(litellm.CustomLLM):  # type: ignore[misc]
+        def completion(
+            self,
+            *,
+            model: str,
+            messages: list[dict[str, Any]],
+            model_response: Any,
+            optional_params: dict[str, Any],
+            **_: Any,
+        ) -> Any:
+            try:
+                answer = local.complete(
+                    model,
+                    messages,
+                    temperature=optional_params.get("temperature"),
+                    max_tokens=optional_params.get("max_tokens"),
+                    seed=optional_params.get("seed"),
+                    stop=optional_params.get("stop"),
+                )
+            except PromptOpsError as exc:  # e.g. a prompt longer than the model's context
+                raise error(status_code=400, message=exc.message) from exc
+            model_response.choices[0].message.content = answer.text
+            model_response.choices[0].finish_reason = answer.finish_reason
+            model_response.model = local.PREFIX + model
+            model_response.usage = litellm.Usage(
+                prompt_tokens=answer.prompt_tokens,
+                completion_tokens=answer.completion_tokens,
+                total_tokens=answer.prompt_tokens + answer.completion_tokens,
+            )
+            return model_response
+
+        async def acompletion(self, **kwargs: Any) -> Any:
+            # llama.cpp blocks: run it off the event loop; concurrent calls queue on the model's lock
+            return await asyncio.to_thread(self.completion, **kwargs)
+
+    others = [item for item in litellm.custom_provider_map if item["provider"] != "local"]
+    litellm.custom_provider_map = [*others, {"provider": "local", "custom_handler": LocalLLM()}]
 
 
 def map_error(model: str, exc: BaseException) -> ProviderError:
