@@ -1,0 +1,72 @@
+"""JUnit XML: one testsuite per eval suite, one testcase per case (CI test tabs read it)."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+
+from promptops.model import CaseComparison, GateResult
+from promptops.report.text import clean, redacted
+
+FAILING = ("fail", "new_failure", "critical_failure")
+MESSAGES = {
+    "fail": "fails (failed in the baseline too)",
+    "new_failure": "new failure: passed in the baseline",
+    "critical_failure": "critical case failed in at least one repeat",
+    "added": "fails (case added since the baseline, not gated)",
+}
+
+
+def junit(results: Sequence[GateResult], *, secrets: Sequence[str] = ()) -> str:
+    """Return the JUnit XML document (UTF-8 text with a declaration and a trailing newline)."""
+    root = ET.Element("testsuites", name="promptops")
+    totals = {"tests": 0, "failures": 0, "errors": 0}
+    for result in (redacted(r, secrets) for r in results):
+        cases = result.cases
+        counts = {
+            "tests": len(cases),
+            "failures": sum(1 for c in cases if _failing(c)),
+            "errors": sum(1 for c in cases if c.status == "error"),
+        }
+        attrib = {"name": result.suite, **{k: str(v) for k, v in counts.items()}}
+        suite = ET.SubElement(root, "testsuite", attrib)
+        props = ET.SubElement(suite, "properties")
+        for name, value in (
+            ("verdict", result.verdict),
+            ("reason", result.reason),
+            ("prompt", f"{result.head.prompt}@{result.head.prompt_version}"),
+            ("model", result.head.model),
+        ):
+            ET.SubElement(props, "property", name=name, value=clean(value))
+        for case in cases:
+            _testcase(suite, result.suite, case)
+        for key in totals:
+            totals[key] += counts[key]
+    for key, total in totals.items():
+        root.set(key, str(total))
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _testcase(suite: ET.Element, name: str, case: CaseComparison) -> None:
+    element = ET.SubElement(suite, "testcase", name=clean(case.id), classname=f"promptops.{name}")
+    if case.line is not None:
+        element.set("line", str(case.line))
+    scores = f"score {_score(case.base_score)} -> {_score(case.head_score)}"
+    detail = f"{scores}, passed {case.repeats_passed}/{case.repeats} repeats"
+    if _failing(case):
+        failure = ET.SubElement(element, "failure", message=MESSAGES[case.status], type=case.status)
+        failure.text = clean(f"{detail}\noutput: {case.output if case.output is not None else '(none)'}")
+    elif case.status == "error":
+        error = ET.SubElement(element, "error", message=clean(case.error or "could not be evaluated"))
+        error.text = clean(case.error or "")
+    else:
+        ET.SubElement(element, "system-out").text = clean(f"{case.status}: {detail}")
+
+
+def _failing(case: CaseComparison) -> bool:
+    return case.status in FAILING or (case.status == "added" and case.head_passed is False)
+
+
+def _score(value: float | None) -> str:
+    return "none" if value is None else f"{value:.3f}"

@@ -1,0 +1,60 @@
+"""The verdict over several suites, and the gate result as JSON."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from promptops.formats import dump_json
+from promptops.model import GateResult, Verdict
+from promptops.report.text import redacted
+
+JSON_SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Overall:
+    verdict: Verdict
+    exit_code: int
+    reason: str
+    unavailable: bool
+
+
+def overall(results: Sequence[GateResult]) -> Overall:
+    """Return the combined verdict: FAIL if any suite failed, then INCONCLUSIVE, else PASS."""
+    if not results:
+        return Overall("PASS", 0, "no suites were evaluated", False)
+    unavailable = any(r.unavailable for r in results)
+    exit_code = 3 if unavailable else max(r.exit_code for r in results)
+    verdicts = [r.verdict for r in results]
+    verdict: Verdict = (
+        "FAIL" if "FAIL" in verdicts else "INCONCLUSIVE" if "INCONCLUSIVE" in verdicts else "PASS"
+    )
+    if len(results) == 1:
+        return Overall(verdict, exit_code, results[0].reason, unavailable)
+    named = [r.suite for r in results if r.verdict == verdict]
+    if verdict == "PASS":
+        reason = f"all {len(results)} suites passed"
+    else:
+        word = "failed" if verdict == "FAIL" else "were inconclusive"
+        reason = f"{len(named)} of {len(results)} suites {word}: {', '.join(named)}"
+    return Overall(verdict, exit_code, reason, unavailable)
+
+
+def gate_data(results: Sequence[GateResult], secrets: Sequence[str] = ()) -> dict[str, Any]:
+    """Return the gate results as plain JSON-able data, secrets redacted."""
+    results = [redacted(r, secrets) for r in results]
+    summary = overall(results)
+    return {
+        "schema_version": JSON_SCHEMA_VERSION,
+        "verdict": summary.verdict,
+        "exit_code": summary.exit_code,
+        "reason": summary.reason,
+        "suites": [{**asdict(r), "exit_code": r.exit_code} for r in results],
+    }
+
+
+def gate_json(results: Sequence[GateResult], secrets: Sequence[str] = ()) -> str:
+    """Return the gate results as deterministic JSON (sorted keys, fixed precision, trailing newline)."""
+    return dump_json(gate_data(results, secrets))

@@ -1,0 +1,100 @@
+"""Untrusted text made safe for reports: secrets redacted, markdown and HTML escaped, excerpts cut."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+
+from promptops.model import GateResult
+
+MARKER = "<!-- promptops-report -->"
+REDACTED = "[REDACTED]"
+MIN_SECRET = 8  # shorter values are not real keys, and replacing them would mangle ordinary text
+
+# Key shapes of common providers; a value of an *_API_KEY variable is redacted whatever its shape.
+KEY_PATTERNS = re.compile(
+    r"sk-[A-Za-z0-9_\-]{16,}"
+    r"|sk-ant-[A-Za-z0-9_\-]{16,}"
+    r"|AKIA[0-9A-Z]{16}"
+    r"|AIza[0-9A-Za-z_\-]{35}"
+    r"|gh[pousr]_[A-Za-z0-9]{30,}"
+    r"|github_pat_[A-Za-z0-9_]{30,}"
+    r"|xox[abposr]-[A-Za-z0-9\-]{10,}"
+    r"|hf_[A-Za-z0-9]{30,}"
+)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_MD_INLINE = re.compile(r"([\\`*_\[\]|~$])")
+_AUTOLINK = re.compile(r"(?i)(?<=[a-z0-9])://|\bwww\.")
+_MD_LINE_START = re.compile(r"^([#+\-=>]|\d+(?=[.)]))")
+
+
+def secret_values(environ: Mapping[str, str]) -> tuple[str, ...]:
+    """Return the values of `*_API_KEY` variables (and other `*_KEY`/`*_TOKEN` ones) worth redacting."""
+    names = ("_API_KEY", "_SECRET_KEY", "_TOKEN", "_SECRET")
+    found = {v for k, v in environ.items() if k.upper().endswith(names) and len(v.strip()) >= MIN_SECRET}
+    return tuple(sorted(found, key=lambda v: (-len(v), v)))
+
+
+def redact(text: str, secrets: Sequence[str] = ()) -> str:
+    """Return `text` with every secret value and key-shaped string replaced by [REDACTED]."""
+    for secret in secrets:
+        if len(secret) >= MIN_SECRET:
+            text = text.replace(secret, REDACTED)
+    return KEY_PATTERNS.sub(REDACTED, text)
+
+
+def redacted(result: GateResult, secrets: Sequence[str]) -> GateResult:
+    """Return `result` with secrets redacted from every output and error message it carries."""
+    cases = tuple(
+        replace(
+            c,
+            output=None if c.output is None else redact(c.output, secrets),
+            error=None if c.error is None else redact(c.error, secrets),
+        )
+        for c in result.cases
+    )
+    return replace(result, cases=cases, reason=redact(result.reason, secrets))
+
+
+def clean(text: str) -> str:
+    """Return `text` without control characters (they break XML and terminals)."""
+    return _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def escape(text: str, line_start: bool = False) -> str:
+    """Return one line of inline markdown showing `text` literally (no links, HTML, tables or mentions).
+
+    With `line_start`, also neutralize what only means something at the start of a line (`#`, `-`, `1.`).
+    """
+    text = clean(text).replace("\n", " ⏎ ").replace("\t", " ")
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _MD_INLINE.sub(r"\\\1", text)
+    text = _AUTOLINK.sub(lambda m: m.group(0)[:-1] + "\\" + m.group(0)[-1], text)  # no bare links
+    if line_start:
+        text = _MD_LINE_START.sub(
+            lambda m: m.group(1) + "\\" if m.group(1)[0].isdigit() else "\\" + m.group(1), text
+        )
+    return text.replace("@", "@\u200b")  # no @mentions from model output
+
+
+def excerpt(text: str | None, limit: int = 120) -> str:
+    """Return an escaped excerpt of at most `limit` characters of `text`, marking an empty or cut one."""
+    if text is None:
+        return "—"
+    flat = " ".join(clean(text).split("\n")).strip()
+    if not flat:
+        return "*(empty)*"
+    cut = flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+    return escape(cut)
+
+
+def code(text: str) -> str:
+    """Return `text` as inline code (for ids and hashes); backticks and pipes cannot escape it."""
+    text = clean(text).replace("\n", " ").replace("`", "'").replace("|", "¦")
+    text = text.replace("<", "\u2039").replace(">", "\u203a")
+    return f"`{text}`" if text.strip() else "` `"
+
+
+def ids(values: Iterable[str]) -> str:
+    return ", ".join(code(v) for v in values)
