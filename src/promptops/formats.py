@@ -137,6 +137,9 @@ def _yaml_problem(exc: yaml.MarkedYAMLError) -> str:
     return f"invalid YAML: {problem}"
 
 
+_COLLECTION_TAGS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
+
+
 class _Converter:
     """Turns composed YAML nodes into plain data, recording the line of every key path."""
 
@@ -153,6 +156,11 @@ class _Converter:
         self.lines.setdefault(path, node.start_mark.line + 1)
         if len(path) > MAX_DEPTH:
             raise self.fail(node, path, "nested too deeply")
+        if isinstance(node, MappingNode | SequenceNode) and node.tag not in _COLLECTION_TAGS:
+            # a tag on a collection (e.g. !!python/object/apply) would otherwise be silently dropped
+            raise self.fail(
+                node, path, f"unsupported YAML tag '{node.tag.replace('tag:yaml.org,2002:', '!!')}'"
+            )
         if isinstance(node, MappingNode):
             return self.mapping(node, path)
         if isinstance(node, SequenceNode):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -23,17 +24,25 @@ def read_bytes(path: Path, label: str, limit: int = MAX_FILE_BYTES) -> bytes:
     if path.is_dir():
         raise FileFormatError([Problem(label, None, "", "is a directory, expected a file")])
     try:
-        size = path.stat().st_size
+        info = path.stat()
     except FileNotFoundError:
         raise FileFormatError([Problem(label, None, "", "no such file")]) from None
     except OSError as exc:
         raise FileFormatError([Problem(label, None, "", f"cannot read: {exc.strerror}")]) from None
-    if size > limit:
-        raise FileFormatError([Problem(label, None, "", f"file is larger than {limit} bytes")])
+    if not stat.S_ISREG(info.st_mode):
+        # a FIFO or device would block or never end
+        raise FileFormatError([Problem(label, None, "", "is not a regular file")])
+    too_big = FileFormatError([Problem(label, None, "", f"file is larger than {limit} bytes")])
+    if info.st_size > limit:
+        raise too_big
     try:
-        return path.read_bytes()
+        with path.open("rb") as handle:
+            data = handle.read(limit + 1)  # the file may have grown since stat
     except OSError as exc:
         raise FileFormatError([Problem(label, None, "", f"cannot read: {exc.strerror}")]) from None
+    if len(data) > limit:
+        raise too_big
+    return data
 
 
 def find_root(start: Path) -> Path:
@@ -42,6 +51,10 @@ def find_root(start: Path) -> Path:
     for candidate in (start, *start.parents):
         if (candidate / CONFIG_FILE).is_file():
             return candidate
+        if (candidate / CONFIG_FILE).is_dir():
+            raise FileFormatError(
+                [Problem(str(candidate / CONFIG_FILE), None, "", "is a directory, expected a file")]
+            )
     raise InputError(
         f"no {CONFIG_FILE} found in {start} or any parent directory",
         hint="run `promptops init` to create a project",
