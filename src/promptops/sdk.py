@@ -60,8 +60,12 @@ class Prompt:
 
     def render(self, **values: Any) -> list[dict[str, str]]:
         """Return the messages rendered with `values` (checked against the prompt's `inputs`)."""
-        from promptops.render import render
+        from promptops.render import declared, render, unknown_variables
 
+        unknown = unknown_variables(self.spec, values)
+        if unknown:
+            expected = ", ".join(declared(self.spec) or []) or "none"
+            raise InputError(f"unknown variable '{unknown[0]}' for {self.ref} (expected: {expected})")
         return [message.as_dict() for message in render(self.spec, values)]
 
     def completion_kwargs(self, **values: Any) -> dict[str, Any]:
@@ -74,6 +78,16 @@ class Prompt:
             kwargs["fallbacks"] = list(self.spec.fallbacks)
         kwargs["metadata"] = self.metadata
         return kwargs
+
+    def attempts(self, **values: Any) -> list[dict[str, Any]]:
+        """Return one `litellm.completion` kwargs per model, the pinned model first, then each fallback.
+
+        For applications that try the fallbacks themselves, so every attempt keeps its tracing metadata.
+        """
+        kwargs = self.completion_kwargs(**values)
+        kwargs.pop("fallbacks", None)
+        models = (self.spec.model, *self.spec.fallbacks)
+        return [{**copy.deepcopy(kwargs), "model": model} for model in models]
 
 
 def load_prompt(
