@@ -19,6 +19,17 @@ def envs_file(repo: GitRepo) -> str:
     return (repo.root / "environments.yaml").read_text(encoding="utf-8")
 
 
+def suite(gate: str = "{}") -> dict[str, str]:
+    return {
+        "evals/order-id.yaml": (
+            "prompt: order-id\n"
+            "cases:\n  - {id: c000, vars: {message: 'Where is ORD-1?'}, expected: ORD-1}\n"
+            "scorers:\n  - {type: equals, expected: '{{ expected }}'}\n"
+            f"gate: {gate}\n"
+        )
+    }
+
+
 def commit_baseline(repo: GitRepo, version: str, scores: list[float]) -> None:
     text = baselines.to_json(releases.baseline(version, scores))
     repo.commit({"evals/baselines/order-id.json": text}, f"baseline from {version}")
@@ -100,6 +111,7 @@ def test_a_stored_results_file_whose_gate_passes_allows_promotion(git_repo: GitR
     releases.release(git_repo, "1.0.0")
     commit_baseline(git_repo, "1.0.0", [1.0, 1.0, 1.0, 0.0])
     releases.release(git_repo, "1.1.0")
+    git_repo.commit(suite())
     stored = git_repo.root / ".promptops" / "runs" / "latest.json"
     stored.parent.mkdir(parents=True)
     results.write_results(stored, [releases.run("1.1.0", [1.0, 1.0, 1.0, 1.0])])
@@ -116,6 +128,7 @@ def test_a_stored_results_file_whose_gate_fails_is_refused(git_repo: GitRepo, cl
     releases.release(git_repo, "1.0.0")
     commit_baseline(git_repo, "1.0.0", [1.0, 1.0, 1.0, 1.0])
     releases.release(git_repo, "1.1.0")
+    git_repo.commit(suite())
     stored = git_repo.root / ".promptops" / "runs" / "latest.json"
     stored.parent.mkdir(parents=True)
     results.write_results(stored, [releases.run("1.1.0", [1.0, 0.0, 0.0, 1.0])])
@@ -124,6 +137,23 @@ def test_a_stored_results_file_whose_gate_fails_is_refused(git_repo: GitRepo, cl
     result = cli("promote", "order-id@1.1.0", "--env", "production")
     assert result.code == 1
     assert "has no passing gate result" in result.err
+
+
+def test_the_suite_gate_overrides_decide(git_repo: GitRepo, cli: CLI) -> None:
+    releases.start_project(git_repo)
+    releases.release(git_repo, "1.0.0")
+    commit_baseline(git_repo, "1.0.0", [1.0, 1.0, 1.0, 0.0])
+    releases.release(git_repo, "1.1.0")
+    stored = git_repo.root / ".promptops" / "runs" / "latest.json"
+    stored.parent.mkdir(parents=True)
+    results.write_results(stored, [releases.run("1.1.0", [1.0, 1.0, 1.0, 0.0])])
+    git_repo.commit(suite("{min_score: 0.9}"))
+    assert cli("promote", "order-id@1.1.0", "--env", "production").code == 1  # mean 0.75 < 0.9
+    git_repo.commit(suite("{min_score: 0.5}"))
+    assert cli("promote", "order-id@1.1.0", "--env", "production").code == 0
+    git_repo.commit(remove=["evals/order-id.yaml"])
+    (git_repo.root / "environments.yaml").unlink()
+    assert cli("promote", "order-id@1.1.0", "--env", "production").code == 1  # no suite, no policy
 
 
 def test_promote_needs_a_version(git_repo: GitRepo, cli: CLI) -> None:

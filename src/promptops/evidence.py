@@ -15,6 +15,7 @@ from promptops.project import Project
 from promptops.promotion import Released
 from promptops.registry import Registry
 from promptops.results import load_results
+from promptops.suites import load_suites
 
 MAX_RESULTS_FILES = 500
 
@@ -83,8 +84,10 @@ def _stored_runs(project: Project) -> Iterator[tuple[Path, RunResult]]:
 
 
 def _passes(project: Project, run: RunResult, base: Baseline | None) -> bool:
+    """Return whether the run passes its suite's gate (project policy + the suite's overrides)."""
     try:
-        result = gate.compare(run, base, gate.policy_for(project.config, {}), baseline_ref="HEAD")
+        suite = load_suites(project, [run.suite])[0]
+        result = gate.compare(run, base, gate.policy_for(project.config, suite.gate), baseline_ref="HEAD")
     except PromptOpsError:
-        return False  # an incomparable baseline is no evidence
+        return False  # no suite to take the policy from, or an incomparable baseline: no evidence
     return result.passed and not result.unavailable
