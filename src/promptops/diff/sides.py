@@ -7,7 +7,6 @@ from collections.abc import Iterable, Mapping
 
 from promptops.diff.compare import Diff, PromptDiff, compare, is_unchanged, next_version
 from promptops.errors import PromptOpsError, UnknownPromptError
-from promptops.formats import dump_json
 from promptops.model import Finding, PromptSpec
 from promptops.promptfile import read_prompt
 from promptops.registry import Registry, Source, tag_name
@@ -106,14 +105,12 @@ def _parse(source: Source) -> PromptSpec:
 
 
 def _body(spec: PromptSpec) -> str:
-    content = spec.content()
-    content.pop("name")
-    content.pop("version")
-    return dump_json(content)
+    """Return what identifies a prompt across a rename: its templates (model and params are often shared)."""
+    return "\n".join(f"{m.role}: {m.content}" for m in spec.messages)
 
 
 def _renames(removed: Mapping[str, PromptSpec], added: Mapping[str, PromptSpec]) -> list[tuple[str, str]]:
-    """Return (old, new) pairs whose content is at least 60% alike, best matches first."""
+    """Return (old, new) pairs whose templates are at least 60% alike, best matches first."""
     scored = []
     for a, spec_a in removed.items():
         for b, spec_b in added.items():

@@ -46,7 +46,7 @@ def _summary_row(p: PromptDiff) -> str:
 def _prompt_section(p: PromptDiff, heading: str) -> list[str]:
     out = [f"{heading} {code(p.name)} {escape(p.status)}"]
     if p.old_name:
-        out.append(f"Renamed from {code(p.old_name)} ({code(p.old_path or '')} → {code(p.new_path or '')}).")
+        out += ["", f"Renamed from {code(p.old_name)} ({code(p.old_path or '')} → {code(p.new_path or '')})."]
     if p.status not in ("added", "removed"):
         out += ["", _bump_line(p)]
     if p.fields or p.metadata:
@@ -74,7 +74,7 @@ def _bump_line(p: PromptDiff) -> str:
     if p.bump == "downgrade":
         return f"❌ **Version went down** {escape(p.old_version or '')} → {escape(p.new_version or '')}."
     if p.bump_ok:
-        need = "nothing" if p.required == "none" else f"a {p.required} bump"
+        need = "no bump" if p.required == "none" else f"a {p.required} bump"
         return f"✅ {made}; the changes need {need}{reasons}."
     return f"❌ **Insufficient bump**: {made}; the changes need a {p.required} bump{reasons}."
 
@@ -82,7 +82,10 @@ def _bump_line(p: PromptDiff) -> str:
 def _example(example: ExamplePreview) -> list[str]:
     out = ["<details><summary>First example, rendered</summary>", ""]
     out += fenced("json", json.dumps(dict(example.values), ensure_ascii=False, sort_keys=True))
-    for title, side in (("Before", example.before), ("After", example.after)):
+    sides = [("Before", example.before), ("After", example.after)]
+    if example.before == example.after:
+        sides = [("Before and after (the same)", example.after)]
+    for title, side in sides:
         if side is not None:
             out += ["", f"**{title}**", "", *fenced("text", _rendered(side))]
     return [*out, "", "</details>"]

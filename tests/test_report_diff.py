@@ -1,0 +1,38 @@
+"""The diff renderers keep text from files inert in PR comments."""
+
+from __future__ import annotations
+
+import cmarkgfm
+from cmarkgfm.cmark import Options
+
+from promptops.diff import Diff, compare
+from promptops.promptfile import read_prompt
+from promptops.report.diff import code, diff_json, escape, fenced, prompts_markdown
+from support.promptfiles import prompt_yaml
+
+HOSTILE = "</details><script>alert(1)</script>\n```\n| a | b |"
+
+
+def _html(markdown: str) -> str:
+    return str(cmarkgfm.github_flavored_markdown_to_html(markdown, options=Options.CMARK_OPT_UNSAFE))
+
+
+def test_hostile_file_text_stays_text() -> None:
+    old = read_prompt(prompt_yaml().encode(), "prompts/order-id.yaml")
+    new = read_prompt(prompt_yaml(version="1.1.0", system=HOSTILE, description=HOSTILE).encode(),
+                      "prompts/order-id.yaml")
+    diff = Diff("main", "working tree", "a" * 40, None, (compare(old, new),))
+    markdown = prompts_markdown(diff)
+    html = _html(markdown)
+    assert "<script>" not in html
+    assert html.count("<details>") == html.count("</details>") == 2
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert diff_json(diff).endswith("}\n")
+
+
+def test_escape_helpers() -> None:
+    assert escape("a|b <i> *x* & [l](u)") == r"a\|b \<i\> \*x\* \& \[l\]\(u\)"
+    assert code("x`y") == "``x`y``"
+    assert code("`") == "`` ` ``"
+    assert code("a|b") == r"`a\|b`"
+    assert fenced("diff", "```\nx") == ["````diff", "```", "x", "````"]
