@@ -161,3 +161,13 @@ def test_bundle_of_an_empty_environments_file(git_repo: GitRepo, cli: CLI) -> No
         "error: environments.yaml serves no prompt version; nothing to bundle\n"
         "hint: promote a version first: promptops promote NAME@VERSION --env ENV\n"
     )
+
+
+def test_a_bundle_changed_after_loading_is_verified_again(bundled: Path) -> None:
+    assert load_prompt("order-id", env="staging", bundle=bundled).version == "1.1.0"
+    text = bundled.read_text(encoding="utf-8")
+    tampered = text.replace("(v1.1.0). Reply", "(v1.1.0); reply")  # same length, new content
+    assert len(tampered) == len(text) and tampered != text
+    bundled.write_text(tampered, encoding="utf-8")
+    with pytest.raises(FileFormatError, match=r"content hash mismatch for order-id@1\.1\.0"):
+        load_prompt("order-id", env="staging", bundle=bundled)

@@ -335,3 +335,25 @@ def test_commands_run_from_a_subdirectory_print_paths_from_there(git_repo: GitRe
     assert result.code == 0
     assert result.out.startswith("git add ../environments.yaml\n")
     assert Path(git_repo.root / "environments.yaml").exists()
+
+
+def test_a_tag_on_the_wrong_commit_is_refused(git_repo: GitRepo, cli: CLI) -> None:
+    releases.start_project(git_repo)
+    releases.release(git_repo, "1.0.0")
+    git_repo.git("tag", "-a", "prompts/order-id/v1.1.0", "-m", "wrong")
+    result = cli("promote", "order-id@1.1.0", "--env", "production", "--force")
+    assert result.code == 2
+    assert result.err == (
+        "error: tag prompts/order-id/v1.1.0 points at a commit where prompts/order-id.yaml has version 1.0.0\n"
+        "hint: the tag is wrong: delete it (`git tag -d prompts/order-id/v1.1.0`) and release order-id@1.1.0 again\n"
+    )
+
+
+def test_status_outside_git_shows_no_release_state(project_dir: Path, cli: CLI) -> None:
+    (project_dir / "promptops.yaml").write_text("version: 1\n", encoding="utf-8")
+    (project_dir / "prompts").mkdir()
+    (project_dir / "prompts" / "order-id.yaml").write_text(releases.prompt_text("1.0.0"), encoding="utf-8")
+    (project_dir / "environments.yaml").write_text("production:\n  order-id: 1.0.0\n", encoding="utf-8")
+    result = cli("status")
+    assert result.code == 0, result.err
+    assert result.out.splitlines()[1].split() == ["production", "order-id", "1.0.0", "-", "1.0.0", "ok"]

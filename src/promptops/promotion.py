@@ -56,6 +56,12 @@ def released(registry: Registry, name: str, version: str) -> Released:
             "or fetch the tags with `git fetch --tags`",
         )
     spec = registry.resolve(f"{name}@{version}").spec
+    if spec.version != version:
+        where = spec.source.split(":", 1)[-1]
+        raise InputError(
+            f"tag {wanted} points at a commit where {where} has version {spec.version}",
+            hint=f"the tag is wrong: delete it (`git tag -d {wanted}`) and release {name}@{version} again",
+        )
     return Released(spec, tag, content_hash(spec.content()))
 
 

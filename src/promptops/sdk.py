@@ -143,7 +143,7 @@ def _from_bundle(path: Path, name: str, pinned: str, env: str | None, key: str |
     return Prompt(entry.spec, entry.content_hash, env, is_canary)
 
 
-_CACHE: dict[tuple[str, int, int], Bundle] = {}
+_CACHE: dict[str, tuple[tuple[int, int], Bundle]] = {}
 _LOCK = threading.Lock()
 
 
@@ -153,14 +153,17 @@ def _bundle(path: Path) -> Bundle:
 
     try:
         stat = path.stat()
-        cache_key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+        where, version = str(path.resolve()), (stat.st_mtime_ns, stat.st_size)
     except OSError:
-        return bundle.read(path)
+        return bundle.read(path)  # reports the missing or unreadable file
     with _LOCK:
-        if cache_key not in _CACHE:
-            _CACHE.clear()
-            _CACHE[cache_key] = bundle.read(path)
-        return _CACHE[cache_key]
+        cached = _CACHE.get(where)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+    loaded = bundle.read(path)
+    with _LOCK:
+        _CACHE[where] = (version, loaded)
+    return loaded
 
 
 def _from_tree(root: Path | None, name: str, pinned: str, env: str | None, key: str | int | None) -> Prompt:
