@@ -156,6 +156,7 @@ class ScorerConfig:
     threshold: float | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
     name: str = ""  # label in results, e.g. `equals` or `regex#2`
+    line: int | None = field(default=None, compare=False)  # line in the suite file
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,9 @@ lint, render, diff and fully cached eval runs never pay for its import.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
+import importlib
 import logging
 import os
 import random
@@ -202,8 +204,15 @@ def _litellm() -> Any:
     litellm.set_verbose = False  # type: ignore[attr-defined]
     for name in ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "litellm"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
+    # litellm imports ~500 modules on its first call; doing it here keeps that out of measured latency
+    for module in _WARM_UP:
+        with contextlib.suppress(ImportError):
+            importlib.import_module(module)
     _register_local(litellm)
     return litellm
+
+
+_WARM_UP = ("openai.resources", "openai.resources.chat", "litellm._service_logger", "litellm.proxy._types")
 
 
 _RESERVED = {"model", "messages", "timeout", "num_retries", "max_retries", "fallbacks", "stream", "api_key"}

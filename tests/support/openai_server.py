@@ -171,8 +171,6 @@ class FakeOpenAI:
     def start(self) -> FakeOpenAI:
         """Start serving on an ephemeral port in a daemon thread."""
         server = _Server((self.host, self.port), _handler(self))
-        server.daemon_threads = True
-        server.request_queue_size = 256
         self._server = server
         self.port = server.server_address[1]
         self._thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="fake-openai", daemon=True)
@@ -193,6 +191,8 @@ class FakeOpenAI:
 
 
 class _Server(ThreadingHTTPServer):
+    request_queue_size = 512  # listen() backlog: many clients connect at once
+    daemon_threads = True
     def handle_error(self, request: Any, client_address: Any) -> None:
         # a client that timed out or hung up is part of the script, not a server bug
         if not isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
@@ -222,6 +222,7 @@ def _completion(body: dict[str, Any], number: int, content: str) -> dict[str, An
 def _handler(state: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out as separate writes
 
         def log_message(self, format: str, *args: Any) -> None:
             pass
