@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -47,6 +47,7 @@ class GitStore:
     repo: git.Repo
     worktree: Path
     prefix: str  # the project root relative to the worktree, "" at the top
+    _commits: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def close(self) -> None:
         """Stop the git helper processes GitPython keeps open."""
@@ -130,9 +131,14 @@ class GitStore:
 
     # --- files ---------------------------------------------------------------
 
+    def _commit(self, ref: str) -> Any:
+        if ref not in self._commits:
+            self._commits[ref] = self.repo.commit(self.resolve(ref))
+        return self._commits[ref]
+
     def read_file(self, ref: str, path: str) -> bytes | None:
         """Return the bytes of `path` at `ref`, or None when no file is there."""
-        commit = self.repo.commit(self.resolve(ref))
+        commit = self._commit(ref)
         try:
             item = commit.tree / self._git_path(path)
         except KeyError:
@@ -144,14 +150,26 @@ class GitStore:
 
     def list_files(self, ref: str, directory: str) -> list[str]:
         """Return every file below `directory` at `ref`, sorted (empty when the directory is absent)."""
-        commit = self.repo.commit(self.resolve(ref))
+        return sorted(self._blobs(ref, directory))
+
+    def read_files(self, ref: str, directory: str, suffix: str = "") -> dict[str, bytes]:
+        """Return path -> bytes of every file below `directory` at `ref` whose name ends with `suffix`."""
+        with self._translated(ref):
+            return {
+                path: bytes(blob.data_stream.read())
+                for path, blob in sorted(self._blobs(ref, directory).items())
+                if path.endswith(suffix)
+            }
+
+    def _blobs(self, ref: str, directory: str) -> dict[str, Any]:
+        commit = self._commit(ref)
         try:
             tree = commit.tree / self._git_path(directory) if directory not in ("", ".") else commit.tree
         except KeyError:
-            return []
+            return {}
         if tree.type != "tree":
-            return []
-        return sorted(self._project_path(str(item.path)) for item in tree.traverse() if _is_blob(item))  # type: ignore[union-attr]
+            return {}
+        return {self._project_path(str(item.path)): item for item in tree.traverse() if _is_blob(item)}
 
     def changed_paths(self, ref: str, directory: str = "") -> list[str]:
         """Return files that differ between `ref` and the working tree (untracked included), sorted."""

@@ -31,6 +31,7 @@ class History(Protocol):
     def resolve(self, ref: str) -> str: ...
     def read_file(self, ref: str, path: str) -> bytes | None: ...
     def list_files(self, ref: str, directory: str) -> list[str]: ...
+    def read_files(self, ref: str, directory: str, suffix: str = "") -> dict[str, bytes]: ...
     def tag(self, name: str) -> TagRef | None: ...
     def tags(self, prefix: str = "") -> list[TagRef]: ...
     def history(self, path: str, ref: str = "HEAD") -> list[Revision]: ...
@@ -159,13 +160,9 @@ class Registry:
                     self.project.prompt_name(file), label, label, read_bytes(file, label)
                 )
             return out
-        for path in self.history.list_files(ref, directory):
-            if not path.endswith(".yaml"):
-                continue
+        for path, raw in self.history.read_files(ref, directory, ".yaml").items():
             name = PurePosixPath(path).relative_to(directory).with_suffix("").as_posix()
-            raw = self.history.read_file(ref, path)
-            if raw is not None:
-                out[name] = Source(name, path, f"{_short(ref)}:{path}", raw)
+            out[name] = Source(name, path, f"{_short(ref)}:{path}", raw)
         return out
 
     def versions(self, name: str) -> list[VersionEntry]:

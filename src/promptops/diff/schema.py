@@ -6,9 +6,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from deepdiff import DeepDiff
-from deepdiff.helper import NotPresent
-
 from promptops.formats import key_path
 from promptops.model import PromptSpec
 
@@ -31,6 +28,9 @@ class SchemaChange:
 
 
 def deep_changes(a: Any, b: Any, prefix: tuple[str | int, ...]) -> list[FieldChange]:
+    """Return one FieldChange per changed leaf path between two JSON-like values."""
+    from deepdiff import DeepDiff  # imported on first use: it costs ~0.1 s (numpy)
+
     tree = DeepDiff(a, b, view="tree", verbose_level=2)
     out = []
     for items in tree.values():
@@ -41,6 +41,8 @@ def deep_changes(a: Any, b: Any, prefix: tuple[str | int, ...]) -> list[FieldCha
 
 
 def _present(value: Any) -> Any:
+    from deepdiff.helper import NotPresent
+
     return None if isinstance(value, NotPresent) else value
 
 
