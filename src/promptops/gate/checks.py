@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 
 from promptops.gate.metrics import by_name
 from promptops.model import CaseComparison, Check, GateCheck, GatePolicy, Metric
 
 EPSILON = 1e-9
+
+
+def money(value: float) -> str:
+    """Return USD with three significant digits, never in exponent form: $0.00000306, $0.0100, $12.3."""
+    if value == 0 or not math.isfinite(value):
+        return f"${value:.2f}"
+    digits = max(2, 2 - math.floor(math.log10(abs(value))))
+    return f"{'-' if value < 0 else ''}${abs(value):.{digits}f}"
 
 
 def ids_text(ids: Sequence[str], limit: int = 10) -> str:
@@ -56,10 +65,12 @@ def checks(
         )
     )
     cost = by_name(metrics, "cost")
-    out.append(_increase_check(cost, policy.max_cost_increase, "max_cost_increase", "${:.6f}"))
+    out.append(_increase_check(cost, policy.max_cost_increase, "max_cost_increase", money))
     latency = by_name(metrics, "latency_p95")
     out.append(
-        _increase_check(latency, policy.max_latency_p95_increase, "max_latency_p95_increase", "{:.0f} ms")
+        _increase_check(
+            latency, policy.max_latency_p95_increase, "max_latency_p95_increase", "{:.0f} ms".format
+        )
     )
     return tuple(c for c in out if c is not None)
 
@@ -99,7 +110,9 @@ def _drop_check(policy: GatePolicy, metric: Metric, allowed: float, key: str, fm
     return GateCheck(metric.name, status, f"{change}; {interval} {how}")
 
 
-def _increase_check(metric: Metric, allowed: float | None, key: str, fmt: str) -> GateCheck | None:
+def _increase_check(
+    metric: Metric, allowed: float | None, key: str, fmt: Callable[[float], str]
+) -> GateCheck | None:
     if allowed is None or metric.base is None or metric.head is None:
         return None
     if metric.base > 0:
@@ -108,7 +121,7 @@ def _increase_check(metric: Metric, allowed: float | None, key: str, fmt: str) -
         increase = float("inf") if metric.head > 0 else 0.0
     over = increase > allowed + EPSILON
     rise = "rose" if increase > 0 else "changed"
-    change = f"{metric.label} {rise} {increase:+.0%} ({fmt.format(metric.base)} → {fmt.format(metric.head)})"
+    change = f"{metric.label} {rise} {increase:+.0%} ({fmt(metric.base)} → {fmt(metric.head)})"
     return GateCheck(
         metric.name,
         "fail" if over else "pass",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from promptops.gate.checks import money
 from promptops.model import CaseComparison, GateResult, Metric, Provenance
 from promptops.report.overall import overall
 from promptops.report.text import MARKER, code, escape, excerpt, ids, redact, redacted
@@ -178,7 +179,7 @@ def _value(metric: Metric, value: float | None) -> str:
         "rate": f"{value:.1%}",
         "count": f"{value:.0f}",
         "tokens": f"{value:.1f}",
-        "usd": f"${value:.6f}",
+        "usd": money(value),
         "ms": f"{value:.0f} ms",
     }[metric.unit]
 
@@ -189,7 +190,7 @@ def _delta(metric: Metric, value: float) -> str:
         "rate": f"{value * 100:+.1f} pp",
         "count": f"{value:+.0f}" if metric.base is not None else f"{value:.0f}",
         "tokens": f"{value:+.1f}",
-        "usd": f"{'+' if value >= 0 else '-'}${abs(value):.6f}",
+        "usd": ("+" if value >= 0 else "") + money(value),
         "ms": f"{value:+.0f} ms",
     }[metric.unit]
 
