@@ -66,6 +66,8 @@ def test_var_overrides_vars_file_overrides_example(cli: CLI, initialized: Path) 
         (["order-id", "--format", "yaml"], "error: --format 'yaml': expected text or json\n"),
         (["order-id", "--vars-file", "nope.json"], "error: nope.json: no such file\n"),
         (["nope"], "error: unknown prompt 'nope' (known: order-id)\nhint: expected a file at prompts/nope.yaml\n"),
+        (["../promptops"], "error: invalid prompt name '../promptops'\n"
+                           "hint: names are lowercase path segments below prompts/, e.g. order-id or support/triage\n"),
     ],
 )
 def test_bad_variables_and_flags_exit_2(cli: CLI, initialized: Path, args: list[str], err: str) -> None:

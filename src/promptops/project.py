@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 import tempfile
 from dataclasses import dataclass, fields
@@ -17,6 +18,7 @@ from promptops.promptfile import read_prompt
 CONFIG_FILE = "promptops.yaml"
 STATE_DIR = ".promptops"
 MAX_FILE_BYTES = 1_000_000
+PROMPT_NAME = re.compile(r"[a-z0-9][a-z0-9._-]*(/[a-z0-9][a-z0-9._-]*)*")  # as in prompt.schema.json
 
 
 def read_bytes(path: Path, label: str, limit: int = MAX_FILE_BYTES) -> bytes:
@@ -141,6 +143,12 @@ class Project:
 
     def load_prompt(self, name: str) -> PromptSpec:
         """Return the working-tree PromptSpec of `name`."""
+        if not PROMPT_NAME.fullmatch(name):
+            # also keeps `../x` from reading files outside prompts/
+            raise InputError(
+                f"invalid prompt name '{name}'",
+                hint="names are lowercase path segments below prompts/, e.g. order-id or support/triage",
+            )
         path = self.prompt_path(name)
         if not path.exists():
             known = ", ".join(self.prompt_names()) or "none"
