@@ -17,6 +17,7 @@ from promptops.scoring import COMMON_KEYS, SCORERS, options_schema
 
 MAX_DATASET_BYTES = 100_000_000
 MAX_PROBLEMS = 50
+DATASET_FORMATS = (".jsonl", ".csv")
 CSV_FIXED = ("id", "expected", "tags", "critical", "description")
 
 
@@ -169,6 +170,17 @@ def _scorers(
 
 
 def _dataset_path(project: Project, suite_path: Path, value: str, label: str, line: int | None) -> Path:
+    if Path(value).suffix.lower() not in DATASET_FORMATS:
+        raise FileFormatError(
+            [
+                Problem(
+                    label,
+                    line,
+                    "dataset",
+                    f"unsupported dataset format '{Path(value).suffix}'; expected .jsonl or .csv",
+                )
+            ]
+        )
     target = (suite_path.parent / value).resolve()
     try:
         target.relative_to(project.root.resolve())

@@ -1,0 +1,78 @@
+"""A small eval project on disk (prompt, suite, dataset) with fast retry settings, for eval tests."""
+
+from __future__ import annotations
+
+import json
+import re
+import textwrap
+from pathlib import Path
+from typing import Any
+
+FAST_CONFIG = """\
+version: 1
+defaults: {concurrency: 4, timeout_s: 2, retries: 3, backoff_s: 0.01, backoff_max_s: 0.05}
+"""
+
+PROMPT = """\
+name: order-id
+version: 1.0.0
+model: openai/gpt-4o-mini-2024-07-18
+params: {temperature: 0, max_tokens: 16}
+inputs:
+  type: object
+  required: [message]
+  properties:
+    message: {type: string, minLength: 1}
+messages:
+  - role: system
+    content: Extract the order ID. Reply with the ID only, or NONE.
+  - role: user
+    content: "Message: {{ message }}"
+"""
+
+SUITE = """\
+prompt: order-id
+dataset: data/order-id.jsonl
+scorers:
+  - {type: equals, expected: "{{ expected }}"}
+  - {type: regex, pattern: "^(ORD-\\\\d{5}|NONE)$"}
+"""
+
+_ORDER = re.compile(r"ORD-\d{5}")
+
+
+def order_id_answer(messages: list[dict[str, Any]]) -> str:
+    """Answer like a good model: the order id in the last user message, else NONE."""
+    last = next((m["content"] for m in reversed(messages) if m.get("role") == "user"), "")
+    found = _ORDER.findall(str(last))
+    return found[-1] if found else "NONE"
+
+
+def cases(count: int) -> list[dict[str, Any]]:
+    return [
+        {"id": f"c{i:03d}", "vars": {"message": f"Where is my order ORD-{10000 + i}?"},
+         "expected": f"ORD-{10000 + i}"}
+        for i in range(1, count + 1)
+    ]
+
+
+def write_project(root: Path, count: int = 6, files: dict[str, str] | None = None,
+                  config: str = FAST_CONFIG) -> Path:
+    """Write promptops.yaml, prompts/order-id.yaml, evals/order-id.yaml and `count` JSONL cases."""
+    content = {
+        "promptops.yaml": config,
+        "prompts/order-id.yaml": PROMPT,
+        "evals/order-id.yaml": SUITE,
+        "evals/data/order-id.jsonl": "".join(json.dumps(c) + "\n" for c in cases(count)),
+        **(files or {}),
+    }
+    for rel, text in content.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text) if rel.endswith(".yaml") else text, encoding="utf-8")
+    return root
+
+
+def results(root: Path, path: str = ".promptops/runs/latest.json") -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((root / path).read_text(encoding="utf-8"))
+    return loaded
