@@ -304,3 +304,31 @@ def test_release_refuses_uncommitted_changes(cli: CLI, git_repo: GitRepo, three:
     )
     assert git_repo.git("tag", "--list", "prompts/order-id/v2.*") == ""
     assert cli("release", "ghost").err == "error: unknown prompt 'ghost' (known: order-id)\n"
+
+
+def test_lint_base_leaves_broken_files_to_the_file_rules(cli: CLI, git_repo: GitRepo, three: dict[str, str]) -> None:
+    git_repo.commit({"prompts/broken.yaml": "name: broken\nversion: [\n"}, "a broken file on the base")
+    git_repo.write({"prompts/order-id.yaml": "name: order-id\nversion: 2.0.0\nmodel: 3\n"})
+    result = cli("lint", "--base", "HEAD", "--format", "json")
+    assert result.code == 1
+    assert "Traceback" not in result.err
+    codes = {(f["file"], f["code"]) for f in json.loads(result.out)["findings"]}
+    assert ("prompts/broken.yaml", "PO001") in codes
+    assert ("prompts/order-id.yaml", "PO001") in codes
+    assert not any(code.startswith("PO10") for _, code in codes)
+
+
+def test_diff_reports_a_broken_file_on_a_side(cli: CLI, git_repo: GitRepo, three: dict[str, str]) -> None:
+    git_repo.write({"prompts/order-id.yaml": "name: order-id\nversion: 2.0.1\nmodel: openai/x\n"})
+    result = cli("diff")
+    assert result.code == 2
+    assert result.err == "error: prompts/order-id.yaml:1: missing required key 'messages'\n"
+
+
+def test_diff_before_the_first_commit_shows_everything_added(cli: CLI, git_repo: GitRepo) -> None:
+    git_repo.write({"promptops.yaml": CONFIG, "prompts/order-id.yaml": prompt_yaml()})
+    data = json.loads(cli("diff", "--format", "json").out)
+    assert (data["base"], data["summary"]["added"]) == ({"ref": "empty", "sha": None}, 1)
+    assert cli("lint", "--base", "HEAD").err == (
+        "error: unknown git ref 'HEAD': the repository has no commits yet\nhint: commit your prompts first\n"
+    )
