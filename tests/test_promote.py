@@ -357,3 +357,25 @@ def test_status_outside_git_shows_no_release_state(project_dir: Path, cli: CLI) 
     result = cli("status")
     assert result.code == 0, result.err
     assert result.out.splitlines()[1].split() == ["production", "order-id", "1.0.0", "-", "1.0.0", "ok"]
+
+
+def test_an_invalid_environment_name_is_refused_before_anything_is_written(git_repo: GitRepo, cli: CLI) -> None:
+    releases.start_project(git_repo)
+    releases.release(git_repo, "1.0.0")
+    result = cli("promote", "order-id@1.0.0", "--env", "prod env", "--force")
+    assert result.code == 2
+    assert result.err == (
+        "error: 'prod env' is not a valid environment name\n"
+        "hint: use letters, digits, '.', '_' and '-', starting with a letter or digit\n"
+    )
+    assert not (git_repo.root / "environments.yaml").exists()
+
+
+def test_status_marks_an_invalid_working_tree_file(git_repo: GitRepo, cli: CLI) -> None:
+    releases.start_project(git_repo)
+    releases.release(git_repo, "1.0.0")
+    git_repo.commit({"environments.yaml": "production:\n  order-id: 1.0.0\n"})
+    git_repo.write({"prompts/order-id.yaml": "name: order-id\n"})
+    result = cli("status")
+    assert result.code == 0
+    assert result.out.splitlines()[1].split()[:6] == ["production", "order-id", "1.0.0", "-", "(invalid", "file)"]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from promptops.errors import FileFormatError, Problem, UnknownPromptError
+from promptops.errors import FileFormatError, InputError, Problem, UnknownPromptError
 from promptops.formats import Document, decode, dump_yaml, key_path, parse_yaml, validate
 from promptops.model import Assignment, Canary
 from promptops.project import Project, read_bytes, write_atomic
@@ -78,6 +78,15 @@ def _plain(assignment: Assignment) -> Any:
     canary = assignment.canary
     percent: float | int = int(canary.percent) if float(canary.percent).is_integer() else canary.percent
     return {"version": assignment.version, "canary": {"version": canary.version, "percent": percent}}
+
+
+def check_name(env: str) -> None:
+    """Raise InputError unless `env` can be an environment name."""
+    if not ENV_NAME.match(env):
+        raise InputError(
+            f"'{env}' is not a valid environment name",
+            hint="use letters, digits, '.', '_' and '-', starting with a letter or digit",
+        )
 
 
 def parse(text: str, file: str) -> Environments:

@@ -69,6 +69,7 @@ def assign(
     envs: Environments, env: str, name: str, version: str, canary_percent: float | None = None
 ) -> Change:
     """Return the change that makes `env` serve `name@version` (or canary it to `canary_percent`)."""
+    environments.check_name(env)
     before = envs.assignment(env, name)
     if canary_percent is None:
         return Change(env, name, before, Assignment(version))
@@ -179,10 +180,12 @@ def status(project: Project, envs: Environments, registry: Registry | None) -> l
 
 
 def _working_version(project: Project, name: str) -> str | None:
+    if not project.prompt_path(name).exists():
+        return None
     try:
         return project.load_prompt(name).version
     except PromptOpsError:
-        return None
+        return "(invalid file)"
 
 
 def _has_tag(registry: Registry, name: str, version: str) -> bool:

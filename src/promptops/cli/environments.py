@@ -32,6 +32,7 @@ def promote(
     from promptops.registry import open_registry
 
     name, version = promotion.version_selector(selector)
+    environments.check_name(env)
     project = Project.load()
     registry = open_registry(project)
     found = promotion.released(registry, name, version)
