@@ -143,3 +143,19 @@ def test_shallow_clone_is_detected_and_hinted(git_repo: GitRepo, store: GitStore
         assert info.value.message == f"unknown git ref '{first}'"
         assert info.value.hint == SHALLOW_HINT
         assert "fetch-depth: 0" in SHALLOW_HINT
+
+
+def test_missing_git_command_is_a_clear_error(git_repo: GitRepo) -> None:
+    import os
+    import shutil
+    import sys
+
+    bindir = str(Path(sys.executable).parent)
+    if shutil.which("git", path=bindir):
+        pytest.skip("git sits next to the interpreter")
+    (git_repo.root / "promptops.yaml").write_text("version: 1\n")
+    env = {**os.environ, "PATH": bindir}
+    proc = subprocess.run([sys.executable, "-m", "promptops", "diff"], cwd=git_repo.root, env=env,
+                          capture_output=True, text=True, check=False)
+    assert (proc.returncode, proc.stdout) == (2, "")
+    assert proc.stderr == "error: the git command is not installed (or not on PATH)\nhint: install git, then retry\n"

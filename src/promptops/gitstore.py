@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
+
+# Without a git executable GitPython raises ImportError at import; we report it in open_store instead.
+os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
 
 import git
 from git.exc import BadName, BadObject
@@ -26,6 +31,8 @@ _RECORD = "\x1e"
 def open_store(root: Path) -> GitStore:
     """Return a GitStore for the repository containing `root` (paths are relative to `root`)."""
     root = root.resolve()
+    if shutil.which(str(git.Git.GIT_PYTHON_GIT_EXECUTABLE or "git")) is None:
+        raise RefError("the git command is not installed (or not on PATH)", hint="install git, then retry")
     try:
         repo = git.Repo(root, search_parent_directories=True)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
