@@ -153,9 +153,16 @@ def test_template_syntax_error_names_the_file_line(cli: CLI, initialized: Path) 
         ("{{ lipsum.__globals__['os'] }}", "access to attribute '__globals__' of 'function' object is unsafe."),
         ("{{ 'x' * 1000000 }}", "repetition would build more than 100000 items"),
         ("{{ 9 ** 99999999 }}", "exponent larger than 1000"),
+        ("{{ 'x'.ljust(999999999) }}", "width 999999999 is larger than 100000"),
+        ("{{ 'x'|center(999999999) }}", "width 999999999 is larger than 100000"),
+        ("{{ '%999999999d' % 1 }}", "format width or precision larger than 100000"),
+        ("{{ '{:>999999999}'.format(1) }}", "format width or precision larger than 100000"),
+        ("{{ '%.9999999f'|format(1) }}", "format width or precision larger than 100000"),
+        ("{% for i in range(99999) %}{% for j in range(99999) %}{% endfor %}{% endfor %}",
+         "loops over more than 1000000 items in one render"),
     ],
 )
-def test_sandbox_refuses_python_internals(cli: CLI, initialized: Path, template: str, message: str) -> None:
+def test_sandbox_refuses_internals_and_exhaustion(cli: CLI, initialized: Path, template: str, message: str) -> None:
     write_prompt(initialized, "evil", f"""\
         name: evil
         version: 1.0.0
@@ -170,3 +177,18 @@ def test_sandbox_refuses_python_internals(cli: CLI, initialized: Path, template:
         f"error: prompts/evil.yaml:6: refused unsafe template code: {message}\n"
         "hint: templates may not reach Python internals\n"
     )
+
+
+def test_sandbox_limits_leave_ordinary_templates_alone(cli: CLI, initialized: Path) -> None:
+    write_prompt(initialized, "ok", """\
+        name: ok
+        version: 1.0.0
+        model: openai/gpt-4o-mini-2024-07-18
+        messages:
+          - role: user
+            content: "{% for i in range(3) %}{{ '%5.1f'|format(i) }}|{{ 'ab'.center(6) }}|{{ 2 ** 10 * 'z'|length }}|{{ 250000 }}{% endfor %}"
+        """)
+    first = cli("render", "ok")
+    assert (first.code, first.err) == (0, "")
+    assert first.out == "--- user ---\n" + "".join(f"{i:5.1f}|  ab  |1024|250000" for i in range(3)) + "\n"
+    assert cli("render", "ok").out == first.out  # the loop budget is per render, not per process

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Iterable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -28,14 +31,58 @@ class RenderedMessage:
         return {"role": self.role, "content": self.content}
 
 
-MAX_REPEAT = 100_000  # largest string or list a template may build with `*`
+MAX_REPEAT = 100_000  # largest string, list, width or padding a template may ask for
 MAX_EXPONENT = 1_000
+MAX_LOOP_ITEMS = 1_000_000  # items all `range()` calls of one render may produce together
+
+# widths and precisions in %-format and str.format specs: `%999999d`, `{:>999999}`
+_HUGE_SPEC = re.compile(r"%[-#0 +]*\d*\.?\d{6,}|\{[^{}]*:[^{}]*\d{6,}[^{}]*\}")
+_PADDING_METHODS = frozenset({"ljust", "rjust", "center", "zfill", "expandtabs"})
+_range_budget: ContextVar[int] = ContextVar("range_budget", default=MAX_LOOP_ITEMS)
+
+
+def _refuse_huge_spec(text: Any) -> None:
+    if isinstance(text, str) and _HUGE_SPEC.search(text):
+        raise SecurityError(f"format width or precision larger than {MAX_REPEAT}")
+
+
+def _refuse_huge_ints(values: Iterable[Any]) -> None:
+    for value in values:
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_REPEAT:
+            raise SecurityError(f"width {value} is larger than {MAX_REPEAT}")
+
+
+def _budgeted_range(*args: int) -> range:
+    items = range(*args)
+    left = _range_budget.get() - len(items)
+    if left < 0:
+        raise SecurityError(f"loops over more than {MAX_LOOP_ITEMS} items in one render")
+    _range_budget.set(left)
+    return items
+
+
+def _width_checked(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(fn)  # keeps jinja's pass_context/pass_environment marks
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        if name == "format":
+            _refuse_huge_spec(args[0] if args else None)
+        else:
+            _refuse_huge_ints([*args[1:], *kwargs.values()])
+        return fn(*args, **kwargs)
+
+    return checked
 
 
 class _Sandbox(ImmutableSandboxedEnvironment):
-    """The Jinja sandbox, plus limits on `*` and `**` so a template cannot exhaust memory."""
+    """The Jinja sandbox, plus limits that keep a template from exhausting memory or time."""
 
-    intercepted_binops = frozenset({"*", "**"})
+    intercepted_binops = frozenset({"*", "**", "%"})
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.globals["range"] = _budgeted_range
+        for name in ("center", "indent", "format", "wordwrap", "truncate"):
+            self.filters[name] = _width_checked(name, self.filters[name])
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         if operator == "*":
@@ -45,7 +92,19 @@ class _Sandbox(ImmutableSandboxedEnvironment):
                     raise SecurityError(f"repetition would build more than {MAX_REPEAT} items")
         if operator == "**" and isinstance(right, int | float) and abs(right) > MAX_EXPONENT:
             raise SecurityError(f"exponent larger than {MAX_EXPONENT}")
+        if operator == "%":
+            _refuse_huge_spec(left)
         return super().call_binop(context, operator, left, right)
+
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        target = getattr(__obj, "__wrapped__", __obj)  # the sandbox wraps str.format
+        owner = getattr(target, "__self__", None)
+        name = getattr(target, "__name__", "")
+        if isinstance(owner, str) and name in _PADDING_METHODS:
+            _refuse_huge_ints([*args, *kwargs.values()])
+        if isinstance(owner, str) and name in {"format", "format_map"}:
+            _refuse_huge_spec(owner)
+        return super().call(__context, __obj, *args, **kwargs)
 
 
 @cache
@@ -85,6 +144,7 @@ def render_text(
     With `file` and `line` (where the template text starts), syntax errors name the file line.
     """
     env = environment()
+    budget = _range_budget.set(MAX_LOOP_ITEMS)
     try:
         return env.from_string(source).render(**values)
     except SecurityError as exc:
@@ -102,6 +162,8 @@ def render_text(
         raise TemplateError(f"{where}: template error: {exc.message or exc}") from None
     except (TypeError, ValueError, ArithmeticError, LookupError) as exc:
         raise TemplateError(f"{where}: template error: {exc}") from None
+    finally:
+        _range_budget.reset(budget)
 
 
 def check_inputs(spec: PromptSpec, values: Mapping[str, Any]) -> None:
