@@ -192,11 +192,17 @@ def test_rollback_walks_back_through_several_promotions(git_repo: GitRepo, cli: 
     result = cli("rollback", "order-id", "--env", "production")
     assert result.code == 2
     assert result.err == (
-        "error: no earlier version of 'order-id' in production: environments.yaml has served only 1.0.0\n"
+        "error: no earlier version of 'order-id' to roll back to in production (served in the history of "
+        "environments.yaml: 1.0.0 -> 1.1.0 -> 1.2.0 -> 1.1.0 -> 1.0.0)\n"
         "hint: promote a version explicitly: promptops promote order-id@VERSION --env production\n"
     )
     # staging never moved: nothing to roll back to
-    assert cli("rollback", "order-id", "--env", "staging").code == 2
+    result = cli("rollback", "order-id", "--env", "staging")
+    assert result.code == 2
+    assert result.err.startswith(
+        "error: no earlier version of 'order-id' to roll back to in staging (served in the history of "
+        "environments.yaml: 1.2.0)\n"
+    )
 
 
 def test_rollback_of_an_uncommitted_promotion(git_repo: GitRepo, cli: CLI) -> None:
@@ -379,3 +385,23 @@ def test_status_marks_an_invalid_working_tree_file(git_repo: GitRepo, cli: CLI) 
     result = cli("status")
     assert result.code == 0
     assert result.out.splitlines()[1].split()[:6] == ["production", "order-id", "1.0.0", "-", "(invalid", "file)"]
+
+
+def test_rollback_in_a_shallow_clone_says_to_fetch_the_history(git_repo: GitRepo, cli: CLI, tmp_path: Path,
+                                                                 monkeypatch) -> None:
+    releases.start_project(git_repo)
+    for version in ("1.0.0", "1.1.0"):
+        releases.release(git_repo, version)
+        assert cli("promote", f"order-id@{version}", "--env", "production", "--force").code == 0
+        git_repo.commit(message=f"promote {version}")
+    clone = tmp_path / "clone"
+    git_repo.git("clone", "-q", "--depth", "1", f"file://{git_repo.root}", str(clone))
+    monkeypatch.chdir(clone)
+    result = cli("rollback", "order-id", "--env", "production")
+    assert result.code == 2
+    assert result.err == (
+        "error: no earlier version of 'order-id' to roll back to in production (served in the history of "
+        "environments.yaml: 1.1.0)\n"
+        "hint: this is a shallow clone: fetch the full history with `git fetch --unshallow --tags` "
+        "(GitHub Actions: `actions/checkout` with `fetch-depth: 0`)\n"
+    )

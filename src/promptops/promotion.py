@@ -10,7 +10,7 @@ from promptops.errors import InputError, PromptOpsError, UnknownPromptError
 from promptops.formats import content_hash
 from promptops.model import Assignment, Canary, PromptSpec, TagRef
 from promptops.project import Project
-from promptops.registry import Registry, parse_selector, tag_name
+from promptops.registry import SHALLOW_HINT, Registry, parse_selector, tag_name
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ def assign(
     return Change(env, name, before, Assignment(before.version, Canary(version, canary_percent)))
 
 
-def rollback(envs: Environments, env: str, name: str, served: list[str]) -> Change:
+def rollback(envs: Environments, env: str, name: str, served: list[str], shallow: bool = False) -> Change:
     """Return the change back to what `env` served before (`served`: its versions, oldest first).
 
     An active canary is rolled back first: the environment keeps its stable version.
@@ -95,9 +95,13 @@ def rollback(envs: Environments, env: str, name: str, served: list[str]) -> Chan
         return Change(env, name, current, Assignment(current.version))
     target = previous(served)
     if target is None:
+        steps = [v for i, v in enumerate(served) if i == 0 or served[i - 1] != v] or [current.version]
         raise InputError(
-            f"no earlier version of '{name}' in {env}: {envs.file} has served only {current.version}",
-            hint=f"promote a version explicitly: promptops promote {name}@VERSION --env {env}",
+            f"no earlier version of '{name}' to roll back to in {env} "
+            f"(served in the history of {envs.file}: {' -> '.join(steps)})",
+            hint=SHALLOW_HINT
+            if shallow
+            else f"promote a version explicitly: promptops promote {name}@VERSION --env {env}",
         )
     return Change(env, name, current, Assignment(target))
 

@@ -65,8 +65,13 @@ def rollback(
     project = Project.load()
     envs = environments.read(project, missing_ok=False)
     current = envs.require(env, name)
-    served = [] if current.canary else promotion.served_versions(open_registry(project), project, env, name)
-    change = promotion.rollback(envs, env, name, served)
+    served: list[str] = []
+    shallow = False
+    if current.canary is None:
+        registry = open_registry(project)
+        served = promotion.served_versions(registry, project, env, name)
+        shallow = registry.history.is_shallow()
+    change = promotion.rollback(envs, env, name, served, shallow)
     return _apply(project, change, envs, f"roll back {name} in {env} to {change.after.version}")
 
 
