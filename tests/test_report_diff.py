@@ -36,3 +36,15 @@ def test_escape_helpers() -> None:
     assert code("`") == "`` ` ``"
     assert code("a|b") == r"`a\|b`"
     assert fenced("diff", "```\nx") == ["````diff", "```", "x", "````"]
+
+
+def test_insufficient_bump_says_which_version_to_set() -> None:
+    old = read_prompt(prompt_yaml().encode(), "prompts/order-id.yaml")
+    new = read_prompt(prompt_yaml(version="1.0.1", system="Reply with the ID.").encode(), "prompts/order-id.yaml")
+    markdown = prompts_markdown(Diff("HEAD", "working tree", "b" * 40, None, (compare(old, new),)), heading="##")
+    assert markdown.startswith("## Prompt changes: HEAD (`bbbbbbb`) → working tree\n")
+    assert "| `order-id` | changed | 1.0.0 → 1.0.1 | patch | minor | ❌ |\n" in markdown
+    assert (
+        "\n❌ **Insufficient bump**: patch bump; the changes need a minor bump (messages changed). "
+        "Set `version: 1.1.0` or higher.\n"
+    ) in markdown

@@ -73,6 +73,13 @@ class PromptDiff:
     def breaking(self) -> bool:
         return any(c.breaking for c in self.schema)
 
+    @property
+    def minimum_version(self) -> str | None:
+        """Return the lowest version the head may carry under the bump rules (None: no rule applies)."""
+        if self.old_version is None or self.new_version is None or self.required == "none":
+            return None
+        return next_version(self.old_version, self.required)
+
 
 @dataclass(frozen=True)
 class Diff:

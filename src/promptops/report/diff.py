@@ -76,7 +76,8 @@ def _bump_line(p: PromptDiff) -> str:
     if p.bump_ok:
         need = "no bump" if p.required == "none" else f"a {p.required} bump"
         return f"✅ {made}; the changes need {need}{reasons}."
-    return f"❌ **Insufficient bump**: {made}; the changes need a {p.required} bump{reasons}."
+    minimum = f" Set `version: {p.minimum_version}` or higher." if p.minimum_version else ""
+    return f"❌ **Insufficient bump**: {made}; the changes need a {p.required} bump{reasons}.{minimum}"
 
 
 def _example(example: ExamplePreview) -> list[str]:
@@ -159,7 +160,13 @@ def _prompt_data(p: PromptDiff) -> dict[str, Any]:
         "new_path": p.new_path,
         "old_version": p.old_version,
         "new_version": p.new_version,
-        "bump": {"made": p.bump, "required": p.required, "ok": p.bump_ok, "reasons": list(p.reasons)},
+        "bump": {
+            "made": p.bump,
+            "required": p.required,
+            "ok": p.bump_ok,
+            "reasons": list(p.reasons),
+            "minimum": p.minimum_version,
+        },
         "breaking": p.breaking,
         "fields": _changes(p.fields),
         "metadata": _changes(p.metadata),
