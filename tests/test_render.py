@@ -158,6 +158,7 @@ def test_template_syntax_error_names_the_file_line(cli: CLI, initialized: Path) 
         ("{{ '%999999999d' % 1 }}", "format width or precision larger than 100000"),
         ("{{ '{:>999999999}'.format(1) }}", "format width or precision larger than 100000"),
         ("{{ '%.9999999f'|format(1) }}", "format width or precision larger than 100000"),
+        ("{{ lipsum(50000) }}", "lipsum is limited to 1000 paragraphs and words"),
         ("{% for i in range(99999) %}{% for j in range(99999) %}{% endfor %}{% endfor %}",
          "loops over more than 1000000 items in one render"),
     ],
@@ -192,3 +193,16 @@ def test_sandbox_limits_leave_ordinary_templates_alone(cli: CLI, initialized: Pa
     assert (first.code, first.err) == (0, "")
     assert first.out == "--- user ---\n" + "".join(f"{i:5.1f}|  ab  |1024|250000" for i in range(3)) + "\n"
     assert cli("render", "ok").out == first.out  # the loop budget is per render, not per process
+
+
+def test_runaway_recursion_is_a_template_error(cli: CLI, initialized: Path) -> None:
+    write_prompt(initialized, "loop", """\
+        name: loop
+        version: 1.0.0
+        model: openai/gpt-4o-mini-2024-07-18
+        messages:
+          - {role: user, content: "{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}"}
+        """)
+    result = cli("render", "loop")
+    assert (result.code, result.out) == (2, "")
+    assert result.err == "error: prompts/loop.yaml:5: template recursion is too deep (a macro calling itself?)\n"

@@ -16,6 +16,7 @@ import jinja2
 from jinja2 import meta
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.utils import generate_lorem_ipsum
 
 from promptops.errors import FileFormatError, Problem, TemplateError
 from promptops.formats import validate_data
@@ -34,6 +35,7 @@ class RenderedMessage:
 MAX_REPEAT = 100_000  # largest string, list, width or padding a template may ask for
 MAX_EXPONENT = 1_000
 MAX_LOOP_ITEMS = 1_000_000  # items all `range()` calls of one render may produce together
+MAX_LIPSUM = 1_000
 
 # widths and precisions in %-format and str.format specs: `%999999d`, `{:>999999}`
 _HUGE_SPEC = re.compile(r"%[-#0 +]*\d*\.?\d{6,}|\{[^{}]*:[^{}]*\d{6,}[^{}]*\}")
@@ -61,6 +63,12 @@ def _budgeted_range(*args: int) -> range:
     return items
 
 
+def _small_lipsum(n: int = 5, html: bool = False, min: int = 20, max: int = 100) -> str:
+    if n > MAX_LIPSUM or max > MAX_LIPSUM:
+        raise SecurityError(f"lipsum is limited to {MAX_LIPSUM} paragraphs and words")
+    return str(generate_lorem_ipsum(n=n, html=html, min=min, max=max))
+
+
 def _width_checked(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(fn)  # keeps jinja's pass_context/pass_environment marks
     def checked(*args: Any, **kwargs: Any) -> Any:
@@ -81,6 +89,7 @@ class _Sandbox(ImmutableSandboxedEnvironment):
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         self.globals["range"] = _budgeted_range
+        self.globals["lipsum"] = _small_lipsum
         for name in ("center", "indent", "format", "wordwrap", "truncate"):
             self.filters[name] = _width_checked(name, self.filters[name])
 
@@ -162,6 +171,8 @@ def render_text(
         raise TemplateError(f"{where}: template error: {exc.message or exc}") from None
     except (TypeError, ValueError, ArithmeticError, LookupError) as exc:
         raise TemplateError(f"{where}: template error: {exc}") from None
+    except RecursionError:
+        raise TemplateError(f"{where}: template recursion is too deep (a macro calling itself?)") from None
     finally:
         _range_budget.reset(budget)
 
