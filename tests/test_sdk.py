@@ -113,6 +113,9 @@ def test_usage_errors(git_repo: GitRepo, bundle_file: Path) -> None:
     with pytest.raises(InputError) as caught:
         load_prompt("order-id", bundle=bundle_file)
     assert caught.value.message == "load_prompt('order-id', bundle=...) needs env= or a pinned 'order-id@VERSION'"
+    with pytest.raises(InputError) as caught:
+        load_prompt("order-id@", bundle=bundle_file)
+    assert caught.value.message == "'order-id@': nothing after '@'; write order-id@1.2.0 or pass env="
     with pytest.raises(InputError, match=r"^pass either bundle= or root=, not both$"):
         load_prompt("order-id", env="production", bundle=bundle_file, root=git_repo.root)
     prompt = load_prompt("order-id", env="production", bundle=bundle_file)

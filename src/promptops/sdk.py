@@ -105,7 +105,9 @@ def load_prompt(
     and the prompt files as they are on disk, so a version that is not the working tree's is refused.
     `key` (a user id, a session id) picks the canary for a stable share of keys.
     """
-    base, _, pinned = name.partition("@")
+    base, at, pinned = name.partition("@")
+    if at and not pinned:
+        raise InputError(f"'{name}': nothing after '@'; write {base}@1.2.0 or pass env=")
     if pinned and env is not None:
         raise InputError(f"'{name}' pins a version; pass either NAME@VERSION or env=, not both")
     if bundle is not None and root is not None:
