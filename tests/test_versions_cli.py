@@ -259,7 +259,7 @@ def test_diff_never_imports_litellm(git_repo: GitRepo, three: dict[str, str]) ->
     assert json.loads(proc.stdout)["prompts"] == []
 
 
-def test_log_lists_one_row_per_version(cli: CLI, three: dict[str, str]) -> None:
+def test_log_lists_one_row_per_version(cli: CLI, git_repo: GitRepo, three: dict[str, str]) -> None:
     result = cli("log", "order-id")
     assert (result.code, result.err) == (0, "")
     assert result.out.splitlines() == [
@@ -268,6 +268,10 @@ def test_log_lists_one_row_per_version(cli: CLI, three: dict[str, str]) -> None:
         f"1.1.0    -                        {three['1.1.0'][:7]}  2026-01-02 03:04  Test Author  order-id: answer NONE",
         f"2.0.0    -                        {three['2.0.0'][:7]}  2026-01-02 03:04  Test Author  order-id: locale",
     ]
+    git_repo.write({"prompts/order-id.yaml": prompt_yaml(version="2.1.0")})
+    assert cli("log", "order-id").out.splitlines()[-1] == (
+        "2.1.0    -                        -        -                 -            (working tree, not committed)"
+    )
     unknown = cli("log", "ghost")
     assert (unknown.code, unknown.err) == (2, "error: unknown prompt 'ghost': prompts/ghost.yaml has no committed history\n"
                                               "hint: commit the prompt first\n")

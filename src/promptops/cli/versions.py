@@ -118,6 +118,10 @@ def log(name: str = typer.Argument(..., help="Prompt name.")) -> int:
                 rev.subject if rev else "-",
             ]
         )
+    if registry.project.prompt_path(name).is_file():
+        current = registry.project.load_prompt(name).version
+        if current not in {row[0] for row in rows}:
+            rows.append([current, "-", "-", "-", "-", "(working tree, not committed)"])
     output.styled(columns(["version", "tag", "commit", "date", "author", "subject"], rows))
     return int(ExitCode.OK)
 
