@@ -28,6 +28,7 @@ EXPECTED: dict[str, str] = {
     "comments-only": "comments-only.yaml:1: file is empty; a prompt needs name, version, model and messages",
     "complex-key": "complex-key.yaml:4: keys must be plain scalars",
     "deep-nesting": "deep-nesting.yaml:2: nested more than 64 levels deep",
+    "deep-template": "deep-template.yaml:6: template is nested or recurses too deeply",
     "duplicate-key": "duplicate-key.yaml:6: model: duplicate key (first defined on line 3)",
     "empty": "empty.yaml:1: file is empty; a prompt needs name, version, model and messages",
     "empty-messages": "empty-messages.yaml:4: messages: [] should be non-empty",
@@ -95,6 +96,9 @@ def test_lint_reports_the_same_problem(cli: CLI, project_dir: Path, name: str) -
     for line in _expected_lines(name):
         where, line_no, what = line.split(":", 2)
         want.append(f"{where}:{line_no}: error {code}{what}")
+    if name == "deep-template":
+        want = ["prompts/deep-template.yaml:6: error PO002 template-syntax: messages[0].content: "
+                "template syntax error: expressions are nested too deeply"]
     assert result.out.splitlines() == sorted(want)
 
 

@@ -205,4 +205,4 @@ def test_runaway_recursion_is_a_template_error(cli: CLI, initialized: Path) -> N
         """)
     result = cli("render", "loop")
     assert (result.code, result.out) == (2, "")
-    assert result.err == "error: prompts/loop.yaml:5: template recursion is too deep (a macro calling itself?)\n"
+    assert result.err == "error: prompts/loop.yaml:5: template is nested or recurses too deeply\n"

@@ -129,6 +129,8 @@ def syntax_problem(source: str, file: str, line: int | None, path: str) -> Probl
     except jinja2.TemplateSyntaxError as exc:
         at = None if line is None else line + max((exc.lineno or 1) - 1, 0)
         return Problem(file, at, path, f"template syntax error: {exc.message}")
+    except RecursionError:
+        return Problem(file, line, path, "template syntax error: expressions are nested too deeply")
     return None
 
 
@@ -136,7 +138,7 @@ def variables(source: str) -> set[str]:
     """Return the variables a template reads (empty when it does not parse)."""
     try:
         return set(meta.find_undeclared_variables(environment().parse(source)))
-    except jinja2.TemplateSyntaxError:
+    except (jinja2.TemplateSyntaxError, RecursionError):
         return set()
 
 
@@ -172,7 +174,7 @@ def render_text(
     except (TypeError, ValueError, ArithmeticError, LookupError) as exc:
         raise TemplateError(f"{where}: template error: {exc}") from None
     except RecursionError:
-        raise TemplateError(f"{where}: template recursion is too deep (a macro calling itself?)") from None
+        raise TemplateError(f"{where}: template is nested or recurses too deeply") from None
     finally:
         _range_budget.reset(budget)
 
