@@ -122,6 +122,12 @@ def environment() -> ImmutableSandboxedEnvironment:
     return _Sandbox(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True)
 
 
+@functools.lru_cache(maxsize=512)
+def _template(source: str) -> jinja2.Template:
+    # Compiling costs about a millisecond; applications render the same few templates on every request.
+    return environment().from_string(source)
+
+
 def syntax_problem(source: str, file: str, line: int | None, path: str) -> Problem | None:
     """Return the Jinja syntax problem of `source`, located in the file, or None."""
     try:
@@ -154,10 +160,9 @@ def render_text(
 
     With `file` and `line` (where the template text starts), syntax errors name the file line.
     """
-    env = environment()
     budget = _range_budget.set(MAX_LOOP_ITEMS)
     try:
-        return env.from_string(source).render(**values)
+        return _template(source).render(**values)
     except SecurityError as exc:
         raise TemplateError(
             f"{where}: refused unsafe template code: {exc}", hint="templates may not reach Python internals"
