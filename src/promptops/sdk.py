@@ -155,7 +155,7 @@ def _bundle(path: Path) -> Bundle:
 
     try:
         stat = path.stat()
-        where, version = str(path.resolve()), (stat.st_mtime_ns, stat.st_size)
+        where, version = os.path.abspath(path), (stat.st_mtime_ns, stat.st_size)
     except OSError:
         return bundle.read(path)  # reports the missing or unreadable file
     with _LOCK:
