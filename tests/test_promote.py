@@ -405,3 +405,15 @@ def test_rollback_in_a_shallow_clone_says_to_fetch_the_history(git_repo: GitRepo
         "hint: this is a shallow clone: fetch the full history with `git fetch --unshallow --tags` "
         "(GitHub Actions: `actions/checkout` with `fetch-depth: 0`)\n"
     )
+
+
+def test_status_of_an_empty_environments_file_and_a_bad_format(git_repo: GitRepo, cli: CLI) -> None:
+    releases.start_project(git_repo)
+    git_repo.commit({"environments.yaml": "production: {}\n"})
+    result = cli("status")
+    assert (result.code, result.out) == (0, "")
+    assert result.err == (
+        "environments.yaml serves no prompt yet; promote one with `promptops promote NAME@VERSION --env ENV`\n"
+    )
+    result = cli("status", "--format", "xml")
+    assert (result.code, result.err) == (2, "error: --format must be text or json, got 'xml'\n")
