@@ -89,4 +89,5 @@ def test_rule_codes_and_slugs_are_unique_and_stable() -> None:
         ("PO006", "duplicate-name", "error"),
         ("PO007", "floating-model", "error"),
         ("PO008", "secret", "error"),
+        ("PO009", "invalid-example", "error"),
     ]

@@ -39,6 +39,9 @@ FLOATING = Rule(
     "PO007", "floating-model", "error", "a model or fallback is a floating alias, not a dated snapshot"
 )
 SECRET = Rule("PO008", "secret", "error", "a prompt file holds an API key, credentials or an endpoint")
+INVALID_EXAMPLE = Rule(
+    "PO009", "invalid-example", "error", "an entry of `examples` does not fit the prompt's variables"
+)
 
 
 @dataclass(frozen=True)
@@ -153,6 +156,26 @@ def floating_model(f: PromptFile) -> Iterator[Finding]:
         )
 
 
+def invalid_example(f: PromptFile) -> Iterator[Finding]:
+    if f.spec is None:
+        return
+    for i, example in enumerate(f.spec.examples):
+        line = f.spec.lines.get(f"examples.{i}")
+        for name in render.unknown_variables(f.spec, example):
+            yield INVALID_EXAMPLE.finding(f.label, line, f"examples[{i}]: unknown variable '{name}'")
+        if f.spec.inputs is None:
+            for name in sorted(set(_used(f.spec)) - set(example)):
+                yield INVALID_EXAMPLE.finding(
+                    f.label, line, f"examples[{i}]: variable '{name}' is used by the templates but missing"
+                )
+            continue
+        try:
+            render.check_inputs(f.spec, example)
+        except FileFormatError as exc:
+            for problem in exc.problems:
+                yield INVALID_EXAMPLE.finding(f.label, line, f"examples[{i}]: {problem.message}")
+
+
 # Key names that configure a provider connection; providers read these from the environment instead.
 SECRET_KEYS = frozenset(
     {
@@ -220,8 +243,13 @@ FILE_RULES: tuple[tuple[Rule, Callable[[PromptFile], Iterable[Finding]]], ...] =
     (NAME_MISMATCH, name_mismatch),
     (FLOATING, floating_model),
     (SECRET, secret),
+    (INVALID_EXAMPLE, invalid_example),
 )
-RULES: tuple[Rule, ...] = (*(rule for rule, _ in FILE_RULES[:5]), DUPLICATE, FLOATING, SECRET)
+RULES: tuple[Rule, ...] = (
+    *(rule for rule, _ in FILE_RULES[:5]),
+    DUPLICATE,
+    *(rule for rule, _ in FILE_RULES[5:]),
+)
 
 
 # --- rules across files --------------------------------------------------------
