@@ -202,3 +202,16 @@ def test_baseline_update_from_a_results_file_and_its_errors(repo: GitRepo, cli: 
     )
     missing = cli("baseline", "update", "order-id", "--from", "nope.json")
     assert (missing.code, missing.err.splitlines()[0]) == (2, "error: nope.json: no such file")
+
+
+def test_too_many_errors_exit_3_after_writing_the_report(repo: GitRepo, cli: CLI, openai_server: FakeOpenAI) -> None:
+    openai_server.fail("400", match="ORD-10004")
+    result = cli("eval", "order-id", "--no-cache", "--report-md", "report.md", "--junit", "junit.xml")
+    assert result.code == 3, result.err
+    assert "Traceback" not in result.err
+    assert result.err.splitlines()[0].startswith("error: order-id: 1 of 10 cases could not be evaluated")
+    report = (repo.root / "report.md").read_text("utf-8")
+    assert report.startswith(f"{MARKER}\n## ❌ promptops: could not evaluate\n")
+    assert "<details><summary>Errors (1)</summary>" in report
+    assert '<error message="openai/gpt-4o-mini-2024-07-18: the provider rejected the request' in \
+        (repo.root / "junit.xml").read_text("utf-8")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 
 from promptops.cli import output
-from promptops.errors import InputError, UnavailableError
+from promptops.errors import InputError, PromptOpsError, UnavailableError
 
 if TYPE_CHECKING:
     from promptops.model import RunResult, Suite
@@ -52,6 +53,14 @@ def eval_command(  # noqa: PLR0917 (typer maps each option to a parameter)
         None, "--report-md", help="Write the markdown report (PR comment)."
     ),
     junit_xml: Path | None = typer.Option(None, "--junit", help="Write JUnit XML, one testcase per case."),
+    changed: bool = typer.Option(
+        False,
+        "--changed",
+        help="Only suites whose prompt, suite file, dataset or baseline changed since --base.",
+    ),
+    base: str | None = typer.Option(
+        None, "--base", help="Git ref for --changed (default: the merge base with the default branch)."
+    ),
 ) -> int:
     """Run eval suites through the models and write a results file; exit 3 when it cannot evaluate."""
     from promptops import runner, suites
@@ -64,6 +73,10 @@ def eval_command(  # noqa: PLR0917 (typer maps each option to a parameter)
             f"no eval suites in {project.relative(project.evals_dir)}/",
             hint="add evals/NAME.yaml (see `promptops init`)",
         )
+    if changed or base is not None:
+        loaded = only_changed(project, loaded, changed, base)
+        if not loaded:
+            return 0
     options = runner.RunOptions(
         model=model,
         repeats=repeats,
@@ -73,12 +86,27 @@ def eval_command(  # noqa: PLR0917 (typer maps each option to a parameter)
     )
     runs = run(project, loaded, options, out)
     show_summary(runs)
-    check_errors(project, loaded, runs)
     from promptops.cli.gating import gate_runs
 
-    return gate_runs(
-        project, runs, loaded, baseline_ref=baseline_ref, report_md=report_md, junit_xml=junit_xml
-    )
+    def gate(quiet: bool = False) -> int:
+        return gate_runs(
+            project,
+            runs,
+            loaded,
+            baseline_ref=baseline_ref,
+            report_md=report_md,
+            junit_xml=junit_xml,
+            quiet=quiet,
+        )
+
+    try:
+        check_errors(project, loaded, runs)
+    except UnavailableError:
+        # still write the reports asked for, so the PR comment says "could not evaluate"
+        with contextlib.suppress(PromptOpsError):
+            gate(quiet=True)
+        raise
+    return gate()
 
 
 def run(project: Project, suites: list[Suite], options: RunOptions, out: Path | None) -> list[RunResult]:
@@ -191,3 +219,22 @@ def check_errors(project: Project, suites: list[Suite], runs: list[RunResult]) -
                 hint="the results file lists every error; a re-run retries only the failed cases "
                 "(finished answers are cached)",
             )
+
+
+def only_changed(project: Project, suites: list[Suite], changed: bool, base: str | None) -> list[Suite]:
+    """Return the suites `--changed` selects, saying which and why (nothing selected: an empty list)."""
+    from promptops.changes import changed_files, select
+
+    if not changed:
+        raise InputError("--base only applies with --changed", hint="use `--changed --base REF`")
+    changes = changed_files(project, base)
+    since = base if base is not None else changes.base[:12]
+    selected = select(project, suites, changes.files)
+    if not selected:
+        output.info(
+            f"nothing to evaluate: no suite's prompt, suite file, dataset or baseline changed since {since}"
+        )
+        return []
+    for item in selected:
+        output.info(f"changed since {since}: {item.suite.name} ({', '.join(item.reasons)})")
+    return [item.suite for item in selected]

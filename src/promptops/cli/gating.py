@@ -205,6 +205,7 @@ def gate_runs(
     baseline_ref: str | None = None,
     report_md: Path | None = None,
     junit_xml: Path | None = None,
+    quiet: bool = False,
 ) -> int:
     """Gate `runs`: print verdicts, write the reports asked for, GitHub extras; return the exit code."""
     from promptops.project import write_atomic
@@ -214,21 +215,22 @@ def gate_runs(
 
     gated = compare_runs(project, runs, suites, baseline_ref)
     secrets = _secrets()
+    say = (lambda _: None) if quiet else output.info
     for result in gated:
         title = "could not evaluate" if result.unavailable else result.verdict
-        output.info(f"gate {result.suite}: {title}: {result.reason}")
+        say(f"gate {result.suite}: {title}: {result.reason}")
     if report_md is not None or os.environ.get("GITHUB_STEP_SUMMARY"):
         diff = prompt_diff(project, [r.provenance.prompt for r in runs], baseline_ref)
         if report_md is not None:
             write_atomic(report_md, markdown(gated, prompt_diff=diff, secrets=secrets))
-            output.info(f"wrote {report_md}")
+            say(f"wrote {report_md}")
         summary = os.environ.get("GITHUB_STEP_SUMMARY")
         if summary:
             with Path(summary).open("a", encoding="utf-8") as handle:
                 handle.write(markdown(gated, prompt_diff=diff, secrets=secrets, marker=False) + "\n")
     if junit_xml is not None:
         write_atomic(junit_xml, junit(gated, secrets=secrets))
-        output.info(f"wrote {junit_xml}")
+        say(f"wrote {junit_xml}")
     if os.environ.get("GITHUB_ACTIONS") == "true":
         files = {s.name: s.dataset or s.path for s in suites}
         for line in annotate(gated, files, secrets=secrets):
