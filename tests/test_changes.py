@@ -43,7 +43,7 @@ def repo(git_repo: GitRepo) -> GitRepo:
 
 def _selected(repo: GitRepo) -> dict[str, tuple[str, ...]]:
     project = Project.load(repo.root)
-    return {c.suite.name: c.reasons for c in select(project, _suites(), changed_files(project, "base"))}
+    return {c.suite.name: c.reasons for c in select(project, _suites(), changed_files(project, "base").files)}
 
 
 def test_nothing_changed_selects_nothing(repo: GitRepo) -> None:
@@ -85,7 +85,7 @@ def test_a_project_below_the_repository_root(git_repo: GitRepo) -> None:
     git_repo.git("branch", "base")
     git_repo.commit({"sub/prompts/b.yaml": "name: b\nv: 2\n", "prompts/b.yaml": "outside\n"}, "edit")
     project = Project.load(git_repo.root / "sub")
-    changed = changed_files(project, "base")
+    changed = changed_files(project, "base").files
     assert changed == {"prompts/b.yaml"}
     assert [c.suite.name for c in select(project, _suites(), changed)] == ["b"]
 
@@ -93,3 +93,20 @@ def test_a_project_below_the_repository_root(git_repo: GitRepo) -> None:
 def test_an_unknown_base_is_a_ref_error(repo: GitRepo) -> None:
     with pytest.raises(RefError, match="unknown git ref 'nope'"):
         changed_files(Project.load(repo.root), "nope")
+
+
+def test_the_default_base_is_the_merge_base_with_the_default_branch(repo: GitRepo) -> None:
+    fork_point = repo.git("rev-parse", "HEAD")
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.commit({"prompts/b.yaml": "name: b\nv: 2\n"}, "edit b")
+    repo.git("checkout", "-q", "main")
+    repo.commit({"prompts/a.yaml": "name: a\nv: 3\n"}, "main moves on")
+    repo.git("checkout", "-q", "feature")
+    changes = changed_files(Project.load(repo.root), None)
+    assert (changes.base, changes.files) == (fork_point, {"prompts/b.yaml"})
+
+
+def test_no_commits_is_a_ref_error(git_repo: GitRepo) -> None:
+    git_repo.write({"promptops.yaml": "version: 1\n"})
+    with pytest.raises(RefError, match="the repository has no commits yet"):
+        changed_files(Project.load(git_repo.root), None)

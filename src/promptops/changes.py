@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
+from promptops.diff.sides import default_base
+from promptops.errors import RefError
 from promptops.gitstore import open_store
 from promptops.model import Suite
 from promptops.project import CONFIG_FILE, Project
+from promptops.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -18,10 +21,22 @@ class SuiteChange:
     reasons: tuple[str, ...]
 
 
-def changed_files(project: Project, base: str) -> set[str]:
-    """Return the project files (relative to the root) that differ between `base` and the working tree."""
+@dataclass(frozen=True)
+class Changes:
+    """The project files (relative to the root) that differ between `base` and the working tree."""
+
+    base: str  # as given, or the default base's sha
+    files: frozenset[str]
+
+
+def changed_files(project: Project, base: str | None) -> Changes:
+    """Return what changed since `base` (default: HEAD's merge base with the default branch, else HEAD)."""
     with open_store(project.root) as store:
-        return set(store.changed_paths(base))
+        if base is None:
+            base = default_base(Registry(project, lambda: store))
+            if base is None:
+                raise RefError("--changed needs a commit to compare with: the repository has no commits yet")
+        return Changes(base, frozenset(store.changed_paths(base)))
 
 
 def select(project: Project, suites: Sequence[Suite], changed: Collection[str]) -> list[SuiteChange]:
