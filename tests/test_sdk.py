@@ -127,6 +127,7 @@ def test_usage_errors(git_repo: GitRepo, bundle_file: Path) -> None:
 def test_prompt_is_immutable(bundle_file: Path) -> None:
     prompt = load_prompt("order-id", env="production", bundle=bundle_file)
     assert isinstance(prompt, Prompt)
+    assert repr(prompt) == f"<Prompt order-id@1.0.0 (production) {releases.prompt_hash('1.0.0')}>"
     with pytest.raises(AttributeError):
         prompt.environment = "staging"  # type: ignore[misc]
     kwargs = prompt.completion_kwargs(message="x")

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 BUCKETS = 10_000
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Prompt:
     """A loaded, immutable prompt version, with what to attach to each call for tracing."""
 
@@ -27,6 +27,9 @@ class Prompt:
     content_hash: str
     environment: str | None = None
     canary: bool = False
+
+    def __repr__(self) -> str:
+        return f"<Prompt {self.ref} {self.content_hash}>"
 
     @property
     def name(self) -> str:
