@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from promptops import scaffold
 from promptops.project import Project
 from support.fixtures import CLI
+from support.openai_server import FakeOpenAI
 
 SCAFFOLD = [t.target for t in scaffold.templates("order-id")]
 
@@ -102,3 +105,23 @@ def test_directory_in_the_way_exit_2(cli: CLI, project_dir: Path) -> None:
     (project_dir / ".gitignore").mkdir()
     result = cli("init")
     assert (result.code, result.err) == (2, "error: .gitignore: is a directory, expected a file\n")
+
+
+def test_scaffolded_suite_runs_end_to_end(cli: CLI, project_dir: Path, openai_server: FakeOpenAI) -> None:
+    # a model that answers like a good one: the last order ID in the message, else NONE
+    def answer(messages: list[dict[str, Any]]) -> str:
+        found = re.findall(r"ORD-\d{5}", messages[-1]["content"])
+        return found[-1] if found else "NONE"
+
+    openai_server.answers = answer
+    assert cli("init").code == 0
+    result = cli("eval", "--out", "results.json")
+    assert result.code == 0, result.err
+    suite = json.loads((project_dir / "results.json").read_text("utf-8"))["suites"]["order-id"]
+    assert [c["id"] for c in suite["cases"]] == [f"c00{i}" for i in range(1, 7)]
+    assert suite["summary"]["pass_rate"] == 1.0
+    assert [s["name"] for s in suite["cases"][0]["attempts"][0]["scores"]] == ["equals", "regex"]
+    assert openai_server.count == 6
+    # the few-shot turns of the prompt reach the model as they are written
+    assert [m["role"] for m in openai_server.requests[0].body["messages"]] == [
+        "system", "user", "assistant", "user", "assistant", "user"]
