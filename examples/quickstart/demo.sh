@@ -32,7 +32,7 @@ step "2/4 Eval the released prompt against its baseline (expect PASS, exit 0)"
 mkdir -p reports
 start="$(now)"
 set +e
-run "$promptops" eval order-id --report-md reports/main.md
+run "$promptops" eval order-id --out reports/main.json --report-md reports/main.md
 code=$?
 set -e
 say "exit $code after $(took "$start")"
@@ -47,7 +47,8 @@ run "$promptops" diff order-id --base main
 step "4/4 Eval the change against the baseline on main (expect FAIL, exit 1)"
 start="$(now)"
 set +e
-run "$promptops" eval order-id --baseline-ref main --report-md reports/drop-examples.md --junit reports/drop-examples.xml
+run "$promptops" eval order-id --baseline-ref main --out reports/drop-examples.json \
+  --report-md reports/drop-examples.md --junit reports/drop-examples.xml
 code=$?
 set -e
 say "exit $code after $(took "$start")"
@@ -59,5 +60,5 @@ say ""
 say "The gate blocked the change. Files to look at:"
 say "  $work/reports/drop-examples.md    the markdown report above (the PR comment)"
 say "  $work/reports/drop-examples.xml   JUnit XML, one testcase per golden case"
-say "  $work/reports/main.md             the passing report of the released prompt"
-say "  $work/.promptops/runs/latest.json the full results of the last run"
+say "  $work/reports/drop-examples.json  the results: every case's output and scores"
+say "  $work/reports/main.md  main.json  the passing report and results of the released prompt"
