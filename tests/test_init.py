@@ -93,7 +93,7 @@ def test_gitignore_line_appended_once(cli: CLI, project_dir: Path, before: str, 
 
 def test_unknown_example_exit_2(cli: CLI, project_dir: Path) -> None:
     result = cli("init", "--example", "nope")
-    assert (result.code, result.err) == (2, "error: unknown example 'nope' (known: order-id)\n")
+    assert (result.code, result.err) == (2, "error: unknown example 'nope' (known: order-id, ticket-triage)\n")
     assert list(project_dir.iterdir()) == []
 
 
@@ -125,3 +125,31 @@ def test_scaffolded_suite_runs_end_to_end(cli: CLI, project_dir: Path, openai_se
     # the few-shot turns of the prompt reach the model as they are written
     assert [m["role"] for m in openai_server.requests[0].body["messages"]] == [
         "system", "user", "assistant", "user", "assistant", "user"]
+
+
+@pytest.mark.parametrize("example", sorted(scaffold.EXAMPLES))
+def test_every_example_lints_clean_and_renders(cli: CLI, project_dir: Path, example: str) -> None:
+    result = cli("init", "--example", example)
+    assert result.code == 0
+    assert result.err.endswith(f"next: promptops lint && promptops render {example} --example 0\n")
+    assert cli("lint").code == 0
+    rendered = cli("render", example, "--example", "0")
+    assert (rendered.code, rendered.err) == (0, "")
+    assert rendered.out.startswith("--- system ---\n")
+
+
+def test_json_example_runs_end_to_end(cli: CLI, project_dir: Path, openai_server: FakeOpenAI) -> None:
+    assert cli("init", "--example", "ticket-triage").code == 0
+    cases = [json.loads(line) for line in (project_dir / "evals/data/ticket-triage.jsonl").read_text().splitlines()]
+    # a model that gets every case right except t006, where it misses the urgency
+    answers = {c["vars"]["ticket"]: json.dumps(c["expected"]) for c in cases}
+    answers[cases[5]["vars"]["ticket"]] = json.dumps({"category": "shipping", "urgent": False})
+    openai_server.answers = answers
+    result = cli("eval", "--out", "results.json")
+    assert result.code == 0, result.err
+    suite = json.loads((project_dir / "results.json").read_text("utf-8"))["suites"]["ticket-triage"]
+    by_id = {c["id"]: c for c in suite["cases"]}
+    assert [s["name"] for s in by_id["t001"]["attempts"][0]["scores"]] == ["json_schema", "json_field", "json_field#2"]
+    assert all(by_id[f"t00{i}"]["score"] == 1.0 for i in range(1, 6))
+    # the urgency scorer is optional with weight 0.5: the case passes with score 2/2.5
+    assert (by_id["t006"]["passed"], by_id["t006"]["score"]) == (True, 0.8)

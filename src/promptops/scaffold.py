@@ -26,9 +26,15 @@ PROJECT_FILES: tuple[Template, ...] = (
     Template(".github/workflows/promptops-release.yml", "workflows/promptops-release.yml"),
 )
 
+
+def _prompt_and_suite(name: str) -> tuple[str, ...]:
+    return (f"prompts/{name}.yaml", f"evals/{name}.yaml", f"evals/data/{name}.jsonl")
+
+
 # Files of each example (`init --example NAME`), below templates/examples/NAME/.
 EXAMPLES: dict[str, tuple[str, ...]] = {
-    "order-id": ("prompts/order-id.yaml", "evals/order-id.yaml", "evals/data/order-id.jsonl"),
+    "order-id": _prompt_and_suite("order-id"),  # text output, equals + regex scorers
+    "ticket-triage": _prompt_and_suite("ticket-triage"),  # JSON output, json_schema + json_field scorers
 }
 DEFAULT_EXAMPLE = "order-id"
 GITIGNORE_LINE = f"{STATE_DIR}/"

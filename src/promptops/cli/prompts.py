@@ -29,7 +29,9 @@ def register(app: typer.Typer) -> None:
 
 
 def init(
-    example: str = typer.Option("order-id", "--example", help="Example prompt and suite to scaffold."),
+    example: str = typer.Option(
+        "order-id", "--example", help="Example prompt and suite to scaffold: order-id or ticket-triage."
+    ),
     force: bool = typer.Option(False, "--force", help="Overwrite files that already exist."),
 ) -> int:
     """Create promptops.yaml, an example prompt, its eval suite and the .gitignore line."""
