@@ -215,3 +215,19 @@ def test_too_many_errors_exit_3_after_writing_the_report(repo: GitRepo, cli: CLI
     assert "<details><summary>Errors (1)</summary>" in report
     assert '<error message="openai/gpt-4o-mini-2024-07-18: the provider rejected the request' in \
         (repo.root / "junit.xml").read_text("utf-8")
+
+
+def test_report_joins_the_shards_of_a_suite(repo: GitRepo, cli: CLI) -> None:
+    repo.write({"prompts/order-id.yaml": prompt(CHATTY_PROMPT, "1.1.0")})
+    for index in (1, 2):
+        cli("eval", "order-id", "--shard", f"{index}/2", "--out", f"results-{index}.json")
+    joined = cli("report", "--format", "json", "--results", "results-1.json", "results-2.json")
+    data = json.loads(joined.out)
+    suite = data["suites"][0]
+    assert (joined.code, len(suite["cases"]), suite["new_failures"]) == (1, 10, ["c01", "c02", "c03"])
+    half = cli("report", "--format", "json", "--results", "results-1.json")
+    assert len(json.loads(half.out)["suites"][0]["cases"]) < 10  # one shard: no case counts as removed
+    cli("eval", "order-id", "--out", "results.json")
+    twice = cli("report", "--results", "results.json", "--results", "results.json")
+    assert (twice.code, twice.err.splitlines()[0]) == (
+        2, "error: suite 'order-id' appears in more than one results file; give each suite once")
