@@ -294,3 +294,75 @@ def test_subprocess_eval_against_the_server(project_dir: Path, server: FakeOpenA
     result = run_subprocess("eval", cwd=project_dir, env=dict(os.environ))
     assert result.code == 0, result.err
     assert result.out.splitlines()[1].startswith("order-id")
+
+
+def test_ctrl_c_keeps_finished_cases_and_a_rerun_resumes(project_dir: Path, server: FakeOpenAI) -> None:
+    import signal
+    import subprocess
+
+    write_project(project_dir, count=20)
+    server.latency = 0.3
+    proc = subprocess.Popen([sys.executable, "-m", "promptops", "eval", "--concurrency", "2"], cwd=project_dir,
+                            env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while server.count < 7 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    # typer turns KeyboardInterrupt into exit 130 itself; our line says what was kept
+    finished = ids(results(project_dir))
+    assert 4 <= len(finished) < 20
+    assert (f"interrupted: {len(finished)} finished cases written to .promptops/runs/latest.json; "
+            "their answers are cached, so a re-run resumes") in err
+    before = server.count
+    server.latency = 0.0
+    result = run_subprocess("eval", cwd=project_dir, env=dict(os.environ))
+    assert result.code == 0, result.err
+    assert len(ids(results(project_dir))) == 20
+    assert server.count - before <= 20 - len(finished)
+    assert results(project_dir)["suites"]["order-id"]["cache"]["hits"] >= len(finished)
+
+
+def test_llm_judge_through_the_server_and_cached(cli, project_dir: Path, server: FakeOpenAI) -> None:
+    def answer(messages: list[dict]) -> str:
+        if messages[0]["content"].startswith("You are a strict evaluator"):
+            return "I like it" if "ORD-10002" in messages[-1]["content"] else '{"score": 0.9, "reason": "fine"}'
+        return order_id_answer(messages)
+
+    server.answers = answer
+    write_project(project_dir, count=3, config=FAST_CONFIG + "gate: {max_error_rate: 0.5}\n", files={
+        "evals/order-id.yaml": """\
+            prompt: order-id
+            dataset: data/order-id.jsonl
+            scorers:
+              - {type: llm_judge, model: openai/gpt-4o-2024-08-06, rubric: "Gives the id {{ expected }}"}
+        """})
+    result = cli("eval")
+    assert result.code == 0, result.err
+    cases = {c["id"]: c for c in results(project_dir)["suites"]["order-id"]["cases"]}
+    assert cases["c001"]["score"] == 0.9 and cases["c001"]["passed"] is True
+    assert cases["c002"]["error"] == "scorer llm_judge: judge verdict could not be parsed: 'I like it'"
+    assert cases["c002"]["passed"] is None
+    judged = [r for r in server.requests if r.body["model"] == "gpt-4o-2024-08-06"]
+    assert len(judged) == 3
+    assert any("RUBRIC:\nGives the id ORD-10001\n" in r.body["messages"][1]["content"] for r in judged)
+    assert server.count == 6
+    assert cli("eval").code == 0
+    assert server.count == 6
+
+
+def test_python_scorer_through_eval(cli, project_dir: Path, server: FakeOpenAI) -> None:
+    write_project(project_dir, count=2, files={
+        "checks/__init__.py": "",
+        "checks/orders.py": "def digits_ok(output, case):\n    return output[-5:].isdigit()\n",
+        "evals/order-id.yaml": """\
+            prompt: order-id
+            dataset: data/order-id.jsonl
+            scorers:
+              - {type: python, function: "checks.orders:digits_ok"}
+        """})
+    result = cli("eval")
+    assert result.code == 0, result.err
+    assert results(project_dir)["suites"]["order-id"]["summary"]["pass_rate"] == 1.0

@@ -1,0 +1,95 @@
+"""Throughput of `promptops eval`: N generated cases against the local OpenAI-compatible server.
+
+Run: /work/venv/bin/python benchmarks/eval_throughput.py [--cases 1000] [--latency 0.05] [--concurrency 32]
+
+The server (tests/support/openai_server.py) answers every call after `--latency` seconds; the eval runs
+in a fresh `python -m promptops eval` process through the real litellm path. Printed: wall time of
+the run, the ideal time (N x latency / concurrency), their ratio, the overhead per case, the fixed
+start-up cost (interpreter + litellm import), and the time of a fully cached re-run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from support.evalproject import order_id_answer, write_project
+from support.openai_server import FakeOpenAI
+
+
+def timed_eval(root: Path, env: dict[str, str], *args: str) -> float:
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", "promptops", "eval", *args],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        sys.exit(f"promptops eval exited {proc.returncode}:\n{proc.stderr}")
+    return elapsed
+
+
+def startup(env: dict[str, str]) -> float:
+    """Return the time of a process that only imports promptops and litellm (the fixed cost of a run)."""
+    start = time.perf_counter()
+    code = "from promptops import providers; providers._litellm()"
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--cases", type=int, default=1000)
+    parser.add_argument("--latency", type=float, default=0.05, help="server seconds per answer")
+    parser.add_argument("--concurrency", type=int, default=32)
+    options = parser.parse_args()
+
+    config = "version: 1\ndefaults: {timeout_s: 30, retries: 2, backoff_s: 0.05}\n"
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        FakeOpenAI(answers=order_id_answer, latency=options.latency) as server,
+    ):
+        root = write_project(Path(tmp), count=options.cases, config=config)
+        env = {
+            **os.environ,
+            "OPENAI_BASE_URL": server.base_url,
+            "OPENAI_API_KEY": "bench",
+            "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+        }
+        fixed = startup(env)
+        wall = timed_eval(root, env, "--concurrency", str(options.concurrency), "--no-cache")
+        calls = server.count
+        cached = timed_eval(root, env, "--concurrency", str(options.concurrency))
+        cached_calls = server.count - calls
+        summary = json.loads((root / ".promptops/runs/latest.json").read_text())["suites"]["order-id"][
+            "summary"
+        ]
+
+    ideal = options.cases * options.latency / options.concurrency
+    print(
+        f"cases {options.cases}, latency {options.latency * 1000:.0f} ms, concurrency {options.concurrency}"
+    )
+    print(f"wall time            {wall:7.2f} s   ({calls} model calls)")
+    print(f"ideal time           {ideal:7.2f} s   (cases x latency / concurrency)")
+    print(f"ratio                {wall / ideal:7.2f}")
+    print(f"overhead per case    {(wall - ideal) / options.cases * 1000:7.2f} ms of wall time")
+    print(f"  start-up share     {fixed:7.2f} s   (interpreter + promptops + litellm import)")
+    print(f"  ratio without it   {(wall - fixed) / ideal:7.2f}")
+    print(f"cached re-run        {cached:7.2f} s   ({cached_calls} model calls)")
+    print(f"pass rate            {summary['pass_rate']:.3f}, errors {summary['errors']}")
+
+
+if __name__ == "__main__":
+    main()
