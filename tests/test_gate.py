@@ -211,6 +211,9 @@ def test_without_a_baseline_cases_are_listed_not_gated():
     result = compare(run({**scores(3), "c04": 0.0}), None, POLICY)
     assert (result.verdict, result.reason, result.base) == ("PASS", "no baseline: 4 cases scored, not gated", None)
     assert result.added == ("c01", "c02", "c03", "c04")
+    score = metric(result, "score")
+    assert (score.base, score.head, score.delta, score.low) == (None, 0.75, None, None)
+    assert compare(run(scores(4, 0.1)), None, replace(POLICY, min_score=0.5)).verdict == "PASS"
 
 
 def test_min_score_is_an_absolute_floor():

@@ -41,7 +41,7 @@ def checks(
     elif critical:
         out.append(GateCheck("critical", "pass", f"all {len(critical)} critical cases passed every repeat"))
     score = by_name(metrics, "score")
-    if policy.min_score > 0 and score.head is not None:
+    if policy.min_score > 0 and score.base is not None and score.head is not None:
         low = score.head < policy.min_score - EPSILON
         out.append(
             GateCheck(

@@ -147,6 +147,9 @@ def metrics(
         name: str, label: str, unit: Unit, get: Callable[[Side], float | None], stat: Statistic
     ) -> Metric:
         values = [(get(b), get(h)) for b, h in pairs]
+        if baseline is None:  # nothing to pair with: the head's own value, for the report
+            own = [v for v in (get(h) for h in heads.values()) if v is not None]
+            return Metric(name, label, unit, None, stat(own) if own else None, None, None, None)
         return _paired_metric(
             name, label, unit, values=values, statistic=stat, seed=seed, confidence=confidence
         )
