@@ -77,3 +77,10 @@ def test_read_from_the_working_tree_and_at_a_ref(git_repo: GitRepo) -> None:
     (git_repo.root / "evals/baselines/order-id.json").write_text("[]", encoding="utf-8")
     with pytest.raises(FileFormatError, match=r"evals/baselines/order-id.json: expected a mapping, got a list"):
         baselines.read(project, "order-id")
+
+
+def test_a_newer_schema_version_says_so() -> None:
+    with pytest.raises(FileFormatError) as info:
+        baselines.from_json('{"schema_version": 2}', "b.json")
+    assert (str(info.value.problems[0]), info.value.hint) == (
+        "b.json: schema_version: 2 is newer than this promptops reads (1)", "upgrade promptops")

@@ -231,3 +231,11 @@ def test_report_joins_the_shards_of_a_suite(repo: GitRepo, cli: CLI) -> None:
     twice = cli("report", "--results", "results.json", "--results", "results.json")
     assert (twice.code, twice.err.splitlines()[0]) == (
         2, "error: suite 'order-id' appears in more than one results file; give each suite once")
+
+
+def test_an_unknown_baseline_ref_fails_before_any_model_call(repo: GitRepo, cli: CLI, openai_server: FakeOpenAI) -> None:
+    openai_server.reset()
+    result = cli("eval", "order-id", "--no-cache", "--baseline-ref", "nope")
+    assert (result.code, result.out) == (2, "")
+    assert result.err.startswith("error: unknown git ref 'nope'\nhint: ")
+    assert openai_server.count == 0

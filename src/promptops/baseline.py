@@ -14,6 +14,7 @@ from promptops.model import Baseline, BaselineCase, Provenance, RunResult, Summa
 from promptops.project import Project, read_bytes, write_atomic
 
 SCHEMA = "baseline"
+SCHEMA_VERSION = 1
 
 
 def from_run(run: RunResult) -> Baseline:
@@ -64,6 +65,19 @@ def from_json(text: str, file: str) -> Baseline:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise FileFormatError([Problem(file, exc.lineno, "", f"invalid JSON: {exc.msg}")]) from None
+    version = data.get("schema_version") if isinstance(data, dict) else None
+    if isinstance(version, int) and version > SCHEMA_VERSION:
+        raise FileFormatError(
+            [
+                Problem(
+                    file,
+                    None,
+                    "schema_version",
+                    f"{version} is newer than this promptops reads ({SCHEMA_VERSION})",
+                )
+            ],
+            hint="upgrade promptops",
+        )
     problems = validate_data(data, schema(SCHEMA), file=file)
     if problems:
         raise FileFormatError(problems)

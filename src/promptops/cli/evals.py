@@ -84,6 +84,10 @@ def eval_command(  # noqa: PLR0917 (typer maps each option to a parameter)
         use_cache=not no_cache,
         shard=runner.Shard.parse(shard) if shard else None,
     )
+    if baseline_ref is not None:
+        from promptops.cli.gating import check_ref
+
+        check_ref(project, baseline_ref)  # before any model call
     runs = run(project, loaded, options, out)
     show_summary(runs)
     from promptops.cli.gating import gate_runs

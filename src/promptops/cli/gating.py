@@ -160,6 +160,14 @@ def merge_shards(runs: Sequence[RunResult]) -> list[RunResult]:
     return merged
 
 
+def check_ref(project: Project, ref: str) -> None:
+    """Raise RefError (exit 2) when `ref` names no commit."""
+    from promptops.gitstore import open_store
+
+    with open_store(project.root) as store:
+        store.resolve(ref)
+
+
 def compare_runs(
     project: Project, runs: Sequence[RunResult], suites: Sequence[Suite], ref: str | None
 ) -> list[GateResult]:
