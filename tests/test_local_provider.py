@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -10,9 +12,11 @@ import pytest
 from promptops.errors import ExitCode, InputError
 from promptops.model import ProjectConfig
 from promptops.providers import CallRequest, ProviderError, Reply, RetryPolicy, complete, provider_for
+from support.fixtures import CLI
 from support.local_model import needs_local_model
 
 SMOL = "local/smollm2-135m-instruct"
+QUICKSTART = Path(__file__).resolve().parents[1] / "examples" / "quickstart"
 SYSTEM = ("system", "Extract the order ID from the customer message. Reply with the order ID only.")
 EXAMPLES = (
     ("user", "Message: Hi, my package for ORD-48213 never arrived."),
@@ -78,3 +82,31 @@ def test_concurrent_calls_are_serialised_and_deterministic() -> None:
         return [r.text for r in replies]
 
     assert asyncio.run(run_all()) == [f"ORD-{n}0{n}1{n}" for n in range(1, 7)]
+
+
+JUDGE_SUITE = """\
+prompt: order-id
+cases:
+  - {id: j1, vars: {message: "Where is ORD-12345?"}, expected: ORD-12345}
+scorers:
+  - {type: equals, expected: "{{ expected }}"}
+  - type: llm_judge
+    model: local/smollm2-135m-instruct
+    rubric: The response is exactly the expected order ID.
+    params: {max_tokens: 24}
+"""
+
+
+@needs_local_model
+def test_llm_judge_reaches_the_local_model_by_the_same_model_string(project_dir: Path, cli: CLI) -> None:
+    shutil.copytree(QUICKSTART, project_dir, dirs_exist_ok=True)
+    (project_dir / "evals" / "order-id.yaml").write_text(JUDGE_SUITE, encoding="utf-8")
+    shutil.rmtree(project_dir / "evals" / "baselines")
+    result = cli("eval", "order-id", "--out", "r.json")
+    attempt = json.loads((project_dir / "r.json").read_text(encoding="utf-8"))["suites"]["order-id"]["cases"][0]["attempts"][0]
+    equals, judge = attempt["scores"]
+    assert (attempt["output"], equals["value"]) == ("ORD-12345", 1.0)
+    # A 135M model is no judge: it answers in prose, and an unreadable verdict is an error, never a pass.
+    assert judge["value"] is None
+    assert judge["error"].startswith("judge verdict could not be parsed: '")
+    assert result.code == 3
