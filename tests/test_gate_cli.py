@@ -133,7 +133,10 @@ def test_a_branch_cannot_lower_its_own_bar(repo: GitRepo, cli: CLI) -> None:
     assert cli("baseline", "update", "order-id").code == 0
     repo.commit(message="lower the baseline")
     assert cli("eval", "order-id").code == 0  # the branch's own baseline agrees with it
-    assert cli("eval", "order-id", "--baseline-ref", "main").code == 1  # the base branch's does not
+    result = cli("eval", "order-id", "--baseline-ref", "main", "--report-md", "report.md")
+    assert result.code == 1  # the base branch's does not
+    assert "> ⚠️ This change rewrites the baseline of `order-id` (new file: mean score 0.500, pass rate 50.0%); " \
+        "the gate compared with the baseline at `main`." in (repo.root / "report.md").read_text("utf-8")
 
 
 def test_report_combines_results_files_with_the_prompt_diff(repo: GitRepo, cli: CLI) -> None:

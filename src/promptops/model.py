@@ -388,6 +388,7 @@ class GateResult:
     regressed: tuple[str, ...] = ()  # paired cases whose score dropped, largest drop first
     unavailable: bool = False  # more cases could not be evaluated than max_error_rate allows
     baseline_ref: str | None = None  # where the baseline was read: a git ref, or None for the working tree
+    rewritten_baseline: Summary | None = None  # the working tree's baseline when it differs from the ref's
 
     @property
     def exit_code(self) -> int:

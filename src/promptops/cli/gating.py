@@ -172,6 +172,8 @@ def compare_runs(
     project: Project, runs: Sequence[RunResult], suites: Sequence[Suite], ref: str | None
 ) -> list[GateResult]:
     """Return the gate result of every run against its baseline in the working tree or at `ref`."""
+    from dataclasses import replace
+
     from promptops import baseline
     from promptops.gate import compare, policy_for
 
@@ -181,12 +183,16 @@ def compare_runs(
         policy = policy_for(project.config, overrides.get(run.suite, {}))
         base = baseline.read(project, run.suite, ref)
         try:
-            out.append(compare(run, base, policy, baseline_ref=ref))
+            result = compare(run, base, policy, baseline_ref=ref)
         except IncomparableBaselineError as exc:
             where = project.relative(project.baseline_path(run.suite))
-            raise IncomparableBaselineError(
-                f"{f'{ref}:' if ref else ''}{where}: {exc.message}", hint=exc.hint
-            ) from None
+            label = f"{ref}:{where}" if ref else where
+            raise IncomparableBaselineError(f"{label}: {exc.message}", hint=exc.hint) from None
+        if ref is not None:
+            own = baseline.read(project, run.suite)
+            if own is not None and own != base:  # the change rewrites the bar it is judged by: show it
+                result = replace(result, rewritten_baseline=own.summary)
+        out.append(result)
     return out
 
 

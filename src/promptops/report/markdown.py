@@ -103,6 +103,15 @@ def _suite(result: GateResult, level: _Detail, heading: bool) -> list[str]:
         out += [escape(result.reason, line_start=True), ""]
     if result.base is None:
         out += [f"No baseline{_at(result.baseline_ref)}: {len(result.cases)} cases scored, not gated.", ""]
+    if result.rewritten_baseline is not None:
+        new = result.rewritten_baseline
+        score = "n/a" if new.mean_score is None else f"{new.mean_score:.3f}"
+        rate = "n/a" if new.pass_rate is None else f"{new.pass_rate:.1%}"
+        out += [
+            f"> ⚠️ This change rewrites the baseline of {code(result.suite)} (new file: mean score {score}, "
+            f"pass rate {rate}); the gate compared with the baseline{_at(result.baseline_ref)}.",
+            "",
+        ]
     out += _metrics(result.metrics)
     regressed = [c for c in result.cases if c.id in set(result.regressed)]
     regressed.sort(key=lambda c: result.regressed.index(c.id))
