@@ -176,3 +176,22 @@ def test_init_writes_the_workflows_and_they_lint_clean_in_the_new_project(cli, p
                            capture_output=True, text=True, timeout=120, check=False)
     assert audit.returncode == 0, audit.stdout
     assert "No findings to report." in audit.stdout
+
+
+def test_the_dogfood_project_is_valid_and_its_baseline_matches_its_suite(cli, monkeypatch) -> None:
+    from promptops import baseline
+    from promptops.project import Project
+    from promptops.suites import load_suites
+
+    monkeypatch.chdir(ROOT)
+    result = cli("lint")
+    assert result.code == 0, result.out + result.err
+    project = Project.load(ROOT)
+    suites = load_suites(project)
+    assert [s.prompt for s in suites] == ["commit-kind"]
+    assert project.load_prompt("commit-kind").model == "local/smollm2-135m-instruct"  # no secrets needed
+    for suite in suites:
+        stored = baseline.read(project, suite.name)
+        assert stored is not None, f"commit a baseline: promptops baseline update {suite.name}"
+        assert (stored.provenance.dataset_hash, stored.provenance.scorers_hash) == (
+            suite.dataset_hash, suite.scorers_hash), f"the baseline of {suite.name} is stale"
