@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from promptops import __version__
+from promptops.version import __version__
 from promptops.environments import Environments
 from promptops.errors import FileFormatError, Problem, UnknownPromptError
 from promptops.formats import Document, content_hash, decode, dump_json, key_path, schema, validate_data

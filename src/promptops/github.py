@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from promptops import __version__
+from promptops.version import __version__
 from promptops.errors import InputError, UnavailableError
 
 MARKER = "<!-- promptops-report -->"

@@ -8,7 +8,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from promptops import __version__
+from promptops.version import __version__
 from promptops.errors import FileFormatError, Problem
 from promptops.formats import dump_json, validate_data
 from promptops.formats import schema as load_schema

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from promptops import __version__
+from promptops.version import __version__
 from promptops.cache import ResponseCache, cache_key, open_cache
 from promptops.errors import FileFormatError, InputError, Problem, PromptOpsError, UnavailableError
 from promptops.formats import content_hash
