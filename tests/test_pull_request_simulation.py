@@ -21,7 +21,7 @@ import promptops
 from support.fixtures import CLI, GitRepo
 from support.github_server import TOKEN, FakeGitHub
 from support.openai_server import FakeOpenAI
-from support.workflow_runner import JobRun, load_job, run_job, runner_env
+from support.workflow_runner import JobRun, action_outputs, load_action, load_job, run_job, runner_env
 
 MARKER = "<!-- promptops-report -->"
 SECRET = "sk-repository-secret-123"
@@ -69,8 +69,11 @@ def _pull_request(repo: GitRepo, branch: str, files: dict[str, str] | None = Non
     repo.git("merge", "-q", "--no-ff", "-m", f"Merge {branch} into main", branch)
 
 
+ACTION = Path(__file__).resolve().parents[1] / "action.yml"
+
+
 def _run(repo: GitRepo, tmp_path: Path, github_api: FakeGitHub, *, event: str = "pull_request",
-         number: int = 42, fork: bool = False) -> JobRun:
+         number: int = 42, fork: bool = False, action_inputs: dict[str, str] | None = None) -> JobRun:
     base = repo.git("rev-parse", "main")
     payload: dict[str, Any] = {
         "pull_request": {"number": number, "base": {"sha": base, "ref": "main"},
@@ -88,8 +91,14 @@ def _run(repo: GitRepo, tmp_path: Path, github_api: FakeGitHub, *, event: str = 
                GITHUB_SHA=context["github"]["sha"], GITHUB_WORKSPACE=str(repo.root))
     work = tmp_path / "runner"
     work.mkdir(exist_ok=True)
-    job = load_job(repo.root / WORKFLOW, "gate")
-    assert job["env"]["PROMPTOPS_VERSION"] == promptops.__version__  # what the skipped install step installs
+    if action_inputs is None:
+        job = load_job(repo.root / WORKFLOW, "gate")
+        assert job["env"]["PROMPTOPS_VERSION"] == promptops.__version__  # what the skipped install step installs
+    else:
+        # The caller's step env reaches every step of a composite action.
+        env["OPENAI_API_KEY"] = context["secrets"].get("OPENAI_API_KEY", "")
+        job, context = load_action(ACTION, action_inputs, context)
+        assert context["inputs"]["promptops-version"] == promptops.__version__
     result = run_job(job, cwd=repo.root, context=context, base_env=env, work=work,
                      skip=frozenset({"Install promptops"}))
     for step in result.steps:
@@ -186,3 +195,37 @@ def test_a_prompt_change_without_a_version_bump_fails_at_lint(
     assert _codes(result) == [("Lint prompts", 1)]
     assert "::error file=prompts/order-id.yaml" in result.step("Lint prompts").out
     assert openai_server.count == 0
+
+
+ACTION_STEPS = ["Lint prompts", "Evaluate", "Write the report", "Post the report comment", "Decide"]
+
+
+def test_the_composite_action_gates_comments_and_sets_its_outputs(
+        repo: GitRepo, tmp_path: Path, github_api: FakeGitHub, openai_server: FakeOpenAI) -> None:
+    _pull_request(repo, "chatty", edit=("1.1.0", CHATTY))
+    failed = _run(repo, tmp_path, github_api, action_inputs={})
+    assert _codes(failed) == [(name, 1 if name == "Decide" else 0) for name in ACTION_STEPS]
+    assert action_outputs(ACTION, failed) == {
+        "verdict": "fail", "report-path": "./.promptops/report.md", "exit-code": "1"}
+    (comment,) = github_api.comments[42]
+    assert comment["body"].splitlines()[:2] == [MARKER, "## ❌ promptops: FAIL"]
+    assert comment["body"] == (repo.root / ".promptops" / "report.md").read_text(encoding="utf-8")
+
+    # Named suites, every one of them, no comment: the gate still decides.
+    _pull_request(repo, "chatty", edit=("1.1.0", "Never add words around the ID."))
+    passed = _run(repo, tmp_path, github_api, action_inputs={
+        "suites": "order-id", "changed-only": "false", "comment": "false"})
+    assert _codes(passed) == [(name, 0) for name in ACTION_STEPS if name != "Post the report comment"]
+    assert action_outputs(ACTION, passed) == {
+        "verdict": "pass", "report-path": "./.promptops/report.md", "exit-code": "0"}
+    assert github_api.comments[42][0]["body"].splitlines()[1] == "## ❌ promptops: FAIL"  # untouched
+
+
+def test_the_composite_action_skips_when_nothing_changed(
+        repo: GitRepo, tmp_path: Path, github_api: FakeGitHub, openai_server: FakeOpenAI) -> None:
+    _pull_request(repo, "docs", {"README.md": "# prompts\n"})
+    result = _run(repo, tmp_path, github_api, action_inputs={})
+    assert result.code == 0
+    assert action_outputs(ACTION, result) == {"verdict": "skipped", "report-path": "", "exit-code": "0"}
+    assert openai_server.count == 0
+    assert github_api.requests == []

@@ -1,9 +1,11 @@
 """Run the `run:` steps of a GitHub Actions job locally, the way a runner would.
 
 What it models: job and step `env:` with `${{ }}` expressions (context lookups joined by `||`),
-the files behind GITHUB_OUTPUT / GITHUB_STEP_SUMMARY / GITHUB_ENV, `steps.<id>.outputs`, bash with
-`-eo pipefail`, and stopping at the first failing step. `uses:` steps are the caller's business
-(the test prepares the checkout); an expression it cannot evaluate fails loudly.
+`if:` comparisons of one lookup with a string literal, the files behind GITHUB_OUTPUT /
+GITHUB_STEP_SUMMARY / GITHUB_ENV, `steps.<id>.outputs`, bash with `-eo pipefail`, and stopping at
+the first failing step; a composite action's steps run the same way with its `inputs`. `uses:`
+steps are the caller's business (the test prepares the checkout); an expression it cannot evaluate
+fails loudly.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import yaml
 
 _EXPR = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 _PATH = re.compile(r"^[A-Za-z_][\w-]*(\.[\w-]+)*$")
+_IF = re.compile(r"^([\w.-]+)\s*(==|!=)\s*'([^']*)'$")
 
 
 @dataclass
@@ -35,6 +38,7 @@ class StepRun:
 class JobRun:
     steps: list[StepRun] = field(default_factory=list)
     summary: str = ""
+    by_id: dict[str, Any] = field(default_factory=dict)  # the `steps` context: id -> {"outputs": ...}
 
     @property
     def code(self) -> int:
@@ -47,6 +51,26 @@ class JobRun:
 def load_job(path: Path, job: str) -> dict[str, Any]:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     return dict(data["jobs"][job])
+
+
+def load_action(path: Path, given: dict[str, str], context: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Return a composite action's steps as a job, and `context` with its `inputs` (defaults evaluated)."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert data["runs"]["using"] == "composite"
+    unknown = set(given) - set(data["inputs"])
+    assert not unknown, f"no such inputs: {unknown}"
+    inputs = {name: given.get(name, evaluate(str(spec.get("default", "")), context))
+              for name, spec in data["inputs"].items()}
+    return {"steps": data["runs"]["steps"]}, {**context, "inputs": inputs}
+
+
+def condition(expr: str, context: dict[str, Any]) -> bool:
+    """Return the value of an `if:` of the form `a.b == 'x'` or `a.b != 'x'`."""
+    match = _IF.match(expr.strip())
+    if not match:
+        raise ValueError(f"the simulation cannot evaluate if: {expr}")
+    value = evaluate(f"${{{{ {match.group(1)} }}}}", context)
+    return (value == match.group(3)) == (match.group(2) == "==")
 
 
 def evaluate(text: str, context: dict[str, Any]) -> str:
@@ -88,7 +112,8 @@ def run_job(job: dict[str, Any], *, cwd: Path, context: dict[str, Any], base_env
     for index, step in enumerate(job["steps"]):
         if "run" not in step or step.get("name") in skip:
             continue
-        assert "if" not in step, f"the simulation does not evaluate `if:` ({step.get('name')})"
+        if "if" in step and not condition(step["if"], context):
+            continue
         output = work / f"output_{index}"
         output.write_text("", encoding="utf-8")
         env = {**base_env, **extra_env}
@@ -98,7 +123,8 @@ def run_job(job: dict[str, Any], *, cwd: Path, context: dict[str, Any], base_env
         script = work / f"step_{index}.sh"
         script.write_text(evaluate(step["run"], context), encoding="utf-8")
         proc = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
-                              cwd=cwd / step.get("working-directory", "."), env=env, capture_output=True,
+                              cwd=cwd / evaluate(step.get("working-directory", "."), context), env=env,
+                              capture_output=True,
                               text=True, timeout=timeout_s, check=False)
         outputs = _key_values(output)
         extra_env.update(_key_values(env_file))
@@ -109,7 +135,14 @@ def run_job(job: dict[str, Any], *, cwd: Path, context: dict[str, Any], base_env
         if proc.returncode != 0:
             break
     result.summary = summary.read_text(encoding="utf-8")
+    result.by_id = context["steps"]
     return result
+
+
+def action_outputs(path: Path, run: JobRun) -> dict[str, str]:
+    """Return a composite action's outputs after `run` of its steps."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return {name: evaluate(spec["value"], {"steps": run.by_id}) for name, spec in data["outputs"].items()}
 
 
 def _key_values(path: Path) -> dict[str, str]:
