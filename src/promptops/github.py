@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from promptops.version import __version__
 from promptops.errors import InputError, UnavailableError
+from promptops.version import __version__
 
 MARKER = "<!-- promptops-report -->"
 DEFAULT_API_URL = "https://api.github.com"
