@@ -115,6 +115,7 @@ class Registry:
 
     @property
     def history(self) -> History:
+        """Return the git history, opening the repository on first use."""
         if self._history is None:
             self._history = self._opener()
         return self._history

@@ -71,6 +71,7 @@ class PromptDiff:
 
     @property
     def breaking(self) -> bool:
+        """Return whether an inputs/output schema change breaks callers."""
         return any(c.breaking for c in self.schema)
 
     @property
