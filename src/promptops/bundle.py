@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from promptops.version import __version__
 from promptops.environments import Environments
 from promptops.errors import FileFormatError, Problem, UnknownPromptError
 from promptops.formats import Document, content_hash, decode, dump_json, key_path, schema, validate_data
 from promptops.model import Assignment, Canary, PromptSpec
 from promptops.project import read_bytes, write_atomic
 from promptops.promptfile import check, to_spec
+from promptops.version import __version__
 
 SCHEMA_VERSION = 1
 MAX_BUNDLE_BYTES = 50_000_000

@@ -8,7 +8,6 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from promptops.version import __version__
 from promptops.errors import FileFormatError, Problem
 from promptops.formats import dump_json, validate_data
 from promptops.formats import schema as load_schema
@@ -22,6 +21,7 @@ from promptops.model import (
     Summary,
 )
 from promptops.project import read_bytes, write_atomic
+from promptops.version import __version__
 
 SCHEMA_VERSION = 1
 MAX_RESULTS_BYTES = 200_000_000

@@ -9,7 +9,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from promptops.version import __version__
 from promptops.cache import ResponseCache, cache_key, open_cache
 from promptops.errors import FileFormatError, InputError, Problem, PromptOpsError, UnavailableError
 from promptops.formats import content_hash
@@ -27,6 +26,7 @@ from promptops.providers import (
 from promptops.render import render
 from promptops.scoring import Subject, evaluate, resolve
 from promptops.summary import case_result, summarize
+from promptops.version import __version__
 
 Progress = Callable[[int, int], None]  # (attempts done, attempts planned)
 
