@@ -61,10 +61,37 @@ def test_every_workflow_is_found() -> None:
     }
 
 
+def _actionlint(*args: str) -> list[str]:
+    # shellcheck from the dev extra, not whatever is on PATH: the same findings here and on CI runners
+    return [_tool("actionlint"), "-no-color", f"-shellcheck={_tool('shellcheck')}", "-pyflakes=", *args]
+
+
 def test_actionlint_finds_nothing() -> None:
-    proc = subprocess.run([_tool("actionlint"), "-no-color", *map(str, WORKFLOWS)], cwd=ROOT,
+    proc = subprocess.run(_actionlint(*map(str, WORKFLOWS)), cwd=ROOT,
                           capture_output=True, text=True, timeout=120, check=False)
     assert (proc.returncode, proc.stdout + proc.stderr) == (0, "")
+
+
+def test_actionlint_runs_shellcheck_over_run_scripts(tmp_path: Path) -> None:
+    workflow = tmp_path / "w.yml"
+    workflow.write_text("on: push\npermissions: {}\njobs:\n  j:\n    runs-on: ubuntu-latest\n"
+                        "    steps:\n      - run: echo $HOME\n", encoding="utf-8")
+    proc = subprocess.run(_actionlint("-oneline", str(workflow)), cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 1 and "SC2086" in proc.stdout
+
+
+def test_shellcheck_finds_nothing_in_the_composite_action(tmp_path: Path) -> None:
+    # actionlint does not look inside a composite action's scripts; shellcheck them directly.
+    steps = [s for s in _load(ACTION)["runs"]["steps"] if "run" in s]
+    assert len(steps) == 6
+    for index, step in enumerate(steps):
+        assert step["shell"] == "bash" and "${{" not in step["run"], step["name"]  # inputs go through env
+        script = tmp_path / f"step{index}.sh"
+        script.write_text("#!/usr/bin/env bash\nset -eo pipefail\n" + step["run"], encoding="utf-8")
+        proc = subprocess.run([_tool("shellcheck"), "-f", "gcc", str(script)], capture_output=True,
+                              text=True, timeout=60, check=False)
+        assert (proc.returncode, proc.stdout) == (0, ""), step["name"]
 
 
 def test_actionlint_checks_a_workflow_calling_the_composite_action(tmp_path: Path) -> None:
@@ -87,7 +114,7 @@ def test_actionlint_checks_a_workflow_calling_the_composite_action(tmp_path: Pat
         "      - uses: ./\n        with: {no-such-input: x}\n",
         encoding="utf-8",
     )
-    proc = subprocess.run([_tool("actionlint"), "-no-color", "-oneline", str(workflow)], cwd=tmp_path,
+    proc = subprocess.run(_actionlint("-oneline", str(workflow)), cwd=tmp_path,
                           capture_output=True, text=True, timeout=120, check=False)
     # The deliberate mistake proves the metadata was read; nothing else is reported.
     assert proc.returncode == 1
@@ -169,7 +196,7 @@ def test_init_writes_the_workflows_and_they_lint_clean_in_the_new_project(cli, p
     written = project_dir / ".github" / "workflows"
     assert (written / "promptops.yml").read_bytes() == PR_TEMPLATE.read_bytes()
     assert (written / "promptops-release.yml").read_bytes() == RELEASE_TEMPLATE.read_bytes()
-    lint = subprocess.run([_tool("actionlint"), "-no-color"], cwd=project_dir,
+    lint = subprocess.run(_actionlint(), cwd=project_dir,
                           capture_output=True, text=True, timeout=120, check=False)
     assert (lint.returncode, lint.stdout + lint.stderr) == (0, "")
     audit = subprocess.run([_tool("zizmor"), "--offline", "--no-progress", "."], cwd=project_dir,
