@@ -194,3 +194,15 @@ def test_github_annotation_escapes_data_and_properties() -> None:
     assert github_annotation(finding) == (
         "::error file=prompts/a%2Cb%3Ac.yaml,title=PO001 schema::100%25 wrong%0Asecond line"
     )
+
+
+def test_this_repositorys_own_registry_lints_clean(cli: CLI, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = Path(__file__).resolve().parent.parent
+    monkeypatch.chdir(root)
+    result = cli("lint", "--format", "json")
+    assert result.code == 0, result.out
+    data = json.loads(result.out)
+    assert data["summary"]["errors"] == 0
+    assert "prompts/commit-kind.yaml" in data["files"]
+    rendered = cli("render", "commit-kind", "--example", "0")
+    assert rendered.code == 0, rendered.err
