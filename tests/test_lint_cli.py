@@ -117,6 +117,14 @@ def test_explicit_file_and_directory(cli: CLI, project_dir: Path) -> None:
     assert "prompts/broken.yaml" not in result.out
 
 
+def test_project_root_as_path_lints_prompts_only(cli: CLI, project_dir: Path) -> None:
+    write(project_dir, MIXED)
+    write(project_dir, {"evals/suite.yaml": "prompt: ok\n"})
+    whole = cli("lint")
+    assert cli("lint", ".").out == whole.out
+    assert "evals/" not in whole.out
+
+
 def test_explicit_file_still_sees_duplicates_elsewhere(cli: CLI, project_dir: Path) -> None:
     body = f"version: 1.0.0\nmodel: {PINNED}\nmessages: [{{role: user, content: Hi}}]\n"
     write(project_dir, {"promptops.yaml": "version: 1\n", "prompts/a.yaml": "name: a\n" + body,
@@ -142,6 +150,8 @@ def test_bare_noqa_suppresses_every_rule_on_its_line(cli: CLI, project_dir: Path
         (["missing.yaml"], "error: missing.yaml: no such file or directory\n"),
         (["evals/x.yaml"], "error: evals/x.yaml: not a prompt file (not below prompts/)\n"
                            "hint: lint checks prompt files and promptops.yaml\n"),
+        (["evals"], "error: evals: not a prompt file (not below prompts/)\n"
+                    "hint: lint checks prompt files and promptops.yaml\n"),
         (["--format", "xml"], "error: --format 'xml': expected text, json or github\n"),
     ],
 )

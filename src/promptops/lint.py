@@ -346,7 +346,9 @@ def targets(project: Project, paths: Sequence[Path]) -> list[Path]:
         full = path.resolve()
         if not full.exists():
             raise InputError(f"{path}: no such file or directory")
-        if full.is_dir():
+        if full.is_dir() and full in prompts.parents:  # e.g. the project root: every prompt file
+            out.extend(project.prompt_files())
+        elif full.is_dir() and (full == prompts or prompts in full.parents):
             out.extend(sorted(p for p in full.rglob("*.yaml") if p.is_file()))
         elif full == (project.root / CONFIG_FILE).resolve():
             continue
