@@ -91,6 +91,19 @@ def test_gitignore_line_appended_once(cli: CLI, project_dir: Path, before: str, 
     assert (project_dir / ".gitignore").read_text("utf-8") == after
 
 
+def test_file_where_a_directory_belongs_exit_2_before_writing(cli: CLI, project_dir: Path) -> None:
+    (project_dir / "evals").write_text("not a directory\n", encoding="utf-8")
+    result = cli("init")
+    assert (result.code, result.err) == (2, "error: evals: is a file, expected a directory\n")
+    assert sorted(p.name for p in project_dir.iterdir()) == ["evals"]
+
+
+def test_gitignore_in_another_encoding_is_appended_to(cli: CLI, project_dir: Path) -> None:
+    (project_dir / ".gitignore").write_bytes(b"caf\xe9/")
+    assert cli("init").code == 0
+    assert (project_dir / ".gitignore").read_bytes() == b"caf\xe9/\n.promptops/\n"
+
+
 def test_unknown_example_exit_2(cli: CLI, project_dir: Path) -> None:
     result = cli("init", "--example", "nope")
     assert (result.code, result.err) == (2, "error: unknown example 'nope' (known: order-id, ticket-triage)\n")

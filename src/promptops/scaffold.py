@@ -66,6 +66,9 @@ def plan(root: Path, example: str, force: bool) -> Plan:
     files: dict[str, str] = {}
     for item in templates(example):
         path = root / item.target
+        for parent in Path(item.target).parents:
+            if parent.parts and (root / parent).exists() and not (root / parent).is_dir():
+                raise InputError(f"{parent.as_posix()}: is a file, expected a directory")
         if path.is_dir():
             raise InputError(f"{item.target}: is a directory, expected a file")
         if path.exists() and not force:
@@ -78,17 +81,29 @@ def plan(root: Path, example: str, force: bool) -> Plan:
 
 def apply(root: Path, todo: Plan) -> list[str]:
     """Write the planned files and return what was written, in order."""
-    written = []
+    written: list[str] = []
     for target, text in todo.files.items():
-        write_atomic(root / target, text)
-        written.append(target)
+        _write(root, target, text, written)
     if todo.gitignore:
         path = root / ".gitignore"
-        old = path.read_text("utf-8") if path.exists() else ""
-        sep = "\n" if old and not old.endswith("\n") else ""
-        write_atomic(path, f"{old}{sep}{GITIGNORE_LINE}\n")
+        try:
+            old = path.read_bytes() if path.exists() else b""
+            sep = b"\n" if old and not old.endswith(b"\n") else b""
+            with path.open("ab") as handle:  # appending keeps whatever encoding the file has
+                handle.write(sep + GITIGNORE_LINE.encode() + b"\n")
+        except OSError as exc:
+            raise InputError(f".gitignore: cannot write: {exc.strerror}") from None
         written.append(".gitignore")
     return written
+
+
+def _write(root: Path, target: str, text: str, written: list[str]) -> None:
+    try:
+        write_atomic(root / target, text)
+    except OSError as exc:
+        done = f" (already wrote: {', '.join(written)})" if written else ""
+        raise InputError(f"{target}: cannot write: {exc.strerror}{done}") from None
+    written.append(target)
 
 
 def _ignores_state(path: Path) -> bool:
