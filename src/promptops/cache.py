@@ -45,7 +45,7 @@ class ResponseCache:
             except sqlite3.Error as exc:
                 raise InputError(
                     f"cannot open the response cache {self.path}: {exc}",
-                    hint="delete the file or run with --no-cache",
+                    hint="delete the file: it only holds cached answers",
                 ) from None
             self._db = db
         return self._db
