@@ -82,8 +82,11 @@ def test_findings_in_each_format_match_golden(cli: CLI, project_dir: Path, fmt: 
 
 
 def test_json_is_stable_and_parseable(cli: CLI, project_dir: Path) -> None:
+    from promptops.formats import schema, validate_data
+
     write(project_dir, MIXED)
     data = json.loads(cli("lint", "--format", "json").out)
+    assert validate_data(data, schema("lint")) == []
     assert data["schema_version"] == 1
     assert data["summary"] == {"errors": 6, "warnings": 1, "files": 5}
     assert data["files"] == ["promptops.yaml", "prompts/broken.yaml", "prompts/ok.yaml", "prompts/support/reply.yaml",
