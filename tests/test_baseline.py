@@ -42,7 +42,7 @@ def test_a_shard_or_a_run_with_errors_cannot_be_a_baseline() -> None:
     [
         ("{", "b.json:1: invalid JSON: Expecting property name enclosed in double quotes"),
         ('{"schema_version": 1}', "b.json: missing required key 'suite'"),
-        ('{"schema_version": 2, "suite": "s", "provenance": {}, "summary": {}, "cases": []}',
+        ('{"schema_version": 1, "suite": "s", "provenance": {}, "summary": {}, "cases": []}',
          "b.json: provenance: missing required key 'prompt'"),
     ],
 )
