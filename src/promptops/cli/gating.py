@@ -246,10 +246,22 @@ def gate_runs(
         write_atomic(junit_xml, junit(gated, secrets=secrets))
         say(f"wrote {junit_xml}")
     if os.environ.get("GITHUB_ACTIONS") == "true":
-        files = {s.name: s.dataset or s.path for s in suites}
+        prefix = _repo_prefix(project)  # annotations name files from the repository root
+        files = {s.name: prefix + (s.dataset or s.path) for s in suites}
         for line in annotate(gated, files, secrets=secrets):
             output.data(line)
     return _exit(gated)
+
+
+def _repo_prefix(project: Project) -> str:
+    from promptops.errors import RefError
+    from promptops.gitstore import open_store
+
+    try:
+        with open_store(project.root) as store:
+            return f"{store.prefix}/" if store.prefix else ""
+    except RefError:
+        return ""
 
 
 def _exit(gated: Sequence[GateResult]) -> int:
