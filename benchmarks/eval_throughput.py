@@ -5,7 +5,8 @@ Run: /work/venv/bin/python benchmarks/eval_throughput.py [--cases 1000] [--laten
 The server (tests/support/openai_server.py) answers every call after `--latency` seconds; the eval runs
 in a fresh `python -m promptops eval` process through the real litellm path. Printed: wall time of
 the run, the ideal time (N x latency / concurrency), their ratio, the overhead per case, the fixed
-start-up cost (interpreter + litellm import), and the time of a fully cached re-run.
+start-up cost (interpreter + litellm import), the CPU time of the eval process (what a busy machine
+stretches), and the time of a fully cached re-run.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -25,7 +27,9 @@ from support.evalproject import order_id_answer, write_project
 from support.openai_server import FakeOpenAI
 
 
-def timed_eval(root: Path, env: dict[str, str], *args: str) -> float:
+def timed_eval(root: Path, env: dict[str, str], *args: str) -> tuple[float, float]:
+    """Return the wall time and the CPU time (user + system) of one `promptops eval` process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, "-m", "promptops", "eval", *args],
@@ -38,7 +42,8 @@ def timed_eval(root: Path, env: dict[str, str], *args: str) -> float:
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:
         sys.exit(f"promptops eval exited {proc.returncode}:\n{proc.stderr}")
-    return elapsed
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return elapsed, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def startup(env: dict[str, str]) -> float:
@@ -69,9 +74,9 @@ def main() -> None:
             "LITELLM_LOCAL_MODEL_COST_MAP": "True",
         }
         fixed = startup(env)
-        wall = timed_eval(root, env, "--concurrency", str(options.concurrency), "--no-cache")
+        wall, cpu = timed_eval(root, env, "--concurrency", str(options.concurrency), "--no-cache")
         calls = server.count
-        cached = timed_eval(root, env, "--concurrency", str(options.concurrency))
+        cached, _ = timed_eval(root, env, "--concurrency", str(options.concurrency))
         cached_calls = server.count - calls
         summary = json.loads((root / ".promptops/runs/latest.json").read_text())["suites"]["order-id"][
             "summary"
@@ -87,6 +92,7 @@ def main() -> None:
     print(f"overhead per case    {(wall - ideal) / options.cases * 1000:7.2f} ms of wall time")
     print(f"  start-up share     {fixed:7.2f} s   (interpreter + promptops + litellm import)")
     print(f"  ratio without it   {(wall - fixed) / ideal:7.2f}")
+    print(f"CPU of the eval      {cpu:7.2f} s   ({cpu / options.cases * 1000:.1f} ms per case)")
     print(f"cached re-run        {cached:7.2f} s   ({cached_calls} model calls)")
     print(f"pass rate            {summary['pass_rate']:.3f}, errors {summary['errors']}")
 
