@@ -212,3 +212,10 @@ def test_unknown_suite_and_no_suites(cli, project_dir: Path) -> None:
 def test_read_cases_directly() -> None:
     cases = read_cases(b'{"id": "a", "vars": {"x": 1}, "expected": [1, 2], "tags": ["t"]}\n', "d.jsonl")
     assert cases[0].expected == [1, 2] and cases[0].tags == ("t",) and cases[0].hash.startswith("sha256:")
+
+
+def test_a_suite_may_be_named_by_its_path(project_dir: Path) -> None:
+    write_project(project_dir)
+    project = Project.load(project_dir)
+    assert load_suites(project, ["evals/order-id.yaml"])[0].name == "order-id"
+    assert load_suites(project, ["order-id.yaml"])[0].name == "order-id"

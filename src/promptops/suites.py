@@ -32,8 +32,12 @@ def load_suites(project: Project, names: Sequence[str] = ()) -> list[Suite]:
     if not names:
         return [load_suite_file(project, path) for path in files.values()]
     suites = []
+    evals = project.evals_dir.resolve()
     for name in names:
         clean = name.removesuffix(".yaml")
+        as_path = (Path.cwd() / name).resolve()
+        if name.endswith(".yaml") and as_path.is_file() and as_path.is_relative_to(evals):
+            clean = suite_name(project, as_path)  # a path such as evals/order-id.yaml
         if clean not in files:
             known = ", ".join(files) or "none"
             raise InputError(
