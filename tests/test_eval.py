@@ -39,6 +39,8 @@ def test_eval_writes_results_and_summary(cli, project_dir: Path, server: FakeOpe
     assert row.split()[:7] == ["order-id", "openai/gpt-4o-mini-2024-07-18", "6", "100.0%", "1.000", "0", "108"]
     assert row.split()[-1] == "0/6"
     assert "no baseline" in result.err  # the gate (issue 5) says so and exits 0
+    assert result.err.splitlines()[-1] == (
+        "hint: no baseline for order-id yet; record this run with `promptops baseline update order-id`")
     data = results(project_dir, "results.json")
     assert (project_dir / ".promptops/runs/latest.json").read_text() == (project_dir / "results.json").read_text()
     assert validate_data(data, schema("results")) == []

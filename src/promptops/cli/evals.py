@@ -110,7 +110,20 @@ def eval_command(  # noqa: PLR0917 (typer maps each option to a parameter)
         with contextlib.suppress(PromptOpsError):
             gate(quiet=True)
         raise
-    return gate()
+    code = gate()
+    if baseline_ref is None:
+        hint_missing_baselines(project, runs)
+    return code
+
+
+def hint_missing_baselines(project: Project, runs: list[RunResult]) -> None:
+    """Tell how to record a baseline for each suite that has none yet."""
+    for run_result in runs:
+        if not project.baseline_path(run_result.suite).exists():
+            output.info(
+                f"hint: no baseline for {run_result.suite} yet; record this run with "
+                f"`promptops baseline update {run_result.suite}`"
+            )
 
 
 def run(project: Project, suites: list[Suite], options: RunOptions, out: Path | None) -> list[RunResult]:
