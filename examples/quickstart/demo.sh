@@ -15,6 +15,7 @@ now() { date +%s.%N; }
 took() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f s", b - a }'; }
 
 command -v "$promptops" >/dev/null || { say "error: $promptops not found (run \`make demo\`, or set PROMPTOPS)"; exit 2; }
+case "$promptops" in */*) promptops="$(cd "$(dirname "$promptops")" && pwd)/$(basename "$promptops")" ;; esac
 
 step "1/4 A project with a released prompt, its golden set and its committed baseline"
 mkdir -p "$work"
