@@ -49,8 +49,10 @@ def init(
 
 
 def lint(
-    paths: list[Path] = typer.Argument(None, help="Prompt files or directories (default: all prompts)."),
-    fmt: str = typer.Option("text", "--format", help="text, json or github."),
+    paths: list[Path] = typer.Argument(
+        None, metavar="PATH", help="Prompt files or directories (default: all prompts)."
+    ),
+    fmt: str = typer.Option("text", "--format", metavar="text|json|github", help="Output format."),
     base: str | None = typer.Option(
         None, "--base", help="Also check version bumps and tagged versions against this git ref."
     ),
@@ -174,7 +176,7 @@ def render(
     var: list[str] = typer.Option([], "--var", help="A variable, NAME=VALUE (repeatable)."),
     vars_file: Path | None = typer.Option(None, "--vars-file", help="JSON or YAML file of variables."),
     example: int | None = typer.Option(None, "--example", help="Use the prompt's N-th example (from 0)."),
-    fmt: str = typer.Option("text", "--format", help="text or json."),
+    fmt: str = typer.Option("text", "--format", metavar="text|json", help="Output format."),
 ) -> int:
     """Render a prompt's messages with variables."""
     from promptops import render as rendering
