@@ -159,3 +159,11 @@ def test_parse_retry_after() -> None:
 def test_registry_picks_by_prefix() -> None:
     assert isinstance(provider_for(MODEL, ProjectConfig()), LiteLLMProvider)
     assert isinstance(provider_for("gpt-4o", ProjectConfig()), LiteLLMProvider)
+
+
+def test_a_timeout_that_never_ends_names_the_limit(openai_server: FakeOpenAI) -> None:
+    openai_server.fail("slow", delay=1.0)
+    with pytest.raises(ProviderError) as info:
+        run(LiteLLMProvider(), ask("x"), RetryPolicy(retries=1, timeout_s=0.3, backoff_s=0.01))
+    assert info.value.message == "openai/gpt-4o-mini-2024-07-18: timed out: no answer within 0.3 s"
+    assert openai_server.count == 2

@@ -244,7 +244,10 @@ class LiteLLMProvider:
         except asyncio.TimeoutError:
             raise ProviderError(request.model, "timeout", f"no answer within {timeout_s:g} s") from None
         except Exception as exc:
-            raise map_error(request.model, exc) from None
+            error = map_error(request.model, exc)
+            if error.kind == "timeout":  # litellm's text repeats itself; say it once
+                error = ProviderError(request.model, "timeout", f"no answer within {timeout_s:g} s")
+            raise error from None
         latency_ms = (time.perf_counter() - start) * 1000
         choices = getattr(response, "choices", None) or []
         if not choices:
