@@ -126,6 +126,13 @@ def test_oversized_file(cli: CLI, project_dir: Path) -> None:
     assert "prompts/big.yaml: error PO001 schema: file is larger than 1000000 bytes" in cli("lint").out
 
 
+def test_too_many_values_stop_early(cli: CLI, project_dir: Path) -> None:
+    _install(project_dir, "empty")
+    (project_dir / "prompts" / "many.yaml").write_text("examples: [" + "{}, " * 60_000 + "]\n", encoding="utf-8")
+    result = cli("render", "many")
+    assert (result.code, result.err) == (2, "error: prompts/many.yaml:1: more than 50000 values in one file\n")
+
+
 def test_directory_where_a_file_is_expected(cli: CLI, project_dir: Path) -> None:
     _install(project_dir, "empty")
     (project_dir / "prompts" / "folder.yaml").mkdir()

@@ -21,6 +21,7 @@ from promptops.errors import FileFormatError, InputError, Problem
 
 MAX_YAML_BYTES = 1_000_000
 MAX_DEPTH = 64
+MAX_NODES = 50_000
 FLOAT_DIGITS = 6
 
 Path = tuple[str | int, ...]
@@ -59,6 +60,7 @@ def key_path(path: Iterable[str | int]) -> str:
 
 class _Loader(yaml.SafeLoader):
     depth = 0
+    nodes = 0
 
     def compose_node(self, parent: Node | None, index: int) -> Node | None:
         event = self.peek_event()  # type: ignore[no-untyped-call]
@@ -69,6 +71,12 @@ class _Loader(yaml.SafeLoader):
             # the composer recurses per level; stop long before Python's recursion limit
             raise yaml.MarkedYAMLError(
                 None, None, f"nested more than {MAX_DEPTH} levels deep", event.start_mark
+            )
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            # PyYAML is pure Python here: a megabyte of tiny values would take tens of seconds
+            raise yaml.MarkedYAMLError(
+                None, None, f"more than {MAX_NODES} values in one file", event.start_mark
             )
         self.depth += 1
         try:
@@ -126,7 +134,7 @@ def _yaml_problem(exc: yaml.MarkedYAMLError) -> str:
     context = exc.context or ""
     if "'\\t'" in problem or "\\t" in problem:
         return "tab characters are not allowed in YAML indentation; use spaces"
-    if "aliases" in problem or problem.startswith("nested more than"):
+    if "aliases" in problem or problem.startswith(("nested more than", "more than")):
         return problem
     if "another document" in problem:
         return "expected a single YAML document, found a second one (---)"
