@@ -219,3 +219,4 @@ def test_a_suite_may_be_named_by_its_path(project_dir: Path) -> None:
     project = Project.load(project_dir)
     assert load_suites(project, ["evals/order-id.yaml"])[0].name == "order-id"
     assert load_suites(project, ["order-id.yaml"])[0].name == "order-id"
+    assert [s.name for s in load_suites(project, ["order-id", "evals/order-id.yaml"])] == ["order-id"]

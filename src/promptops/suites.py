@@ -44,7 +44,8 @@ def load_suites(project: Project, names: Sequence[str] = ()) -> list[Suite]:
                 f"unknown suite '{name}' (known: {known})",
                 hint=f"expected a file at {project.relative(project.evals_dir / (clean + '.yaml'))}",
             )
-        suites.append(load_suite_file(project, files[clean]))
+        if all(s.name != clean for s in suites):  # a suite named twice runs once
+            suites.append(load_suite_file(project, files[clean]))
     return suites
 
 
