@@ -31,7 +31,7 @@ def load_suites(project: Project, names: Sequence[str] = ()) -> list[Suite]:
     files = {suite_name(project, p): p for p in project.suite_files()}
     if not names:
         return [load_suite_file(project, path) for path in files.values()]
-    suites = []
+    suites: list[Suite] = []
     evals = project.evals_dir.resolve()
     for name in names:
         clean = name.removesuffix(".yaml")
