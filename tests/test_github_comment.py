@@ -61,6 +61,23 @@ def test_finds_the_marker_beyond_the_first_hundred_comments(cli, gh_env: FakeGit
     ]
 
 
+def test_the_lookup_stops_at_the_page_that_holds_the_marker(cli, gh_env: FakeGitHub, tmp_path: Path) -> None:
+    sticky = gh_env.add_comment(4, f"{MARKER}\nold", "github-actions[bot]")
+    for i in range(250):
+        gh_env.add_comment(4, f"comment {i}")
+    result = cli("comment", "--pr", "4", "--file", _report(tmp_path, f"{MARKER}\nnew\n"))
+    assert result.err == f"updated comment {sticky['id']} on pull request #4\n"
+    assert [m for m, _ in gh_env.requests] == ["GET", "PATCH"]
+
+
+def test_an_exhausted_rate_limit_is_exit_3_with_its_own_hint(cli, gh_env: FakeGitHub, tmp_path: Path) -> None:
+    gh_env.rate_limited = True
+    result = cli("comment", "--pr", "5", "--file", _report(tmp_path, "report\n"))
+    assert (result.code, result.err) == (3, (
+        "error: GitHub API: GET /repos/acme/prompts/issues/5/comments failed with HTTP 403: API rate limit exceeded\n"
+        "hint: the API rate limit is exhausted; re-run the job later\n"))
+
+
 def test_a_report_without_the_marker_gets_it_so_the_next_run_finds_it(
         cli, gh_env: FakeGitHub, tmp_path: Path) -> None:
     assert cli("comment", "--pr", "3", "--file", _report(tmp_path, "plain report\n")).code == 0

@@ -7,7 +7,7 @@ import re
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -79,17 +79,16 @@ class GitHubClient:
         self.config = config
         self.timeout_s = timeout_s
 
-    def list_comments(self, issue: int) -> list[Comment]:
-        """Return every comment of an issue or pull request, following the pagination links."""
+    def comments(self, issue: int) -> Iterator[Comment]:
+        """Yield the comments of an issue or pull request, oldest first, fetching pages as needed."""
         url: str | None = self._url(f"/issues/{issue}/comments?per_page={PER_PAGE}")
-        comments: list[Comment] = []
         for _ in range(MAX_PAGES):
             if url is None:
-                return comments
+                return
             response = self._request("GET", url)
             if not isinstance(response.data, list):
                 raise UnavailableError(f"GitHub API: unexpected answer listing comments of #{issue}")
-            comments.extend(_comment(item) for item in response.data)
+            yield from (_comment(item) for item in response.data)
             url = response.next_url
         raise UnavailableError(f"GitHub API: more than {MAX_PAGES} pages of comments on #{issue}")
 
@@ -139,7 +138,7 @@ def upsert_comment(client: GitHubClient, issue: int, body: str) -> Upsert:
     """Return the sticky comment after updating the one that carries the marker, or creating it."""
     if MARKER not in body:
         body = f"{MARKER}\n{body}"
-    for comment in client.list_comments(issue):
+    for comment in client.comments(issue):
         if MARKER in comment.body:
             return Upsert("updated", client.update_comment(comment.id, body))
     return Upsert("created", client.create_comment(issue, body))
@@ -173,7 +172,7 @@ def _api_error(method: str, url: str, exc: urllib.error.HTTPError) -> Unavailabl
     what += f": {detail}" if detail else ""
     if exc.code == 401:
         return UnavailableError(what, hint="GITHUB_TOKEN is invalid or expired; use `${{ github.token }}`")
-    if exc.code == 403 and exc.headers.get("X-RateLimit-Remaining") == "0":
+    if exc.code == 429 or (exc.code == 403 and exc.headers.get("X-RateLimit-Remaining") == "0"):
         return UnavailableError(what, hint="the API rate limit is exhausted; re-run the job later")
     if exc.code in {403, 404}:
         return UnavailableError(what, hint=PERMISSION_HINT)

@@ -22,6 +22,7 @@ class FakeGitHub:
     comments: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     requests: list[tuple[str, str]] = field(default_factory=list)
     forbidden: set[str] = field(default_factory=set)  # HTTP methods answered with 403
+    rate_limited: bool = False  # every request: 403 with X-RateLimit-Remaining: 0
     url: str = ""
     _next_id: int = 1000
 
@@ -64,6 +65,9 @@ def _handler(state: FakeGitHub) -> type[BaseHTTPRequestHandler]:
             body = json.loads(self.rfile.read(length)) if length else None
             if self.headers.get("Authorization") != f"Bearer {state.token}":
                 self._send(401, {"message": "Bad credentials"})
+                return
+            if state.rate_limited:
+                self._send(403, {"message": "API rate limit exceeded"}, {"X-RateLimit-Remaining": "0"})
                 return
             if method in state.forbidden:
                 self._send(403, {"message": "Resource not accessible by integration"})
