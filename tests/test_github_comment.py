@@ -78,6 +78,17 @@ def test_an_exhausted_rate_limit_is_exit_3_with_its_own_hint(cli, gh_env: FakeGi
         "hint: the API rate limit is exhausted; re-run the job later\n"))
 
 
+def test_update_only_never_creates(cli, gh_env: FakeGitHub, tmp_path: Path) -> None:
+    gh_env.add_comment(8, "LGTM", "reviewer")
+    none = cli("comment", "--pr", "8", "--update-only", "--file", _report(tmp_path, "nothing to do\n"))
+    assert (none.code, none.out, none.err) == (0, "", "no report comment on pull request #8 to update\n")
+    assert [c["body"] for c in gh_env.comments[8]] == ["LGTM"]
+    sticky = gh_env.add_comment(8, f"{MARKER}\nold", "github-actions[bot]")
+    updated = cli("comment", "--pr", "8", "--update-only", "--file", _report(tmp_path, "nothing to do\n"))
+    assert (updated.code, updated.err) == (0, f"updated comment {sticky['id']} on pull request #8\n")
+    assert sticky["body"] == f"{MARKER}\nnothing to do\n"
+
+
 def test_a_report_without_the_marker_gets_it_so_the_next_run_finds_it(
         cli, gh_env: FakeGitHub, tmp_path: Path) -> None:
     assert cli("comment", "--pr", "3", "--file", _report(tmp_path, "plain report\n")).code == 0

@@ -152,6 +152,14 @@ def test_a_regressing_pull_request_gets_a_failing_check_and_one_comment_updated_
     assert "## ✅ promptops: PASS" in passed.summary
     (tmp_path / "comment-pass.md").write_text(body, encoding="utf-8")
 
+    # The prompt change is dropped from the pull request: nothing to evaluate, and the old report says so.
+    _pull_request(repo, "chatty", {"README.md": "# prompts\n"})
+    dropped = _run(repo, tmp_path, github_api)
+    assert dropped.code == 0
+    assert [c["body"] for c in github_api.comments[42]] == [
+        f"{MARKER}\n## promptops: nothing to evaluate\n\n"
+        "No prompt, suite, dataset or baseline differs from the base branch any more.\n"]
+
 
 def test_a_pull_request_that_changes_no_prompt_passes_without_a_model_call(
         repo: GitRepo, tmp_path: Path, github_api: FakeGitHub, openai_server: FakeOpenAI) -> None:
@@ -159,11 +167,13 @@ def test_a_pull_request_that_changes_no_prompt_passes_without_a_model_call(
     result = _run(repo, tmp_path, github_api)
     assert _codes(result) == [(name, 0) for name in STEPS]
     assert result.step("Evaluate changed suites").err.startswith("nothing to evaluate: ")
-    assert result.step("Post the report comment").out == "No pull request report to post.\n"
+    comment = result.step("Post the report comment")
+    assert (comment.out, comment.err) == ("", "no report comment on pull request #42 to update\n")
     assert result.summary == (
         "### promptops: no prompt, suite, dataset or baseline changed, nothing to evaluate\n")
     assert openai_server.count == 0
-    assert github_api.requests == []
+    assert github_api.requests == [("GET", "/repos/acme/prompts/issues/42/comments?per_page=100")]
+    assert github_api.comments == {}
 
 
 def test_a_fork_pull_request_skips_the_evals_with_a_notice(
@@ -228,4 +238,5 @@ def test_the_composite_action_skips_when_nothing_changed(
     assert result.code == 0
     assert action_outputs(ACTION, result) == {"verdict": "skipped", "report-path": "", "exit-code": "0"}
     assert openai_server.count == 0
-    assert github_api.requests == []
+    assert [m for m, _ in github_api.requests] == ["GET"]  # only a stale report would be updated
+    assert github_api.comments == {}

@@ -158,9 +158,9 @@ def test_the_pull_request_workflow_has_the_gate_shape() -> None:
     cache = next(s for s in steps if s.get("uses", "").startswith("actions/cache@"))
     assert cache["with"]["path"] == ".promptops/cache"
     commands = [re.findall(r"^\s*promptops (\w+)", s.get("run", ""), re.MULTILINE) for s in steps]
-    assert [c for c in commands if c] == [["lint"], ["eval"], ["report"], ["comment"]]
+    assert [c for c in commands if c] == [["lint"], ["eval"], ["report"], ["comment", "comment"]]
     assert "exit \"$EVAL_EXIT\"" in steps[-1]["run"]
-    assert set(steps[-2]["env"]) == {"GITHUB_TOKEN", "REPORT"}
+    assert set(steps[-2]["env"]) == {"GITHUB_TOKEN", "REPORT", "EVAL_EXIT"}
 
 
 def test_no_workflow_runs_pull_request_code_with_a_privileged_trigger() -> None:

@@ -134,14 +134,17 @@ class GitHubClient:
         return _Response(data, _next_link(link))
 
 
-def upsert_comment(client: GitHubClient, issue: int, body: str) -> Upsert:
-    """Return the sticky comment after updating the one that carries the marker, or creating it."""
+def upsert_comment(client: GitHubClient, issue: int, body: str, create: bool = True) -> Upsert | None:
+    """Return the sticky comment after updating the one that carries the marker, or creating it.
+
+    With `create=False` a pull request without the comment keeps having none (None is returned).
+    """
     if MARKER not in body:
         body = f"{MARKER}\n{body}"
     for comment in client.comments(issue):
         if MARKER in comment.body:
             return Upsert("updated", client.update_comment(comment.id, body))
-    return Upsert("created", client.create_comment(issue, body))
+    return Upsert("created", client.create_comment(issue, body)) if create else None
 
 
 def _comment(item: Any) -> Comment:

@@ -16,6 +16,9 @@ MAX_REPORT_BYTES = 1_000_000
 def comment(
     pr: int = typer.Option(..., "--pr", help="Pull request number."),
     file: Path = typer.Option(..., "--file", help="Markdown report to post ('-' reads stdin)."),
+    update_only: bool = typer.Option(
+        False, "--update-only", help="Only update an existing report comment; never create one."
+    ),
 ) -> int:
     """Create or update the one pull-request comment that carries the promptops report marker."""
     from promptops.errors import InputError
@@ -32,7 +35,10 @@ def comment(
     if not body.strip():
         raise InputError(f"{file}: the report is empty")
     client = GitHubClient(GitHubConfig.from_env(os.environ))
-    result = upsert_comment(client, pr, body)
+    result = upsert_comment(client, pr, body, create=not update_only)
+    if result is None:
+        output.info(f"no report comment on pull request #{pr} to update")
+        return 0
     output.info(f"{result.action} comment {result.comment.id} on pull request #{pr}")
     output.data(result.comment.html_url)
     return 0
