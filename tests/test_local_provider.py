@@ -36,6 +36,7 @@ def call(req: CallRequest) -> Reply:
     return asyncio.run(complete(provider, req, RetryPolicy(retries=0, timeout_s=60)))
 
 
+@needs_local_model  # llama-cpp-python is checked first
 def test_missing_model_file_is_bad_input_not_a_failed_call(tmp_path: Path) -> None:
     missing = tmp_path / "nope.gguf"
     with pytest.raises(InputError) as info:

@@ -129,6 +129,7 @@ def test_missing_llama_cpp_fails_the_eval_with_exit_2(tmp_path: Path) -> None:
     assert "Traceback" not in result.err
 
 
+@needs_local_model  # llama-cpp-python is checked first
 def test_missing_model_file_fails_the_eval_with_exit_2(tmp_path: Path) -> None:
     project = tmp_path / "q"
     shutil.copytree(QUICKSTART, project)

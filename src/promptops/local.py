@@ -107,9 +107,8 @@ def _bundled_path(name: str, bundled: BundledModel) -> Path:
 
 def check(model: str) -> Path:
     """Return the model file if llama-cpp-python and the file are both present, else raise InputError."""
-    path = model_path(model)
-    _llama_class()
-    return path
+    _llama_class()  # first: its install hint also installs the bundled model
+    return model_path(model)
 
 
 def _llama_class() -> Any:
