@@ -137,6 +137,9 @@ def test_seeded_sampling_is_reproducible() -> None:
     other = local.complete(SMOL, question, temperature=1.0, max_tokens=24, seed=8)
     assert first.text == second.text
     assert other.text != first.text  # the seed reaches the sampler
+    greedy = local.complete(SMOL, question, temperature=0, max_tokens=24)
+    narrow = [local.complete(SMOL, question, temperature=1.0, top_p=1e-6, max_tokens=24, seed=s) for s in (7, 8)]
+    assert [n.text for n in narrow] == [greedy.text, greedy.text]  # top_p keeps only the likeliest token
 
 
 @needs_local_model

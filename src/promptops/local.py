@@ -175,6 +175,7 @@ def complete(
     messages: Sequence[Mapping[str, Any]],
     *,
     temperature: float | None = None,
+    top_p: float | None = None,
     max_tokens: int | None = None,
     seed: int | None = None,
     stop: str | Sequence[str] | None = None,
@@ -184,6 +185,8 @@ def complete(
     options: dict[str, Any] = {"max_tokens": DEFAULT_MAX_TOKENS if max_tokens is None else max_tokens}
     if temperature is not None:
         options["temperature"] = temperature
+    if top_p is not None:
+        options["top_p"] = top_p
     if seed is not None:
         options["seed"] = seed
     if stop:

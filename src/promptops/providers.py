@@ -306,6 +306,7 @@ def _register_local(litellm: Any) -> None:
                     model,
                     messages,
                     temperature=optional_params.get("temperature"),
+                    top_p=optional_params.get("top_p"),
                     max_tokens=optional_params.get("max_tokens"),
                     seed=optional_params.get("seed"),
                     stop=optional_params.get("stop"),
