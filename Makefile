@@ -1,6 +1,8 @@
 # The one test command (README and .ci/run call `make test`).
 PYTHON ?= python3
 VENV ?= .venv
+# The pins are resolved for Python 3.11 (CI's); `make install CONSTRAINTS=` resolves afresh (Python 3.10).
+CONSTRAINTS ?= constraints.txt
 BIN := $(VENV)/bin
 
 .PHONY: install test lint typecheck imports pytest demo bench clean
@@ -8,7 +10,7 @@ BIN := $(VENV)/bin
 install:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
-	$(BIN)/python -m pip install -c constraints.txt -e ".[dev]"
+	$(BIN)/python -m pip install $(if $(CONSTRAINTS),-c $(CONSTRAINTS)) -e ".[dev]"
 
 lint:
 	$(BIN)/ruff check src tests benchmarks

@@ -184,7 +184,11 @@ def test_the_release_workflow_tags_after_a_merge_only() -> None:
 def test_ci_tests_every_supported_python(version: str) -> None:
     job = _load(ROOT / ".github" / "workflows" / "ci.yml")["jobs"]["test"]
     assert version in job["strategy"]["matrix"]["python-version"]
-    assert [s["run"] for s in job["steps"] if "run" in s] == ["make install", "make test"]
+    runs = [s["run"] for s in job["steps"] if "run" in s]
+    assert runs[-1] == "make test"
+    assert "make install" in runs[0]
+    # the pinned set needs Python >= 3.11; 3.10 resolves afresh instead of failing at install
+    assert "make install CONSTRAINTS=" in runs[0]
 
 
 def test_init_writes_the_workflows_and_they_lint_clean_in_the_new_project(cli, project_dir: Path) -> None:
