@@ -161,6 +161,22 @@ def test_auth_failure_exits_3_without_the_key(cli, project_dir: Path, server: Fa
     assert server.count <= 4  # never retried; the run stops at the first answer
 
 
+def test_missing_api_key_is_an_auth_error_before_any_request(cli, project_dir: Path, server: FakeOpenAI, monkeypatch) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    write_project(project_dir, count=5)
+    start = time.monotonic()
+    result = cli("eval")
+    assert time.monotonic() - start < 10
+    assert result.code == 3
+    lines = result.err.splitlines()
+    assert lines[0].startswith(
+        "error: could not evaluate: openai/gpt-4o-mini-2024-07-18: authentication failed: Missing credentials."
+    )
+    assert lines[1] == "hint: check the provider's API key variable (e.g. OPENAI_API_KEY); keys never go in prompt files"
+    assert "Traceback" not in result.err
+    assert server.count == 0
+
+
 def test_bad_request_is_a_case_error_not_retried(cli, project_dir: Path, server: FakeOpenAI) -> None:
     write_project(project_dir, count=3, config=FAST_CONFIG + "gate: {max_error_rate: 1.0}\n")
     server.fail("400", match="ORD-10002")

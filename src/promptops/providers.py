@@ -346,6 +346,9 @@ def map_error(model: str, exc: BaseException) -> ProviderError:
         or status == 408
     ):
         kind, status = "timeout", None
+    elif "Missing credentials" in detail or "api_key client option must be set" in detail:
+        # the OpenAI client refuses before any request; litellm reports it as an HTTP 500
+        kind, status = "auth", None
     elif names & {"JSONDecodeError"} or "Expecting value" in detail or "Unterminated string" in detail:
         kind, status = "malformed", None
     elif names & {"RemoteProtocolError", "ReadError", "ServerDisconnectedError", "APIConnectionError"} and (
