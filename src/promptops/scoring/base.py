@@ -51,6 +51,21 @@ class Scorer(Protocol):
         ...
 
 
+class Unchecked:
+    """Base for scorers whose options need no check beyond their JSON Schema."""
+
+    def check(self, options: Mapping[str, Any], spec: PromptSpec, root: Path) -> list[tuple[str, str]]:
+        return []
+
+
+def expected_of(options: Mapping[str, Any], subject: Subject) -> Any:
+    """Return the scorer's `expected`, else the case's; raise ScorerError when neither is set."""
+    expected = options.get("expected", subject.case.expected)
+    if expected is None:
+        raise ScorerError("no expected value (set `expected` on the case or the scorer)")
+    return expected
+
+
 SCORERS: dict[str, Scorer] = {}
 
 

@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
-from promptops.model import PromptSpec
-from promptops.scoring.base import Outcome, ScorerError, Subject, register
+from promptops.scoring.base import Outcome, ScorerError, Subject, Unchecked, register
 
 
-class MaxCost:
+class MaxCost(Unchecked):
     """The call cost at most `max` USD; an unknown price is an error, never a pass."""
 
     schema: Mapping[str, Any] = {"required": ["max"], "properties": {"max": {"type": "number", "minimum": 0}}}
     threshold: float = 1.0
-
-    def check(self, options: Mapping[str, Any], spec: PromptSpec, root: Path) -> list[tuple[str, str]]:
-        return []
 
     async def score(self, options: Mapping[str, Any], subject: Subject) -> Outcome:
         cost = subject.reply.cost_usd if subject.reply is not None else None
@@ -30,14 +25,11 @@ class MaxCost:
         return Outcome(1.0 if ok else 0.0, None if ok else f"cost ${cost:.6g} > ${options['max']:g}")
 
 
-class MaxLatency:
+class MaxLatency(Unchecked):
     """The call took at most `max` milliseconds (as measured when it was made, also when cached)."""
 
     schema: Mapping[str, Any] = {"required": ["max"], "properties": {"max": {"type": "number", "minimum": 0}}}
     threshold: float = 1.0
-
-    def check(self, options: Mapping[str, Any], spec: PromptSpec, root: Path) -> list[tuple[str, str]]:
-        return []
 
     async def score(self, options: Mapping[str, Any], subject: Subject) -> Outcome:
         latency = subject.reply.latency_ms if subject.reply is not None else None

@@ -5,12 +5,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
-from promptops.model import PromptSpec
 from promptops.providers import CallRequest
-from promptops.scoring.base import Outcome, ScorerError, Subject, register, text_of
+from promptops.scoring.base import Outcome, ScorerError, Subject, Unchecked, register, text_of
 
 INSTRUCTIONS = (
     "You are a strict evaluator. Grade the RESPONSE against the RUBRIC. Reply with only a JSON object: "
@@ -42,7 +40,7 @@ def parse_verdict(text: str) -> Outcome:
     raise ScorerError(f"judge verdict could not be parsed: {text.strip()[:120]!r}")
 
 
-class LlmJudge:
+class LlmJudge(Unchecked):
     """Asks `model` (pinned) whether the output meets `rubric`; default pass mark 0.5."""
 
     schema: Mapping[str, Any] = {
@@ -54,9 +52,6 @@ class LlmJudge:
         },
     }
     threshold: float = 0.5
-
-    def check(self, options: Mapping[str, Any], spec: PromptSpec, root: Path) -> list[tuple[str, str]]:
-        return []
 
     def request(self, options: Mapping[str, Any], subject: Subject) -> CallRequest:
         """Return the judge call for `subject` (deterministic, so it is cached like any call)."""

@@ -12,7 +12,7 @@ from typing import Any
 from promptops.errors import InputError
 from promptops.formats import validate_data
 from promptops.model import PromptSpec
-from promptops.scoring.base import Outcome, ScorerError, Subject, register, text_of
+from promptops.scoring.base import Outcome, ScorerError, Subject, Unchecked, register, text_of
 
 _FENCE = re.compile(r"^```[\w-]*\s*\n(.*?)\n?```\s*$", re.DOTALL)
 _NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
@@ -44,14 +44,11 @@ def field_path(path: str) -> list[str | int]:
     return parts
 
 
-class JsonValid:
+class JsonValid(Unchecked):
     """The output parses as JSON."""
 
     schema: Mapping[str, Any] = {"properties": {}}
     threshold: float = 1.0
-
-    def check(self, options: Mapping[str, Any], spec: PromptSpec, root: Path) -> list[tuple[str, str]]:
-        return []
 
     async def score(self, options: Mapping[str, Any], subject: Subject) -> Outcome:
         parsed = _json_or_fail(subject.output)
@@ -135,7 +132,7 @@ def _number(text: str) -> float | None:
     return value if math.isfinite(value) else None
 
 
-class Numeric:
+class Numeric(Unchecked):
     """The first number in the output is within `tolerance` of `expected` (`relative: true`: a share)."""
 
     schema: Mapping[str, Any] = {
@@ -146,9 +143,6 @@ class Numeric:
         }
     }
     threshold: float = 1.0
-
-    def check(self, options: Mapping[str, Any], spec: PromptSpec, root: Path) -> list[tuple[str, str]]:
-        return []
 
     async def score(self, options: Mapping[str, Any], subject: Subject) -> Outcome:
         raw = options.get("expected", subject.case.expected)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from promptops.model import PromptSpec
-from promptops.scoring.base import Outcome, ScorerError, Subject, register, text_of
+from promptops.scoring.base import Outcome, ScorerError, Subject, Unchecked, expected_of, register, text_of
 
 EXPECTED_DEFAULT = "{{ expected }}"
 
@@ -23,7 +23,7 @@ def _short(text: str, limit: int = 80) -> str:
     return repr(text if len(text) <= limit else text[: limit - 1] + "…")
 
 
-class Equals:
+class Equals(Unchecked):
     """The output equals `expected` (whitespace-trimmed unless `strip: false`)."""
 
     schema: Mapping[str, Any] = {
@@ -35,13 +35,8 @@ class Equals:
     }
     threshold: float = 1.0
 
-    def check(self, options: Mapping[str, Any], spec: PromptSpec, root: Path) -> list[tuple[str, str]]:
-        return []
-
     async def score(self, options: Mapping[str, Any], subject: Subject) -> Outcome:
-        expected = options.get("expected", subject.case.expected)
-        if expected is None:
-            raise ScorerError("no expected value (set `expected` on the case or the scorer)")
+        expected = expected_of(options, subject)
         output = subject.output
         if not isinstance(expected, str):  # structured expectations compare as JSON values
             try:
@@ -58,7 +53,7 @@ class Equals:
         )
 
 
-class Contains:
+class Contains(Unchecked):
     """The output contains `value` (one string or a list; `mode: all` (default) or `any`)."""
 
     schema: Mapping[str, Any] = {
@@ -72,9 +67,6 @@ class Contains:
         },
     }
     threshold: float = 1.0
-
-    def check(self, options: Mapping[str, Any], spec: PromptSpec, root: Path) -> list[tuple[str, str]]:
-        return []
 
     async def score(self, options: Mapping[str, Any], subject: Subject) -> Outcome:
         raw = options["value"]
@@ -121,7 +113,7 @@ class Regex:
         )
 
 
-class Similarity:
+class Similarity(Unchecked):
     """difflib's ratio between the output and `expected` (default threshold 0.8)."""
 
     schema: Mapping[str, Any] = {
@@ -129,20 +121,15 @@ class Similarity:
     }
     threshold: float = 0.8
 
-    def check(self, options: Mapping[str, Any], spec: PromptSpec, root: Path) -> list[tuple[str, str]]:
-        return []
-
     async def score(self, options: Mapping[str, Any], subject: Subject) -> Outcome:
-        expected = options.get("expected", subject.case.expected)
-        if expected is None:
-            raise ScorerError("no expected value (set `expected` on the case or the scorer)")
+        expected = expected_of(options, subject)
         a = _fold(subject.output.strip(), options)
         b = _fold(text_of(expected).strip(), options)
         ratio = difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
         return Outcome(ratio, f"similarity {ratio:.3f} to {_short(text_of(expected))}")
 
 
-class MaxLength:
+class MaxLength(Unchecked):
     """The output is at most `max` characters (or `unit: words` / `tokens`)."""
 
     schema: Mapping[str, Any] = {
@@ -153,9 +140,6 @@ class MaxLength:
         },
     }
     threshold: float = 1.0
-
-    def check(self, options: Mapping[str, Any], spec: PromptSpec, root: Path) -> list[tuple[str, str]]:
-        return []
 
     async def score(self, options: Mapping[str, Any], subject: Subject) -> Outcome:
         unit = options.get("unit", "chars")
