@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from promptops.model import Baseline, BaselineCase, CaseResult, Metric, Unit
+from promptops.summary import percentile
 
 BOOTSTRAP_SAMPLES = 1000
 
@@ -31,21 +32,20 @@ def mean(values: Sequence[float]) -> float:
     return sum(values) / len(values)
 
 
-def _percentile(values: Sequence[float], q: float) -> float:
-    """Return the `q` quantile (0..1) by linear interpolation between order statistics."""
-    ordered = sorted(values)
-    pos = (len(ordered) - 1) * q
-    low = int(pos)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
+def _quantile(values: Sequence[float], q: float) -> float:
+    # the same interpolation as the summary table, so the gate and `eval` agree on p50/p95
+    value = percentile(values, q)
+    if value is None:
+        raise ValueError("a quantile of no values")
+    return value
 
 
 def _p50(values: Sequence[float]) -> float:
-    return _percentile(values, 0.5)
+    return _quantile(values, 50)
 
 
 def _p95(values: Sequence[float]) -> float:
-    return _percentile(values, 0.95)
+    return _quantile(values, 95)
 
 
 def _count(values: Sequence[float]) -> float:
