@@ -23,7 +23,7 @@ from typing import Any, Literal, Protocol
 
 from promptops import local
 from promptops.errors import PromptOpsError, UnavailableError
-from promptops.model import Price, ProjectConfig
+from promptops.model import Price, ProjectConfig, RunDefaults
 
 ErrorKind = Literal[
     "auth",
@@ -74,10 +74,15 @@ class Reply:
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    retries: int = 4
-    timeout_s: float = 60.0
-    backoff_s: float = 0.5
-    backoff_max_s: float = 30.0
+    retries: int = RunDefaults.retries
+    timeout_s: float = RunDefaults.timeout_s
+    backoff_s: float = RunDefaults.backoff_s
+    backoff_max_s: float = RunDefaults.backoff_max_s
+
+    @classmethod
+    def from_defaults(cls, defaults: RunDefaults) -> RetryPolicy:
+        """Return the policy promptops.yaml's `defaults` set."""
+        return cls(defaults.retries, defaults.timeout_s, defaults.backoff_s, defaults.backoff_max_s)
 
     def delay(self, retry: int, retry_after: float | None, jitter: float) -> float:
         """Return the wait before retry number `retry` (0-based), honouring Retry-After up to the cap."""

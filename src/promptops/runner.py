@@ -246,7 +246,7 @@ def run_suites(
     """Run every suite and return one RunResult per suite; raise InterruptedRun on Ctrl-C."""
     plans = [plan_suite(project, suite, options) for suite in suites]
     defaults = project.config.defaults
-    policy = RetryPolicy(defaults.retries, defaults.timeout_s, defaults.backoff_s, defaults.backoff_max_s)
+    policy = RetryPolicy.from_defaults(defaults)
     cache = open_cache(project.state_dir, read=options.use_cache)
     calls = _Calls(project, cache, policy)
     sha = git_sha(project)
