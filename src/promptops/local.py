@@ -163,13 +163,6 @@ def _threads() -> int:
     return max(1, cores // 2)
 
 
-def load(model: str) -> Path:
-    """Load the model once per process (later calls reuse it) and return its file."""
-    path = model_path(model)
-    _load(path)
-    return path
-
-
 def complete(
     model: str,
     messages: Sequence[Mapping[str, Any]],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 
 from promptops.model import Attempt, Case, CaseResult, Summary
 
@@ -21,11 +22,11 @@ def case_result(case: Case, attempts: Sequence[Attempt]) -> CaseResult:
     )
     if not evaluated:
         first = next((a.error for a in attempts if a.error), "no attempt finished")
-        return CaseResult(**{**base.__dict__, "error": first})
+        return replace(base, error=first)
     score = sum(a.score or 0.0 for a in evaluated) / len(evaluated)
     pass_rate = sum(1 for a in evaluated if a.passed) / len(evaluated)
     passed = pass_rate == 1.0 if case.critical else pass_rate >= 0.5
-    return CaseResult(**{**base.__dict__, "score": score, "pass_rate": pass_rate, "passed": passed})
+    return replace(base, score=score, pass_rate=pass_rate, passed=passed)
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:

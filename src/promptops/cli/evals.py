@@ -220,13 +220,15 @@ def show_summary(runs: list[RunResult]) -> None:
 
 def check_errors(project: Project, suites: list[Suite], runs: list[RunResult]) -> None:
     """Raise UnavailableError (exit 3) when a suite has more errors than its `max_error_rate`."""
+    from promptops.gate import policy_for
+
     by_name = {s.name: s for s in suites}
     for run in runs:
         s = run.summary
         if not s.cases:
             continue
         suite = by_name[run.suite]
-        limit = float(suite.gate.get("max_error_rate", project.config.gate.max_error_rate))
+        limit = policy_for(project.config, suite.gate).max_error_rate
         rate = s.errors / s.cases
         if rate > limit:
             first = next(c.error for c in sorted(run.cases, key=lambda c: c.id) if c.error)

@@ -79,7 +79,8 @@ def _template(value: Any, context: Mapping[str, Any], where: str) -> Any:
 
 def resolve(config: ScorerConfig, case: Case, where: str) -> dict[str, Any]:
     """Return the scorer's options templated against `case`; raise TemplateError."""
-    return {k: _template(v, case_context(case), where) for k, v in config.options.items()}
+    context = case_context(case)
+    return {k: _template(v, context, where) for k, v in config.options.items()}
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,6 @@ from typing import Any
 from promptops.model import PromptSpec
 from promptops.scoring.base import Outcome, ScorerError, Subject, Unchecked, expected_of, register, text_of
 
-EXPECTED_DEFAULT = "{{ expected }}"
-
 
 def _fold(text: str, options: Mapping[str, Any]) -> str:
     return text.casefold() if options.get("ignore_case") else text
