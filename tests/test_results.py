@@ -84,3 +84,11 @@ def test_future_schema_version_is_refused() -> None:
     with pytest.raises(FileFormatError) as info:
         parse_results('{"schema_version": 2}', "r.json")
     assert info.value.lines() == ["r.json: schema_version: unsupported results schema_version 2 (this promptops reads 1)"]
+
+
+def test_non_utf8_results_file_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "results.json"
+    path.write_bytes(b'{\n  "schema_version": 1,\n  "x": "\xff"\n}\n')
+    with pytest.raises(FileFormatError) as info:
+        load_results(path, "results.json")
+    assert info.value.lines() == ["results.json:3: not valid UTF-8 (byte 0xff)"]

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from promptops.errors import FileFormatError, Problem
-from promptops.formats import dump_json, validate_data
+from promptops.formats import decode, dump_json, validate_data
 from promptops.formats import schema as load_schema
 from promptops.model import (
     Attempt,
@@ -88,7 +88,7 @@ def parse_results(text: str, file: str) -> list[RunResult]:
 def load_results(path: Path, label: str | None = None) -> list[RunResult]:
     """Return every suite run stored in the results file at `path`."""
     name = label or str(path)
-    return parse_results(read_bytes(path, name, MAX_RESULTS_BYTES).decode("utf-8"), name)
+    return parse_results(decode(read_bytes(path, name, MAX_RESULTS_BYTES), name), name)
 
 
 def from_suite_data(name: str, data: Mapping[str, Any]) -> RunResult:
