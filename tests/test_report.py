@@ -162,6 +162,15 @@ def test_secrets_are_redacted_from_every_format():
     assert redact("abc sk-short", ["abc"]) == "abc sk-short"  # too short to be a key
 
 
+def test_an_annotation_never_leaks_part_of_a_secret_at_its_cut():
+    secret = "S3CRETVALUE-abcdef"
+    head = {"c1": Spec(scores=[0.0], output="x" * 190 + secret + "y" * 50)}
+    result = compare(run(head), baselines.from_run(run({"c1": 1.0})), GatePolicy())
+    (line,) = annotate([result], {"order-id": "evals/data/order-id.jsonl"}, secrets=[secret])
+    assert "S3CRET" not in line
+    assert "[REDACTED" in line
+
+
 def test_a_huge_run_is_cut_under_the_limit_and_stays_well_formed():
     base = {f"case-{i:05d}": 1.0 for i in range(1200)}
     head = {k: Spec(scores=[0.0 if i % 2 else 1.0], output="long output " * 40) for i, k in enumerate(base)}

@@ -45,7 +45,8 @@ def _command(suite: str, case: CaseComparison, file: str | None, secrets: Sequen
     props.append(f"title={_property(f'promptops {suite}: {case.id} {what}')}")
     base = "none" if case.base_score is None else f"{case.base_score:.2f}"
     head = "none" if case.head_score is None else f"{case.head_score:.2f}"
-    output = "" if case.output is None else clean(case.output)
+    # redact before cutting, so a secret that straddles the cut cannot leak its first part
+    output = "" if case.output is None else redact(clean(case.output), secrets)
     output = output if len(output) <= 200 else output[:199] + "…"
     message = redact(f"{case.id}: score {base} -> {head}; output: {output}", secrets)
     return f"::error {','.join(props)}::{_data(message)}"

@@ -113,8 +113,8 @@ def _suite(result: GateResult, level: _Detail, heading: bool) -> list[str]:
             "",
         ]
     out += _metrics(result.metrics)
-    regressed = [c for c in result.cases if c.id in set(result.regressed)]
-    regressed.sort(key=lambda c: result.regressed.index(c.id))
+    by_id = {c.id: c for c in result.cases}
+    regressed = [by_id[case_id] for case_id in result.regressed]
     if regressed:
         out += ["", f"**Regressed cases ({len(regressed)})**", ""]
         out += _table(
