@@ -6,20 +6,26 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.table import Table
+if TYPE_CHECKING:
+    from rich.console import Console
+
+# rich is imported on first use only: most commands print plain lines, and start-up time matters
 
 
 @cache
 def stdout() -> Console:
+    from rich.console import Console
+
     # no fixed file: rich looks up sys.stdout at each write, so redirection (and capture) works
     return Console(highlight=False, soft_wrap=True)
 
 
 @cache
 def stderr() -> Console:
+    from rich.console import Console
+
     return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
@@ -60,6 +66,8 @@ def table(
     title: str | None, columns: Sequence[str], rows: Sequence[Sequence[str]], to_stderr: bool = False
 ) -> None:
     """Print a table (coloured on terminals, plain text in pipes)."""
+    from rich.table import Table
+
     grid = Table(title=title, show_edge=False, pad_edge=False, box=None, header_style="bold")
     for column in columns:
         grid.add_column(column)
