@@ -95,16 +95,10 @@ def _used(spec: PromptSpec) -> dict[str, int]:
     return used
 
 
-def _declared(spec: PromptSpec) -> list[str]:
-    inputs = spec.inputs or {}
-    names = list(inputs.get("properties") or {})
-    return names + [n for n in inputs.get("required") or [] if n not in names]
-
-
 def undeclared_variable(f: PromptFile) -> Iterator[Finding]:
     if f.spec is None or f.spec.inputs is None:
         return
-    declared = set(_declared(f.spec))
+    declared = set(render.declared(f.spec) or [])
     for name, i in _used(f.spec).items():
         if name not in declared:
             yield UNDECLARED.finding(
@@ -119,7 +113,7 @@ def unused_input(f: PromptFile) -> Iterator[Finding]:
     if f.spec is None or f.spec.inputs is None:
         return
     used = _used(f.spec)
-    for name in _declared(f.spec):
+    for name in render.declared(f.spec) or []:
         if name not in used:
             line = f.spec.lines.get(f"inputs.properties.{name}") or f.spec.lines.get("inputs.required")
             yield UNUSED.finding(

@@ -140,12 +140,18 @@ def syntax_problem(source: str, file: str, line: int | None, path: str) -> Probl
     return None
 
 
-def variables(source: str) -> set[str]:
-    """Return the variables a template reads (empty when it does not parse)."""
+@functools.lru_cache(maxsize=512)
+def variables(source: str) -> frozenset[str]:
+    """Return the variables a template reads (empty when it does not parse); cached per source."""
     try:
-        return set(meta.find_undeclared_variables(environment().parse(source)))
+        return frozenset(meta.find_undeclared_variables(environment().parse(source)))
     except (jinja2.TemplateSyntaxError, RecursionError):
-        return set()
+        return frozenset()
+
+
+def template_variables(spec: PromptSpec) -> set[str]:
+    """Return the variables any of the prompt's messages reads."""
+    return {v for m in spec.messages for v in variables(m.content)}
 
 
 def render_text(
@@ -218,7 +224,7 @@ def unknown_variables(spec: PromptSpec, values: Mapping[str, Any]) -> list[str]:
     """Return the names in `values` that the prompt neither declares nor reads, sorted."""
     known = declared(spec)
     if known is None or (spec.inputs or {}).get("additionalProperties", False) is not False:
-        known = [*(known or []), *(v for m in spec.messages for v in variables(m.content))]
+        known = [*(known or []), *template_variables(spec)]
     return sorted(set(values) - set(known))
 
 

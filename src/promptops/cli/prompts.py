@@ -12,7 +12,7 @@ from promptops.errors import ExitCode, InputError
 
 if TYPE_CHECKING:
     from promptops.lint import Report
-    from promptops.model import Finding, PromptSpec
+    from promptops.model import Finding
 
 LINT_FORMATS = ("text", "json", "github")
 RENDER_FORMATS = ("text", "json")
@@ -199,7 +199,7 @@ def render(
     values.update(rendering.coerce(spec, dict(_parse_var(v) for v in var)))
     unknown = rendering.unknown_variables(spec, values)
     if unknown:
-        expected = ", ".join(rendering.declared(spec) or sorted(_template_vars(spec))) or "none"
+        expected = ", ".join(rendering.declared(spec) or sorted(rendering.template_variables(spec))) or "none"
         raise InputError(
             f"unknown variable '{unknown[0]}' for {spec.name} (expected: {expected})",
             hint=f"see `inputs` in {spec.source}",
@@ -223,12 +223,6 @@ def render(
     else:
         output.data("\n\n".join(f"--- {m.role} ---\n{m.content.rstrip(chr(10))}" for m in messages))
     return int(ExitCode.OK)
-
-
-def _template_vars(spec: PromptSpec) -> set[str]:
-    from promptops.render import variables
-
-    return {v for m in spec.messages for v in variables(m.content)}
 
 
 def _read_vars_file(path: Path) -> dict[str, Any]:
