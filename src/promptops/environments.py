@@ -11,14 +11,13 @@ from typing import Any
 from promptops.errors import FileFormatError, InputError, Problem, UnknownPromptError
 from promptops.formats import Document, decode, dump_yaml, key_path, parse_yaml, validate
 from promptops.model import Assignment, Canary
-from promptops.project import Project, read_bytes, write_atomic
+from promptops.project import PROMPT_NAME, Project, read_bytes, write_atomic
 
 HEADER = (
     "# Which prompt version each environment serves: ENV -> PROMPT -> VERSION.\n"
     "# Rewritten by `promptops promote` and `promptops rollback` (comments are not kept).\n"
 )
 ENV_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-PROMPT_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*(/[a-z0-9][a-z0-9._-]*)*$")
 CANARY_FORM = "{version: 1.3.0, canary: {version: 1.4.0, percent: 5}}"
 
 
@@ -117,7 +116,7 @@ def _problems(doc: Document) -> list[Problem]:
             continue
         for prompt, value in prompts.items():
             path = (env, prompt)
-            if not PROMPT_NAME.match(prompt):
+            if not PROMPT_NAME.fullmatch(prompt):
                 out.append(Problem(doc.file, doc.line(path), key_path(path), "not a valid prompt name"))
             if isinstance(value, int | float) and not isinstance(value, bool):
                 message = f"{value} is a number; write the full version as a string, MAJOR.MINOR.PATCH"

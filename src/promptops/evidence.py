@@ -77,7 +77,7 @@ def _stored_runs(project: Project) -> Iterator[tuple[Path, RunResult]]:
     for path in files[-MAX_RESULTS_FILES:]:
         try:
             runs = load_results(path, project.relative(path))
-        except (PromptOpsError, UnicodeDecodeError):
+        except PromptOpsError:
             continue  # not a results file
         for run in runs:
             yield path, run

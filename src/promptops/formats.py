@@ -163,8 +163,6 @@ class _Converter:
 
     def convert(self, node: Node, path: Path) -> Any:
         self.lines.setdefault(path, node.start_mark.line + 1)
-        if len(path) > MAX_DEPTH:
-            raise self.fail(node, path, "nested too deeply")
         if isinstance(node, MappingNode | SequenceNode) and node.tag not in _COLLECTION_TAGS:
             # a tag on a collection (e.g. !!python/object/apply) would otherwise be silently dropped
             raise self.fail(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from promptops import environments
 from promptops.environments import Environments
 from promptops.errors import InputError, PromptOpsError, UnknownPromptError
-from promptops.formats import content_hash
+from promptops.formats import content_hash, decode
 from promptops.model import Assignment, Canary, PromptSpec, TagRef
 from promptops.project import Project
 from promptops.registry import SHALLOW_HINT, Registry, parse_selector, tag_name
@@ -134,8 +134,9 @@ def served_versions(registry: Registry, project: Project, env: str, name: str) -
         if raw is None:
             continue
         try:
-            envs = environments.parse(raw.decode("utf-8"), f"{revision.sha[:12]}:{revision.path}")
-        except (PromptOpsError, UnicodeDecodeError):
+            label = f"{revision.sha[:12]}:{revision.path}"
+            envs = environments.parse(decode(raw, label), label)
+        except PromptOpsError:
             continue  # a broken file in the past served nothing we can go back to
         found = envs.assignment(env, name)
         if found is not None:

@@ -36,7 +36,6 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "order-id": _prompt_and_suite("order-id"),  # text output, equals + regex scorers
     "ticket-triage": _prompt_and_suite("ticket-triage"),  # JSON output, json_schema + json_field scorers
 }
-DEFAULT_EXAMPLE = "order-id"
 GITIGNORE_LINE = f"{STATE_DIR}/"
 
 
