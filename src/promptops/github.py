@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from promptops.errors import InputError, UnavailableError
+from promptops.report.text import MARKER
 from promptops.version import __version__
 
-MARKER = "<!-- promptops-report -->"
 DEFAULT_API_URL = "https://api.github.com"
 PER_PAGE = 100
 MAX_PAGES = 200  # 20,000 comments: far beyond any real pull request, and it bounds a looping server

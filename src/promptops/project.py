@@ -173,6 +173,16 @@ class Project:
         return self.baselines_dir / f"{suite}.json"
 
 
+def repo_prefix(root: Path) -> str:
+    """Return the path of `root` below its git repository's top (`sub/dir/`), or "" at the top."""
+    root = root.resolve()
+    for parent in (root, *root.parents):
+        if (parent / ".git").exists():
+            rel = root.relative_to(parent).as_posix()
+            return "" if rel == "." else f"{rel}/"
+    return ""
+
+
 def write_atomic(path: Path, text: str) -> None:
     """Write `text` to `path` through a temporary file and a rename, so readers never see half."""
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -222,7 +222,7 @@ def gate_runs(
     quiet: bool = False,
 ) -> int:
     """Gate `runs`: print verdicts, write the reports asked for, GitHub extras; return the exit code."""
-    from promptops.project import write_atomic
+    from promptops.project import repo_prefix, write_atomic
     from promptops.report.annotations import annotate
     from promptops.report.junit import junit
     from promptops.report.markdown import markdown
@@ -246,22 +246,11 @@ def gate_runs(
         write_atomic(junit_xml, junit(gated, secrets=secrets))
         say(f"wrote {junit_xml}")
     if os.environ.get("GITHUB_ACTIONS") == "true":
-        prefix = _repo_prefix(project)  # annotations name files from the repository root
+        prefix = repo_prefix(project.root)  # annotations name files from the repository root
         files = {s.name: prefix + (s.dataset or s.path) for s in suites}
         for line in annotate(gated, files, secrets=secrets):
             output.data(line)
     return _exit(gated)
-
-
-def _repo_prefix(project: Project) -> str:
-    from promptops.errors import RefError
-    from promptops.gitstore import open_store
-
-    try:
-        with open_store(project.root) as store:
-            return f"{store.prefix}/" if store.prefix else ""
-    except RefError:
-        return ""
 
 
 def _exit(gated: Sequence[GateResult]) -> int:

@@ -79,7 +79,9 @@ def show_lint(report: Report, fmt: str, root: Path) -> int:
 
         output.data(dump_json(lint_json(report)))
     elif fmt == "github":
-        prefix = _repo_prefix(root)
+        from promptops.project import repo_prefix
+
+        prefix = repo_prefix(root)
         for f in report.findings:
             output.data(github_annotation(f, prefix))
     else:
@@ -119,30 +121,14 @@ def lint_json(report: Report) -> dict[str, Any]:
 
 def github_annotation(f: Finding, prefix: str = "") -> str:
     """Return a GitHub Actions workflow command (`::error file=...,line=...::message`)."""
-    props = [f"file={_escape_property(prefix + f.file)}"]
+    from promptops.report.annotations import workflow_data, workflow_property
+
+    props = [f"file={workflow_property(prefix + f.file)}"]
     if f.line is not None:
         props.append(f"line={f.line}")
-    props.append(f"title={_escape_property(f'{f.code} {f.slug}')}")
+    props.append(f"title={workflow_property(f'{f.code} {f.slug}')}")
     message = f"{f.message} (hint: {f.hint})" if f.hint else f.message
-    return f"::{f.severity} {','.join(props)}::{_escape_data(message)}"
-
-
-def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _escape_property(text: str) -> str:
-    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
-
-
-def _repo_prefix(root: Path) -> str:
-    # annotations need paths from the repository root, which may sit above the project root
-    root = root.resolve()
-    for parent in (root, *root.parents):
-        if (parent / ".git").exists():
-            rel = root.relative_to(parent).as_posix()
-            return "" if rel == "." else f"{rel}/"
-    return ""
+    return f"::{f.severity} {','.join(props)}::{workflow_data(message)}"
 
 
 def _summary(report: Report) -> str:

@@ -36,25 +36,27 @@ def annotate(
 def _command(suite: str, case: CaseComparison, file: str | None, secrets: Sequence[str]) -> str:
     props = []
     if file:
-        props.append(f"file={_property(file)}")
+        props.append(f"file={workflow_property(file)}")
         if case.line is not None:
             props.append(f"line={case.line}")
     what = {"critical_failure": "critical case failed", "new_failure": "new failure"}.get(
         case.status, "score dropped"
     )
-    props.append(f"title={_property(f'promptops {suite}: {case.id} {what}')}")
+    props.append(f"title={workflow_property(f'promptops {suite}: {case.id} {what}')}")
     base = "none" if case.base_score is None else f"{case.base_score:.2f}"
     head = "none" if case.head_score is None else f"{case.head_score:.2f}"
     # redact before cutting, so a secret that straddles the cut cannot leak its first part
     output = "" if case.output is None else redact(clean(case.output), secrets)
     output = output if len(output) <= 200 else output[:199] + "…"
     message = redact(f"{case.id}: score {base} -> {head}; output: {output}", secrets)
-    return f"::error {','.join(props)}::{_data(message)}"
+    return f"::error {','.join(props)}::{workflow_data(message)}"
 
 
-def _data(text: str) -> str:
+def workflow_data(text: str) -> str:
+    """Return `text` escaped for the message of a GitHub workflow command."""
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
-def _property(text: str) -> str:
-    return _data(text).replace(":", "%3A").replace(",", "%2C")
+def workflow_property(text: str) -> str:
+    """Return `text` escaped for a property (file, title) of a GitHub workflow command."""
+    return workflow_data(text).replace(":", "%3A").replace(",", "%2C")
