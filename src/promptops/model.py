@@ -182,6 +182,8 @@ class Suite:
     gate: Mapping[str, Any] = field(default_factory=dict)
     dataset_hash: str = ""
     scorers_hash: str = ""
+    # the prompt as read when the suite was loaded, so a run does not read and parse it again
+    spec: PromptSpec | None = field(default=None, compare=False, repr=False)
 
 
 # --- results -----------------------------------------------------------------

@@ -86,7 +86,7 @@ class _Plan:
 
 def plan_suite(project: Project, suite: Suite, options: RunOptions) -> _Plan:
     """Return what to run for `suite`: every case rendered and every scorer templated, or raise."""
-    spec = project.load_prompt(suite.prompt)
+    spec = suite.spec or project.load_prompt(suite.prompt)
     repeats = options.repeats or suite.repeats or project.config.defaults.repeats
     cases = [c for c in suite.cases if options.shard is None or options.shard.holds(c.id)]
     label = suite.dataset or suite.path

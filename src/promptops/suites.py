@@ -82,6 +82,7 @@ def load_suite_file(project: Project, path: Path) -> Suite:
         gate=dict(data.get("gate") or {}),
         dataset_hash=dataset_hash(cases),
         scorers_hash=scorers_hash(scorers),
+        spec=spec,
     )
 
 
