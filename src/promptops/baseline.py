@@ -9,6 +9,7 @@ from typing import Any
 
 from promptops.errors import FileFormatError, InputError, Problem
 from promptops.formats import decode, dump_json, schema, validate_data
+from promptops.gate.checks import ids_text
 from promptops.gate.metrics import head_side
 from promptops.model import Baseline, BaselineCase, Provenance, RunResult, Summary
 from promptops.project import Project, read_bytes, write_atomic
@@ -24,9 +25,10 @@ def from_run(run: RunResult) -> Baseline:
             f"results of suite '{run.suite}' hold only shard {run.shard}; a baseline needs every case",
             hint="run the whole suite (without --shard) to update the baseline",
         )
-    errored = [c.id for c in run.cases if head_side(c).error]
+    sides = {c.id: head_side(c) for c in run.cases}
+    errored = [c.id for c in run.cases if sides[c.id].error]
     if errored:
-        shown = ", ".join(errored[:5]) + (f" and {len(errored) - 5} more" if len(errored) > 5 else "")
+        shown = ids_text(errored, 5)
         raise InputError(
             f"{len(errored)} cases of suite '{run.suite}' could not be evaluated ({shown}); "
             "a baseline needs every case scored",
@@ -34,7 +36,7 @@ def from_run(run: RunResult) -> Baseline:
         )
     cases = []
     for case in sorted(run.cases, key=lambda c: c.id):
-        side = head_side(case)
+        side = sides[case.id]
         cases.append(
             BaselineCase(
                 id=case.id,

@@ -125,17 +125,6 @@ class GitStore:
                 return candidate
         return None
 
-    def commit(self, ref: str) -> Revision:
-        """Return the commit `ref` names (path left empty)."""
-        commit = self.repo.commit(self.resolve(ref))
-        return Revision(
-            sha=str(commit.hexsha),
-            path="",
-            date=commit.authored_datetime.isoformat(),
-            author=str(commit.author.name),
-            subject=str(commit.summary),
-        )
-
     # --- files ---------------------------------------------------------------
 
     def _commit(self, ref: str) -> Any:

@@ -24,10 +24,7 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         output.error(exc.lines(), exc.hint)
         return int(exc.exit_code)
-    except typer.Abort:
-        output.error(["interrupted"], None)
-        return int(ExitCode.INTERRUPTED)
-    except KeyboardInterrupt:
+    except (typer.Abort, KeyboardInterrupt):
         output.error(["interrupted"], None)
         return int(ExitCode.INTERRUPTED)
     except typer.TyperException as exc:
