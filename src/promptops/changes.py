@@ -10,7 +10,6 @@ from promptops.errors import RefError
 from promptops.gitstore import open_store
 from promptops.model import Suite
 from promptops.project import CONFIG_FILE, Project
-from promptops.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -33,7 +32,7 @@ def changed_files(project: Project, base: str | None) -> Changes:
     """Return what changed since `base` (default: HEAD's merge base with the default branch, else HEAD)."""
     with open_store(project.root) as store:
         if base is None:
-            base = default_base(Registry(project, lambda: store))
+            base = default_base(store)
             if base is None:
                 raise RefError("--changed needs a commit to compare with: the repository has no commits yet")
         return Changes(base, frozenset(store.changed_paths(base)))

@@ -9,14 +9,13 @@ from promptops.diff.compare import Diff, PromptDiff, compare, is_unchanged, next
 from promptops.errors import PromptOpsError, UnknownPromptError
 from promptops.model import Finding, PromptSpec
 from promptops.promptfile import read_prompt
-from promptops.registry import Registry, Source, tag_name
+from promptops.registry import History, Registry, Source, tag_name
 
 RENAME_SIMILARITY = 0.6
 
 
-def default_base(registry: Registry) -> str | None:
+def default_base(history: History) -> str | None:
     """Return the default base: HEAD's merge base with the default branch, else HEAD (None: no commits)."""
-    history = registry.history
     head = history.head()
     if head is None:
         return None
@@ -41,7 +40,7 @@ def diff_refs(
     """
     history = registry.history
     base_label = base or "HEAD"
-    base_sha = history.resolve(base) if base else default_base(registry)
+    base_sha = history.resolve(base) if base else default_base(history)
     if base is None and base_sha is not None and base_sha != history.head():
         base_label = f"merge base with {history.default_branch()}"
     head_sha = history.resolve(head) if head else None
