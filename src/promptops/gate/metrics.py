@@ -64,13 +64,9 @@ def head_side(case: CaseResult) -> Side:
     ]
     costs = [a.cost_usd for a in done]
     latencies = [a.latency_ms for a in done if a.latency_ms is not None]
-    error = case.error is not None or not done
-    return Side(
-        score=None if error else case.score,
-        pass_rate=None if error else case.pass_rate,
-        passed=None if error else case.passed,
-        error=error,
-        critical=case.critical,
+    return _side(
+        case,
+        error=case.error is not None or not done,
         tokens=mean(tokens) if tokens and len(tokens) == len(done) else None,
         cost=mean([c for c in costs if c is not None]) if done and None not in costs else None,
         latency=mean(latencies) if latencies else None,
@@ -78,16 +74,33 @@ def head_side(case: CaseResult) -> Side:
 
 
 def base_side(case: BaselineCase) -> Side:
-    error = case.error or case.score is None
+    return _side(
+        case,
+        error=case.error or case.score is None,
+        tokens=None if case.tokens is None else float(case.tokens),
+        cost=case.cost_usd,
+        latency=case.latency_ms,
+    )
+
+
+def _side(
+    case: CaseResult | BaselineCase,
+    *,
+    error: bool,
+    tokens: float | None,
+    cost: float | None,
+    latency: float | None,
+) -> Side:
+    # a case that could not be evaluated has no quality values, only the error
     return Side(
         score=None if error else case.score,
         pass_rate=None if error else case.pass_rate,
         passed=None if error else case.passed,
         error=error,
         critical=case.critical,
-        tokens=None if case.tokens is None else float(case.tokens),
-        cost=case.cost_usd,
-        latency=case.latency_ms,
+        tokens=tokens,
+        cost=cost,
+        latency=latency,
     )
 
 
