@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from promptops import baseline as baselines
 from promptops.errors import FileFormatError, InputError, RefError
+from promptops.evals import baselines
 from promptops.project import Project
 from support.fixtures import GitRepo
 from support.runs import Spec, run

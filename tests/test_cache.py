@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from promptops.cache import cache_key, open_cache
 from promptops.errors import InputError
-from promptops.providers import CallRequest, Reply
+from promptops.evals.cache import cache_key, open_cache
+from promptops.evals.providers import CallRequest, Reply
 
 REQUEST = CallRequest("openai/m", (("user", "hi"),), {"temperature": 0})
 

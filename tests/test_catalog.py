@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from promptops import catalog
+from promptops.prompts import catalog
 
 SYNTHETIC = {
     "sample_spec": {"litellm_provider": "one of ..."},

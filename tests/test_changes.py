@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from promptops.changes import changed_files, select
 from promptops.errors import RefError
-from promptops.model import Suite
+from promptops.evals.cases import Suite
+from promptops.evals.changes import changed_files, select
 from promptops.project import Project
 from support.fixtures import GitRepo
 

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from promptops.diff import FieldChange, SchemaChange, bump_made, compare, message_diffs, next_version
-from promptops.model import Message, PromptSpec
 from promptops.promptfile import read_prompt
+from promptops.prompts.diff import FieldChange, SchemaChange, bump_made, compare, message_diffs, next_version
+from promptops.spec import Message, PromptSpec
 from support.promptfiles import prompt_yaml
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import jsonschema
 import pytest
 
-from promptops import environments
+from promptops.deploy import environments
+from promptops.deploy.environments import Assignment, Canary
 from promptops.errors import FileFormatError
 from promptops.formats import schema
-from promptops.model import Assignment, Canary
 
 HINT = "the form is `order-id: 1.3.0` or `order-id: {version: 1.3.0, canary: {version: 1.4.0, percent: 5}}`"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from promptops.results import load_results
+from promptops.evals.results import load_results
 from support.fixtures import CLI, GitRepo
 from support.openai_server import FakeOpenAI
 

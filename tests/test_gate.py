@@ -7,10 +7,11 @@ from dataclasses import replace
 
 import pytest
 
-from promptops import baseline as baselines
+from promptops.config import GatePolicy, ProjectConfig
 from promptops.errors import IncomparableBaselineError, InputError
+from promptops.evals import baselines
 from promptops.gate import compare, policy_for
-from promptops.model import GatePolicy, GateResult, Metric, ProjectConfig
+from promptops.gate.result import GateResult, Metric
 from support.runs import Spec, run
 
 POLICY = GatePolicy()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from promptops.errors import RefError
-from promptops.gitstore import FETCH_HINT, SHALLOW_HINT, GitStore, open_store
+from promptops.prompts.gitstore import FETCH_HINT, SHALLOW_HINT, GitStore, open_store
 from support.fixtures import GitRepo
 
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from promptops import scaffold
 from promptops.project import Project
+from promptops.prompts import scaffold
 from support.fixtures import CLI
 from support.openai_server import FakeOpenAI
 
@@ -45,7 +45,7 @@ def test_scaffolded_project_loads(cli: CLI, project_dir: Path) -> None:
 
 
 def test_example_dataset_has_unique_ids_and_valid_inputs(cli: CLI, project_dir: Path) -> None:
-    from promptops.render import check_inputs
+    from promptops.prompts.render import check_inputs
 
     cli("init")
     spec = Project.load(project_dir).load_prompt("order-id")

@@ -201,7 +201,7 @@ def test_github_paths_are_relative_to_the_repository(cli: CLI, tmp_path: Path,
 
 def test_github_annotation_escapes_data_and_properties() -> None:
     from promptops.cli.prompts import github_annotation
-    from promptops.model import Finding
+    from promptops.prompts.finding import Finding
 
     finding = Finding("PO001", "schema", "error", "prompts/a,b:c.yaml", None, "100% wrong\nsecond line")
     assert github_annotation(finding) == (

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from promptops import lint
+from promptops.prompts import lint
 
 CASES_DIR = Path(__file__).parent / "fixtures" / "lint_rules"
 DEFAULT_PATH = "prompts/example.yaml"

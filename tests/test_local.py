@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from promptops import local
 from promptops.errors import ExitCode, InputError
+from promptops.evals import local
 from support.local_model import needs_local_model
 
 SMOL = "local/smollm2-135m-instruct"

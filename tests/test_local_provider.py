@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from promptops.config import ProjectConfig
 from promptops.errors import ExitCode, InputError
-from promptops.model import ProjectConfig
-from promptops.providers import CallRequest, ProviderError, Reply, RetryPolicy, complete, provider_for
+from promptops.evals.providers import CallRequest, ProviderError, Reply, RetryPolicy, complete, provider_for
 from support.fixtures import CLI
 from support.local_model import needs_local_model
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from promptops import baseline as baselines
-from promptops import results
+from promptops.evals import baselines, results
 from support import releases
 from support.fixtures import CLI, GitRepo
 

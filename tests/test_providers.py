@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from promptops.model import Price, ProjectConfig
-from promptops.providers import (
+from promptops.config import Price, ProjectConfig
+from promptops.evals.providers import (
     CallRequest,
     LiteLLMProvider,
     ProviderError,

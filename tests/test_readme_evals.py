@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from promptops.scoring import SCORERS
+from promptops.evals.scoring import SCORERS
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text("utf-8")
 SECTION = README[README.index("## Evals: suites, cases, scorers"):README.index("## Baselines and the eval gate")]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from promptops import lint
+from promptops.prompts import lint
 from support.fixtures import CLI
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text("utf-8")

@@ -9,7 +9,7 @@ import pytest
 
 from promptops.errors import InputError, RefError, UnknownPromptError
 from promptops.project import Project
-from promptops.registry import Registry, Selector, open_registry, parse_selector, tag_name
+from promptops.prompts.registry import Registry, Selector, open_registry, parse_selector, tag_name
 from support.fixtures import CLI, GitRepo
 from support.promptfiles import CONFIG, prompt_yaml
 

@@ -10,9 +10,10 @@ from html.parser import HTMLParser
 import cmarkgfm
 from cmarkgfm.cmark import Options
 
-from promptops import baseline as baselines
+from promptops.config import GatePolicy
+from promptops.evals import baselines
 from promptops.gate import compare
-from promptops.model import GatePolicy, GateResult
+from promptops.gate.result import GateResult
 from promptops.report.annotations import annotate
 from promptops.report.junit import junit
 from promptops.report.markdown import markdown

@@ -5,8 +5,8 @@ from __future__ import annotations
 import cmarkgfm
 from cmarkgfm.cmark import Options
 
-from promptops.diff import Diff, compare
 from promptops.promptfile import read_prompt
+from promptops.prompts.diff import Diff, compare
 from promptops.report.diff import code, diff_json, escape, fenced, prompts_markdown
 from support.promptfiles import prompt_yaml
 

@@ -8,9 +8,17 @@ from pathlib import Path
 import pytest
 
 from promptops.errors import FileFormatError
+from promptops.evals.records import (
+    Attempt,
+    CacheStats,
+    CaseResult,
+    Provenance,
+    RunResult,
+    ScoreValue,
+    Summary,
+)
+from promptops.evals.results import dump_results, load_results, parse_results, write_results
 from promptops.formats import schema, validate_data
-from promptops.model import Attempt, CacheStats, CaseResult, Provenance, RunResult, ScoreValue, Summary
-from promptops.results import dump_results, load_results, parse_results, write_results
 
 GOLDEN = Path(__file__).parent / "golden" / "results"
 

@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 
-from promptops.model import Case, Message, PromptSpec, ScorerConfig
-from promptops.providers import CallRequest, Reply
-from promptops.scoring import SCORERS, ScorerError, Subject, evaluate, resolve
-from promptops.scoring.judge import parse_verdict
+from promptops.evals.cases import Case, ScorerConfig
+from promptops.evals.providers import CallRequest, Reply
+from promptops.evals.scoring import SCORERS, ScorerError, Subject, evaluate, resolve
+from promptops.evals.scoring.judge import parse_verdict
+from promptops.spec import Message, PromptSpec
 
 SPEC = PromptSpec("p", "1.0.0", "openai/m", (Message("user", "{{ q }}"),),
                   output={"format": "json", "schema": {"type": "object", "required": ["id"],

@@ -143,7 +143,7 @@ def test_importing_and_using_the_sdk_stays_light(bundle_file: Path) -> None:
         "from promptops import load_prompt\n"
         f"p = load_prompt('order-id', env='production', bundle={str(bundle_file)!r}, key='user-1')\n"
         "p.completion_kwargs(message='Where is ORD-1?')\n"
-        "heavy = {'git', 'litellm', 'rich', 'typer', 'click', 'promptops.cli', 'promptops.gitstore'}\n"
+        "heavy = {'git', 'litellm', 'rich', 'typer', 'click', 'promptops.cli', 'promptops.prompts.gitstore'}\n"
         "print(sorted(m for m in sys.modules if m in heavy or m.split('.')[0] in heavy))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from promptops.errors import FileFormatError
+from promptops.evals.suites import load_suites, read_cases
 from promptops.project import Project
-from promptops.suites import load_suites, read_cases
 from support.evalproject import write_project
 
 

@@ -210,9 +210,9 @@ def test_init_writes_the_workflows_and_they_lint_clean_in_the_new_project(cli, p
 
 
 def test_the_dogfood_project_is_valid_and_its_baseline_matches_its_suite(cli, monkeypatch) -> None:
-    from promptops import baseline
+    from promptops.evals import baselines as baseline
+    from promptops.evals.suites import load_suites
     from promptops.project import Project
-    from promptops.suites import load_suites
 
     monkeypatch.chdir(ROOT)
     result = cli("lint")

@@ -10,10 +10,11 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from promptops.config import GatePolicy, Price, ProjectConfig, RunDefaults
 from promptops.errors import FileFormatError, InputError, Problem
 from promptops.formats import Document, decode, parse_yaml, validate
-from promptops.model import GatePolicy, Price, ProjectConfig, PromptSpec, RunDefaults
 from promptops.promptfile import read_prompt
+from promptops.spec import PromptSpec
 
 CONFIG_FILE = "promptops.yaml"
 STATE_DIR = ".promptops"

@@ -6,7 +6,7 @@ from typing import Any
 
 from promptops.errors import FileFormatError, Problem
 from promptops.formats import Document, check_schema, decode, parse_yaml, validate
-from promptops.model import Message, PromptSpec
+from promptops.spec import Message, PromptSpec
 
 
 def read_prompt(raw: bytes, file: str) -> PromptSpec:

@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from promptops.deploy.environments import Assignment
 from promptops.errors import InputError, UnknownPromptError
-from promptops.model import Assignment, PromptSpec
+from promptops.spec import PromptSpec
 
 if TYPE_CHECKING:
-    from promptops.bundle import Bundle
+    from promptops.deploy.bundle import Bundle
 
 BUCKETS = 10_000
 
@@ -63,7 +64,7 @@ class Prompt:
 
     def render(self, **values: Any) -> list[dict[str, str]]:
         """Return the messages rendered with `values` (checked against the prompt's `inputs`)."""
-        from promptops.render import declared, render, unknown_variables
+        from promptops.prompts.render import declared, render, unknown_variables
 
         unknown = unknown_variables(self.spec, values)
         if unknown:
@@ -154,7 +155,7 @@ _LOCK = threading.Lock()
 
 def _bundle(path: Path) -> Bundle:
     # Applications call load_prompt per request: verify a bundle once per file version, not per call.
-    from promptops import bundle
+    from promptops.deploy import bundle
 
     try:
         stat = path.stat()
@@ -172,7 +173,7 @@ def _bundle(path: Path) -> Bundle:
 
 
 def _from_tree(root: Path | None, name: str, pinned: str, env: str | None, key: str | int | None) -> Prompt:
-    from promptops import environments
+    from promptops.deploy import environments
     from promptops.formats import content_hash
     from promptops.project import Project
 

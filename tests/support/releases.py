@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from promptops.formats import content_hash
-from promptops.model import (
+from promptops.evals.records import (
     Attempt,
     Baseline,
     BaselineCase,
@@ -13,6 +12,7 @@ from promptops.model import (
     ScoreValue,
     Summary,
 )
+from promptops.formats import content_hash
 from promptops.promptfile import read_prompt
 from support.fixtures import GitRepo
 

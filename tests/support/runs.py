@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from promptops.model import Attempt, CaseResult, Provenance, RunResult, ScoreValue, Summary
+from promptops.evals.records import Attempt, CaseResult, Provenance, RunResult, ScoreValue, Summary
 
 PASS_AT = 0.75
 

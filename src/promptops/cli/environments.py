@@ -12,10 +12,9 @@ import typer
 from promptops.cli import output
 
 if TYPE_CHECKING:
-    from promptops.environments import Environments
-    from promptops.model import Assignment
+    from promptops.deploy.environments import Assignment, Environments
+    from promptops.deploy.promotion import Change, StatusRow
     from promptops.project import Project
-    from promptops.promotion import Change, StatusRow
 
 
 def promote(
@@ -27,9 +26,9 @@ def promote(
     force: bool = typer.Option(False, "--force", help="Promote even without a passing gate result."),
 ) -> int:
     """Make ENV serve a released version (it needs a passing gate result unless --force)."""
-    from promptops import environments, evidence, promotion
+    from promptops.deploy import environments, evidence, promotion
     from promptops.project import Project
-    from promptops.registry import open_registry
+    from promptops.prompts.registry import open_registry
 
     name, version = promotion.version_selector(selector)
     environments.check_name(env)
@@ -58,9 +57,9 @@ def rollback(
     env: str = typer.Option(..., "--env", help="Environment to roll back, e.g. production."),
 ) -> int:
     """Make ENV serve the version it served before (an active canary is removed first)."""
-    from promptops import environments, promotion
+    from promptops.deploy import environments, promotion
     from promptops.project import Project
-    from promptops.registry import open_registry
+    from promptops.prompts.registry import open_registry
 
     project = Project.load()
     envs = environments.read(project, missing_ok=False)
@@ -76,7 +75,7 @@ def rollback(
 
 
 def _apply(project: Project, change: Change, envs: Environments, message: str) -> int:
-    from promptops import environments
+    from promptops.deploy import environments
 
     path = environments.file_path(project)
     if not change.changed:
@@ -103,12 +102,12 @@ def status(
     format: str = typer.Option("text", "--format", help="text or json."),
 ) -> int:
     """Show which version every environment serves, its canary, and drift from the working tree."""
-    from promptops import environments, promotion
+    from promptops.deploy import environments, promotion
     from promptops.errors import InputError, RefError
     from promptops.formats import dump_json
-    from promptops.gitstore import open_store
     from promptops.project import Project
-    from promptops.registry import Registry
+    from promptops.prompts.gitstore import open_store
+    from promptops.prompts.registry import Registry
 
     if format not in ("text", "json"):
         raise InputError(f"--format must be text or json, got '{format}'")
@@ -176,12 +175,12 @@ def bundle(
     out: str = typer.Option("prompts.lock.json", "--out", help="Bundle file to write ('-': stdout)."),
 ) -> int:
     """Write the bundle an application ships: every served version, read from its tag, with hashes."""
-    from promptops import bundle as bundles
-    from promptops import environments, promotion
+    from promptops.deploy import bundle as bundles
+    from promptops.deploy import environments, promotion
     from promptops.errors import InputError
-    from promptops.model import PromptSpec
     from promptops.project import Project
-    from promptops.registry import open_registry
+    from promptops.prompts.registry import open_registry
+    from promptops.spec import PromptSpec
 
     project = Project.load()
     envs = environments.read(project, missing_ok=False)

@@ -12,9 +12,10 @@ from promptops.cli import output
 from promptops.errors import InputError, PromptOpsError, UnavailableError
 
 if TYPE_CHECKING:
-    from promptops.model import RunResult, Suite
+    from promptops.evals.cases import Suite
+    from promptops.evals.records import RunResult
+    from promptops.evals.runner import RunOptions
     from promptops.project import Project
-    from promptops.runner import RunOptions
 
 LATEST = Path("runs") / "latest.json"  # below .promptops/
 
@@ -63,7 +64,7 @@ def eval_command(  # noqa: PLR0917 (typer maps each option to a parameter)
     ),
 ) -> int:
     """Run eval suites through the models and write a results file; exit 3 when it cannot evaluate."""
-    from promptops import runner, suites
+    from promptops.evals import runner, suites
     from promptops.project import Project
 
     project = Project.load()
@@ -128,7 +129,7 @@ def hint_missing_baselines(project: Project, runs: list[RunResult]) -> None:
 
 def run(project: Project, suites: list[Suite], options: RunOptions, out: Path | None) -> list[RunResult]:
     """Run the suites with a progress bar; write latest.json (and --out), also after Ctrl-C."""
-    from promptops import runner
+    from promptops.evals import runner
 
     total_cases = sum(len(s.cases) for s in suites)
     with output.progress(f"eval {total_cases} cases") as progress:
@@ -148,8 +149,8 @@ def run(project: Project, suites: list[Suite], options: RunOptions, out: Path | 
 
 def write_runs(project: Project, runs: list[RunResult], out: Path | None) -> list[str]:
     """Write the results file to .promptops/runs/latest.json and `out`; return the paths written."""
+    from promptops.evals.results import dump_results
     from promptops.project import write_atomic
-    from promptops.results import dump_results
 
     text = dump_results(runs)
     targets = [project.state_dir / LATEST] + ([out] if out is not None else [])
@@ -242,7 +243,7 @@ def check_errors(project: Project, suites: list[Suite], runs: list[RunResult]) -
 
 def only_changed(project: Project, suites: list[Suite], changed: bool, base: str | None) -> list[Suite]:
     """Return the suites `--changed` selects, saying which and why (nothing selected: an empty list)."""
-    from promptops.changes import changed_files, select
+    from promptops.evals.changes import changed_files, select
 
     if not changed:
         raise InputError("--base only applies with --changed", hint="use `--changed --base REF`")

@@ -13,7 +13,9 @@ from promptops.cli import output
 from promptops.errors import ExitCode, IncomparableBaselineError, InputError, PromptOpsError, UnavailableError
 
 if TYPE_CHECKING:
-    from promptops.model import GateResult, RunResult, Suite
+    from promptops.evals.cases import Suite
+    from promptops.evals.records import RunResult
+    from promptops.gate.result import GateResult
     from promptops.project import Project
 
 FORMATS = ("markdown", "json")
@@ -34,9 +36,9 @@ def baseline_update(
     ),
 ) -> int:
     """Write evals/baselines/SUITE.json from a results file or a fresh run of the suite."""
-    from promptops import baseline
+    from promptops.evals import baselines as baseline
+    from promptops.evals.suites import load_suites
     from promptops.project import Project
-    from promptops.suites import load_suites
 
     project = Project.load()
     (spec,) = load_suites(project, [suite])
@@ -44,7 +46,7 @@ def baseline_update(
         run = _run_from_file(project, spec.name, results_file)
         _check_current(run, spec, project.relative(results_file))
     else:
-        from promptops.runner import RunOptions, run_suites
+        from promptops.evals.runner import RunOptions, run_suites
 
         (run,) = run_suites(project, [spec], RunOptions())
         errored = [c.id for c in run.cases if c.error is not None]
@@ -66,7 +68,7 @@ def baseline_update(
 
 
 def _run_from_file(project: Project, suite: str, path: Path) -> RunResult:
-    from promptops.results import load_results
+    from promptops.evals.results import load_results
 
     runs = load_results(path, project.relative(path))
     found = [r for r in runs if r.suite == suite]
@@ -104,9 +106,9 @@ def report(
     fmt: str = typer.Option("markdown", "--format", help="markdown or json."),
 ) -> int:
     """Combine results files into one PR report (gate verdicts and the prompt diff); exit as the gate."""
+    from promptops.evals.results import load_results
+    from promptops.evals.suites import load_suites, suite_name
     from promptops.project import Project
-    from promptops.results import load_results
-    from promptops.suites import load_suites, suite_name
 
     if fmt not in FORMATS:
         raise InputError(f"--format '{fmt}': expected markdown or json")
@@ -135,7 +137,7 @@ def merge_shards(runs: Sequence[RunResult]) -> list[RunResult]:
     """Return one run per suite: shards of a suite joined (complete when every shard of N is there)."""
     from dataclasses import replace
 
-    from promptops.summary import summarize
+    from promptops.evals.summary import summarize
 
     by_suite: dict[str, list[RunResult]] = {}
     for run in runs:
@@ -162,7 +164,7 @@ def merge_shards(runs: Sequence[RunResult]) -> list[RunResult]:
 
 def check_ref(project: Project, ref: str) -> None:
     """Raise RefError (exit 2) when `ref` names no commit."""
-    from promptops.gitstore import open_store
+    from promptops.prompts.gitstore import open_store
 
     with open_store(project.root) as store:
         store.resolve(ref)
@@ -174,7 +176,7 @@ def compare_runs(
     """Return the gate result of every run against its baseline in the working tree or at `ref`."""
     from dataclasses import replace
 
-    from promptops import baseline
+    from promptops.evals import baselines as baseline
     from promptops.gate import compare, policy_for
 
     overrides = {s.name: s.gate for s in suites}
@@ -198,8 +200,8 @@ def compare_runs(
 
 def prompt_diff(project: Project, prompts: Sequence[str], base: str | None) -> str | None:
     """Return the prompt-diff markdown of `prompts` from `base` to the working tree; None outside git."""
-    from promptops.diff import diff_refs
-    from promptops.registry import open_registry
+    from promptops.prompts.diff import diff_refs
+    from promptops.prompts.registry import open_registry
     from promptops.report.diff import prompts_markdown
 
     try:

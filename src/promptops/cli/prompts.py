@@ -11,8 +11,8 @@ from promptops.cli import output
 from promptops.errors import ExitCode, InputError
 
 if TYPE_CHECKING:
-    from promptops.lint import Report
-    from promptops.model import Finding
+    from promptops.prompts.finding import Finding
+    from promptops.prompts.lint import Report
 
 LINT_FORMATS = ("text", "json", "github")
 RENDER_FORMATS = ("text", "json")
@@ -35,7 +35,7 @@ def init(
     force: bool = typer.Option(False, "--force", help="Overwrite files that already exist."),
 ) -> int:
     """Create promptops.yaml, an example prompt, its eval suite and the .gitignore line."""
-    from promptops import scaffold
+    from promptops.prompts import scaffold
 
     root = Path.cwd()
     written = scaffold.apply(root, scaffold.plan(root, example, force))
@@ -58,13 +58,13 @@ def lint(
     ),
 ) -> int:
     """Check prompt files and promptops.yaml; exit 1 when a rule reports an error."""
-    from promptops import lint as linting
+    from promptops.prompts import lint as linting
 
     _choose(fmt, LINT_FORMATS)
     project, config_findings = linting.load_project(Path.cwd())
     if base is not None:
-        from promptops.diff import version_findings
-        from promptops.registry import open_registry
+        from promptops.prompts.diff import version_findings
+        from promptops.prompts.registry import open_registry
 
         wanted = {project.relative(p) for p in linting.targets(project, paths or [])}
         config_findings += [f for f in version_findings(open_registry(project), base) if f.file in wanted]
@@ -165,9 +165,9 @@ def render(
     fmt: str = typer.Option("text", "--format", metavar="text|json", help="Output format."),
 ) -> int:
     """Render a prompt's messages with variables."""
-    from promptops import render as rendering
     from promptops.project import Project
-    from promptops.registry import open_registry
+    from promptops.prompts import render as rendering
+    from promptops.prompts.registry import open_registry
 
     _choose(fmt, RENDER_FORMATS)
     project = Project.load()

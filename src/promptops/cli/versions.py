@@ -11,7 +11,7 @@ from promptops.cli import output
 from promptops.errors import ExitCode, InputError
 
 if TYPE_CHECKING:
-    from promptops.diff import Diff, PromptDiff
+    from promptops.prompts.diff import Diff, PromptDiff
 
 FORMATS = ("text", "markdown", "json")
 
@@ -32,9 +32,9 @@ def diff(
     fmt: str = typer.Option("text", "--format", help="text, markdown or json."),
 ) -> int:
     """Show what changed in prompts between two refs: text, model, params, schema, version bump."""
-    from promptops.diff import diff_refs
     from promptops.project import Project
-    from promptops.registry import open_registry
+    from promptops.prompts.diff import diff_refs
+    from promptops.prompts.registry import open_registry
 
     if fmt not in FORMATS:
         raise InputError(f"--format '{fmt}': expected text, markdown or json")
@@ -101,7 +101,7 @@ def _value(value: Any) -> str:
 def log(name: str = typer.Argument(..., help="Prompt name.")) -> int:
     """List the versions of a prompt: version, tag, commit, date, author, subject."""
     from promptops.project import Project
-    from promptops.registry import open_registry
+    from promptops.prompts.registry import open_registry
 
     registry = open_registry(Project.load())
     rows = []
@@ -139,8 +139,8 @@ def columns(header: list[str], rows: list[list[str]]) -> list[tuple[str, str]]:
 def release(names: list[str] = typer.Argument(None, help="Prompts to release (default: all).")) -> int:
     """Create annotated tags for current prompt versions that have none (idempotent)."""
     from promptops.project import Project
-    from promptops.registry import open_registry
-    from promptops.registry import release as tag_versions
+    from promptops.prompts.registry import open_registry
+    from promptops.prompts.registry import release as tag_versions
 
     registry = open_registry(Project.load())
     done = tag_versions(registry, list(names or []))

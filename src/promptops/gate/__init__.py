@@ -6,24 +6,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import fields, replace
 from typing import Any
 
+from promptops.config import GatePolicy, ProjectConfig
 from promptops.errors import IncomparableBaselineError, InputError
+from promptops.evals.records import Baseline, BaselineCase, CaseResult, RunResult
 from promptops.gate.checks import EPSILON, checks, ids_text
 from promptops.gate.metrics import Side, base_side, by_name, head_side, metrics
-from promptops.model import (
-    Baseline,
-    BaselineCase,
-    CaseComparison,
-    CaseResult,
-    CaseStatus,
-    Check,
-    GateCheck,
-    GatePolicy,
-    GateResult,
-    Metric,
-    ProjectConfig,
-    RunResult,
-    Verdict,
-)
+from promptops.gate.result import CaseComparison, CaseStatus, Check, GateCheck, GateResult, Metric, Verdict
 
 __all__ = ["check_comparable", "compare", "policy_for"]
 

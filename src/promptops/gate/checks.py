@@ -5,8 +5,9 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 
+from promptops.config import GatePolicy
 from promptops.gate.metrics import by_name
-from promptops.model import CaseComparison, Check, GateCheck, GatePolicy, Metric
+from promptops.gate.result import CaseComparison, Check, GateCheck, Metric
 
 EPSILON = 1e-9
 

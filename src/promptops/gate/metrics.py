@@ -6,8 +6,9 @@ import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from promptops.model import Baseline, BaselineCase, CaseResult, Metric, Unit
-from promptops.summary import percentile
+from promptops.evals.records import Baseline, BaselineCase, CaseResult
+from promptops.evals.summary import percentile
+from promptops.gate.result import Metric, Unit
 
 BOOTSTRAP_SAMPLES = 1000
 

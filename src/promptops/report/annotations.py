@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from promptops.model import CaseComparison, GateResult
+from promptops.gate.result import CaseComparison, GateResult
 from promptops.report.text import clean, redact
 
 MAX_ANNOTATIONS = 10

@@ -7,9 +7,9 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from promptops.diff.compare import Diff, ExamplePreview, PromptDiff, RenderedSide
-from promptops.diff.schema import FieldChange
 from promptops.formats import dump_json
+from promptops.prompts.diff.compare import Diff, ExamplePreview, PromptDiff, RenderedSide
+from promptops.prompts.diff.schema import FieldChange
 
 JSON_SCHEMA_VERSION = 1
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~&])")

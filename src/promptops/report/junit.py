@@ -5,7 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
-from promptops.model import CaseComparison, GateResult
+from promptops.gate.result import CaseComparison, GateResult
 from promptops.report.text import clean, redacted
 
 FAILING = ("fail", "new_failure", "critical_failure")

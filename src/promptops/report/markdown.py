@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from promptops.evals.records import Provenance
 from promptops.gate.checks import money
-from promptops.model import CaseComparison, GateResult, Metric, Provenance
+from promptops.gate.result import CaseComparison, GateResult, Metric
 from promptops.report.overall import overall
 from promptops.report.text import MARKER, code, escape, excerpt, ids, redact, redacted
 

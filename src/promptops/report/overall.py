@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from promptops.formats import dump_json
-from promptops.model import GateResult, Verdict
+from promptops.gate.result import GateResult, Verdict
 from promptops.report.text import redacted
 
 JSON_SCHEMA_VERSION = 1

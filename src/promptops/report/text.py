@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
-from promptops.model import GateResult
+from promptops.gate.result import GateResult
 
 MARKER = "<!-- promptops-report -->"
 REDACTED = "[REDACTED]"

@@ -1,0 +1,53 @@
+"""The project configuration as data: run defaults, the gate policy, prices (pure types)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+
+@dataclass(frozen=True)
+class RunDefaults:
+    concurrency: int = 8
+    timeout_s: float = 60.0
+    retries: int = 4
+    repeats: int = 1
+    backoff_s: float = 0.5  # first retry waits about this long; doubles per retry, with jitter
+    backoff_max_s: float = 30.0  # cap of one wait, Retry-After included
+
+
+@dataclass(frozen=True)
+class GatePolicy:
+    max_score_drop: float = 0.02
+    max_pass_rate_drop: float = 0.05
+    max_new_failures: int = 0
+    min_score: float = 0.0
+    max_cost_increase: float | None = 0.25
+    max_latency_p95_increase: float | None = None
+    max_error_rate: float = 0.0
+    decision: Literal["threshold", "statistical"] = "threshold"
+    confidence: float = 0.95
+    on_inconclusive: Literal["fail", "pass"] = "fail"
+
+
+@dataclass(frozen=True)
+class Price:
+    """USD per one million tokens."""
+
+    input: float
+    output: float
+
+
+@dataclass(frozen=True)
+class ProjectConfig:
+    version: int = 1
+    prompts_dir: str = "prompts"
+    evals_dir: str = "evals"
+    baselines_dir: str = "evals/baselines"
+    environments_file: str = "environments.yaml"
+    tag_format: str = "prompts/{name}/v{version}"
+    defaults: RunDefaults = field(default_factory=RunDefaults)
+    gate: GatePolicy = field(default_factory=GatePolicy)
+    gate_overrides: Mapping[str, Any] = field(default_factory=dict)
+    prices: Mapping[str, Price] = field(default_factory=dict)

@@ -1,0 +1,1 @@
+"""Serve released versions: environments, promotion, evidence, bundle."""

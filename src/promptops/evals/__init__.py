@@ -1,0 +1,1 @@
+"""Run eval suites and record them: suites, scoring, providers, cache, runner, results and baselines."""

@@ -1,0 +1,83 @@
+"""The on-disk response cache: SQLite in .promptops/cache, keyed by model, messages, params, repeat."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from promptops.errors import InputError
+from promptops.evals.providers import CallRequest, Reply
+from promptops.evals.records import CacheStats
+from promptops.formats import content_hash
+
+CACHE_FILE = "responses.sqlite3"
+FORMAT = 1  # bump when a cached Reply changes meaning; old rows are then ignored
+
+
+def cache_key(request: CallRequest, repeat: int) -> str:
+    """Return the key of one answer: the model, rendered messages, params and the repeat index."""
+    return content_hash({"format": FORMAT, "request": request.identity(), "repeat": repeat})
+
+
+@dataclass
+class ResponseCache:
+    """Answers by key. `read=False` (--no-cache) skips lookups but still stores fresh answers."""
+
+    path: Path
+    read: bool = True
+    hits: int = 0
+    misses: int = 0
+    _db: sqlite3.Connection | None = field(default=None, repr=False)
+
+    def _conn(self) -> sqlite3.Connection:
+        if self._db is None:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
+                db.execute(
+                    "CREATE TABLE IF NOT EXISTS replies (key TEXT PRIMARY KEY, model TEXT NOT NULL, "
+                    "reply TEXT NOT NULL)"
+                )
+            except sqlite3.Error as exc:
+                raise InputError(
+                    f"cannot open the response cache {self.path}: {exc}",
+                    hint="delete the file: it only holds cached answers",
+                ) from None
+            self._db = db
+        return self._db
+
+    def get(self, key: str) -> Reply | None:
+        """Return the cached answer for `key` (and count a hit or a miss)."""
+        if not self.read:
+            self.misses += 1
+            return None
+        row = self._conn().execute("SELECT reply FROM replies WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            self.misses += 1
+            return None
+        self.hits += 1
+        return Reply(**json.loads(row[0]))
+
+    def put(self, key: str, model: str, reply: Reply) -> None:
+        """Store an answer at once, so an interrupted run keeps it."""
+        self._conn().execute(
+            "INSERT OR REPLACE INTO replies (key, model, reply) VALUES (?, ?, ?)",
+            (key, model, json.dumps(asdict(reply), sort_keys=True)),
+        )
+
+    def stats(self) -> CacheStats:
+        return CacheStats(hits=self.hits, misses=self.misses)
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+
+def open_cache(state_dir: Path, read: bool = True) -> ResponseCache:
+    """Return the project's response cache (created on first write)."""
+    return ResponseCache(state_dir / "cache" / CACHE_FILE, read=read)

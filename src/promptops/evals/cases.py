@@ -1,0 +1,47 @@
+"""A suite as loaded: its cases and scorer configurations."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from promptops.spec import PromptSpec
+
+
+@dataclass(frozen=True)
+class ScorerConfig:
+    type: str
+    weight: float = 1.0
+    required: bool = True
+    threshold: float | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+    name: str = ""  # label in results, e.g. `equals` or `regex#2`
+    line: int | None = field(default=None, compare=False)  # line in the suite file
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    vars: Mapping[str, Any]
+    expected: Any = None
+    tags: tuple[str, ...] = ()
+    critical: bool = False
+    line: int | None = None  # line in the dataset file
+    hash: str = ""  # content hash of the case, to tell a changed case from an unchanged one
+
+
+@dataclass(frozen=True)
+class Suite:
+    name: str
+    prompt: str
+    path: str  # suite file, relative to the project root
+    cases: tuple[Case, ...]
+    scorers: tuple[ScorerConfig, ...]
+    dataset: str | None = None  # dataset file, relative to the project root
+    repeats: int | None = None
+    gate: Mapping[str, Any] = field(default_factory=dict)
+    dataset_hash: str = ""
+    scorers_hash: str = ""
+    # the prompt as read when the suite was loaded, so a run does not read and parse it again
+    spec: PromptSpec | None = field(default=None, compare=False, repr=False)

@@ -1,0 +1,58 @@
+"""Which eval suites a change touches: `promptops eval --changed --base REF`."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+from promptops.errors import RefError
+from promptops.evals.cases import Suite
+from promptops.project import CONFIG_FILE, Project
+from promptops.prompts.diff.sides import default_base
+from promptops.prompts.gitstore import open_store
+
+
+@dataclass(frozen=True)
+class SuiteChange:
+    """A suite to re-run and the changed files that make it so."""
+
+    suite: Suite
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Changes:
+    """The project files (relative to the root) that differ between `base` and the working tree."""
+
+    base: str  # as given, or the default base's sha
+    files: frozenset[str]
+
+
+def changed_files(project: Project, base: str | None) -> Changes:
+    """Return what changed since `base` (default: HEAD's merge base with the default branch, else HEAD)."""
+    with open_store(project.root) as store:
+        if base is None:
+            base = default_base(store)
+            if base is None:
+                raise RefError("--changed needs a commit to compare with: the repository has no commits yet")
+        return Changes(base, frozenset(store.changed_paths(base)))
+
+
+def select(project: Project, suites: Sequence[Suite], changed: Collection[str]) -> list[SuiteChange]:
+    """Return the suites whose prompt, suite file, dataset or baseline is among `changed`, in order.
+
+    A changed promptops.yaml (gate policy, run defaults, prices) selects every suite.
+    """
+    selected = []
+    for suite in suites:
+        watched = {
+            "prompt": project.relative(project.prompt_path(suite.prompt)),
+            "suite": suite.path,
+            "dataset": suite.dataset,
+            "baseline": project.relative(project.baseline_path(suite.name)),
+            "config": CONFIG_FILE,
+        }
+        reasons = tuple(f"{what} {path}" for what, path in watched.items() if path and path in changed)
+        if reasons:
+            selected.append(SuiteChange(suite, reasons))
+    return selected

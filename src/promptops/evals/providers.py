@@ -1,0 +1,422 @@
+"""Model providers: the Provider protocol, a registry by model prefix, the litellm adapter, retries.
+
+This is the only module that imports litellm, and only when a call is made: `import promptops`,
+lint, render, diff and fully cached eval runs never pay for its import.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import email.utils
+import importlib
+import logging
+import os
+import random
+import re
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from functools import cache
+from typing import Any, Literal, Protocol
+
+from promptops.config import Price, ProjectConfig, RunDefaults
+from promptops.errors import PromptOpsError, UnavailableError
+from promptops.evals import local
+
+ErrorKind = Literal[
+    "auth",
+    "bad_request",
+    "not_found",
+    "rate_limit",
+    "timeout",
+    "unreachable",
+    "connection",
+    "server",
+    "malformed",
+    "unknown",
+]
+RETRYABLE: frozenset[str] = frozenset(
+    {"rate_limit", "timeout", "unreachable", "connection", "server", "malformed"}
+)
+FATAL: frozenset[str] = frozenset({"auth", "unreachable", "not_found"})  # every other call would fail too
+UNREACHABLE_RETRIES = 2  # a refused connection rarely heals within a backoff window
+DEFAULT_PROVIDER = ""  # registry key of the provider for model strings without a registered prefix
+
+
+@dataclass(frozen=True)
+class CallRequest:
+    """One chat completion to make: the resolved model, the rendered messages, the prompt's params."""
+
+    model: str
+    messages: tuple[tuple[str, str], ...]  # (role, content)
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def message_dicts(self) -> list[dict[str, str]]:
+        return [{"role": role, "content": content} for role, content in self.messages]
+
+    def identity(self) -> dict[str, Any]:
+        """Return what identifies the answer: model, messages and params (the cache key's base)."""
+        return {"model": self.model, "messages": self.message_dicts(), "params": dict(self.params)}
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A model's answer with its usage; cost is None when the price is unknown."""
+
+    text: str
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cost_usd: float | None = None
+    latency_ms: float | None = None
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    retries: int = RunDefaults.retries
+    timeout_s: float = RunDefaults.timeout_s
+    backoff_s: float = RunDefaults.backoff_s
+    backoff_max_s: float = RunDefaults.backoff_max_s
+
+    @classmethod
+    def from_defaults(cls, defaults: RunDefaults) -> RetryPolicy:
+        """Return the policy promptops.yaml's `defaults` set."""
+        return cls(defaults.retries, defaults.timeout_s, defaults.backoff_s, defaults.backoff_max_s)
+
+    def delay(self, retry: int, retry_after: float | None, jitter: float) -> float:
+        """Return the wait before retry number `retry` (0-based), honouring Retry-After up to the cap."""
+        step = min(self.backoff_max_s, self.backoff_s * 2.0**retry)
+        wait = step / 2 + step / 2 * jitter  # equal jitter: never less than half the step
+        if retry_after is not None:
+            wait = max(wait, retry_after)
+        return min(wait, self.backoff_max_s)
+
+
+class ProviderError(UnavailableError):
+    """A failed model call; names the model and the status, never a key."""
+
+    def __init__(
+        self,
+        model: str,
+        kind: ErrorKind,
+        detail: str,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        status_text = f" (HTTP {status})" if status else ""
+        super().__init__(f"{model}: {_KIND_TEXT[kind]}{status_text}: {redact(detail)}", hint=_HINTS.get(kind))
+        self.model = model
+        self.kind = kind
+        self.status = status
+        self.retry_after = retry_after
+
+    @property
+    def retryable(self) -> bool:
+        return self.kind in RETRYABLE
+
+    @property
+    def fatal(self) -> bool:
+        """Return True when every other call to this provider would fail the same way."""
+        return self.kind in FATAL
+
+
+_KIND_TEXT: dict[str, str] = {
+    "auth": "authentication failed",
+    "bad_request": "the provider rejected the request",
+    "not_found": "model or endpoint not found",
+    "rate_limit": "rate limited",
+    "timeout": "timed out",
+    "unreachable": "provider unreachable",
+    "connection": "connection dropped",
+    "server": "provider error",
+    "malformed": "malformed response",
+    "unknown": "call failed",
+}
+_HINTS: dict[str, str] = {
+    "auth": "check the provider's API key variable (e.g. OPENAI_API_KEY); keys never go in prompt files",
+    "unreachable": "check the network and the provider's base URL variable (e.g. OPENAI_BASE_URL)",
+    "not_found": "check the model string in the prompt file (litellm form: provider/model-snapshot)",
+}
+
+
+class Provider(Protocol):
+    async def complete(self, request: CallRequest, timeout_s: float) -> Reply:
+        """Return one answer or raise ProviderError; no retries (the caller retries)."""
+        ...
+
+
+ProviderFactory = Callable[[ProjectConfig], Provider]
+PROVIDERS: dict[str, ProviderFactory] = {}
+
+
+def register(prefix: str, factory: ProviderFactory) -> None:
+    """Serve model strings starting with `prefix/` by `factory` ("" registers the default)."""
+    PROVIDERS[prefix] = factory
+
+
+def provider_for(model: str, config: ProjectConfig) -> Provider:
+    """Return the provider that serves `model` (by its prefix, else the default: litellm)."""
+    prefix = model.split("/", 1)[0] if "/" in model else ""
+    factory = PROVIDERS.get(prefix) or PROVIDERS[DEFAULT_PROVIDER]
+    return factory(config)
+
+
+async def complete(
+    provider: Provider,
+    request: CallRequest,
+    policy: RetryPolicy,
+    *,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    jitter: Callable[[], float] = random.random,
+) -> Reply:
+    """Return the provider's answer, retrying transient failures with backoff and jitter."""
+    retry = 0
+    while True:
+        try:
+            return await provider.complete(request, policy.timeout_s)
+        except ProviderError as exc:
+            limit = min(policy.retries, UNREACHABLE_RETRIES) if exc.kind == "unreachable" else policy.retries
+            if not exc.retryable or retry >= limit:
+                raise
+            await sleep(policy.delay(retry, exc.retry_after, jitter()))
+            retry += 1
+
+
+# --- secrets -------------------------------------------------------------------------------------
+
+_KEYLIKE = re.compile(r"\b(?:sk|pk|rk|key)-[A-Za-z0-9_\-]{6,}|(?i:bearer)\s+\S+")
+_SECRET_VARS = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD)$")
+
+
+def redact(text: str) -> str:
+    """Return `text` with API keys and tokens (from the environment or key-shaped) replaced by ***."""
+    for name, value in os.environ.items():
+        if _SECRET_VARS.search(name.upper()) and len(value) >= 6 and value in text:
+            text = text.replace(value, "***")
+    return _KEYLIKE.sub("***", text)
+
+
+# --- litellm -------------------------------------------------------------------------------------
+
+
+@cache
+def _litellm() -> Any:
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    import litellm
+
+    litellm.suppress_debug_info = True
+    litellm.set_verbose = False  # type: ignore[attr-defined]
+    for name in ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "litellm"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+    # litellm imports ~500 modules on its first call; doing it here keeps that out of measured latency
+    for module in _WARM_UP:
+        with contextlib.suppress(ImportError):
+            importlib.import_module(module)
+    _register_local(litellm)
+    return litellm
+
+
+_WARM_UP = ("openai.resources", "openai.resources.chat", "litellm._service_logger", "litellm.proxy._types")
+
+
+_RESERVED = {"model", "messages", "timeout", "num_retries", "max_retries", "fallbacks", "stream", "api_key"}
+
+
+@dataclass(frozen=True)
+class LiteLLMProvider:
+    """Calls any litellm model string through `litellm.acompletion`; configured by litellm's env vars."""
+
+    prices: Mapping[str, Price] = field(default_factory=dict)
+
+    async def complete(self, request: CallRequest, timeout_s: float) -> Reply:
+        if request.model.startswith(local.PREFIX):
+            local.check(request.model)  # a missing extra or model file: bad input (exit 2), not a failed call
+        litellm = _litellm()
+        params = {k: v for k, v in request.params.items() if k not in _RESERVED}
+        start = time.perf_counter()
+        try:
+            call = litellm.acompletion(
+                model=request.model,
+                messages=request.message_dicts(),
+                timeout=timeout_s,
+                num_retries=0,
+                max_retries=0,
+                **params,
+            )
+            # the outer guard covers a client that ignores its own timeout
+            response = await asyncio.wait_for(call, timeout_s + 5)
+        except asyncio.TimeoutError:
+            raise ProviderError(request.model, "timeout", f"no answer within {timeout_s:g} s") from None
+        except Exception as exc:
+            error = map_error(request.model, exc)
+            if error.kind == "timeout":  # litellm's text repeats itself; say it once
+                error = ProviderError(request.model, "timeout", f"no answer within {timeout_s:g} s")
+            raise error from None
+        latency_ms = (time.perf_counter() - start) * 1000
+        choices = getattr(response, "choices", None) or []
+        if not choices:
+            raise ProviderError(request.model, "malformed", "the response has no choices")
+        message = getattr(choices[0], "message", None)
+        text = getattr(message, "content", None)
+        if text is not None and not isinstance(text, str):
+            raise ProviderError(request.model, "malformed", "the response content is not text")
+        usage = getattr(response, "usage", None)
+        input_tokens = getattr(usage, "prompt_tokens", None)
+        output_tokens = getattr(usage, "completion_tokens", None)
+        return Reply(
+            text=text or "",
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            cost_usd=self.cost(request.model, input_tokens, output_tokens),
+            latency_ms=latency_ms,
+        )
+
+    def cost(self, model: str, input_tokens: int | None, output_tokens: int | None) -> float | None:
+        """Return the USD cost from `prices` (preferred) or litellm's price map; None when unknown."""
+        if input_tokens is None or output_tokens is None:
+            return None
+        price = self.prices.get(model) or self.prices.get(model.split("/", 1)[-1])
+        if price is not None:
+            return (input_tokens * price.input + output_tokens * price.output) / 1_000_000
+        if model.startswith(local.PREFIX):
+            return 0.0  # runs in this process: no per-token price
+        try:
+            prompt_cost, completion_cost = _litellm().cost_per_token(
+                model=model, prompt_tokens=input_tokens, completion_tokens=output_tokens
+            )
+        except Exception:  # litellm raises for models it has no price for
+            return None
+        return float(prompt_cost) + float(completion_cost)
+
+
+def _register_local(litellm: Any) -> None:
+    """Serve `local/...` model strings by promptops.evals.local, as a litellm custom provider."""
+    from litellm.llms.custom_llm import CustomLLMError
+
+    error: Any = CustomLLMError
+
+    class LocalLLM(litellm.CustomLLM):  # type: ignore[misc]
+        def completion(
+            self,
+            *,
+            model: str,
+            messages: list[dict[str, Any]],
+            model_response: Any,
+            optional_params: dict[str, Any],
+            **_: Any,
+        ) -> Any:
+            try:
+                answer = local.complete(
+                    model,
+                    messages,
+                    temperature=optional_params.get("temperature"),
+                    top_p=optional_params.get("top_p"),
+                    max_tokens=optional_params.get("max_tokens"),
+                    seed=optional_params.get("seed"),
+                    stop=optional_params.get("stop"),
+                )
+            except PromptOpsError as exc:  # e.g. a prompt longer than the model's context
+                raise error(status_code=400, message=exc.message) from exc
+            model_response.choices[0].message.content = answer.text
+            model_response.choices[0].finish_reason = answer.finish_reason
+            model_response.model = local.PREFIX + model
+            model_response.usage = litellm.Usage(
+                prompt_tokens=answer.prompt_tokens,
+                completion_tokens=answer.completion_tokens,
+                total_tokens=answer.prompt_tokens + answer.completion_tokens,
+            )
+            return model_response
+
+        async def acompletion(self, **kwargs: Any) -> Any:
+            # llama.cpp blocks: run it off the event loop; concurrent calls queue on the model's lock
+            return await asyncio.to_thread(self.completion, **kwargs)
+
+    others = [item for item in litellm.custom_provider_map if item["provider"] != "local"]
+    litellm.custom_provider_map = [*others, {"provider": "local", "custom_handler": LocalLLM()}]
+
+
+def map_error(model: str, exc: BaseException) -> ProviderError:
+    """Return the ProviderError for an exception raised by litellm (or the HTTP stack below it)."""
+    status = getattr(exc, "status_code", None)
+    status = status if isinstance(status, int) else None
+    chain = _chain(exc)
+    names = {type(e).__name__ for e in chain}
+    detail = _detail(exc)
+    kind: ErrorKind
+    if names & {"ConnectError", "ConnectionRefusedError", "ClientConnectorError", "gaierror"}:
+        kind, status = "unreachable", None
+    elif (
+        names & {"Timeout", "APITimeoutError", "TimeoutException", "ReadTimeout", "TimeoutError"}
+        or status == 408
+    ):
+        kind, status = "timeout", None
+    elif "Missing credentials" in detail or "api_key client option must be set" in detail:
+        # the OpenAI client refuses before any request; litellm reports it as an HTTP 500
+        kind, status = "auth", None
+    elif names & {"JSONDecodeError"} or "Expecting value" in detail or "Unterminated string" in detail:
+        kind, status = "malformed", None
+    elif names & {"RemoteProtocolError", "ReadError", "ServerDisconnectedError", "APIConnectionError"} and (
+        status in (None, 500)
+    ):
+        kind, status = "connection", None
+    elif status in (401, 403):
+        kind = "auth"
+    elif status == 404:
+        kind = "not_found"
+    elif status == 429:
+        kind = "rate_limit"
+    elif status is not None and status >= 500:
+        kind = "server"
+    elif status is not None and 400 <= status < 500:
+        kind = "bad_request"
+    else:
+        kind = "unknown"
+    return ProviderError(model, kind, detail, status, _retry_after(exc))
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    out: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and len(out) < 20 and current not in out:
+        out.append(current)
+        current = current.__cause__ or current.__context__
+    return out
+
+
+_PREFIXES = re.compile(r"^(?:litellm\.\w+:\s*)?(?:\w+Error:\s*)?(?:\w+Exception\s*-\s*)?")
+
+
+def _detail(exc: BaseException) -> str:
+    text = str(getattr(exc, "message", None) or exc) or type(exc).__name__
+    text = _PREFIXES.sub("", text.strip()).split("\n", 1)[0]
+    return text[:300] or type(exc).__name__
+
+
+def _retry_after(exc: BaseException) -> float | None:
+    for source in (
+        getattr(exc, "litellm_response_headers", None),
+        getattr(getattr(exc, "response", None), "headers", None),
+    ):
+        value = source.get("retry-after") if source is not None and hasattr(source, "get") else None
+        if value:
+            return parse_retry_after(str(value))
+    return None
+
+
+def parse_retry_after(value: str) -> float | None:
+    """Return the seconds a Retry-After header asks for (delta seconds or an HTTP date)."""
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+
+
+register(DEFAULT_PROVIDER, lambda config: LiteLLMProvider(prices=config.prices))

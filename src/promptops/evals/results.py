@@ -1,0 +1,117 @@
+"""Results files: RunResult <-> deterministic JSON (one file may hold several suites)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from promptops.errors import FileFormatError, Problem
+from promptops.evals.records import (
+    Attempt,
+    CacheStats,
+    CaseResult,
+    Provenance,
+    RunResult,
+    ScoreValue,
+    Summary,
+)
+from promptops.formats import decode, dump_json, validate_data
+from promptops.formats import schema as load_schema
+from promptops.project import read_bytes, write_atomic
+from promptops.version import __version__
+
+SCHEMA_VERSION = 1
+MAX_RESULTS_BYTES = 200_000_000
+
+
+def to_data(runs: Sequence[RunResult]) -> dict[str, Any]:
+    """Return the plain data of a results file holding `runs` (cases ordered by id)."""
+    suites: dict[str, Any] = {}
+    for run in runs:
+        if run.suite in suites:
+            raise ValueError(f"suite {run.suite!r} appears twice in one results file")
+        suites[run.suite] = {
+            "provenance": asdict(run.provenance),
+            "summary": asdict(run.summary),
+            "cache": asdict(run.cache),
+            "shard": run.shard,
+            "cases": [asdict(case) for case in sorted(run.cases, key=lambda c: c.id)],
+        }
+    first = runs[0].provenance if runs else None
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "promptops_version": first.promptops_version if first else __version__,
+        "git_sha": first.git_sha if first else None,
+        "suites": suites,
+    }
+
+
+def dump_results(runs: Sequence[RunResult]) -> str:
+    """Return the results file text for `runs`: sorted keys, 6-digit floats, trailing newline."""
+    return dump_json(to_data(runs))
+
+
+def write_results(path: Path, runs: Sequence[RunResult]) -> None:
+    """Write the results file atomically."""
+    write_atomic(path, dump_results(runs))
+
+
+def parse_results(text: str, file: str) -> list[RunResult]:
+    """Return the runs in a results file's text; raise FileFormatError naming the problem."""
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        line = getattr(exc, "lineno", None)
+        raise FileFormatError([Problem(file, line, "", f"invalid JSON: {exc}")]) from None
+    if isinstance(data, dict) and data.get("schema_version") not in (None, SCHEMA_VERSION):
+        raise FileFormatError(
+            [
+                Problem(
+                    file,
+                    None,
+                    "schema_version",
+                    f"unsupported results schema_version {data.get('schema_version')!r} "
+                    f"(this promptops reads {SCHEMA_VERSION})",
+                )
+            ],
+            hint="re-run `promptops eval` with this version of promptops",
+        )
+    problems = validate_data(data, load_schema("results"), file=file)
+    if problems:
+        raise FileFormatError(problems)
+    return [from_suite_data(name, suite) for name, suite in sorted(data["suites"].items())]
+
+
+def load_results(path: Path, label: str | None = None) -> list[RunResult]:
+    """Return every suite run stored in the results file at `path`."""
+    name = label or str(path)
+    return parse_results(decode(read_bytes(path, name, MAX_RESULTS_BYTES), name), name)
+
+
+def from_suite_data(name: str, data: Mapping[str, Any]) -> RunResult:
+    """Return the RunResult of one validated `suites.NAME` entry."""
+    return RunResult(
+        suite=name,
+        provenance=Provenance(**data["provenance"]),
+        cases=tuple(_case(c) for c in data["cases"]),
+        summary=Summary(**data["summary"]),
+        cache=CacheStats(**data["cache"]),
+        shard=data["shard"],
+        schema_version=SCHEMA_VERSION,
+    )
+
+
+def _case(data: Mapping[str, Any]) -> CaseResult:
+    fields = dict(data)
+    fields["attempts"] = tuple(_attempt(a) for a in data["attempts"])
+    fields["tags"] = tuple(data["tags"])
+    return CaseResult(**fields)
+
+
+def _attempt(data: Mapping[str, Any]) -> Attempt:
+    fields = dict(data)
+    fields["scores"] = tuple(ScoreValue(**s) for s in data["scores"])
+    return Attempt(**fields)

@@ -1,0 +1,273 @@
+"""Runs suites: render every case, call the model concurrently (cached, retried), score, aggregate."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from promptops.errors import FileFormatError, InputError, Problem, PromptOpsError, UnavailableError
+from promptops.evals.cache import ResponseCache, cache_key, open_cache
+from promptops.evals.cases import Case, Suite
+from promptops.evals.providers import (
+    CallRequest,
+    Provider,
+    ProviderError,
+    Reply,
+    RetryPolicy,
+    complete,
+    provider_for,
+)
+from promptops.evals.records import Attempt, CacheStats, Provenance, RunResult
+from promptops.evals.scoring import Subject, evaluate, resolve
+from promptops.evals.summary import case_result, summarize
+from promptops.formats import content_hash
+from promptops.project import Project
+from promptops.prompts.render import render
+from promptops.spec import PromptSpec
+from promptops.version import __version__
+
+Progress = Callable[[int, int], None]  # (attempts done, attempts planned)
+
+
+@dataclass(frozen=True)
+class Shard:
+    """Part `index` (1-based) of `count`: a stable split of cases by a hash of their id."""
+
+    index: int
+    count: int
+
+    @classmethod
+    def parse(cls, text: str) -> Shard:
+        match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text)
+        if match is None or not 1 <= int(match.group(1)) <= int(match.group(2)):
+            raise InputError(f"--shard '{text}': expected I/N with 1 <= I <= N, e.g. 1/4")
+        return cls(int(match.group(1)), int(match.group(2)))
+
+    def holds(self, case_id: str) -> bool:
+        digest = hashlib.sha256(case_id.encode("utf-8")).digest()
+        return int.from_bytes(digest[:8], "big") % self.count == self.index - 1
+
+    def __str__(self) -> str:
+        return f"{self.index}/{self.count}"
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    model: str | None = None  # overrides every prompt's pinned model (e.g. to try an upgrade)
+    repeats: int | None = None
+    concurrency: int | None = None
+    use_cache: bool = True
+    shard: Shard | None = None
+
+
+class InterruptedRun(KeyboardInterrupt):
+    """Ctrl-C: carries the results of the cases that finished (their answers are in the cache)."""
+
+    def __init__(self, runs: list[RunResult]) -> None:
+        super().__init__()
+        self.runs = runs
+
+
+@dataclass
+class _Plan:
+    suite: Suite
+    spec: PromptSpec
+    model: str
+    repeats: int
+    cases: list[Case]
+    messages: dict[str, tuple[tuple[str, str], ...]]
+    options: dict[str, list[dict[str, Any]]]
+    attempts: dict[str, dict[int, Attempt]] = field(default_factory=dict)
+    hits: int = 0
+    misses: int = 0
+
+
+def plan_suite(project: Project, suite: Suite, options: RunOptions) -> _Plan:
+    """Return what to run for `suite`: every case rendered and every scorer templated, or raise."""
+    spec = suite.spec or project.load_prompt(suite.prompt)
+    repeats = options.repeats or suite.repeats or project.config.defaults.repeats
+    cases = [c for c in suite.cases if options.shard is None or options.shard.holds(c.id)]
+    label = suite.dataset or suite.path
+    problems: list[Problem] = []
+    messages: dict[str, tuple[tuple[str, str], ...]] = {}
+    resolved: dict[str, list[dict[str, Any]]] = {}
+    for case in cases:
+        try:
+            messages[case.id] = tuple((m.role, m.content) for m in render(spec, case.vars))
+        except FileFormatError as exc:
+            problems.extend(Problem(label, case.line, "vars", p.message) for p in exc.problems)
+        except PromptOpsError as exc:
+            problems.append(Problem(label, case.line, "vars", exc.message))
+        try:
+            resolved[case.id] = [resolve(s, case, f"scorer {s.name}") for s in suite.scorers]
+        except PromptOpsError as exc:
+            problems.append(Problem(label, case.line, "", exc.message))
+    if problems:
+        raise FileFormatError(problems[:50])
+    model = options.model or spec.model
+    return _Plan(suite, spec, model, repeats, cases, messages, resolved)
+
+
+class _Calls:
+    """Model calls through the cache, the provider and the retry policy."""
+
+    def __init__(self, project: Project, cache: ResponseCache, policy: RetryPolicy) -> None:
+        self.project = project
+        self.cache = cache
+        self.policy = policy
+        self.providers: dict[str, Provider] = {}
+
+    async def get(self, request: CallRequest, repeat: int, plan: _Plan) -> tuple[Reply, bool]:
+        key = cache_key(request, repeat)
+        hit = self.cache.get(key)
+        if hit is not None:
+            plan.hits += 1
+            return hit, True
+        plan.misses += 1
+        if request.model not in self.providers:
+            self.providers[request.model] = provider_for(request.model, self.project.config)
+        reply = await complete(self.providers[request.model], request, self.policy)
+        self.cache.put(key, request.model, reply)
+        return reply, False
+
+
+async def _attempt(calls: _Calls, plan: _Plan, case: Case, repeat: int) -> Attempt:
+    request = CallRequest(plan.model, plan.messages[case.id], dict(plan.spec.params))
+    try:
+        reply, cached = await calls.get(request, repeat, plan)
+    except ProviderError as exc:
+        if exc.fatal:
+            raise
+        return Attempt(repeat, None, (), None, None, error=exc.message)
+
+    async def judge(judge_request: CallRequest) -> Reply:
+        return (await calls.get(judge_request, repeat, plan))[0]
+
+    subject = Subject(reply.text, case, plan.spec, plan.messages[case.id], reply, calls.project.root, judge)
+    try:
+        scored = await evaluate(plan.suite.scorers, plan.options[case.id], subject)
+    except ProviderError as exc:  # the judge model failed
+        if exc.fatal:
+            raise
+        return Attempt(
+            repeat,
+            reply.text,
+            (),
+            None,
+            None,
+            f"judge: {exc.message}",
+            reply.input_tokens,
+            reply.output_tokens,
+            reply.cost_usd,
+            reply.latency_ms,
+            cached,
+        )
+    return Attempt(
+        repeat,
+        reply.text,
+        scored.scores,
+        scored.score,
+        scored.passed,
+        scored.error,
+        reply.input_tokens,
+        reply.output_tokens,
+        reply.cost_usd,
+        reply.latency_ms,
+        cached,
+    )
+
+
+def _result(plan: _Plan, git_sha: str | None, shard: Shard | None, finished_only: bool = False) -> RunResult:
+    cases = []
+    for case in plan.cases:
+        done = plan.attempts.get(case.id, {})
+        if finished_only and len(done) < plan.repeats:
+            continue
+        cases.append(case_result(case, [done[r] for r in sorted(done)]))
+    provenance = Provenance(
+        prompt=plan.spec.name,
+        prompt_version=plan.spec.version,
+        content_hash=content_hash(plan.spec.content()),
+        model=plan.model,
+        dataset_hash=plan.suite.dataset_hash,
+        scorers_hash=plan.suite.scorers_hash,
+        repeats=plan.repeats,
+        git_sha=git_sha,
+        promptops_version=__version__,
+    )
+    return RunResult(
+        suite=plan.suite.name,
+        provenance=provenance,
+        cases=tuple(cases),
+        summary=summarize(cases),
+        cache=CacheStats(hits=plan.hits, misses=plan.misses),
+        shard=None if shard is None else str(shard),
+    )
+
+
+async def _execute(plans: list[_Plan], calls: _Calls, concurrency: int, progress: Progress | None) -> None:
+    semaphore = asyncio.Semaphore(concurrency)
+    total = sum(len(p.cases) * p.repeats for p in plans)
+    done = 0
+
+    async def one(plan: _Plan, case: Case, repeat: int) -> None:
+        nonlocal done
+        async with semaphore:
+            attempt = await _attempt(calls, plan, case, repeat)
+        plan.attempts.setdefault(case.id, {})[repeat] = attempt
+        done += 1
+        if progress is not None:
+            progress(done, total)
+
+    tasks = [
+        asyncio.ensure_future(one(plan, case, repeat))
+        for plan in plans
+        for case in plan.cases
+        for repeat in range(plan.repeats)
+    ]
+    if progress is not None:
+        progress(0, total)
+    try:
+        for finished in asyncio.as_completed(tasks):
+            await finished
+    except ProviderError as exc:
+        raise UnavailableError(f"could not evaluate: {exc.message}", hint=exc.hint) from None
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def run_suites(
+    project: Project, suites: Sequence[Suite], options: RunOptions, progress: Progress | None = None
+) -> list[RunResult]:
+    """Run every suite and return one RunResult per suite; raise InterruptedRun on Ctrl-C."""
+    plans = [plan_suite(project, suite, options) for suite in suites]
+    defaults = project.config.defaults
+    policy = RetryPolicy.from_defaults(defaults)
+    cache = open_cache(project.state_dir, read=options.use_cache)
+    calls = _Calls(project, cache, policy)
+    sha = git_sha(project)
+    try:
+        asyncio.run(_execute(plans, calls, options.concurrency or defaults.concurrency, progress))
+    except KeyboardInterrupt:
+        raise InterruptedRun([_result(p, sha, options.shard, finished_only=True) for p in plans]) from None
+    finally:
+        cache.close()
+    return [_result(p, sha, options.shard) for p in plans]
+
+
+def git_sha(project: Project) -> str | None:
+    """Return the commit the project's working tree is on, or None outside git."""
+    from promptops.errors import RefError
+    from promptops.prompts.gitstore import open_store
+
+    try:
+        with open_store(project.root) as store:
+            return store.head()
+    except RefError:
+        return None

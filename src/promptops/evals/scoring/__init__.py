@@ -1,0 +1,127 @@
+"""Scoring: the Scorer protocol and registry, the built-in scorers, and a case's weighted score."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from promptops.evals.cases import Case, ScorerConfig
+from promptops.evals.records import ScoreValue
+from promptops.evals.scoring import budget, custom, judge, structured, text
+from promptops.evals.scoring.base import (
+    COMMON_KEYS,
+    SCORERS,
+    Judge,
+    Outcome,
+    Scorer,
+    ScorerError,
+    Subject,
+    options_schema,
+    register,
+)
+from promptops.prompts.render import render_text
+
+__all__ = [
+    "COMMON_KEYS",
+    "SCORERS",
+    "Judge",
+    "Outcome",
+    "Scored",
+    "Scorer",
+    "ScorerError",
+    "Subject",
+    "budget",
+    "custom",
+    "evaluate",
+    "judge",
+    "options_schema",
+    "register",
+    "resolve",
+    "structured",
+    "text",
+]
+
+_WHOLE = re.compile(r"^\{\{\s*([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\s*\}\}$")
+_MISSING = object()
+
+
+def case_context(case: Case) -> dict[str, Any]:
+    """Return what scorer fields are templated against."""
+    return {"id": case.id, "expected": case.expected, "vars": dict(case.vars), "tags": list(case.tags)}
+
+
+def _lookup(context: Mapping[str, Any], dotted: str) -> Any:
+    value: Any = context
+    for part in dotted.split("."):
+        if not isinstance(value, Mapping) or part not in value:
+            return _MISSING
+        value = value[part]
+    return value
+
+
+def _template(value: Any, context: Mapping[str, Any], where: str) -> Any:
+    if isinstance(value, str):
+        if "{" not in value:
+            return value
+        whole = _WHOLE.match(value)
+        if whole is not None:  # `{{ expected }}` keeps its type: a number stays a number
+            found = _lookup(context, whole.group(1))
+            if found is not _MISSING:
+                return found
+        return render_text(value, context, where)
+    if isinstance(value, Mapping):
+        return {k: _template(v, context, where) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_template(v, context, where) for v in value]
+    return value
+
+
+def resolve(config: ScorerConfig, case: Case, where: str) -> dict[str, Any]:
+    """Return the scorer's options templated against `case`; raise TemplateError."""
+    context = case_context(case)
+    return {k: _template(v, context, where) for k, v in config.options.items()}
+
+
+@dataclass(frozen=True)
+class Scored:
+    scores: tuple[ScoreValue, ...]
+    score: float | None  # weighted mean; None when a scorer could not decide
+    passed: bool | None  # every required scorer passed; None when a scorer could not decide
+    error: str | None
+
+
+async def evaluate(
+    configs: Sequence[ScorerConfig], options: Sequence[Mapping[str, Any]], subject: Subject
+) -> Scored:
+    """Return every scorer's value for `subject`, the weighted mean and the pass decision."""
+    values: list[ScoreValue] = []
+    error: str | None = None
+    for config, opts in zip(configs, options, strict=True):
+        scorer = SCORERS[config.type]
+        threshold = scorer.threshold if config.threshold is None else config.threshold
+        try:
+            outcome = await scorer.score(opts, subject)
+        except ScorerError as exc:
+            error = error or f"scorer {config.name}: {exc}"
+            values.append(
+                ScoreValue(config.name, config.type, None, False, config.weight, config.required, str(exc))
+            )
+            continue
+        value = min(1.0, max(0.0, outcome.value))
+        passed = value >= threshold - 1e-9
+        values.append(
+            ScoreValue(
+                config.name, config.type, value, passed, config.weight, config.required, None, outcome.detail
+            )
+        )
+    if error is not None:
+        return Scored(tuple(values), None, None, error)
+    total = sum(v.weight for v in values)
+    if total > 0:
+        score = sum((v.value or 0.0) * v.weight for v in values) / total
+    else:
+        score = sum(v.value or 0.0 for v in values) / len(values)
+    passed = all(v.passed for v in values if v.required)
+    return Scored(tuple(values), score, passed, None)

@@ -1,0 +1,345 @@
+"""Eval suites and their golden cases: evals/NAME.yaml plus a JSONL or CSV dataset, or inline cases."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from promptops.errors import FileFormatError, InputError, Problem
+from promptops.evals.cases import Case, ScorerConfig, Suite
+from promptops.evals.scoring import COMMON_KEYS, SCORERS, options_schema
+from promptops.formats import content_hash, decode, key_path, parse_yaml, schema, validate, validate_data
+from promptops.project import Project, read_bytes
+from promptops.spec import PromptSpec
+
+MAX_DATASET_BYTES = 100_000_000
+MAX_PROBLEMS = 50
+DATASET_FORMATS = (".jsonl", ".csv")
+CSV_FIXED = ("id", "expected", "tags", "critical", "description")
+
+
+def suite_name(project: Project, path: Path) -> str:
+    """Return the suite name of a file: its path below evals/ without .yaml."""
+    return path.resolve().relative_to(project.evals_dir.resolve()).with_suffix("").as_posix()
+
+
+def load_suites(project: Project, names: Sequence[str] = ()) -> list[Suite]:
+    """Return the named suites (every suite when `names` is empty), in the order given."""
+    files = {suite_name(project, p): p for p in project.suite_files()}
+    if not names:
+        return [load_suite_file(project, path) for path in files.values()]
+    suites: list[Suite] = []
+    evals = project.evals_dir.resolve()
+    for name in names:
+        clean = name.removesuffix(".yaml")
+        as_path = (Path.cwd() / name).resolve()
+        if name.endswith(".yaml") and as_path.is_file() and as_path.is_relative_to(evals):
+            clean = suite_name(project, as_path)  # a path such as evals/order-id.yaml
+        if clean not in files:
+            known = ", ".join(files) or "none"
+            raise InputError(
+                f"unknown suite '{name}' (known: {known})",
+                hint=f"expected a file at {project.relative(project.evals_dir / (clean + '.yaml'))}",
+            )
+        if all(s.name != clean for s in suites):  # a suite named twice runs once
+            suites.append(load_suite_file(project, files[clean]))
+    return suites
+
+
+def load_suite_file(project: Project, path: Path) -> Suite:
+    """Return the Suite in `path`, or raise FileFormatError listing every located problem."""
+    label = project.relative(path)
+    doc = parse_yaml(decode(read_bytes(path, label), label), label)
+    if not isinstance(doc.data, dict):
+        raise FileFormatError([Problem(label, doc.line(()), "", "a suite file must be a mapping of keys")])
+    problems = validate(doc, "suite")
+    data: dict[str, Any] = doc.data
+    if not problems and ("dataset" in data) == ("cases" in data):
+        where = ("cases",) if "cases" in data else ()
+        problems.append(Problem(label, doc.line(where), "", "give exactly one of `dataset` and `cases`"))
+    if problems:
+        raise FileFormatError(problems)
+    spec = _prompt(project, data["prompt"], Problem(label, doc.line(("prompt",)), "prompt", ""))
+    scorers = _scorers(project, data["scorers"], spec, label, doc.line)
+    dataset: str | None = None
+    if "dataset" in data:
+        dataset_path = _dataset_path(project, path, data["dataset"], label, doc.line(("dataset",)))
+        dataset = project.relative(dataset_path)
+        cases = read_cases(read_bytes(dataset_path, dataset, MAX_DATASET_BYTES), dataset)
+    else:
+        cases = _inline_cases(data["cases"], label, doc.line)
+    return Suite(
+        name=suite_name(project, path),
+        prompt=data["prompt"],
+        path=label,
+        cases=cases,
+        scorers=scorers,
+        dataset=dataset,
+        repeats=data.get("repeats"),
+        gate=dict(data.get("gate") or {}),
+        dataset_hash=dataset_hash(cases),
+        scorers_hash=scorers_hash(scorers),
+        spec=spec,
+    )
+
+
+def dataset_hash(cases: Iterable[Case]) -> str:
+    """Return the hash of the cases (ids and contents; their order does not matter)."""
+    return content_hash(sorted([c.id, c.hash] for c in cases))
+
+
+def scorers_hash(scorers: Iterable[ScorerConfig]) -> str:
+    """Return the hash of the scorer configuration."""
+    return content_hash(
+        [
+            {
+                "type": s.type,
+                "name": s.name,
+                "weight": s.weight,
+                "required": s.required,
+                "threshold": s.threshold,
+                "options": dict(s.options),
+            }
+            for s in scorers
+        ]
+    )
+
+
+def _prompt(project: Project, name: str, at: Problem) -> PromptSpec:
+    if not project.prompt_path(name).is_file():
+        known = ", ".join(project.prompt_names()) or "none"
+        raise FileFormatError(
+            [Problem(at.file, at.line, at.path, f"unknown prompt '{name}' (known: {known})")]
+        )
+    return project.load_prompt(name)
+
+
+def _scorers(
+    project: Project, entries: list[dict[str, Any]], spec: PromptSpec, label: str, line: Any
+) -> tuple[ScorerConfig, ...]:
+    problems: list[Problem] = []
+    configs: list[ScorerConfig] = []
+    seen: dict[str, int] = {}
+    for i, entry in enumerate(entries):
+        kind = entry["type"]
+        scorer = SCORERS.get(kind)
+        if scorer is None:
+            known = ", ".join(sorted(SCORERS))
+            problems.append(
+                Problem(
+                    label,
+                    line(("scorers", i, "type")),
+                    f"scorers[{i}].type",
+                    f"unknown scorer '{kind}'; expected one of: {known}",
+                )
+            )
+            continue
+        found = validate_data(entry, options_schema(scorer), file=label)
+        for p in found:
+            first = p.path.split(".")[0].split("[")[0] if p.path else ""
+            at = ("scorers", i, first) if first else ("scorers", i)
+            problems.append(
+                Problem(label, line(at), key_path(at[:2]) + (f".{p.path}" if p.path else ""), p.message)
+            )
+        if found:
+            continue
+        options = {k: v for k, v in entry.items() if k not in COMMON_KEYS}
+        for key, message in scorer.check(options, spec, project.root):
+            problems.append(Problem(label, line(("scorers", i, key)), f"scorers[{i}].{key}", message))
+        name = entry.get("name") or kind
+        seen[name] = seen.get(name, 0) + 1
+        if seen[name] > 1 and "name" not in entry:
+            name = f"{name}#{seen[name]}"
+        configs.append(
+            ScorerConfig(
+                type=kind,
+                weight=float(entry.get("weight", 1.0)),
+                required=bool(entry.get("required", True)),
+                threshold=entry.get("threshold"),
+                options=options,
+                name=name,
+                line=line(("scorers", i)),
+            )
+        )
+    if problems:
+        raise FileFormatError(problems)
+    names = [c.name for c in configs]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise FileFormatError(
+            [Problem(label, line(("scorers",)), "scorers", f"duplicate scorer name '{duplicates[0]}'")]
+        )
+    return tuple(configs)
+
+
+def _dataset_path(project: Project, suite_path: Path, value: str, label: str, line: int | None) -> Path:
+    if Path(value).suffix.lower() not in DATASET_FORMATS:
+        raise FileFormatError(
+            [
+                Problem(
+                    label,
+                    line,
+                    "dataset",
+                    f"unsupported dataset format '{Path(value).suffix}'; expected .jsonl or .csv",
+                )
+            ]
+        )
+    target = (suite_path.parent / value).resolve()
+    try:
+        target.relative_to(project.root.resolve())
+    except ValueError:
+        raise FileFormatError(
+            [Problem(label, line, "dataset", f"'{value}' leaves the project root")],
+            hint="keep datasets inside the repository, e.g. evals/data/",
+        ) from None
+    return target
+
+
+def _inline_cases(entries: list[dict[str, Any]], label: str, line: Any) -> tuple[Case, ...]:
+    # the suite schema has already validated every entry
+    return _unique(
+        [(to_case(entry, line(("cases", i))), line(("cases", i, "id"))) for i, entry in enumerate(entries)],
+        label,
+    )
+
+
+def read_cases(raw: bytes, label: str) -> tuple[Case, ...]:
+    """Return the cases of a dataset file (.jsonl or .csv), or raise FileFormatError."""
+    text = decode(raw, label)
+    suffix = Path(label).suffix.lower()
+    if suffix == ".jsonl":
+        return _jsonl(text, label)
+    if suffix == ".csv":
+        return _csv(text, label)
+    raise FileFormatError(
+        [Problem(label, None, "", f"unsupported dataset format '{suffix}'; expected .jsonl or .csv")]
+    )
+
+
+def to_case(data: Mapping[str, Any], line: int | None) -> Case:
+    """Return the Case of one validated case mapping."""
+    vars_ = dict(data.get("vars") or {})
+    expected = data.get("expected")
+    return Case(
+        id=data["id"],
+        vars=vars_,
+        expected=expected,
+        tags=tuple(data.get("tags") or ()),
+        critical=bool(data.get("critical", False)),
+        line=line,
+        hash=content_hash({"id": data["id"], "vars": vars_, "expected": expected}),
+    )
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not allowed")
+
+
+def _jsonl(text: str, label: str) -> tuple[Case, ...]:
+    rules = schema("suite")["$defs"]["case"]
+    problems: list[Problem] = []
+    cases: list[tuple[Case, int | None]] = []
+    for number, line_text in enumerate(text.splitlines(), start=1):
+        if not line_text.strip():
+            continue
+        try:
+            data = json.loads(line_text, parse_constant=_reject_constant)
+        except ValueError as exc:
+            message = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+            column = f" (column {exc.colno})" if isinstance(exc, json.JSONDecodeError) else ""
+            problems.append(Problem(label, number, "", f"invalid JSON: {message}{column}"))
+            continue
+        if not isinstance(data, dict):
+            problems.append(Problem(label, number, "", "a case must be a JSON object with an `id`"))
+            continue
+        found = validate_data(data, rules, file=label)
+        problems.extend(Problem(label, number, p.path, p.message) for p in found)
+        if not found:
+            cases.append((to_case(data, number), number))
+        if len(problems) >= MAX_PROBLEMS:
+            break
+    if problems:
+        raise FileFormatError(problems[:MAX_PROBLEMS])
+    return _unique(cases, label)
+
+
+def _csv(text: str, label: str) -> tuple[Case, ...]:
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise FileFormatError(
+            [Problem(label, 1, "", "empty CSV file; expected a header row with `id`")]
+        ) from None
+    except csv.Error as exc:
+        raise FileFormatError([Problem(label, 1, "", f"invalid CSV: {exc}")]) from None
+    problems = [
+        Problem(label, 1, "", f"unknown column '{col}'; expected id, expected, tags, critical or vars.NAME")
+        for col in header
+        if col not in CSV_FIXED and not (col.startswith("vars.") and len(col) > 5)
+    ]
+    if "id" not in header:
+        problems.append(Problem(label, 1, "", "missing column 'id'"))
+    if problems:
+        raise FileFormatError(problems)
+    cases: list[tuple[Case, int | None]] = []
+    start = reader.line_num + 1
+    try:
+        for row in reader:
+            number, start = start, reader.line_num + 1
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) != len(header):
+                problems.append(
+                    Problem(label, number, "", f"row has {len(row)} fields; the header has {len(header)}")
+                )
+                continue
+            data = _csv_case(dict(zip(header, row, strict=True)), label, number, problems)
+            if data is not None:
+                cases.append((to_case(data, number), number))
+    except csv.Error as exc:
+        problems.append(Problem(label, reader.line_num, "", f"invalid CSV: {exc}"))
+    if problems:
+        raise FileFormatError(problems[:MAX_PROBLEMS])
+    return _unique(cases, label)
+
+
+def _csv_case(row: dict[str, str], label: str, number: int, problems: list[Problem]) -> dict[str, Any] | None:
+    if not row["id"].strip():
+        problems.append(Problem(label, number, "id", "empty case id"))
+        return None
+    data: dict[str, Any] = {"id": row["id"].strip(), "vars": {}}
+    if row.get("expected"):
+        data["expected"] = row["expected"]
+    if row.get("tags"):
+        data["tags"] = [t.strip() for t in row["tags"].replace(",", ";").split(";") if t.strip()]
+    flag = row.get("critical", "").strip().lower()
+    if flag not in ("", "true", "false", "yes", "no", "1", "0"):
+        problems.append(
+            Problem(label, number, "critical", f"expected true or false, got '{row['critical']}'")
+        )
+        return None
+    data["critical"] = flag in ("true", "yes", "1")
+    for column, value in row.items():
+        if column.startswith("vars."):
+            data["vars"][column[5:]] = value
+    return data
+
+
+def _unique(cases: list[tuple[Case, int | None]], label: str) -> tuple[Case, ...]:
+    first: dict[str, int | None] = {}
+    problems = []
+    for case, line in cases:
+        if case.id in first:
+            problems.append(
+                Problem(label, line, "id", f"duplicate case id '{case.id}' (first on line {first[case.id]})")
+            )
+        else:
+            first[case.id] = line
+    if problems:
+        raise FileFormatError(problems[:MAX_PROBLEMS])
+    return tuple(case for case, _ in cases)

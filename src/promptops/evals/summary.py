@@ -1,0 +1,61 @@
+"""Aggregates: a case's result from its attempts, a suite's summary from its cases."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import replace
+
+from promptops.evals.cases import Case
+from promptops.evals.records import Attempt, CaseResult, Summary
+
+
+def case_result(case: Case, attempts: Sequence[Attempt]) -> CaseResult:
+    """Return the case's result: means over the attempts that could be evaluated."""
+    evaluated = [a for a in attempts if a.error is None and a.score is not None]
+    base = CaseResult(
+        id=case.id,
+        attempts=tuple(attempts),
+        critical=case.critical,
+        tags=case.tags,
+        line=case.line,
+        hash=case.hash,
+    )
+    if not evaluated:
+        first = next((a.error for a in attempts if a.error), "no attempt finished")
+        return replace(base, error=first)
+    score = sum(a.score or 0.0 for a in evaluated) / len(evaluated)
+    pass_rate = sum(1 for a in evaluated if a.passed) / len(evaluated)
+    passed = pass_rate == 1.0 if case.critical else pass_rate >= 0.5
+    return replace(base, score=score, pass_rate=pass_rate, passed=passed)
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """Return the q-th percentile (0..100) with linear interpolation, or None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * q / 100
+    low, high = math.floor(rank), math.ceil(rank)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def summarize(cases: Sequence[CaseResult]) -> Summary:
+    """Return the suite's aggregates; cost is None when any answered call has an unknown price."""
+    evaluated = [c for c in cases if c.error is None]
+    attempts = [a for c in cases for a in c.attempts]
+    answered = [a for a in attempts if a.output is not None]
+    costs = [a.cost_usd for a in answered]
+    latencies = [a.latency_ms for a in answered if a.latency_ms is not None]
+    return Summary(
+        cases=len(cases),
+        evaluated=len(evaluated),
+        errors=len(cases) - len(evaluated),
+        pass_rate=sum(1 for c in evaluated if c.passed) / len(evaluated) if evaluated else None,
+        mean_score=sum(c.score or 0.0 for c in evaluated) / len(evaluated) if evaluated else None,
+        input_tokens=sum(a.input_tokens or 0 for a in attempts),
+        output_tokens=sum(a.output_tokens or 0 for a in attempts),
+        cost_usd=None if not costs or None in costs else sum(c for c in costs if c is not None),
+        latency_p50_ms=percentile(latencies, 50),
+        latency_p95_ms=percentile(latencies, 95),
+    )

@@ -1,0 +1,91 @@
+"""What the gate decides: metrics, checks, case comparisons and the verdict."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from promptops.config import GatePolicy
+from promptops.evals.records import Provenance, Summary
+
+Verdict = Literal["PASS", "FAIL", "INCONCLUSIVE"]
+
+
+Check = Literal["pass", "fail", "inconclusive"]
+
+
+CaseStatus = Literal["pass", "fail", "new_failure", "fixed", "critical_failure", "added", "error"]
+
+
+Unit = Literal["score", "rate", "count", "tokens", "usd", "ms"]
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One row of the comparison: base, head, their difference and its bootstrap interval."""
+
+    name: str  # stable key: score, pass_rate, failing, new_failures, ...
+    label: str
+    unit: Unit
+    base: float | None
+    head: float | None
+    delta: float | None
+    low: float | None  # interval of `delta` (of `head` for rows without a base)
+    high: float | None
+    check: Check | None = None  # set for the metrics the policy gates
+
+
+@dataclass(frozen=True)
+class GateCheck:
+    """One rule of the policy and how the run fared against it."""
+
+    name: str
+    status: Check
+    detail: str
+
+
+@dataclass(frozen=True)
+class CaseComparison:
+    id: str
+    status: CaseStatus
+    base_score: float | None
+    head_score: float | None
+    base_passed: bool | None
+    head_passed: bool | None
+    critical: bool = False
+    line: int | None = None  # line in the dataset file
+    output: str | None = None  # head output of the worst repeat
+    error: str | None = None
+    repeats: int = 0
+    repeats_passed: int = 0
+
+
+@dataclass(frozen=True)
+class GateResult:
+    """The comparison of one suite run with its baseline, and the decision."""
+
+    suite: str
+    verdict: Verdict
+    passed: bool  # INCONCLUSIVE resolved by on_inconclusive
+    reason: str
+    policy: GatePolicy
+    head: Provenance
+    base: Provenance | None  # None when there is no baseline
+    metrics: tuple[Metric, ...]
+    checks: tuple[GateCheck, ...]
+    cases: tuple[CaseComparison, ...]
+    new_failures: tuple[str, ...] = ()
+    fixed: tuple[str, ...] = ()
+    added: tuple[str, ...] = ()
+    errors: tuple[str, ...] = ()
+    critical_failures: tuple[str, ...] = ()
+    regressed: tuple[str, ...] = ()  # paired cases whose score dropped, largest drop first
+    unavailable: bool = False  # more cases could not be evaluated than max_error_rate allows
+    baseline_ref: str | None = None  # where the baseline was read: a git ref, or None for the working tree
+    rewritten_baseline: Summary | None = None  # the working tree's baseline when it differs from the ref's
+
+    @property
+    def exit_code(self) -> int:
+        if self.unavailable:
+            return 3
+        return 0 if self.passed else 1

@@ -1,0 +1,1 @@
+"""Prompt files and their versions: git history, selectors, render, lint, diff."""

@@ -1,0 +1,377 @@
+"""Lint rules with stable codes, each a small function returning findings."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from promptops.config import ProjectConfig
+from promptops.errors import FileFormatError, InputError, Problem
+from promptops.formats import Document, decode, key_path, parse_yaml
+from promptops.project import CONFIG_FILE, Project, find_root, parse_config, read_bytes
+from promptops.promptfile import check, template_line, to_spec
+from promptops.prompts import catalog, render
+from promptops.prompts.finding import Finding, Severity
+from promptops.spec import PromptSpec
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    slug: str
+    severity: Severity
+    summary: str
+
+    def finding(self, file: str, line: int | None, message: str, hint: str | None = None) -> Finding:
+        return Finding(self.code, self.slug, self.severity, file, line, message, hint)
+
+
+SCHEMA = Rule("PO001", "schema", "error", "the file is not valid YAML or breaks the file format")
+TEMPLATE_SYNTAX = Rule("PO002", "template-syntax", "error", "a message template is not valid Jinja")
+UNDECLARED = Rule(
+    "PO003", "undeclared-variable", "error", "a template uses a variable that `inputs` does not declare"
+)
+UNUSED = Rule("PO004", "unused-input", "warning", "`inputs` declares a variable that no template uses")
+NAME_MISMATCH = Rule("PO005", "name-mismatch", "error", "`name` differs from the file path below prompts/")
+DUPLICATE = Rule("PO006", "duplicate-name", "error", "two prompt files declare the same `name`")
+FLOATING = Rule(
+    "PO007", "floating-model", "error", "a model or fallback is a floating alias, not a dated snapshot"
+)
+SECRET = Rule("PO008", "secret", "error", "a prompt file holds an API key, credentials or an endpoint")
+INVALID_EXAMPLE = Rule(
+    "PO009", "invalid-example", "error", "an entry of `examples` does not fit the prompt's variables"
+)
+
+
+@dataclass(frozen=True)
+class PromptFile:
+    """One prompt file as the rules see it: its parse, its spec when valid, its problems."""
+
+    label: str
+    name: str | None  # the name its path implies
+    text: str
+    doc: Document | None
+    spec: PromptSpec | None
+    problems: tuple[Problem, ...]
+
+
+def read(raw: bytes | None, label: str, name: str | None, error: Problem | None = None) -> PromptFile:
+    """Return a PromptFile for lint, keeping every problem instead of raising."""
+    if raw is None:
+        return PromptFile(label, name, "", None, None, (error or Problem(label, None, "", "unreadable"),))
+    text = ""
+    try:
+        text = decode(raw, label)
+        doc = parse_yaml(text, label)
+    except FileFormatError as exc:
+        return PromptFile(label, name, text, None, None, tuple(exc.problems))
+    problems = tuple(check(doc))
+    spec = None if problems else to_spec(doc)
+    return PromptFile(label, name, text, doc, spec, problems)
+
+
+# --- rules on one file ---------------------------------------------------------
+
+
+def schema(f: PromptFile) -> Iterator[Finding]:
+    for p in f.problems:
+        yield SCHEMA.finding(p.file or f.label, p.line, f"{p.path}: {p.message}" if p.path else p.message)
+
+
+def template_syntax(f: PromptFile) -> Iterator[Finding]:
+    for i, message in enumerate(f.spec.messages if f.spec else ()):
+        problem = render.syntax_problem(message.content, f.label, message.line, f"messages[{i}].content")
+        if problem is not None:
+            yield TEMPLATE_SYNTAX.finding(f.label, problem.line, f"{problem.path}: {problem.message}")
+
+
+def _used(spec: PromptSpec) -> dict[str, int]:
+    """Return each variable the templates read, with the index of the first message that reads it."""
+    used: dict[str, int] = {}
+    for i, message in enumerate(spec.messages):
+        for name in sorted(render.variables(message.content)):
+            used.setdefault(name, i)
+    return used
+
+
+def undeclared_variable(f: PromptFile) -> Iterator[Finding]:
+    if f.spec is None or f.spec.inputs is None:
+        return
+    declared = set(render.declared(f.spec) or [])
+    for name, i in _used(f.spec).items():
+        if name not in declared:
+            yield UNDECLARED.finding(
+                f.label,
+                f.spec.messages[i].line,
+                f"variable '{name}' is used in messages[{i}].content but not declared in inputs",
+                f"declare it under inputs.properties, e.g. `{name}: {{type: string}}`",
+            )
+
+
+def unused_input(f: PromptFile) -> Iterator[Finding]:
+    if f.spec is None or f.spec.inputs is None:
+        return
+    used = _used(f.spec)
+    for name in render.declared(f.spec) or []:
+        if name not in used:
+            line = f.spec.lines.get(f"inputs.properties.{name}") or f.spec.lines.get("inputs.required")
+            yield UNUSED.finding(
+                f.label, line, f"input '{name}' is declared in inputs but no template uses it"
+            )
+
+
+def name_mismatch(f: PromptFile) -> Iterator[Finding]:
+    if f.spec is None or f.name is None or f.spec.name == f.name:
+        return
+    folder = f.label[: -len(f"{f.name}.yaml")] if f.label.endswith(f"{f.name}.yaml") else ""
+    yield NAME_MISMATCH.finding(
+        f.label,
+        f.spec.lines.get("name"),
+        f"name '{f.spec.name}' does not match the file path (expected '{f.name}')",
+        f"set `name: {f.name}` or rename the file to {folder}{f.spec.name}.yaml",
+    )
+
+
+def floating_model(f: PromptFile) -> Iterator[Finding]:
+    if f.spec is None:
+        return
+    known = catalog.load()
+    pins = [("model", f.spec.model), *((f"fallbacks.{i}", m) for i, m in enumerate(f.spec.fallbacks))]
+    for where, model in pins:
+        alternatives = known.floating(model)
+        if alternatives is None:
+            continue
+        shown = ", ".join(alternatives[:3])
+        hint = f"pin a dated snapshot: {shown}" if shown else "pin a dated snapshot of this model"
+        label = where if where == "model" else f"fallbacks[{where.split('.')[1]}]"
+        yield FLOATING.finding(
+            f.label, f.spec.lines.get(where), f"{label}: '{model}' is a floating alias", hint
+        )
+
+
+def invalid_example(f: PromptFile) -> Iterator[Finding]:
+    if f.spec is None:
+        return
+    for i, example in enumerate(f.spec.examples):
+        line = f.spec.lines.get(f"examples.{i}")
+        for name in render.unknown_variables(f.spec, example):
+            yield INVALID_EXAMPLE.finding(f.label, line, f"examples[{i}]: unknown variable '{name}'")
+        if f.spec.inputs is None:
+            for name in sorted(set(_used(f.spec)) - set(example)):
+                yield INVALID_EXAMPLE.finding(
+                    f.label, line, f"examples[{i}]: variable '{name}' is used by the templates but missing"
+                )
+            continue
+        try:
+            render.check_inputs(f.spec, example)
+        except FileFormatError as exc:
+            for problem in exc.problems:
+                yield INVALID_EXAMPLE.finding(f.label, line, f"examples[{i}]: {problem.message}")
+
+
+# Key names that configure a provider connection; providers read these from the environment instead.
+SECRET_KEYS = frozenset(
+    {
+        "api_key",
+        "apikey",
+        "api_base",
+        "base_url",
+        "api_secret",
+        "secret_key",
+        "access_token",
+        "password",
+        "aws_access_key_id",
+        "aws_secret_access_key",
+        "organization",
+        "azure_ad_token",
+    }
+)
+SECRET_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("an API key (sk-...)", re.compile(r"\bsk-(?:[a-z]+-)?[A-Za-z0-9_-]{20,}")),
+    ("an AWS access key id", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
+    ("a GitHub token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})")),
+    ("a Google API key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}")),
+    ("a Slack token", re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}")),
+    ("a Hugging Face token", re.compile(r"\bhf_[A-Za-z0-9]{30,}")),
+    ("a bearer token", re.compile(r"\bBearer\s+[A-Za-z0-9._~+/-]{20,}")),
+    ("a private key", re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")),
+    ("a URL with credentials", re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s/:@]+:[^\s/@]+@", re.IGNORECASE)),
+)
+
+
+def _walk(data: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], Any]]:
+    yield path, data
+    if isinstance(data, dict):
+        for key, value in data.items():
+            yield from _walk(value, (*path, key))
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            yield from _walk(value, (*path, i))
+
+
+def secret(f: PromptFile) -> Iterator[Finding]:
+    if f.doc is None:
+        return
+    hint = "configure providers with environment variables (OPENAI_API_KEY, OPENAI_BASE_URL, ...)"
+    for path, value in _walk(f.doc.data):
+        if path and isinstance(path[-1], str) and path[-1].lower() in SECRET_KEYS:
+            message = f"{key_path(path)}: provider settings do not belong in a prompt file"
+            yield SECRET.finding(f.label, f.doc.line(path), message, hint)
+        if not isinstance(value, str):
+            continue
+        for kind, pattern in SECRET_PATTERNS:
+            match = pattern.search(value)
+            if match:
+                start = template_line(f.doc, path)
+                line = None if start is None else start + value.count("\n", 0, match.start())
+                yield SECRET.finding(f.label, line, f"{key_path(path)}: looks like {kind}", hint)
+                break
+
+
+FILE_RULES: tuple[tuple[Rule, Callable[[PromptFile], Iterable[Finding]]], ...] = (
+    (SCHEMA, schema),
+    (TEMPLATE_SYNTAX, template_syntax),
+    (UNDECLARED, undeclared_variable),
+    (UNUSED, unused_input),
+    (NAME_MISMATCH, name_mismatch),
+    (FLOATING, floating_model),
+    (SECRET, secret),
+    (INVALID_EXAMPLE, invalid_example),
+)
+RULES: tuple[Rule, ...] = (
+    *(rule for rule, _ in FILE_RULES[:5]),
+    DUPLICATE,
+    *(rule for rule, _ in FILE_RULES[5:]),
+)
+
+
+# --- rules across files --------------------------------------------------------
+
+
+def duplicate_names(files: Sequence[PromptFile], others: Sequence[PromptFile]) -> Iterator[Finding]:
+    """Report each linted file whose `name` another prompt file of the project also declares."""
+    owners: dict[str, list[str]] = {}
+    for f in (*files, *others):
+        if f.spec is not None:
+            owners.setdefault(f.spec.name, []).append(f.label)
+    for f in files:
+        if f.spec is None:
+            continue
+        rest = [label for label in owners[f.spec.name] if label != f.label]
+        if rest:
+            yield DUPLICATE.finding(
+                f.label,
+                f.spec.lines.get("name"),
+                f"name '{f.spec.name}' is also declared in {', '.join(sorted(rest))}",
+            )
+
+
+# --- running -------------------------------------------------------------------
+
+_NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z0-9, ]+))?", re.IGNORECASE)
+
+
+def suppressed(finding: Finding, text: str) -> bool:
+    """Return whether the finding's line carries `# noqa` or `# noqa: CODE[, CODE]`."""
+    lines = text.splitlines()
+    if finding.line is None or not 0 < finding.line <= len(lines):
+        return False
+    match = _NOQA.search(lines[finding.line - 1])
+    if match is None:
+        return False
+    codes = match.group("codes")
+    return codes is None or finding.code in {c.strip().upper() for c in codes.split(",")}
+
+
+def lint_file(f: PromptFile) -> list[Finding]:
+    """Return the findings of every single-file rule on `f`, without the suppressed ones."""
+    found = [finding for _, check_file in FILE_RULES for finding in check_file(f)]
+    return [x for x in found if not suppressed(x, f.text)]
+
+
+@dataclass(frozen=True)
+class Report:
+    findings: tuple[Finding, ...]
+    files: tuple[str, ...]
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for f in self.findings if f.severity == "error")
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for f in self.findings if f.severity == "warning")
+
+
+def load_project(start: Path) -> tuple[Project, list[Finding]]:
+    """Return the project at or above `start`; a broken promptops.yaml becomes findings, not an error."""
+    root = find_root(start)
+    try:
+        config = parse_config(read_bytes(root / CONFIG_FILE, CONFIG_FILE), CONFIG_FILE)
+    except FileFormatError as exc:
+        found = [
+            SCHEMA.finding(p.file or CONFIG_FILE, p.line, str(replace(p, file="", line=None)))
+            for p in exc.problems
+        ]
+        return Project(root, ProjectConfig()), found
+    return Project(root, config), []
+
+
+def _open(project: Project, path: Path) -> PromptFile:
+    label = project.relative(path)
+    try:
+        name: str | None = project.prompt_name(path)
+    except ValueError:
+        name = None
+    try:
+        return read(read_bytes(path, label), label, name)
+    except FileFormatError as exc:
+        return read(None, label, name, exc.problems[0])
+
+
+def targets(project: Project, paths: Sequence[Path]) -> list[Path]:
+    """Return the prompt files that `paths` name (every prompt file when empty)."""
+    if not paths:
+        return project.prompt_files()
+    out: list[Path] = []
+    prompts = project.prompts_dir.resolve()
+    for path in paths:
+        full = path.resolve()
+        if not full.exists():
+            raise InputError(f"{path}: no such file or directory")
+        if full.is_dir() and full in prompts.parents:  # e.g. the project root: every prompt file
+            out.extend(project.prompt_files())
+        elif full.is_dir() and (full == prompts or prompts in full.parents):
+            out.extend(sorted(p for p in full.rglob("*.yaml") if p.is_file()))
+        elif full == (project.root / CONFIG_FILE).resolve():
+            continue
+        elif prompts not in full.parents:
+            raise InputError(
+                f"{path}: not a prompt file (not below {project.config.prompts_dir}/)",
+                hint="lint checks prompt files and promptops.yaml",
+            )
+        else:
+            out.append(full)
+    return sorted(dict.fromkeys(out))
+
+
+def lint(project: Project, paths: Sequence[Path] = (), extra: Sequence[Finding] = ()) -> Report:
+    """Return the findings for `paths` (default: every prompt file) plus `extra`, sorted."""
+    chosen = targets(project, paths)
+    files = [_open(project, p) for p in chosen]
+    picked = {p.resolve() for p in chosen}
+    others = [_open(project, p) for p in project.prompt_files() if p.resolve() not in picked]
+    findings = [*extra]
+    for f in files:
+        findings.extend(lint_file(f))
+    findings.extend(x for x in duplicate_names(files, others) if not _suppressed_in(x, files))
+    findings.sort(key=lambda x: (x.file, x.line or 0, x.code, x.message))
+    labels = ([CONFIG_FILE] if extra or not paths else []) + [f.label for f in files]
+    return Report(tuple(findings), tuple(labels))
+
+
+def _suppressed_in(finding: Finding, files: Sequence[PromptFile]) -> bool:
+    return any(f.label == finding.file and suppressed(finding, f.text) for f in files)

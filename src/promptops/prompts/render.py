@@ -1,0 +1,254 @@
+"""Sandboxed Jinja2 rendering of prompt messages and variable discovery."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import jinja2
+from jinja2 import meta
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.utils import generate_lorem_ipsum
+
+from promptops.errors import FileFormatError, Problem, TemplateError
+from promptops.formats import validate_data
+from promptops.spec import PromptSpec
+
+
+@dataclass(frozen=True)
+class RenderedMessage:
+    role: str
+    content: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"role": self.role, "content": self.content}
+
+
+MAX_REPEAT = 100_000  # largest string, list, width or padding a template may ask for
+MAX_EXPONENT = 1_000
+MAX_LOOP_ITEMS = 1_000_000  # items all `range()` calls of one render may produce together
+MAX_LIPSUM = 1_000
+
+# widths and precisions in %-format and str.format specs: `%999999d`, `{:>999999}`
+_HUGE_SPEC = re.compile(r"%[-#0 +]*\d*\.?\d{6,}|\{[^{}]*:[^{}]*\d{6,}[^{}]*\}")
+_PADDING_METHODS = frozenset({"ljust", "rjust", "center", "zfill", "expandtabs"})
+_range_budget: ContextVar[int] = ContextVar("range_budget", default=MAX_LOOP_ITEMS)
+
+
+def _refuse_huge_spec(text: Any) -> None:
+    if isinstance(text, str) and _HUGE_SPEC.search(text):
+        raise SecurityError(f"format width or precision larger than {MAX_REPEAT}")
+
+
+def _refuse_huge_ints(values: Iterable[Any]) -> None:
+    for value in values:
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_REPEAT:
+            raise SecurityError(f"width {value} is larger than {MAX_REPEAT}")
+
+
+def _budgeted_range(*args: int) -> range:
+    items = range(*args)
+    left = _range_budget.get() - len(items)
+    if left < 0:
+        raise SecurityError(f"loops over more than {MAX_LOOP_ITEMS} items in one render")
+    _range_budget.set(left)
+    return items
+
+
+def _small_lipsum(n: int = 5, html: bool = False, min: int = 20, max: int = 100) -> str:
+    if n > MAX_LIPSUM or max > MAX_LIPSUM:
+        raise SecurityError(f"lipsum is limited to {MAX_LIPSUM} paragraphs and words")
+    return str(generate_lorem_ipsum(n=n, html=html, min=min, max=max))
+
+
+def _width_checked(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(fn)  # keeps jinja's pass_context/pass_environment marks
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        if name == "format":
+            _refuse_huge_spec(args[0] if args else None)
+        else:
+            _refuse_huge_ints([*args[1:], *kwargs.values()])
+        return fn(*args, **kwargs)
+
+    return checked
+
+
+class _Sandbox(ImmutableSandboxedEnvironment):
+    """The Jinja sandbox, plus limits that keep a template from exhausting memory or time."""
+
+    intercepted_binops = frozenset({"*", "**", "%"})
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.globals["range"] = _budgeted_range
+        self.globals["lipsum"] = _small_lipsum
+        for name in ("center", "indent", "format", "wordwrap", "truncate"):
+            self.filters[name] = _width_checked(name, self.filters[name])
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "*":
+            for seq, times in ((left, right), (right, left)):
+                sized = isinstance(seq, str | list | tuple) and isinstance(times, int)
+                if sized and len(seq) * times > MAX_REPEAT:
+                    raise SecurityError(f"repetition would build more than {MAX_REPEAT} items")
+        if operator == "**" and isinstance(right, int | float) and abs(right) > MAX_EXPONENT:
+            raise SecurityError(f"exponent larger than {MAX_EXPONENT}")
+        if operator == "%":
+            _refuse_huge_spec(left)
+        return super().call_binop(context, operator, left, right)
+
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        target = getattr(__obj, "__wrapped__", __obj)  # the sandbox wraps str.format
+        owner = getattr(target, "__self__", None)
+        name = getattr(target, "__name__", "")
+        if isinstance(owner, str) and name in _PADDING_METHODS:
+            _refuse_huge_ints([*args, *kwargs.values()])
+        if isinstance(owner, str) and name in {"format", "format_map"}:
+            _refuse_huge_spec(owner)
+        return super().call(__context, __obj, *args, **kwargs)
+
+
+@cache
+def environment() -> ImmutableSandboxedEnvironment:
+    """Return the one sandbox: undefined variables are errors, no autoescape."""
+    return _Sandbox(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True)
+
+
+@functools.lru_cache(maxsize=512)
+def _template(source: str) -> jinja2.Template:
+    # Compiling costs about a millisecond; applications render the same few templates on every request.
+    return environment().from_string(source)
+
+
+def syntax_problem(source: str, file: str, line: int | None, path: str) -> Problem | None:
+    """Return the Jinja syntax problem of `source`, located in the file, or None."""
+    try:
+        environment().parse(source)
+    except jinja2.TemplateSyntaxError as exc:
+        at = None if line is None else line + max((exc.lineno or 1) - 1, 0)
+        return Problem(file, at, path, f"template syntax error: {exc.message}")
+    except RecursionError:
+        return Problem(file, line, path, "template syntax error: expressions are nested too deeply")
+    return None
+
+
+@functools.lru_cache(maxsize=512)
+def variables(source: str) -> frozenset[str]:
+    """Return the variables a template reads (empty when it does not parse); cached per source."""
+    try:
+        return frozenset(meta.find_undeclared_variables(environment().parse(source)))
+    except (jinja2.TemplateSyntaxError, RecursionError):
+        return frozenset()
+
+
+def template_variables(spec: PromptSpec) -> set[str]:
+    """Return the variables any of the prompt's messages reads."""
+    return {v for m in spec.messages for v in variables(m.content)}
+
+
+def render_text(
+    source: str,
+    values: Mapping[str, Any],
+    where: str = "template",
+    *,
+    file: str = "",
+    line: int | None = None,
+) -> str:
+    """Return `source` rendered with `values`; raise TemplateError on any failure.
+
+    With `file` and `line` (where the template text starts), syntax errors name the file line.
+    """
+    budget = _range_budget.set(MAX_LOOP_ITEMS)
+    try:
+        return _template(source).render(**values)
+    except SecurityError as exc:
+        raise TemplateError(
+            f"{where}: refused unsafe template code: {exc}", hint="templates may not reach Python internals"
+        ) from None
+    except jinja2.UndefinedError as exc:
+        raise TemplateError(
+            f"{where}: {exc.message}", hint="pass it with --var NAME=VALUE or declare it in `inputs`"
+        ) from None
+    except jinja2.TemplateSyntaxError as exc:
+        at = f"{file}:{line + max(exc.lineno - 1, 0)}" if file and line else f"{where}:{exc.lineno}"
+        raise TemplateError(f"{at}: template syntax error: {exc.message}") from None
+    except jinja2.TemplateError as exc:
+        raise TemplateError(f"{where}: template error: {exc.message or exc}") from None
+    except (TypeError, ValueError, ArithmeticError, LookupError) as exc:
+        raise TemplateError(f"{where}: template error: {exc}") from None
+    except RecursionError:
+        raise TemplateError(f"{where}: template is nested or recurses too deeply") from None
+    finally:
+        _range_budget.reset(budget)
+
+
+def check_inputs(spec: PromptSpec, values: Mapping[str, Any]) -> None:
+    """Raise FileFormatError naming each variable that does not satisfy the prompt's `inputs`."""
+    if spec.inputs is None:
+        return
+    problems = validate_data(dict(values), spec.inputs, file=spec.name)
+    if problems:
+        raise FileFormatError(
+            [Problem("", None, "", _describe(p, spec.name)) for p in problems],
+            hint=f"see `inputs` in {spec.source or spec.name}",
+        )
+
+
+def _describe(problem: Problem, name: str) -> str:
+    if problem.message.startswith("missing required key "):
+        variable = problem.message.removeprefix("missing required key ")
+        where = f" in '{problem.path}'" if problem.path else ""
+        return f"variable {variable}{where} is required by {name}"
+    if problem.path:
+        return f"variable '{problem.path}' of {name}: {problem.message}"
+    return f"variables of {name}: {problem.message}"
+
+
+def declared(spec: PromptSpec) -> list[str] | None:
+    """Return the variables `inputs` declares, or None when the prompt has no `inputs`."""
+    if spec.inputs is None:
+        return None
+    names = list(spec.inputs.get("properties") or {})
+    return names + [n for n in spec.inputs.get("required") or [] if n not in names]
+
+
+def unknown_variables(spec: PromptSpec, values: Mapping[str, Any]) -> list[str]:
+    """Return the names in `values` that the prompt neither declares nor reads, sorted."""
+    known = declared(spec)
+    if known is None or (spec.inputs or {}).get("additionalProperties", False) is not False:
+        known = [*(known or []), *template_variables(spec)]
+    return sorted(set(values) - set(known))
+
+
+def coerce(spec: PromptSpec, raw: Mapping[str, str]) -> dict[str, Any]:
+    """Return command-line values, parsing JSON where `inputs` wants a non-string type."""
+    properties = (spec.inputs or {}).get("properties") or {}
+    out: dict[str, Any] = {}
+    for key, text in raw.items():
+        wanted = properties.get(key, {}).get("type", "string") if isinstance(properties, dict) else "string"
+        kinds = wanted if isinstance(wanted, list) else [wanted]
+        out[key] = text
+        if "string" not in kinds:
+            # unparsable text stays text; validation then names the variable and the type it wants
+            with contextlib.suppress(ValueError):
+                out[key] = json.loads(text)
+    return out
+
+
+def render(spec: PromptSpec, values: Mapping[str, Any]) -> list[RenderedMessage]:
+    """Return the prompt's messages rendered with `values`, after checking them against `inputs`."""
+    check_inputs(spec, values)
+    out = []
+    for i, message in enumerate(spec.messages):
+        where = f"{spec.source}:{message.line}" if message.line else f"{spec.source} messages[{i}]"
+        text = render_text(message.content, values, where, file=spec.source, line=message.line)
+        out.append(RenderedMessage(message.role, text))
+    return out
