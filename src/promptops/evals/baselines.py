@@ -8,11 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from promptops.errors import FileFormatError, InputError, Problem
-from promptops.evals.records import Baseline, BaselineCase, Provenance, RunResult, Summary
+from promptops.evals.records import Baseline, BaselineCase, Provenance, RunResult, Summary, head_side
 from promptops.formats import decode, dump_json, schema, validate_data
-from promptops.gate.checks import ids_text
-from promptops.gate.metrics import head_side
 from promptops.project import Project, read_bytes, write_atomic
+from promptops.wording import ids_text
 
 SCHEMA = "baseline"
 SCHEMA_VERSION = 1

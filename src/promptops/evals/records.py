@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from promptops.stats import mean
+
 
 @dataclass(frozen=True)
 class ScoreValue:
@@ -115,3 +117,66 @@ class Baseline:
     cases: tuple[BaselineCase, ...]
     summary: Summary
     schema_version: int = 1
+
+
+@dataclass(frozen=True)
+class Side:
+    """Per-case values of one side (base or head) that the metrics are computed from."""
+
+    score: float | None
+    pass_rate: float | None
+    passed: bool | None
+    error: bool
+    critical: bool
+    tokens: float | None
+    cost: float | None
+    latency: float | None
+
+
+def head_side(case: CaseResult) -> Side:
+    done = [a for a in case.attempts if a.error is None and a.score is not None]
+    tokens = [
+        float(a.input_tokens + a.output_tokens)
+        for a in done
+        if a.input_tokens is not None and a.output_tokens is not None
+    ]
+    costs = [a.cost_usd for a in done]
+    latencies = [a.latency_ms for a in done if a.latency_ms is not None]
+    return _side(
+        case,
+        error=case.error is not None or not done,
+        tokens=mean(tokens) if tokens and len(tokens) == len(done) else None,
+        cost=mean([c for c in costs if c is not None]) if done and None not in costs else None,
+        latency=mean(latencies) if latencies else None,
+    )
+
+
+def base_side(case: BaselineCase) -> Side:
+    return _side(
+        case,
+        error=case.error or case.score is None,
+        tokens=None if case.tokens is None else float(case.tokens),
+        cost=case.cost_usd,
+        latency=case.latency_ms,
+    )
+
+
+def _side(
+    case: CaseResult | BaselineCase,
+    *,
+    error: bool,
+    tokens: float | None,
+    cost: float | None,
+    latency: float | None,
+) -> Side:
+    # a case that could not be evaluated has no quality values, only the error
+    return Side(
+        score=None if error else case.score,
+        pass_rate=None if error else case.pass_rate,
+        passed=None if error else case.passed,
+        error=error,
+        critical=case.critical,
+        tokens=tokens,
+        cost=cost,
+        latency=latency,
+    )

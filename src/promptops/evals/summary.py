@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import replace
 
 from promptops.evals.cases import Case
 from promptops.evals.records import Attempt, CaseResult, Summary
+from promptops.stats import percentile
 
 
 def case_result(case: Case, attempts: Sequence[Attempt]) -> CaseResult:
@@ -28,16 +28,6 @@ def case_result(case: Case, attempts: Sequence[Attempt]) -> CaseResult:
     pass_rate = sum(1 for a in evaluated if a.passed) / len(evaluated)
     passed = pass_rate == 1.0 if case.critical else pass_rate >= 0.5
     return replace(base, score=score, pass_rate=pass_rate, passed=passed)
-
-
-def percentile(values: Sequence[float], q: float) -> float | None:
-    """Return the q-th percentile (0..100) with linear interpolation, or None for no values."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = (len(ordered) - 1) * q / 100
-    low, high = math.floor(rank), math.ceil(rank)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
 def summarize(cases: Sequence[CaseResult]) -> Summary:

@@ -8,10 +8,11 @@ from typing import Any
 
 from promptops.config import GatePolicy, ProjectConfig
 from promptops.errors import IncomparableBaselineError, InputError
-from promptops.evals.records import Baseline, BaselineCase, CaseResult, RunResult
-from promptops.gate.checks import EPSILON, checks, ids_text
-from promptops.gate.metrics import Side, base_side, by_name, head_side, metrics
+from promptops.evals.records import Baseline, BaselineCase, CaseResult, RunResult, Side, base_side, head_side
+from promptops.gate.checks import EPSILON, checks
+from promptops.gate.metrics import by_name, metrics
 from promptops.gate.result import CaseComparison, CaseStatus, Check, GateCheck, GateResult, Metric, Verdict
+from promptops.wording import ids_text
 
 __all__ = ["check_comparable", "compare", "policy_for"]
 

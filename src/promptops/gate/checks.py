@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 
 from promptops.config import GatePolicy
 from promptops.gate.metrics import by_name
 from promptops.gate.result import CaseComparison, Check, GateCheck, Metric
+from promptops.wording import ids_text, money
 
 EPSILON = 1e-9
-
-
-def money(value: float) -> str:
-    """Return USD with three significant digits, never in exponent form: $0.00000306, $0.0100, $12.3."""
-    if value == 0 or not math.isfinite(value):
-        return f"${value:.2f}"
-    digits = max(2, 2 - math.floor(math.log10(abs(value))))
-    return f"{'-' if value < 0 else ''}${abs(value):.{digits}f}"
-
-
-def ids_text(ids: Sequence[str], limit: int = 10) -> str:
-    """Return ids joined by commas, with `and N more` past `limit`."""
-    shown = ", ".join(ids[:limit])
-    return shown + (f" and {len(ids) - limit} more" if len(ids) > limit else "")
 
 
 def checks(

@@ -2,35 +2,12 @@
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
-from promptops.evals.records import Baseline, BaselineCase, CaseResult
-from promptops.evals.summary import percentile
+from promptops.evals.records import Baseline, Side, base_side
 from promptops.gate.result import Metric, Unit
-
-BOOTSTRAP_SAMPLES = 1000
-
-Statistic = Callable[[Sequence[float]], float]
-
-
-@dataclass(frozen=True)
-class Side:
-    """Per-case values of one side (base or head) that the metrics are computed from."""
-
-    score: float | None
-    pass_rate: float | None
-    passed: bool | None
-    error: bool
-    critical: bool
-    tokens: float | None
-    cost: float | None
-    latency: float | None
-
-
-def mean(values: Sequence[float]) -> float:
-    return sum(values) / len(values)
+from promptops.stats import Statistic, mean, paired_bootstrap, percentile
 
 
 def _quantile(values: Sequence[float], q: float) -> float:
@@ -56,80 +33,6 @@ def _count(values: Sequence[float]) -> float:
 LINEAR: tuple[Statistic, ...] = (mean, _count)
 
 
-def head_side(case: CaseResult) -> Side:
-    done = [a for a in case.attempts if a.error is None and a.score is not None]
-    tokens = [
-        float(a.input_tokens + a.output_tokens)
-        for a in done
-        if a.input_tokens is not None and a.output_tokens is not None
-    ]
-    costs = [a.cost_usd for a in done]
-    latencies = [a.latency_ms for a in done if a.latency_ms is not None]
-    return _side(
-        case,
-        error=case.error is not None or not done,
-        tokens=mean(tokens) if tokens and len(tokens) == len(done) else None,
-        cost=mean([c for c in costs if c is not None]) if done and None not in costs else None,
-        latency=mean(latencies) if latencies else None,
-    )
-
-
-def base_side(case: BaselineCase) -> Side:
-    return _side(
-        case,
-        error=case.error or case.score is None,
-        tokens=None if case.tokens is None else float(case.tokens),
-        cost=case.cost_usd,
-        latency=case.latency_ms,
-    )
-
-
-def _side(
-    case: CaseResult | BaselineCase,
-    *,
-    error: bool,
-    tokens: float | None,
-    cost: float | None,
-    latency: float | None,
-) -> Side:
-    # a case that could not be evaluated has no quality values, only the error
-    return Side(
-        score=None if error else case.score,
-        pass_rate=None if error else case.pass_rate,
-        passed=None if error else case.passed,
-        error=error,
-        critical=case.critical,
-        tokens=tokens,
-        cost=cost,
-        latency=latency,
-    )
-
-
-def _bootstrap(
-    pairs: Sequence[tuple[float, float]], statistic: Statistic, seed: int, confidence: float
-) -> tuple[float, float]:
-    """Return the percentile interval of statistic(head) - statistic(base) over resampled cases."""
-    rng = random.Random(seed)  # noqa: S311 -- reproducible resampling, not secrecy
-    n = len(pairs)
-    indices = range(n)
-    deltas = []
-    if statistic in LINEAR:
-        # a mean or sum of differences equals the difference of means or sums: half the work
-        diff = [h - b for b, h in pairs].__getitem__
-        for _ in range(BOOTSTRAP_SAMPLES):
-            deltas.append(statistic(list(map(diff, rng.choices(indices, k=n)))))
-    else:
-        base, head = [b for b, _ in pairs].__getitem__, [h for _, h in pairs].__getitem__
-        for _ in range(BOOTSTRAP_SAMPLES):
-            sample = rng.choices(indices, k=n)
-            deltas.append(statistic(list(map(head, sample))) - statistic(list(map(base, sample))))
-    deltas.sort()
-    alpha = (1.0 - confidence) / 2
-    low = deltas[int(alpha * (BOOTSTRAP_SAMPLES - 1))]
-    high = deltas[round((1 - alpha) * (BOOTSTRAP_SAMPLES - 1))]
-    return low, high
-
-
 def _paired_metric(
     name: str,
     label: str,
@@ -145,7 +48,7 @@ def _paired_metric(
         return Metric(name, label, unit, None, None, None, None, None)
     base = statistic([b for b, _ in pairs])
     head = statistic([h for _, h in pairs])
-    low, high = _bootstrap(pairs, statistic, seed, confidence)
+    low, high = paired_bootstrap(pairs, statistic, seed, confidence, linear=statistic in LINEAR)
     return Metric(name, label, unit, base, head, head - base, low, high)
 
 
@@ -214,7 +117,7 @@ def metrics(
 def _count_metric(name: str, label: str, flags: Sequence[float], seed: int, confidence: float) -> Metric:
     if not flags:
         return Metric(name, label, "count", None, None, None, None, None)
-    low, high = _bootstrap([(0.0, f) for f in flags], _count, seed, confidence)
+    low, high = paired_bootstrap([(0.0, f) for f in flags], _count, seed, confidence, linear=True)
     return Metric(name, label, "count", None, sum(flags), None, low, high)
 
 

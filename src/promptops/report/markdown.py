@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from promptops.evals.records import Provenance
-from promptops.gate.checks import money
 from promptops.gate.result import CaseComparison, GateResult, Metric
 from promptops.report.overall import overall
 from promptops.report.text import MARKER, code, escape, excerpt, ids, redact, redacted
+from promptops.wording import money
 
 MAX_CHARS = 60_000
 ICON = {"PASS": "✅", "FAIL": "❌", "INCONCLUSIVE": "⚠️"}
