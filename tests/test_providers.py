@@ -16,8 +16,8 @@ from promptops.evals.providers import (
     complete,
     parse_retry_after,
     provider_for,
-    redact,
 )
+from promptops.secrets import redact
 from support.openai_server import FakeOpenAI
 
 MODEL = "openai/gpt-4o-mini-2024-07-18"
@@ -113,8 +113,8 @@ def test_auth_error_never_prints_the_key(openai_server: FakeOpenAI, monkeypatch:
         run(LiteLLMProvider(), ask("x"))
     assert "abcdef1234567890" not in info.value.message
     assert info.value.hint is not None and "OPENAI_API_KEY" in info.value.hint
-    assert redact("Incorrect API key provided: sk-live-abcdef1234567890.") == "Incorrect API key provided: ***."
-    assert redact("header Bearer xyz123") == "header ***"
+    assert redact("Incorrect API key provided: sk-live-abcdef1234567890.") == "Incorrect API key provided: [REDACTED]."
+    assert redact("header Bearer xyz123") == "header [REDACTED]"
 
 
 def test_retry_after_is_honoured(openai_server: FakeOpenAI) -> None:

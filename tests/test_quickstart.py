@@ -40,7 +40,7 @@ class Demo:
 def clean_env(home: Path) -> dict[str, str]:
     """The hermetic fixture's environment, for a module-scoped fixture that cannot use it."""
     (home / ".gitconfig").write_text("[init]\n\tdefaultBranch = main\n", encoding="utf-8")
-    keep = {k: v for k, v in os.environ.items() if k in {"PATH", "LANG", "LC_ALL", "TMPDIR"}}
+    keep = {k: v for k, v in os.environ.items() if k in {"PATH", "LANG", "LC_ALL", "TMPDIR", "PYTHONPATH"}}
     return {**keep, "HOME": str(home), "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": str(home / ".gitconfig"),
             "LITELLM_LOCAL_MODEL_COST_MAP": "True", "NO_COLOR": "1", "PROMPTOPS": str(PROMPTOPS)}
 

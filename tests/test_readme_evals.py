@@ -17,7 +17,7 @@ def test_every_scorer_is_in_the_table() -> None:
 
 
 def test_summary_header_is_the_real_one() -> None:
-    from promptops.cli.evals import summary_text
+    from promptops.report.table import summary_text
 
     header = summary_text([]).splitlines()[0].split()
     shown = next(line for line in SECTION.splitlines() if line.startswith("suite "))

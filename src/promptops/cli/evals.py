@@ -1,15 +1,16 @@
-"""Commands about evals: eval (and, from issue 5, baseline update and report)."""
+"""`eval`: run suites, show the summary, gate them through the review use case."""
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 
 from promptops.cli import output
-from promptops.errors import InputError, PromptOpsError, UnavailableError
+from promptops.cli.gating import say
+from promptops.errors import InputError
+from promptops.report.table import summary_text
 
 if TYPE_CHECKING:
     from promptops.evals.cases import Suite
@@ -17,15 +18,10 @@ if TYPE_CHECKING:
     from promptops.evals.runner import RunOptions
     from promptops.project import Project
 
-LATEST = Path("runs") / "latest.json"  # below .promptops/
-
 
 def register(app: typer.Typer) -> None:
-    """Add this group's commands to `app`."""
+    """Add `eval` to `app`."""
     app.command("eval")(eval_command)
-    from promptops.cli import gating
-
-    gating.register(app)  # baseline update, report
 
 
 # --- eval ----------------------------------------------------------------------
@@ -64,57 +60,58 @@ def eval_command(  # noqa: PLR0917 (typer maps each option to a parameter)
     ),
 ) -> int:
     """Run eval suites through the models and write a results file; exit 3 when it cannot evaluate."""
-    from promptops.evals import runner, suites
+    import os
+
+    from promptops import review
     from promptops.project import Project
 
     project = Project.load()
-    loaded = suites.load_suites(project, names or [])
+    loaded = select(project, names or [], changed, base)
+    if not loaded:
+        return 0
+    if baseline_ref is not None:
+        review.check_ref(project, baseline_ref)  # before any model call
+    runs = run(project, loaded, _options(model, repeats, concurrency, no_cache, shard), out)
+    output.data(summary_text(runs))
+    outputs = review.Outputs(report_md=report_md, junit_xml=junit_xml, environ=os.environ)
+    reviewed = review.gate_suites(project, runs, loaded, outputs, baseline_ref=baseline_ref)
+    if reviewed.unavailable is not None:
+        raise reviewed.unavailable
+    say(reviewed)
+    for line in reviewed.annotations:
+        output.data(line)
+    if baseline_ref is None:
+        hint_missing_baselines(project, runs)
+    return reviewed.exit_code
+
+
+def select(project: Project, names: list[str], changed: bool, base: str | None) -> list[Suite]:
+    """Return the suites to run: those named (default every one), narrowed by `--changed`."""
+    from promptops.evals import suites
+
+    loaded = suites.load_suites(project, names)
     if not loaded:
         raise InputError(
             f"no eval suites in {project.relative(project.evals_dir)}/",
             hint="add evals/NAME.yaml (see `promptops init`)",
         )
     if changed or base is not None:
-        loaded = only_changed(project, loaded, changed, base)
-        if not loaded:
-            return 0
-    options = runner.RunOptions(
+        return only_changed(project, loaded, changed, base)
+    return loaded
+
+
+def _options(
+    model: str | None, repeats: int | None, concurrency: int | None, no_cache: bool, shard: str | None
+) -> RunOptions:
+    from promptops.evals import runner
+
+    return runner.RunOptions(
         model=model,
         repeats=repeats,
         concurrency=concurrency,
         use_cache=not no_cache,
         shard=runner.Shard.parse(shard) if shard else None,
     )
-    if baseline_ref is not None:
-        from promptops.cli.gating import check_ref
-
-        check_ref(project, baseline_ref)  # before any model call
-    runs = run(project, loaded, options, out)
-    show_summary(runs)
-    from promptops.cli.gating import gate_runs
-
-    def gate(quiet: bool = False) -> int:
-        return gate_runs(
-            project,
-            runs,
-            loaded,
-            baseline_ref=baseline_ref,
-            report_md=report_md,
-            junit_xml=junit_xml,
-            quiet=quiet,
-        )
-
-    try:
-        check_errors(project, loaded, runs)
-    except UnavailableError:
-        # still write the reports asked for, so the PR comment says "could not evaluate"
-        with contextlib.suppress(PromptOpsError):
-            gate(quiet=True)
-        raise
-    code = gate()
-    if baseline_ref is None:
-        hint_missing_baselines(project, runs)
-    return code
 
 
 def hint_missing_baselines(project: Project, runs: list[RunResult]) -> None:
@@ -130,6 +127,7 @@ def hint_missing_baselines(project: Project, runs: list[RunResult]) -> None:
 def run(project: Project, suites: list[Suite], options: RunOptions, out: Path | None) -> list[RunResult]:
     """Run the suites with a progress bar; write latest.json (and --out), also after Ctrl-C."""
     from promptops.evals import runner
+    from promptops.evals.results import write_runs
 
     total_cases = sum(len(s.cases) for s in suites)
     with output.progress(f"eval {total_cases} cases") as progress:
@@ -145,100 +143,6 @@ def run(project: Project, suites: list[Suite], options: RunOptions, out: Path | 
             raise KeyboardInterrupt from None
     write_runs(project, runs, out)
     return runs
-
-
-def write_runs(project: Project, runs: list[RunResult], out: Path | None) -> list[str]:
-    """Write the results file to .promptops/runs/latest.json and `out`; return the paths written."""
-    from promptops.evals.results import dump_results
-    from promptops.project import write_atomic
-
-    text = dump_results(runs)
-    targets = [project.state_dir / LATEST] + ([out] if out is not None else [])
-    for target in targets:
-        write_atomic(target, text)
-    return [project.relative(t) if t.is_absolute() else str(t) for t in targets]
-
-
-def _percent(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1%}"
-
-
-def _number(value: float | None, digits: int = 3) -> str:
-    return "-" if value is None else f"{value:.{digits}f}"
-
-
-def _ms(value: float | None) -> str:
-    return "-" if value is None else f"{value:.0f} ms"
-
-
-def _cost(value: float | None) -> str:
-    return "unknown" if value is None else f"${value:.6f}"
-
-
-def summary_text(runs: list[RunResult]) -> str:
-    """Return one aligned row per suite: cases, pass rate, mean score, errors, tokens, cost, latency."""
-    header = [
-        "suite",
-        "model",
-        "cases",
-        "pass rate",
-        "mean score",
-        "errors",
-        "tokens",
-        "cost",
-        "p50",
-        "p95",
-        "cached",
-    ]
-    rows = [header]
-    for run in runs:
-        s = run.summary
-        rows.append(
-            [
-                run.suite + (f" [{run.shard}]" if run.shard else ""),
-                run.provenance.model,
-                str(s.cases),
-                _percent(s.pass_rate),
-                _number(s.mean_score),
-                str(s.errors),
-                str(s.input_tokens + s.output_tokens),
-                _cost(s.cost_usd),
-                _ms(s.latency_p50_ms),
-                _ms(s.latency_p95_ms),
-                f"{run.cache.hits}/{run.cache.hits + run.cache.misses}",
-            ]
-        )
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    return "".join(
-        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() + "\n" for row in rows
-    )
-
-
-def show_summary(runs: list[RunResult]) -> None:
-    """Print the summary table to stdout."""
-    output.data(summary_text(runs))
-
-
-def check_errors(project: Project, suites: list[Suite], runs: list[RunResult]) -> None:
-    """Raise UnavailableError (exit 3) when a suite has more errors than its `max_error_rate`."""
-    from promptops.gate import policy_for
-
-    by_name = {s.name: s for s in suites}
-    for run in runs:
-        s = run.summary
-        if not s.cases:
-            continue
-        suite = by_name[run.suite]
-        limit = policy_for(project.config, suite.gate).max_error_rate
-        rate = s.errors / s.cases
-        if rate > limit:
-            first = next(c.error for c in sorted(run.cases, key=lambda c: c.id) if c.error)
-            raise UnavailableError(
-                f"{run.suite}: {s.errors} of {s.cases} cases could not be evaluated ({rate:.0%}, "
-                f"max_error_rate {limit:g}); first: {first}",
-                hint="the results file lists every error; a re-run retries only the failed cases "
-                "(finished answers are cached)",
-            )
 
 
 def only_changed(project: Project, suites: list[Suite], changed: bool, base: str | None) -> list[Suite]:

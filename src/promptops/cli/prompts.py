@@ -8,14 +8,12 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from promptops.cli import output
+from promptops.cli.choices import LintFormat, RenderFormat, choose
 from promptops.errors import ExitCode, InputError
 
 if TYPE_CHECKING:
     from promptops.prompts.finding import Finding
     from promptops.prompts.lint import Report
-
-LINT_FORMATS = ("text", "json", "github")
-RENDER_FORMATS = ("text", "json")
 
 
 def register(app: typer.Typer) -> None:
@@ -60,7 +58,7 @@ def lint(
     """Check prompt files and promptops.yaml; exit 1 when a rule reports an error."""
     from promptops.prompts import lint as linting
 
-    _choose(fmt, LINT_FORMATS)
+    fmt = choose(fmt, LintFormat).value
     project, config_findings = linting.load_project(Path.cwd())
     if base is not None:
         from promptops.prompts.diff import version_findings
@@ -143,11 +141,6 @@ def _summary(report: Report) -> str:
 # --- render --------------------------------------------------------------------
 
 
-def _choose(fmt: str, allowed: tuple[str, ...]) -> None:
-    if fmt not in allowed:
-        raise InputError(f"--format '{fmt}': expected {', '.join(allowed[:-1])} or {allowed[-1]}")
-
-
 def _parse_var(item: str) -> tuple[str, str]:
     if "=" not in item:
         raise InputError(f"--var '{item}': expected NAME=VALUE")
@@ -169,7 +162,7 @@ def render(
     from promptops.prompts import render as rendering
     from promptops.prompts.registry import open_registry
 
-    _choose(fmt, RENDER_FORMATS)
+    fmt = choose(fmt, RenderFormat).value
     project = Project.load()
     spec = open_registry(project).load(name)
     values: dict[str, Any] = {}

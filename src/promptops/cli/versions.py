@@ -8,12 +8,11 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from promptops.cli import output
-from promptops.errors import ExitCode, InputError
+from promptops.cli.choices import DiffFormat, choose
+from promptops.errors import ExitCode
 
 if TYPE_CHECKING:
     from promptops.prompts.diff import Diff, PromptDiff
-
-FORMATS = ("text", "markdown", "json")
 
 
 def register(app: typer.Typer) -> None:
@@ -36,8 +35,7 @@ def diff(
     from promptops.prompts.diff import diff_refs
     from promptops.prompts.registry import open_registry
 
-    if fmt not in FORMATS:
-        raise InputError(f"--format '{fmt}': expected text, markdown or json")
+    fmt = choose(fmt, DiffFormat).value
     registry = open_registry(Project.load())
     result = diff_refs(registry, base, head, names or ())
     if fmt == "json":

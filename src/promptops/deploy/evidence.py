@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from promptops import gate
+from promptops import review
 from promptops.deploy.promotion import Released
 from promptops.errors import PromptOpsError
 from promptops.evals import baselines
@@ -86,8 +86,6 @@ def _stored_runs(project: Project) -> Iterator[tuple[Path, RunResult]]:
 def _passes(project: Project, run: RunResult, base: Baseline | None) -> bool:
     """Return whether the run passes its suite's gate (project policy + the suite's overrides)."""
     try:
-        suite = load_suites(project, [run.suite])[0]
-        result = gate.compare(run, base, gate.policy_for(project.config, suite.gate), baseline_ref="HEAD")
+        return review.passes(project, run, base, load_suites(project, [run.suite])[0])
     except PromptOpsError:
         return False  # no suite to take the policy from, or an incomparable baseline: no evidence
-    return result.passed and not result.unavailable

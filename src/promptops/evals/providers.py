@@ -24,6 +24,7 @@ from typing import Any, Literal, Protocol
 from promptops.config import Price, ProjectConfig, RunDefaults
 from promptops.errors import PromptOpsError, UnavailableError
 from promptops.evals import local
+from promptops.secrets import redact
 
 ErrorKind = Literal[
     "auth",
@@ -181,20 +182,6 @@ async def complete(
                 raise
             await sleep(policy.delay(retry, exc.retry_after, jitter()))
             retry += 1
-
-
-# --- secrets -------------------------------------------------------------------------------------
-
-_KEYLIKE = re.compile(r"\b(?:sk|pk|rk|key)-[A-Za-z0-9_\-]{6,}|(?i:bearer)\s+\S+")
-_SECRET_VARS = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD)$")
-
-
-def redact(text: str) -> str:
-    """Return `text` with API keys and tokens (from the environment or key-shaped) replaced by ***."""
-    for name, value in os.environ.items():
-        if _SECRET_VARS.search(name.upper()) and len(value) >= 6 and value in text:
-            text = text.replace(value, "***")
-    return _KEYLIKE.sub("***", text)
 
 
 # --- litellm -------------------------------------------------------------------------------------
@@ -390,7 +377,7 @@ _PREFIXES = re.compile(r"^(?:litellm\.\w+:\s*)?(?:\w+Error:\s*)?(?:\w+Exception\
 def _detail(exc: BaseException) -> str:
     text = str(getattr(exc, "message", None) or exc) or type(exc).__name__
     text = _PREFIXES.sub("", text.strip()).split("\n", 1)[0]
-    return text[:300] or type(exc).__name__
+    return redact(text)[:300] or type(exc).__name__  # redact before cutting: no partial key survives
 
 
 def _retry_after(exc: BaseException) -> float | None:

@@ -20,8 +20,10 @@ from promptops.evals.records import (
 )
 from promptops.formats import decode, dump_json, validate_data
 from promptops.formats import schema as load_schema
-from promptops.project import read_bytes, write_atomic
+from promptops.project import Project, read_bytes, write_atomic
 from promptops.version import __version__
+
+LATEST = Path("runs") / "latest.json"  # below .promptops/
 
 SCHEMA_VERSION = 1
 MAX_RESULTS_BYTES = 200_000_000
@@ -115,3 +117,42 @@ def _attempt(data: Mapping[str, Any]) -> Attempt:
     fields = dict(data)
     fields["scores"] = tuple(ScoreValue(**s) for s in data["scores"])
     return Attempt(**fields)
+
+
+def merge_shards(runs: Sequence[RunResult]) -> list[RunResult]:
+    """Return one run per suite: shards of a suite joined (complete when every shard of N is there)."""
+    from dataclasses import replace
+
+    from promptops.errors import InputError
+    from promptops.evals.summary import summarize
+
+    by_suite: dict[str, list[RunResult]] = {}
+    for run in runs:
+        by_suite.setdefault(run.suite, []).append(run)
+    merged = []
+    for suite, parts in by_suite.items():
+        if len(parts) == 1:
+            merged.append(parts[0])
+            continue
+        shards = {p.shard for p in parts}
+        if None in shards:
+            raise InputError(f"suite '{suite}' appears in more than one results file; give each suite once")
+        cases = {c.id: c for part in parts for c in part.cases}
+        counts = {str(s).split("/")[-1] for s in shards}
+        complete = len(counts) == 1 and str(len(shards)) in counts
+        ordered = tuple(sorted(cases.values(), key=lambda c: c.id))
+        merged.append(
+            replace(
+                parts[0], cases=ordered, summary=summarize(ordered), shard=None if complete else "partial"
+            )
+        )
+    return merged
+
+
+def write_runs(project: Project, runs: Sequence[RunResult], out: Path | None) -> list[str]:
+    """Write the results file to .promptops/runs/latest.json and `out`; return the paths written."""
+    text = dump_results(runs)
+    targets = [project.state_dir / LATEST] + ([out] if out is not None else [])
+    for target in targets:
+        write_atomic(target, text)
+    return [project.relative(t) if t.is_absolute() else str(t) for t in targets]

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from promptops import secrets
 from promptops.config import ProjectConfig
 from promptops.errors import FileFormatError, InputError, Problem
 from promptops.formats import Document, decode, key_path, parse_yaml
@@ -189,17 +190,6 @@ SECRET_KEYS = frozenset(
         "azure_ad_token",
     }
 )
-SECRET_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("an API key (sk-...)", re.compile(r"\bsk-(?:[a-z]+-)?[A-Za-z0-9_-]{20,}")),
-    ("an AWS access key id", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
-    ("a GitHub token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})")),
-    ("a Google API key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}")),
-    ("a Slack token", re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}")),
-    ("a Hugging Face token", re.compile(r"\bhf_[A-Za-z0-9]{30,}")),
-    ("a bearer token", re.compile(r"\bBearer\s+[A-Za-z0-9._~+/-]{20,}")),
-    ("a private key", re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")),
-    ("a URL with credentials", re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s/:@]+:[^\s/@]+@", re.IGNORECASE)),
-)
 
 
 def _walk(data: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], Any]]:
@@ -222,13 +212,12 @@ def secret(f: PromptFile) -> Iterator[Finding]:
             yield SECRET.finding(f.label, f.doc.line(path), message, hint)
         if not isinstance(value, str):
             continue
-        for kind, pattern in SECRET_PATTERNS:
-            match = pattern.search(value)
-            if match:
-                start = template_line(f.doc, path)
-                line = None if start is None else start + value.count("\n", 0, match.start())
-                yield SECRET.finding(f.label, line, f"{key_path(path)}: looks like {kind}", hint)
-                break
+        found = secrets.find(value)
+        if found:
+            kind, match = found
+            start = template_line(f.doc, path)
+            line = None if start is None else start + value.count("\n", 0, match.start())
+            yield SECRET.finding(f.label, line, f"{key_path(path)}: looks like {kind}", hint)
 
 
 FILE_RULES: tuple[tuple[Rule, Callable[[PromptFile], Iterable[Finding]]], ...] = (

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from promptops.evals.records import Provenance
 from promptops.gate.result import CaseComparison, GateResult, Metric
 from promptops.report.overall import overall
-from promptops.report.text import MARKER, code, escape, excerpt, ids, redact, redacted
+from promptops.report.text import MARKER, code, escape, excerpt, ids, redacted
+from promptops.secrets import redact
 from promptops.wording import money
 
 MAX_CHARS = 60_000

@@ -3,45 +3,17 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 from promptops.gate.result import GateResult
+from promptops.secrets import redact
 
 MARKER = "<!-- promptops-report -->"
-REDACTED = "[REDACTED]"
-MIN_SECRET = 8  # shorter values are not real keys, and replacing them would mangle ordinary text
-
-# Key shapes of common providers; a value of an *_API_KEY variable is redacted whatever its shape.
-KEY_PATTERNS = re.compile(
-    r"sk-[A-Za-z0-9_\-]{16,}"
-    r"|sk-ant-[A-Za-z0-9_\-]{16,}"
-    r"|AKIA[0-9A-Z]{16}"
-    r"|AIza[0-9A-Za-z_\-]{35}"
-    r"|gh[pousr]_[A-Za-z0-9]{30,}"
-    r"|github_pat_[A-Za-z0-9_]{30,}"
-    r"|xox[abposr]-[A-Za-z0-9\-]{10,}"
-    r"|hf_[A-Za-z0-9]{30,}"
-)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _MD_INLINE = re.compile(r"([\\`*_\[\]|~$])")
 _AUTOLINK = re.compile(r"(?i)(?<=[a-z0-9])://|\bwww\.")
 _MD_LINE_START = re.compile(r"^([#+\-=>]|\d+(?=[.)]))")
-
-
-def secret_values(environ: Mapping[str, str]) -> tuple[str, ...]:
-    """Return the values of `*_API_KEY` variables (and other `*_KEY`/`*_TOKEN` ones) worth redacting."""
-    names = ("_API_KEY", "_SECRET_KEY", "_TOKEN", "_SECRET")
-    found = {v for k, v in environ.items() if k.upper().endswith(names) and len(v.strip()) >= MIN_SECRET}
-    return tuple(sorted(found, key=lambda v: (-len(v), v)))
-
-
-def redact(text: str, secrets: Sequence[str] = ()) -> str:
-    """Return `text` with every secret value and key-shaped string replaced by [REDACTED]."""
-    for secret in secrets:
-        if len(secret) >= MIN_SECRET:
-            text = text.replace(secret, REDACTED)
-    return KEY_PATTERNS.sub(REDACTED, text)
 
 
 def redacted(result: GateResult, secrets: Sequence[str]) -> GateResult:
