@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from promptops.report.text import MARKER
+from promptops.report.escape import MARKER
 from support.fixtures import CLI, GitRepo
 from support.openai_server import FakeOpenAI
 

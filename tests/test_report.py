@@ -15,10 +15,10 @@ from promptops.evals import baselines
 from promptops.gate import compare
 from promptops.gate.result import GateResult
 from promptops.report.annotations import annotate
+from promptops.report.escape import MARKER, escape
 from promptops.report.junit import junit
 from promptops.report.markdown import markdown
 from promptops.report.overall import gate_json
-from promptops.report.text import MARKER, escape
 from promptops.secrets import redact, secret_values
 from support.golden import check_golden
 from support.runs import Spec, run

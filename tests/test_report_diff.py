@@ -7,7 +7,9 @@ from cmarkgfm.cmark import Options
 
 from promptops.promptfile import read_prompt
 from promptops.prompts.diff import Diff, compare
-from promptops.report.diff import code, diff_json, escape, fenced, prompts_markdown
+from promptops.report.diff import diff_json, fenced, prompts_markdown
+from promptops.report.escape import escape
+from promptops.report.escape import span as code
 from support.promptfiles import prompt_yaml
 
 HOSTILE = "</details><script>alert(1)</script>\n```\n| a | b |"
@@ -31,7 +33,7 @@ def test_hostile_file_text_stays_text() -> None:
 
 
 def test_escape_helpers() -> None:
-    assert escape("a|b <i> *x* & [l](u)") == r"a\|b \<i\> \*x\* \& \[l\]\(u\)"
+    assert escape("a|b <i> *x* & [l](u)") == r"a\|b &lt;i&gt; \*x\* &amp; \[l\](u)"
     assert code("x`y") == "``x`y``"
     assert code("`") == "`` ` ``"
     assert code("a|b") == r"`a\|b`"

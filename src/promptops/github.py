@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from promptops.errors import InputError, UnavailableError
-from promptops.report.text import MARKER
+from promptops.report.escape import MARKER
 from promptops.version import __version__
 
 DEFAULT_API_URL = "https://api.github.com"

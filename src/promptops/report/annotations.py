@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from promptops.gate.result import CaseComparison, GateResult
-from promptops.report.text import clean
+from promptops.report.escape import clean
 from promptops.secrets import redact
 
 MAX_ANNOTATIONS = 10

@@ -10,9 +10,9 @@ from typing import Any
 from promptops.formats import dump_json
 from promptops.prompts.diff.compare import Diff, ExamplePreview, PromptDiff, RenderedSide
 from promptops.prompts.diff.schema import FieldChange
+from promptops.report.escape import escape, span
 
 JSON_SCHEMA_VERSION = 1
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~&])")
 
 
 # --- markdown ------------------------------------------------------------------
@@ -31,11 +31,11 @@ def prompts_markdown(diff: Diff, heading: str = "###") -> str:
 
 
 def _side(label: str, sha: str | None) -> str:
-    return f"{escape(label)} ({code(sha[:7])})" if sha and not sha.startswith(label) else escape(label)
+    return f"{escape(label)} ({span(sha[:7])})" if sha and not sha.startswith(label) else escape(label)
 
 
 def _summary_row(p: PromptDiff) -> str:
-    name = code(p.name) + (f" (was {code(p.old_name)})" if p.old_name else "")
+    name = span(p.name) + (f" (was {span(p.old_name)})" if p.old_name else "")
     version = f"{p.old_version or '—'} → {p.new_version or '—'}"
     if p.status in ("added", "removed"):
         return f"| {name} | {p.status} | {escape(version)} | | | |"
@@ -44,14 +44,14 @@ def _summary_row(p: PromptDiff) -> str:
 
 
 def _prompt_section(p: PromptDiff, heading: str) -> list[str]:
-    out = [f"{heading} {code(p.name)} {escape(p.status)}"]
+    out = [f"{heading} {span(p.name)} {escape(p.status)}"]
     if p.old_name:
-        out += ["", f"Renamed from {code(p.old_name)} ({code(p.old_path or '')} → {code(p.new_path or '')})."]
+        out += ["", f"Renamed from {span(p.old_name)} ({span(p.old_path or '')} → {span(p.new_path or '')})."]
     if p.status not in ("added", "removed"):
         out += ["", _bump_line(p)]
     if p.fields or p.metadata:
         out += ["", "| field | before | after |", "|---|---|---|"]
-        out += [f"| {code(c.path)} | {_value(c.old)} | {_value(c.new)} |" for c in (*p.fields, *p.metadata)]
+        out += [f"| {span(c.path)} | {_value(c.old)} | {_value(c.new)} |" for c in (*p.fields, *p.metadata)]
     if p.schema:
         out += [""]
         out += [
@@ -101,21 +101,7 @@ def _rendered(side: RenderedSide) -> str:
 def _value(value: Any) -> str:
     if value is None:
         return "—"
-    return code(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True))
-
-
-def escape(text: str) -> str:
-    """Return `text` with markdown and HTML specials escaped (for text from files)."""
-    return _MD_SPECIAL.sub(r"\\\1", text).replace("\n", " ")
-
-
-def code(text: str) -> str:
-    """Return `text` as an inline code span that survives backticks and table pipes."""
-    text = text.replace("\n", " ").replace("|", "\\|")
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
-    ticks = "`" * (longest + 1)
-    pad = " " if text.startswith("`") or text.endswith("`") or not text.strip() else ""
-    return f"{ticks}{pad}{text}{pad}{ticks}"
+    return span(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True))
 
 
 def fenced(language: str, text: str) -> list[str]:

@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
 from promptops.gate.result import CaseComparison, GateResult
-from promptops.report.text import clean, redacted
+from promptops.report.escape import clean, redacted
 
 FAILING = ("fail", "new_failure", "critical_failure")
 MESSAGES = {

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from promptops.evals.records import Provenance
 from promptops.gate.result import CaseComparison, GateResult, Metric
+from promptops.report.escape import MARKER, code, escape, excerpt, ids, redacted
 from promptops.report.overall import overall
-from promptops.report.text import MARKER, code, escape, excerpt, ids, redacted
 from promptops.secrets import redact
 from promptops.wording import money
 

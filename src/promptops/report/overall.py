@@ -8,7 +8,7 @@ from typing import Any
 
 from promptops.formats import dump_json
 from promptops.gate.result import GateResult, Verdict
-from promptops.report.text import redacted
+from promptops.report.escape import redacted
 
 JSON_SCHEMA_VERSION = 1
 

@@ -1,4 +1,4 @@
-"""Untrusted text made safe for reports: secrets redacted, markdown and HTML escaped, excerpts cut."""
+"""Untrusted text made safe for reports: the one markdown escape, code spans, excerpts, secrets redacted."""
 
 from __future__ import annotations
 
@@ -70,3 +70,12 @@ def code(text: str) -> str:
 
 def ids(values: Iterable[str]) -> str:
     return ", ".join(code(v) for v in values)
+
+
+def span(text: str) -> str:
+    """Return `text` as an inline code span that keeps it whole: a fence longer than any backtick run."""
+    text = text.replace("\n", " ").replace("|", "\\|")
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    ticks = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") or not text.strip() else ""
+    return f"{ticks}{pad}{text}{pad}{ticks}"
