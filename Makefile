@@ -5,7 +5,7 @@ VENV ?= .venv
 CONSTRAINTS ?= constraints.txt
 BIN := $(VENV)/bin
 
-.PHONY: install test lint typecheck imports pytest demo bench clean
+.PHONY: install test test-fast lint typecheck imports pytest demo bench clean
 
 install:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ pytest:
 	$(BIN)/pytest --cov=promptops --cov-branch --cov-report=term -q
 
 test: lint typecheck imports pytest
+
+# The inner loop: everything but the tests marked slow (subprocesses, workflows, the real model); CI runs all.
+test-fast:
+	$(BIN)/pytest -q -m "not slow"
 
 # The quickstart on a real local model (README's first section): PASS, then a blocked regression.
 demo: $(VENV)/.promptops-local

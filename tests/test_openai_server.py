@@ -18,10 +18,12 @@ def post(server: FakeOpenAI, text: str, timeout: float = 5.0) -> tuple[int, dict
     conn = http.client.HTTPConnection(server.host, server.port, timeout=timeout)
     body = json.dumps({"model": "m", "messages": [{"role": "system", "content": "s"},
                                                   {"role": "user", "content": text}]})
-    conn.request("POST", "/v1/chat/completions", body, {"Content-Type": "application/json"})
-    resp = conn.getresponse()
-    data = resp.read()
-    conn.close()
+    try:
+        conn.request("POST", "/v1/chat/completions", body, {"Content-Type": "application/json"})
+        resp = conn.getresponse()
+        data = resp.read()
+    finally:
+        conn.close()
     return resp.status, {k.lower(): v for k, v in resp.getheaders()}, data
 
 
@@ -102,3 +104,5 @@ def test_runs_as_a_script() -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+        if proc.stdout is not None:
+            proc.stdout.close()

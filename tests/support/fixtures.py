@@ -24,11 +24,17 @@ class CLI:
     def __init__(self, capsys: pytest.CaptureFixture[str]) -> None:
         self.capsys = capsys
 
-    def __call__(self, *args: str) -> Result:
-        """Run the CLI in-process and return the exit code, stdout and stderr."""
+    def __call__(self, *args: str, internal: bool = False) -> Result:
+        """Run the CLI in-process and return the exit code, stdout and stderr.
+
+        An exit 4 (a bug in promptops) fails the test at once with the traceback, unless the test
+        is about the internal-error boundary itself (`internal=True`).
+        """
         self.capsys.readouterr()
         code = main(list(args))
         captured = self.capsys.readouterr()
+        if code == 4 and not internal:
+            pytest.fail(f"promptops {' '.join(args)} exited 4 (internal error):\n{captured.err}", pytrace=False)
         return Result(code, captured.out, captured.err)
 
 

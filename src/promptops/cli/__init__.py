@@ -39,6 +39,8 @@ def main(argv: list[str] | None = None) -> int:
             "please report it with the traceback above at https://github.com/promptops/promptops-cli/issues",
         )
         return int(ExitCode.INTERNAL)
+    if result == ExitCode.INTERRUPTED:  # typer turns a KeyboardInterrupt inside a command into Exit(130)
+        output.error(["interrupted"], None)
     if isinstance(result, int):
         return result
     return int(ExitCode.OK)
