@@ -9,8 +9,8 @@ from promptops.deploy.environments import Assignment, Canary, Environments
 from promptops.errors import InputError, PromptOpsError, UnknownPromptError
 from promptops.formats import content_hash, decode
 from promptops.project import Project
-from promptops.prompts.gitstore import TagRef
-from promptops.prompts.registry import SHALLOW_HINT, Registry, parse_selector, tag_name
+from promptops.prompts.gitstore import SHALLOW_HINT, TagRef
+from promptops.prompts.registry import Registry, parse_selector, tag_name
 from promptops.spec import PromptSpec
 
 

@@ -14,19 +14,13 @@ from promptops.config import ProjectConfig
 from promptops.errors import InputError, PromptOpsError, UnknownPromptError
 from promptops.project import Project, read_bytes
 from promptops.promptfile import read_prompt
-from promptops.prompts.gitstore import Revision, TagRef
+from promptops.prompts.gitstore import SHALLOW_HINT, Revision, TagRef
 from promptops.spec import PromptSpec
 
 SEMVER = re.compile(
     r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
     r"(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$"
 )
-SHALLOW_HINT = (
-    "this is a shallow clone: fetch the full history with `git fetch --unshallow --tags` "
-    "(GitHub Actions: `actions/checkout` with `fetch-depth: 0`)"
-)
-
-
 class History(Protocol):
     """What the registry needs from git (gitstore.GitStore implements it)."""
 
