@@ -2,10 +2,13 @@
 
 A case has `pass:` or `fail:` (the text of one prompt file at `path`, default prompts/example.yaml)
 or `files:` (several files, promptops.yaml included); a failing case lists its exact `findings`.
+A case with `git:` first commits `git.base` (files) and creates the tags in `git.tags`, then writes the
+case's files over it and lints with `--base HEAD` (the version rules PO101-PO103).
 """
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -43,11 +46,25 @@ def _write(root: Path, case: dict[str, Any]) -> dict[str, str]:
     return files
 
 
+def _commit_base(root: Path, git: dict[str, Any]) -> None:
+    def run(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, timeout=60)
+
+    run("init", "-q", "-b", "main")
+    _write(root, {"files": git["base"]})
+    run("add", "-A")
+    run("commit", "-q", "-m", "base")
+    for tag in git.get("tags", []):
+        run("tag", "-a", tag, "-m", tag)
+
+
 @pytest.mark.parametrize(("code", "case"), _load_cases())
 def test_rule_case(code: str, case: dict[str, Any], tmp_path: Path) -> None:
+    if "git" in case:
+        _commit_base(tmp_path, case["git"])
     _write(tmp_path, case)
     project, config_findings = lint.load_project(tmp_path)
-    report = lint.lint(project, (), config_findings)
+    report = lint.lint(project, (), config_findings, base="HEAD" if "git" in case else None)
     rule = _rule(code)
     got = [(f.file, f.line, f.severity, f.slug, f.message, f.hint) for f in report.findings if f.code == code]
     expected_file = case.get("path", DEFAULT_PATH)
@@ -90,4 +107,7 @@ def test_rule_codes_and_slugs_are_unique_and_stable() -> None:
         ("PO007", "floating-model", "error"),
         ("PO008", "secret", "error"),
         ("PO009", "invalid-example", "error"),
+        ("PO101", "version-bump-insufficient", "error"),
+        ("PO102", "version-decreased", "error"),
+        ("PO103", "tagged-version-changed", "error"),
     ]

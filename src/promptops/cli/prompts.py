@@ -60,13 +60,7 @@ def lint(
 
     fmt = choose(fmt, LintFormat).value
     project, config_findings = linting.load_project(Path.cwd())
-    if base is not None:
-        from promptops.prompts.diff import version_findings
-        from promptops.prompts.registry import open_registry
-
-        wanted = {project.relative(p) for p in linting.targets(project, paths or [])}
-        config_findings += [f for f in version_findings(open_registry(project), base) if f.file in wanted]
-    report = linting.lint(project, paths or [], config_findings)
+    report = linting.lint(project, paths or [], config_findings, base=base)
     return show_lint(report, fmt, project.root)
 
 

@@ -1,4 +1,4 @@
-"""A lint finding with its stable rule code."""
+"""A lint rule (stable code, slug, severity) and the findings it makes."""
 
 from __future__ import annotations
 
@@ -19,3 +19,14 @@ class Finding:
     line: int | None
     message: str
     hint: str | None = None
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    slug: str
+    severity: Severity
+    summary: str
+
+    def finding(self, file: str, line: int | None, message: str, hint: str | None = None) -> Finding:
+        return Finding(self.code, self.slug, self.severity, file, line, message, hint)

@@ -14,21 +14,9 @@ from promptops.errors import FileFormatError, InputError, Problem
 from promptops.formats import Document, decode, key_path, parse_yaml
 from promptops.project import CONFIG_FILE, Project, find_root, parse_config, read_bytes
 from promptops.promptfile import check, template_line, to_spec
-from promptops.prompts import catalog, render
-from promptops.prompts.finding import Finding, Severity
+from promptops.prompts import catalog, render, version_rules
+from promptops.prompts.finding import Finding, Rule
 from promptops.spec import PromptSpec
-
-
-@dataclass(frozen=True)
-class Rule:
-    code: str
-    slug: str
-    severity: Severity
-    summary: str
-
-    def finding(self, file: str, line: int | None, message: str, hint: str | None = None) -> Finding:
-        return Finding(self.code, self.slug, self.severity, file, line, message, hint)
-
 
 SCHEMA = Rule("PO001", "schema", "error", "the file is not valid YAML or breaks the file format")
 TEMPLATE_SYNTAX = Rule("PO002", "template-syntax", "error", "a message template is not valid Jinja")
@@ -230,10 +218,8 @@ FILE_RULES: tuple[tuple[Rule, Callable[[PromptFile], Iterable[Finding]]], ...] =
     (SECRET, secret),
     (INVALID_EXAMPLE, invalid_example),
 )
-RULES: tuple[Rule, ...] = (
-    *(rule for rule, _ in FILE_RULES[:5]),
-    DUPLICATE,
-    *(rule for rule, _ in FILE_RULES[5:]),
+RULES: tuple[Rule, ...] = tuple(
+    sorted((*(rule for rule, _ in FILE_RULES), DUPLICATE, *version_rules.RULES), key=lambda r: r.code)
 )
 
 
@@ -347,9 +333,20 @@ def targets(project: Project, paths: Sequence[Path]) -> list[Path]:
     return sorted(dict.fromkeys(out))
 
 
-def lint(project: Project, paths: Sequence[Path] = (), extra: Sequence[Finding] = ()) -> Report:
-    """Return the findings for `paths` (default: every prompt file) plus `extra`, sorted."""
+def lint(
+    project: Project, paths: Sequence[Path] = (), extra: Sequence[Finding] = (), base: str | None = None
+) -> Report:
+    """Return the findings for `paths` (default: every prompt file) plus `extra`, sorted.
+
+    With `base`, also the version rules (PO101-PO103) against that git ref.
+    """
     chosen = targets(project, paths)
+    if base is not None:
+        from promptops.prompts.registry import open_registry
+
+        wanted = {project.relative(p) for p in chosen}
+        found = version_rules.version_findings(open_registry(project), base)
+        extra = [*extra, *(f for f in found if f.file in wanted)]
     files = [_open(project, p) for p in chosen]
     picked = {p.resolve() for p in chosen}
     others = [_open(project, p) for p in project.prompt_files() if p.resolve() not in picked]

@@ -18,7 +18,7 @@ from promptops.prompts.diff.compare import (
     preview,
 )
 from promptops.prompts.diff.schema import FieldChange, SchemaChange, schema_changes
-from promptops.prompts.diff.sides import default_base, diff_refs, tagged_findings, version_findings
+from promptops.prompts.diff.sides import default_base, diff_refs
 
 __all__ = [
     "Bump",
@@ -39,6 +39,4 @@ __all__ = [
     "next_version",
     "preview",
     "schema_changes",
-    "tagged_findings",
-    "version_findings",
 ]
