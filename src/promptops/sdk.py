@@ -64,13 +64,9 @@ class Prompt:
 
     def render(self, **values: Any) -> list[dict[str, str]]:
         """Return the messages rendered with `values` (checked against the prompt's `inputs`)."""
-        from promptops.prompts.render import declared, render, unknown_variables
+        from promptops.prompts.render import render_checked
 
-        unknown = unknown_variables(self.spec, values)
-        if unknown:
-            expected = ", ".join(declared(self.spec) or []) or "none"
-            raise InputError(f"unknown variable '{unknown[0]}' for {self.ref} (expected: {expected})")
-        return [message.as_dict() for message in render(self.spec, values)]
+        return [message.as_dict() for message in render_checked(self.spec, values, self.ref)]
 
     def completion_kwargs(self, **values: Any) -> dict[str, Any]:
         """Return the keyword arguments for `litellm.completion(**kwargs)`."""

@@ -14,6 +14,7 @@ from promptops.errors import ExitCode, InputError
 if TYPE_CHECKING:
     from promptops.prompts.finding import Finding
     from promptops.prompts.lint import Report
+    from promptops.spec import PromptSpec
 
 
 def register(app: typer.Typer) -> None:
@@ -144,6 +145,24 @@ def _parse_var(item: str) -> tuple[str, str]:
     return key, value
 
 
+def _values(spec: PromptSpec, example: int | None, vars_file: Path | None, var: list[str]) -> dict[str, Any]:
+    """Return the variables: the chosen example, then the vars file, then each --var (later wins)."""
+    from promptops.prompts import render as rendering
+
+    values: dict[str, Any] = {}
+    if example is not None:
+        if not 0 <= example < len(spec.examples):
+            raise InputError(
+                f"--example {example}: {spec.name} has {len(spec.examples)} example(s)",
+                hint=f"use 0 to {len(spec.examples) - 1}" if spec.examples else "add `examples:` to the file",
+            )
+        values.update(spec.examples[example])
+    if vars_file is not None:
+        values.update(_read_vars_file(vars_file))
+    values.update(rendering.coerce(spec, dict(_parse_var(v) for v in var)))
+    return values
+
+
 def render(
     name: str = typer.Argument(..., help="NAME, NAME@VERSION or NAME@REF."),
     var: list[str] = typer.Option([], "--var", help="A variable, NAME=VALUE (repeatable)."),
@@ -157,42 +176,13 @@ def render(
     from promptops.prompts.registry import open_registry
 
     fmt = choose(fmt, RenderFormat).value
-    project = Project.load()
-    spec = open_registry(project).load(name)
-    values: dict[str, Any] = {}
-    if example is not None:
-        if not 0 <= example < len(spec.examples):
-            raise InputError(
-                f"--example {example}: {spec.name} has {len(spec.examples)} example(s)",
-                hint=f"use 0 to {len(spec.examples) - 1}" if spec.examples else "add `examples:` to the file",
-            )
-        values.update(spec.examples[example])
-    if vars_file is not None:
-        values.update(_read_vars_file(vars_file))
-    values.update(rendering.coerce(spec, dict(_parse_var(v) for v in var)))
-    unknown = rendering.unknown_variables(spec, values)
-    if unknown:
-        expected = ", ".join(rendering.declared(spec) or sorted(rendering.template_variables(spec))) or "none"
-        raise InputError(
-            f"unknown variable '{unknown[0]}' for {spec.name} (expected: {expected})",
-            hint=f"see `inputs` in {spec.source}",
-        )
-    messages = rendering.render(spec, values)
+    spec = open_registry(Project.load()).load(name)
+    values = _values(spec, example, vars_file, var)
+    messages = rendering.render_checked(spec, values)
     if fmt == "json":
-        from promptops.formats import dump_json
+        from promptops.report.rendered import rendered_json
 
-        output.data(
-            dump_json(
-                {
-                    "name": spec.name,
-                    "version": spec.version,
-                    "model": spec.model,
-                    "params": dict(spec.params),
-                    "variables": values,
-                    "messages": [m.as_dict() for m in messages],
-                }
-            )
-        )
+        output.data(rendered_json(spec, values, messages))
     else:
         output.data("\n\n".join(f"--- {m.role} ---\n{m.content.rstrip(chr(10))}" for m in messages))
     return int(ExitCode.OK)

@@ -18,7 +18,7 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.utils import generate_lorem_ipsum
 
-from promptops.errors import FileFormatError, Problem, TemplateError
+from promptops.errors import FileFormatError, InputError, Problem, TemplateError
 from promptops.formats import validate_data
 from promptops.spec import PromptSpec
 
@@ -252,3 +252,17 @@ def render(spec: PromptSpec, values: Mapping[str, Any]) -> list[RenderedMessage]
         text = render_text(message.content, values, where, file=spec.source, line=message.line)
         out.append(RenderedMessage(message.role, text))
     return out
+
+
+def render_checked(
+    spec: PromptSpec, values: Mapping[str, Any], label: str | None = None
+) -> list[RenderedMessage]:
+    """Return the rendered messages; InputError naming the first variable the prompt does not know."""
+    unknown = unknown_variables(spec, values)
+    if unknown:
+        expected = ", ".join(declared(spec) or sorted(template_variables(spec))) or "none"
+        raise InputError(
+            f"unknown variable '{unknown[0]}' for {label or spec.name} (expected: {expected})",
+            hint=f"see `inputs` in {spec.source}",
+        )
+    return render(spec, values)
