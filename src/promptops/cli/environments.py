@@ -102,59 +102,26 @@ def status(
     format: str = typer.Option("text", "--format", help="text or json."),
 ) -> int:
     """Show which version every environment serves, its canary, and drift from the working tree."""
-    from promptops.deploy import environments, promotion
-    from promptops.errors import InputError, RefError
-    from promptops.formats import dump_json
+    from promptops.deploy import promotion
+    from promptops.errors import InputError
     from promptops.project import Project
-    from promptops.prompts.gitstore import open_store
-    from promptops.prompts.registry import Registry
 
     if format not in ("text", "json"):
         raise InputError(f"--format must be text or json, got '{format}'")
-    project = Project.load()
-    envs = environments.read(project, missing_ok=False)
-    registry: Registry | None = None
-    try:
-        store = open_store(project.root)
-        store.resolve("HEAD")
-        dirty = store.uncommitted([project.config.environments_file])
-        registry = Registry(project, lambda: store)
-    except RefError:
-        dirty = []  # outside git (or before the first commit) there are no tags to check
-    rows = promotion.status(project, envs, registry)
+    found = promotion.project_status(Project.load())
+    rows, envs_file = found.rows, found.file
     if format == "json":
-        output.data(
-            dump_json(
-                {
-                    "environments_file": envs.file,
-                    "uncommitted": bool(dirty),
-                    "rows": [
-                        {
-                            "env": r.env,
-                            "prompt": r.prompt,
-                            "version": r.version,
-                            "working_tree": r.working_tree,
-                            "released": r.released,
-                            "drifted": r.drifted,
-                            "canary": None
-                            if r.canary is None
-                            else {"version": r.canary.version, "percent": r.canary.percent},
-                        }
-                        for r in rows
-                    ],
-                }
-            )
-        )
+        output.data(promotion.status_json(found))
         return 0
     if not rows:
         output.info(
-            f"{envs.file} serves no prompt yet; promote one with `promptops promote NAME@VERSION --env ENV`"
+            f"{envs_file} serves no prompt yet; promote one with `promptops promote NAME@VERSION --env ENV`"
         )
         return 0
     table = [[r.env, r.prompt, r.version, _canary(r), r.working_tree or "(no file)", _notes(r)] for r in rows]
     output.table(None, ["ENV", "PROMPT", "VERSION", "CANARY", "WORKING TREE", "NOTES"], table)
-    if dirty:
-        output.warn(f"{envs.file} has uncommitted changes")
+    if found.uncommitted:
+        output.warn(f"{envs_file} has uncommitted changes")
     return 0
 
 
@@ -176,26 +143,10 @@ def bundle(
 ) -> int:
     """Write the bundle an application ships: every served version, read from its tag, with hashes."""
     from promptops.deploy import bundle as bundles
-    from promptops.deploy import environments, promotion
-    from promptops.errors import InputError
+    from promptops.deploy import promotion
     from promptops.project import Project
-    from promptops.prompts.registry import open_registry
-    from promptops.spec import PromptSpec
 
-    project = Project.load()
-    envs = environments.read(project, missing_ok=False)
-    if not envs.references():
-        raise InputError(
-            f"{envs.file} serves no prompt version; nothing to bundle",
-            hint="promote a version first: promptops promote NAME@VERSION --env ENV",
-        )
-    registry = open_registry(project)
-
-    def resolve(name: str, version: str) -> tuple[PromptSpec, str]:
-        found = promotion.released(registry, name, version)
-        return found.spec, found.tag.name
-
-    built = bundles.build(envs, resolve)
+    built, envs = promotion.bundle_for(Project.load())
     if out == "-":
         output.data(bundles.dump(built))
         return 0

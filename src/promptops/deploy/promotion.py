@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from promptops.deploy import environments
 from promptops.deploy.environments import Assignment, Canary, Environments
 from promptops.errors import InputError, PromptOpsError, UnknownPromptError
-from promptops.formats import content_hash, decode
+from promptops.formats import content_hash, decode, dump_json
 from promptops.project import Project
 from promptops.prompts.gitstore import SHALLOW_HINT, TagRef
 from promptops.prompts.registry import Registry, parse_selector, tag_name
 from promptops.spec import PromptSpec
+
+if TYPE_CHECKING:
+    from promptops.deploy.bundle import Bundle
 
 
 @dataclass(frozen=True)
@@ -196,3 +200,74 @@ def _working_version(project: Project, name: str) -> str | None:
 
 def _has_tag(registry: Registry, name: str, version: str) -> bool:
     return registry.history.tag(tag_name(registry.project.config, name, version)) is not None
+
+
+@dataclass(frozen=True)
+class Status:
+    """`promptops status`: the environments file, whether it has uncommitted changes, and its rows."""
+
+    file: str
+    uncommitted: bool
+    rows: tuple[StatusRow, ...]
+
+
+def project_status(project: Project) -> Status:
+    """Return what every environment serves, checked against the tags when the project is in git."""
+    from promptops.deploy import environments
+    from promptops.errors import RefError
+    from promptops.prompts.gitstore import open_store
+
+    envs = environments.read(project, missing_ok=False)
+    registry: Registry | None = None
+    try:
+        store = open_store(project.root)
+        store.resolve("HEAD")
+        dirty = store.uncommitted([project.config.environments_file])
+        registry = Registry(project, lambda: store)
+    except RefError:
+        dirty = []  # outside git (or before the first commit) there are no tags to check
+    return Status(file=envs.file, uncommitted=bool(dirty), rows=tuple(status(project, envs, registry)))
+
+
+def status_json(status: Status) -> str:
+    """Return the status rows with the environments file and its uncommitted flag."""
+    return dump_json(
+        {
+            "environments_file": status.file,
+            "uncommitted": status.uncommitted,
+            "rows": [
+                {
+                    "env": r.env,
+                    "prompt": r.prompt,
+                    "version": r.version,
+                    "working_tree": r.working_tree,
+                    "released": r.released,
+                    "drifted": r.drifted,
+                    "canary": None
+                    if r.canary is None
+                    else {"version": r.canary.version, "percent": r.canary.percent},
+                }
+                for r in status.rows
+            ],
+        }
+    )
+
+
+def bundle_for(project: Project) -> tuple[Bundle, Environments]:
+    """Return the bundle of every version the project's environments serve, read from the tags."""
+    from promptops.deploy.bundle import build
+    from promptops.prompts.registry import open_registry
+
+    envs = environments.read(project, missing_ok=False)
+    if not envs.references():
+        raise InputError(
+            f"{envs.file} serves no prompt version; nothing to bundle",
+            hint="promote a version first: promptops promote NAME@VERSION --env ENV",
+        )
+    registry = open_registry(project)
+
+    def resolve(name: str, version: str) -> tuple[PromptSpec, str]:
+        found = released(registry, name, version)
+        return found.spec, found.tag.name
+
+    return build(envs, resolve), envs
