@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal
+
+from promptops.errors import InputError
 
 
 @dataclass(frozen=True)
@@ -51,3 +53,12 @@ class ProjectConfig:
     gate: GatePolicy = field(default_factory=GatePolicy)
     gate_overrides: Mapping[str, Any] = field(default_factory=dict)
     prices: Mapping[str, Price] = field(default_factory=dict)
+
+
+def policy_for(config: ProjectConfig, suite_gate: Mapping[str, Any]) -> GatePolicy:
+    """Return the project-wide policy with the suite's `gate` overrides applied."""
+    known = {f.name for f in fields(GatePolicy)}
+    unknown = sorted(set(suite_gate) - known)
+    if unknown:
+        raise InputError(f"unknown gate key '{unknown[0]}'; expected one of: {', '.join(sorted(known))}")
+    return replace(config.gate, **dict(suite_gate))

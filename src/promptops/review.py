@@ -12,7 +12,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from promptops import gate
-from promptops.config import GatePolicy
 from promptops.errors import ExitCode, IncomparableBaselineError, InputError, PromptOpsError, UnavailableError
 from promptops.evals import baselines
 from promptops.evals.cases import Suite
@@ -36,11 +35,6 @@ class Review:
     exit_code: int = int(ExitCode.OK)
 
 
-def policy(project: Project, suite: Suite) -> GatePolicy:
-    """Return the suite's gate policy: the project-wide one with the suite's overrides."""
-    return gate.policy_for(project.config, suite.gate)
-
-
 def check_ref(project: Project, ref: str) -> None:
     """Raise RefError (exit 2) when `ref` names no commit."""
     from promptops.prompts.gitstore import open_store
@@ -58,7 +52,7 @@ def error_rate(
         s = run.summary
         if not s.cases:
             continue
-        limit = policy(project, by_name[run.suite]).max_error_rate
+        limit = by_name[run.suite].policy.max_error_rate
         rate = s.errors / s.cases
         if rate > limit:
             first = next(c.error for c in sorted(run.cases, key=lambda c: c.id) if c.error)
@@ -79,7 +73,7 @@ def compare_runs(
     out = []
     for run in runs:
         suite = by_name.get(run.suite)
-        rules = policy(project, suite) if suite is not None else project.config.gate
+        rules = suite.policy if suite is not None else project.config.gate
         base = baselines.read(project, run.suite, ref)
         try:
             result = gate.compare(run, base, rules, baseline_ref=ref)
@@ -97,7 +91,7 @@ def compare_runs(
 
 def passes(project: Project, run: RunResult, base: Baseline | None, suite: Suite) -> bool:
     """Return whether `run` passes its suite's gate against `base` (the evidence `promote` asks for)."""
-    result = gate.compare(run, base, policy(project, suite), baseline_ref="HEAD")
+    result = gate.compare(run, base, suite.policy, baseline_ref="HEAD")
     return result.passed and not result.unavailable
 
 

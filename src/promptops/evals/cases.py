@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from promptops.config import GatePolicy
 from promptops.spec import PromptSpec
 
 
@@ -40,7 +41,8 @@ class Suite:
     scorers: tuple[ScorerConfig, ...]
     dataset: str | None = None  # dataset file, relative to the project root
     repeats: int | None = None
-    gate: Mapping[str, Any] = field(default_factory=dict)
+    gate: Mapping[str, Any] = field(default_factory=dict)  # the suite's overrides, as written
+    policy: GatePolicy = field(default_factory=GatePolicy)  # the project policy with the overrides applied
     dataset_hash: str = ""
     scorers_hash: str = ""
     # the prompt as read when the suite was loaded, so a run does not read and parse it again

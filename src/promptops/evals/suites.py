@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from promptops.config import policy_for
 from promptops.errors import FileFormatError, InputError, Problem
 from promptops.evals.cases import Case, ScorerConfig, Suite
 from promptops.evals.scoring import COMMON_KEYS, SCORERS, options_schema
@@ -81,6 +82,7 @@ def load_suite_file(project: Project, path: Path) -> Suite:
         dataset=dataset,
         repeats=data.get("repeats"),
         gate=dict(data.get("gate") or {}),
+        policy=policy_for(project.config, data.get("gate") or {}),
         dataset_hash=dataset_hash(cases),
         scorers_hash=scorers_hash(scorers),
         spec=spec,

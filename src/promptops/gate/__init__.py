@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import fields, replace
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import replace
 
-from promptops.config import GatePolicy, ProjectConfig
-from promptops.errors import IncomparableBaselineError, InputError
+from promptops.config import GatePolicy, policy_for
+from promptops.errors import IncomparableBaselineError
 from promptops.evals.records import Baseline, BaselineCase, CaseResult, RunResult, Side, base_side, head_side
 from promptops.gate.checks import EPSILON, checks
 from promptops.gate.metrics import by_name, metrics
@@ -15,15 +14,6 @@ from promptops.gate.result import CaseComparison, CaseStatus, Check, GateCheck, 
 from promptops.wording import ids_text
 
 __all__ = ["check_comparable", "compare", "policy_for"]
-
-
-def policy_for(config: ProjectConfig, suite_gate: Mapping[str, Any]) -> GatePolicy:
-    """Return the project-wide policy with the suite's `gate` overrides applied."""
-    known = {f.name for f in fields(GatePolicy)}
-    unknown = sorted(set(suite_gate) - known)
-    if unknown:
-        raise InputError(f"unknown gate key '{unknown[0]}'; expected one of: {', '.join(sorted(known))}")
-    return replace(config.gate, **dict(suite_gate))
 
 
 def check_comparable(run: RunResult, baseline: Baseline) -> None:
