@@ -94,7 +94,7 @@ class OpenAIHTTPProvider:
         key = os.environ.get("OPENAI_API_KEY")
         if not key:
             raise ProviderError(request.model, "auth", MISSING_KEY)  # as the openai SDK refuses: no request
-        base = os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_BASE") or DEFAULT_BASE_URL
+        base = self._base()
         body = {"messages": request.message_dicts(), "model": request.model[len(PREFIX) :], **request.params}
         aiohttp = _aiohttp()
         session = self._client()
@@ -160,10 +160,15 @@ class OpenAIHTTPProvider:
         loop = asyncio.get_running_loop()
         if self._session is None or self._loop is not loop or self._session.closed:
             aiohttp = _aiohttp()
-            connector = aiohttp.TCPConnector(limit=0, ssl=_ssl_context())  # the runner bounds concurrency
+            # the runner bounds concurrency; a CA bundle is loaded only for https (it costs ~40 ms)
+            tls = _ssl_context() if self._base().startswith("https:") else True
+            connector = aiohttp.TCPConnector(limit=0, ssl=tls)
             self._session = aiohttp.ClientSession(connector=connector, trust_env=True)
             self._loop = loop
         return self._session
+
+    def _base(self) -> str:
+        return os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_BASE") or DEFAULT_BASE_URL
 
     def _timeout(self, seconds: float) -> Any:
         if seconds not in self._timeouts:
