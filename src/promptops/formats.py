@@ -373,7 +373,7 @@ def dump_json(value: Any) -> str:
     return "".join(out)
 
 
-_encode_str: Any = json.encoder.encode_basestring  # type: ignore[attr-defined]
+_encode_str: Any = json.encoder.encode_basestring
 
 
 def _write_json(value: Any, newline: str, out: list[str]) -> None:
