@@ -49,7 +49,7 @@ def timed_eval(root: Path, env: dict[str, str], *args: str) -> tuple[float, floa
 def startup(env: dict[str, str]) -> float:
     """Return the time of a process that only imports promptops and litellm (the fixed cost of a run)."""
     start = time.perf_counter()
-    code = "from promptops import providers; providers._litellm()"
+    code = "from promptops.evals import providers; providers._litellm()"
     subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True)
     return time.perf_counter() - start
 

@@ -55,9 +55,11 @@ def test_the_installed_price_map_is_found_without_importing_litellm() -> None:
 def test_without_litellm_the_catalog_is_empty(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(catalog, "find_spec", lambda name: None)
     catalog.load.cache_clear()
+    catalog.entries.cache_clear()
     try:
         assert catalog.price_map_path() is None
         assert catalog.load().floating("gpt-4o") is None
         assert catalog.load().floating("gpt-4o-latest") == ()
     finally:
         catalog.load.cache_clear()
+        catalog.entries.cache_clear()

@@ -1,4 +1,4 @@
-"""`promptops eval` end to end: real litellm calls to the local server, faults, cache, shards, exit codes."""
+"""`promptops eval` end to end against the local server, on both model paths: faults, cache, shards, exit codes."""
 
 from __future__ import annotations
 
@@ -18,8 +18,16 @@ from support.fixtures import run_subprocess
 from support.openai_server import FakeOpenAI
 
 
+@pytest.fixture(params=["http", "litellm"])
+def path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run the test on the OpenAI-compatible fast path and again with PROMPTOPS_PROVIDER=litellm."""
+    if request.param == "litellm":
+        monkeypatch.setenv("PROMPTOPS_PROVIDER", "litellm")
+    return str(request.param)
+
+
 @pytest.fixture
-def server(openai_server: FakeOpenAI) -> FakeOpenAI:
+def server(openai_server: FakeOpenAI, path: str) -> FakeOpenAI:
     openai_server.answers = order_id_answer
     return openai_server
 
@@ -130,7 +138,7 @@ def test_errors_within_max_error_rate_exit_0(cli, project_dir: Path, server: Fak
     assert results(project_dir)["suites"]["order-id"]["summary"]["errors"] == 1
 
 
-def test_unreachable_server_exits_3_within_seconds(cli, project_dir: Path, monkeypatch) -> None:
+def test_unreachable_server_exits_3_within_seconds(cli, project_dir: Path, path: str, monkeypatch) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -209,14 +217,15 @@ def test_second_identical_run_sends_no_requests(cli, project_dir: Path, server: 
     assert server.count == 16
 
 
-def test_a_fully_cached_run_does_not_import_litellm(project_dir: Path, server: FakeOpenAI) -> None:
+def test_a_fully_cached_run_does_not_import_litellm(project_dir: Path, server: FakeOpenAI, path: str) -> None:
     write_project(project_dir, count=3)
     env = dict(os.environ)
     probe = ("import sys; from promptops.cli import main; code = main(['eval']); "
              "print('litellm imported:', 'litellm' in sys.modules); sys.exit(code)")
     first = run_python(probe, project_dir, env)
     assert first.returncode == 0, first.stderr
-    assert "litellm imported: True" in first.stdout
+    # the fast path serves openai/ models without litellm; PROMPTOPS_PROVIDER=litellm forces it
+    assert f"litellm imported: {path == 'litellm'}" in first.stdout
     second = run_python(probe, project_dir, env)
     assert second.returncode == 0, second.stderr
     assert "litellm imported: False" in second.stdout

@@ -1,7 +1,8 @@
 """Model providers: the Provider protocol, a registry by model prefix, the litellm adapter, retries.
 
-This is the only module that imports litellm, and only when a call is made: `import promptops`,
-lint, render, diff and fully cached eval runs never pay for its import.
+This is the only module that imports litellm, and only when a call needs it: `import promptops`,
+lint, render, diff, fully cached eval runs and runs served by the OpenAI-compatible fast path
+(evals/openai_http.py, registered for `openai/...`) never pay for its import.
 """
 
 from __future__ import annotations
@@ -147,6 +148,13 @@ class Provider(Protocol):
         ...
 
 
+async def close(provider: Provider) -> None:
+    """Release what `provider` holds open (a connection pool), if it has an `aclose`."""
+    aclose = getattr(provider, "aclose", None)
+    if aclose is not None:
+        await aclose()
+
+
 ProviderFactory = Callable[[ProjectConfig], Provider]
 PROVIDERS: dict[str, ProviderFactory] = {}
 
@@ -263,9 +271,9 @@ class LiteLLMProvider:
         """Return the USD cost from `prices` (preferred) or litellm's price map; None when unknown."""
         if input_tokens is None or output_tokens is None:
             return None
-        price = self.prices.get(model) or self.prices.get(model.split("/", 1)[-1])
-        if price is not None:
-            return (input_tokens * price.input + output_tokens * price.output) / 1_000_000
+        configured = configured_cost(self.prices, model, input_tokens, output_tokens)
+        if configured is not None:
+            return configured
         if model.startswith(local.PREFIX):
             return 0.0  # runs in this process: no per-token price
         try:
@@ -275,6 +283,16 @@ class LiteLLMProvider:
         except Exception:  # litellm raises for models it has no price for
             return None
         return float(prompt_cost) + float(completion_cost)
+
+
+def configured_cost(
+    prices: Mapping[str, Price], model: str, input_tokens: int, output_tokens: int
+) -> float | None:
+    """Return the USD cost under promptops.yaml's `prices` (by model, or by name without its prefix)."""
+    price = prices.get(model) or prices.get(model.split("/", 1)[-1])
+    if price is None:
+        return None
+    return (input_tokens * price.input + output_tokens * price.output) / 1_000_000
 
 
 def _register_local(litellm: Any) -> None:
@@ -347,19 +365,26 @@ def map_error(model: str, exc: BaseException) -> ProviderError:
         status in (None, 500)
     ):
         kind, status = "connection", None
-    elif status in (401, 403):
-        kind = "auth"
-    elif status == 404:
-        kind = "not_found"
-    elif status == 429:
-        kind = "rate_limit"
-    elif status is not None and status >= 500:
-        kind = "server"
-    elif status is not None and 400 <= status < 500:
-        kind = "bad_request"
     else:
-        kind = "unknown"
+        kind = status_kind(status)
     return ProviderError(model, kind, detail, status, _retry_after(exc))
+
+
+def status_kind(status: int | None) -> ErrorKind:
+    """Return the kind of failure an HTTP error status means."""
+    if status in (401, 403):
+        return "auth"
+    if status == 404:
+        return "not_found"
+    if status == 408:
+        return "timeout"
+    if status == 429:
+        return "rate_limit"
+    if status is not None and status >= 500:
+        return "server"
+    if status is not None and 400 <= status < 500:
+        return "bad_request"
+    return "unknown"
 
 
 def _chain(exc: BaseException) -> list[BaseException]:
@@ -406,4 +431,11 @@ def parse_retry_after(value: str) -> float | None:
     return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
 
 
+def _openai(config: ProjectConfig) -> Provider:
+    from promptops.evals import openai_http  # it imports this module's types
+
+    return openai_http.factory(LiteLLMProvider(prices=config.prices), config.prices)
+
+
 register(DEFAULT_PROVIDER, lambda config: LiteLLMProvider(prices=config.prices))
+register("openai", _openai)

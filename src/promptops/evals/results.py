@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict
+from dataclasses import fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,11 +36,11 @@ def to_data(runs: Sequence[RunResult]) -> dict[str, Any]:
         if run.suite in suites:
             raise ValueError(f"suite {run.suite!r} appears twice in one results file")
         suites[run.suite] = {
-            "provenance": asdict(run.provenance),
-            "summary": asdict(run.summary),
-            "cache": asdict(run.cache),
+            "provenance": plain(run.provenance),
+            "summary": plain(run.summary),
+            "cache": plain(run.cache),
             "shard": run.shard,
-            "cases": [asdict(case) for case in sorted(run.cases, key=lambda c: c.id)],
+            "cases": [plain(case) for case in sorted(run.cases, key=lambda c: c.id)],
         }
     first = runs[0].provenance if runs else None
     return {
@@ -49,6 +49,23 @@ def to_data(runs: Sequence[RunResult]) -> dict[str, Any]:
         "git_sha": first.git_sha if first else None,
         "suites": suites,
     }
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def plain(value: Any) -> Any:
+    """Return what dataclasses.asdict returns (tuples as lists), without its deep copies."""
+    if is_dataclass(value) and not isinstance(value, type):
+        names = _FIELDS.get(type(value))
+        if names is None:
+            names = _FIELDS[type(value)] = tuple(f.name for f in fields(value))
+        return {name: plain(getattr(value, name)) for name in names}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, Mapping):
+        return {k: plain(v) for k, v in value.items()}
+    return value
 
 
 def dump_results(runs: Sequence[RunResult]) -> str:

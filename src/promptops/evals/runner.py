@@ -18,6 +18,7 @@ from promptops.evals.providers import (
     ProviderError,
     Reply,
     RetryPolicy,
+    close,
     complete,
     provider_for,
 )
@@ -240,6 +241,8 @@ async def _execute(plans: list[_Plan], calls: _Calls, concurrency: int, progress
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        for provider in calls.providers.values():
+            await close(provider)
 
 
 def run_suites(

@@ -92,13 +92,30 @@ def build(entries: Mapping[str, Any]) -> Catalog:
 
 
 @cache
-def load() -> Catalog:
-    """Return the catalog of the installed litellm (empty when litellm or its map is missing)."""
+def entries() -> Mapping[str, Any]:
+    """Return the installed litellm's price map as data (empty when litellm or its map is missing)."""
     path = price_map_path()
     if path is None:
-        return Catalog({}, {})
+        return {}
     try:
-        entries = json.loads(path.read_text("utf-8"))
+        loaded = json.loads(path.read_text("utf-8"))
     except (OSError, ValueError):
-        return Catalog({}, {})
-    return build(entries if isinstance(entries, dict) else {})
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
+@cache
+def load() -> Catalog:
+    """Return the catalog of the installed litellm (empty when litellm or its map is missing)."""
+    return build(entries())
+
+
+def token_prices(model: str) -> tuple[float, float] | None:
+    """Return (input, output) USD per token for `model` from the price map, as litellm prices it."""
+    for _, name in _spellings(model)[:2]:  # `openai/gpt-4o` is listed as `gpt-4o`
+        info = entries().get(name)
+        if isinstance(info, dict):
+            prices = info.get("input_cost_per_token"), info.get("output_cost_per_token")
+            if all(isinstance(p, int | float) and not isinstance(p, bool) for p in prices):
+                return float(prices[0]), float(prices[1])  # type: ignore[arg-type]
+    return None

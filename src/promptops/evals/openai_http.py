@@ -1,0 +1,240 @@
+"""The fast path for OpenAI-compatible endpoints: chat completions over aiohttp, without litellm.
+
+litellm costs seconds of import and ~10 ms of CPU per call (the openai SDK's models, its own
+parameter mapping and logging); this client costs ~0.1 ms. It serves `openai/<model>` strings with
+the params litellm passes through unchanged, configured by the variables litellm reads
+(OPENAI_BASE_URL or OPENAI_API_BASE, OPENAI_API_KEY, OPENAI_ORGANIZATION or OPENAI_ORG_ID,
+OPENAI_PROJECT_ID; proxies by HTTPS_PROXY / NO_PROXY). Everything else, and every call when
+PROMPTOPS_PROVIDER=litellm, goes to litellm. Answers, errors, retries, costs and cache keys are the
+same on both paths (tests/test_providers.py runs the same assertions against each).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import time
+from collections.abc import Mapping
+from functools import cache
+from typing import Any
+
+from promptops.config import Price
+from promptops.evals.providers import (
+    CallRequest,
+    Provider,
+    ProviderError,
+    Reply,
+    configured_cost,
+    parse_retry_after,
+    status_kind,
+)
+from promptops.prompts import catalog
+from promptops.version import __version__
+
+PREFIX = "openai/"
+FORCE_VARIABLE = "PROMPTOPS_PROVIDER"  # `litellm`: every call goes through litellm
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+# Sent as they are by litellm for OpenAI chat models; any other param goes through litellm's mapping.
+_SAMPLING = ("temperature", "top_p", "max_tokens", "seed", "stop", "presence_penalty", "frequency_penalty")
+PASSTHROUGH = frozenset((*_SAMPLING, "response_format", "logit_bias", "user"))
+# Reasoning models: litellm renames max_tokens and drops unsupported params for them.
+_LITELLM_MAPPED = re.compile(r"^(?:o\d|gpt-5|codex)", re.IGNORECASE)
+_CONNECTION_ERROR = "Connection error."  # the words of the litellm path, so both report alike
+MISSING_KEY = "Missing credentials. Set the OPENAI_API_KEY environment variable."
+
+
+def forced_litellm() -> bool:
+    """Return whether PROMPTOPS_PROVIDER=litellm sends every call through litellm."""
+    return os.environ.get(FORCE_VARIABLE, "").strip().lower() == "litellm"
+
+
+def serves(request: CallRequest) -> bool:
+    """Return whether this client makes `request` exactly as litellm would."""
+    if not request.model.startswith(PREFIX):
+        return False
+    name = request.model[len(PREFIX) :]
+    return bool(name) and not _LITELLM_MAPPED.match(name) and PASSTHROUGH.issuperset(request.params)
+
+
+@cache
+def _aiohttp() -> Any:
+    import aiohttp
+
+    return aiohttp
+
+
+@cache
+def _ssl_context() -> Any:
+    import ssl
+
+    if os.environ.get("SSL_CERT_FILE") or os.environ.get("SSL_CERT_DIR"):
+        return ssl.create_default_context()
+    try:
+        import certifi  # the CA bundle litellm and the openai SDK verify against
+    except ImportError:
+        return ssl.create_default_context()
+    return ssl.create_default_context(cafile=certifi.where())
+
+
+class OpenAIHTTPProvider:
+    """Calls `/chat/completions` of an OpenAI-compatible endpoint; other requests go to `fallback`."""
+
+    def __init__(self, fallback: Provider, prices: Mapping[str, Price] | None = None) -> None:
+        self.fallback = fallback
+        self.prices: Mapping[str, Price] = prices or {}
+        self._session: Any = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._timeouts: dict[float, Any] = {}
+
+    async def complete(self, request: CallRequest, timeout_s: float) -> Reply:
+        if not serves(request):
+            return await self.fallback.complete(request, timeout_s)
+        key = os.environ.get("OPENAI_API_KEY")
+        if not key:
+            raise ProviderError(request.model, "auth", MISSING_KEY)  # as the openai SDK refuses: no request
+        base = self._base()
+        body = {"messages": request.message_dicts(), "model": request.model[len(PREFIX) :], **request.params}
+        aiohttp = _aiohttp()
+        session = self._client()
+        start = time.perf_counter()
+        try:
+            async with session.post(
+                base.rstrip("/") + "/chat/completions",
+                data=json.dumps(body).encode("utf-8"),
+                headers=_headers(key),
+                timeout=self._timeout(timeout_s),
+            ) as response:
+                status, headers, raw = response.status, response.headers, await response.read()
+        except (asyncio.TimeoutError, TimeoutError):
+            raise ProviderError(request.model, "timeout", f"no answer within {timeout_s:g} s") from None
+        except aiohttp.InvalidURL:
+            raise ProviderError(request.model, "unreachable", f"invalid base URL {base}") from None
+        except aiohttp.ClientConnectorError:
+            raise ProviderError(request.model, "unreachable", _CONNECTION_ERROR) from None
+        except (aiohttp.ClientError, OSError):
+            raise ProviderError(request.model, "connection", _CONNECTION_ERROR) from None
+        latency_ms = (time.perf_counter() - start) * 1000
+        if status >= 400:
+            raise _status_error(request.model, status, raw, headers, timeout_s)
+        return self._reply(request.model, raw, latency_ms)
+
+    def _reply(self, model: str, raw: bytes, latency_ms: float) -> Reply:
+        try:
+            data = json.loads(raw)
+        except ValueError as exc:  # the words json gives, as on the litellm path
+            raise ProviderError(model, "malformed", str(exc)) from None
+        choices = data.get("choices") if isinstance(data, dict) else None
+        if not choices or not isinstance(choices, list):
+            raise ProviderError(model, "malformed", "the response has no choices")
+        message = choices[0].get("message") if isinstance(choices[0], dict) else None
+        text = message.get("content") if isinstance(message, dict) else None
+        if text is not None and not isinstance(text, str):
+            raise ProviderError(model, "malformed", "the response content is not text")
+        usage = data.get("usage")
+        usage = usage if isinstance(usage, dict) else {}
+        input_tokens = _count(usage.get("prompt_tokens"))
+        output_tokens = _count(usage.get("completion_tokens"))
+        return Reply(
+            text=text or "",
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            cost_usd=self.cost(model, input_tokens, output_tokens),
+            latency_ms=latency_ms,
+        )
+
+    def cost(self, model: str, input_tokens: int | None, output_tokens: int | None) -> float | None:
+        """Return the USD cost from `prices` (preferred) or litellm's price map; None when unknown."""
+        if input_tokens is None or output_tokens is None:
+            return None
+        configured = configured_cost(self.prices, model, input_tokens, output_tokens)
+        if configured is not None:
+            return configured
+        per_token = catalog.token_prices(model)
+        if per_token is None:
+            return None
+        return input_tokens * per_token[0] + output_tokens * per_token[1]
+
+    def _client(self) -> Any:
+        loop = asyncio.get_running_loop()
+        if self._session is None or self._loop is not loop or self._session.closed:
+            aiohttp = _aiohttp()
+            # the runner bounds concurrency; a CA bundle is loaded only for https (it costs ~40 ms)
+            tls = _ssl_context() if self._base().startswith("https:") else True
+            connector = aiohttp.TCPConnector(limit=0, ssl=tls)
+            self._session = aiohttp.ClientSession(connector=connector, trust_env=True)
+            self._loop = loop
+        return self._session
+
+    def _base(self) -> str:
+        return os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_BASE") or DEFAULT_BASE_URL
+
+    def _timeout(self, seconds: float) -> Any:
+        if seconds not in self._timeouts:
+            self._timeouts[seconds] = _aiohttp().ClientTimeout(total=seconds)
+        return self._timeouts[seconds]
+
+    async def aclose(self) -> None:
+        """Close the connection pool (call before the event loop ends)."""
+        if self._session is not None and self._loop is asyncio.get_running_loop():
+            await self._session.close()
+        self._session = None
+        aclose = getattr(self.fallback, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+
+def _headers(key: str) -> dict[str, str]:
+    headers = {
+        "Authorization": f"Bearer {key}",
+        "Content-Type": "application/json",
+        "Accept": "application/json",
+        "User-Agent": f"promptops/{__version__}",
+    }
+    organization = os.environ.get("OPENAI_ORGANIZATION") or os.environ.get("OPENAI_ORG_ID")
+    if organization:
+        headers["OpenAI-Organization"] = organization
+    project = os.environ.get("OPENAI_PROJECT_ID")
+    if project:
+        headers["OpenAI-Project"] = project
+    return headers
+
+
+def _count(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _status_error(model: str, status: int, raw: bytes, headers: Any, timeout_s: float) -> ProviderError:
+    kind = status_kind(status)
+    if kind == "timeout":
+        return ProviderError(model, "timeout", f"no answer within {timeout_s:g} s")
+    retry_after = headers.get("retry-after")
+    return ProviderError(
+        model,
+        kind,
+        _error_text(raw) or f"HTTP {status}",
+        status,
+        parse_retry_after(retry_after) if retry_after else None,
+    )
+
+
+def _error_text(raw: bytes) -> str:
+    """Return the error message of an error body (OpenAI's `{"error": {"message": ...}}`, else its text)."""
+    text = raw.decode("utf-8", "replace").strip()
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return text.split("\n", 1)[0][:300]
+    error = data.get("error") if isinstance(data, dict) else None
+    message = error.get("message") if isinstance(error, dict) else error
+    if isinstance(message, str) and message.strip():
+        return message.strip().split("\n", 1)[0][:300]
+    return text.split("\n", 1)[0][:300]
+
+
+def factory(fallback: Provider, prices: Mapping[str, Price]) -> Provider:
+    """Return the provider for `openai/...` models: this client, or litellm when forced."""
+    if forced_litellm():
+        return fallback
+    return OpenAIHTTPProvider(fallback, prices)
