@@ -13,6 +13,7 @@ from importlib import resources
 from typing import Any
 
 import jsonschema
+import regex
 import yaml
 from referencing import Registry
 from referencing.exceptions import Unresolvable
@@ -21,6 +22,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from promptops.errors import FileFormatError, InputError, Problem
 
+REGEX_SECONDS = 0.5  # longest one regular expression may run on text a model wrote
 MAX_YAML_BYTES = 1_000_000
 MAX_DEPTH = 64
 MAX_NODES = 50_000
@@ -223,6 +225,54 @@ def schema(name: str) -> dict[str, Any]:
     return loaded
 
 
+def search(pattern: str, text: str, flags: int = 0) -> bool:
+    """Return whether `pattern` (re syntax and `re` flags) matches in `text`, within REGEX_SECONDS.
+
+    A pattern such as `^(a+)+$` backtracks for hours on `aaa...a!`; the `regex` engine stops it:
+    raise TimeoutError then, and re.error for an invalid pattern.
+    """
+    mapped = 0
+    for flag in re.RegexFlag:
+        if flags & flag and flag.name is not None and hasattr(regex, flag.name):
+            mapped |= getattr(regex, flag.name)
+    try:
+        return regex.search(pattern, text, mapped, timeout=REGEX_SECONDS) is not None
+    except regex.error as exc:
+        raise re.error(str(exc)) from None
+    except TimeoutError:
+        raise TimeoutError(f"the regular expression ran for more than {REGEX_SECONDS:g} s") from None
+
+
+def _pattern(validator: Any, pattern: str, instance: Any, rules: Any) -> Iterable[Any]:
+    if validator.is_type(instance, "string"):
+        try:
+            if not search(pattern, instance):
+                yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
+        except TimeoutError as exc:
+            yield jsonschema.ValidationError(f"{exc} matching {pattern!r}")
+
+
+def _pattern_properties(
+    validator: Any, patterns: Mapping[str, Any], instance: Any, rules: Any
+) -> Iterable[Any]:
+    if validator.is_type(instance, "object"):
+        for pattern, subschema in patterns.items():
+            for key, value in instance.items():
+                try:
+                    matched = search(pattern, key)
+                except TimeoutError as exc:
+                    yield jsonschema.ValidationError(f"{exc} matching {pattern!r}")
+                    continue
+                if matched:
+                    yield from validator.descend(value, subschema, path=key, schema_path=pattern)
+
+
+# Draft 2020-12 with the two keywords that run a regex on the instance bounded in time.
+_Validator = jsonschema.validators.extend(  # type: ignore[no-untyped-call]
+    jsonschema.Draft202012Validator, {"pattern": _pattern, "patternProperties": _pattern_properties}
+)
+
+
 def validate(doc: Document, schema_name: str) -> list[Problem]:
     """Return every schema problem of `doc`, each located by line and key path."""
     return validate_data(doc.data, schema(schema_name), doc)
@@ -297,7 +347,7 @@ def validate_data(
         path, value = foreign[0]
         raise InputError(f"{label}: {key_path(path)}: {_foreign_message(value)}")
     try:
-        validator = jsonschema.Draft202012Validator(rules, registry=_NO_RETRIEVAL)
+        validator = _Validator(rules, registry=_NO_RETRIEVAL)
         errors = sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
     except jsonschema.exceptions.SchemaError as exc:
         raise InputError(f"{label}: invalid JSON Schema: {exc.message}") from None
