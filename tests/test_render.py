@@ -159,8 +159,9 @@ def test_template_syntax_error_names_the_file_line(cli: CLI, initialized: Path) 
         ("{{ '{:>999999999}'.format(1) }}", "format width or precision larger than 100000"),
         ("{{ '%.9999999f'|format(1) }}", "format width or precision larger than 100000"),
         ("{{ lipsum(50000) }}", "lipsum is limited to 1000 paragraphs and words"),
+        ("{{ range(999999)|length + range(999999)|length }}", "loops over more than 1000000 items in one render"),
         ("{% for i in range(99999) %}{% for j in range(99999) %}{% endfor %}{% endfor %}",
-         "loops over more than 1000000 items in one render"),
+         "more than 200000 loop steps, calls and filters in one render"),
     ],
 )
 def test_sandbox_refuses_internals_and_exhaustion(cli: CLI, initialized: Path, template: str, message: str) -> None:

@@ -13,12 +13,16 @@ from importlib import resources
 from typing import Any
 
 import jsonschema
+import regex
 import yaml
+from referencing import Registry
+from referencing.exceptions import Unresolvable
 from yaml.events import AliasEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from promptops.errors import FileFormatError, InputError, Problem
 
+REGEX_SECONDS = 0.5  # longest one regular expression may run on text a model wrote
 MAX_YAML_BYTES = 1_000_000
 MAX_DEPTH = 64
 MAX_NODES = 50_000
@@ -221,6 +225,54 @@ def schema(name: str) -> dict[str, Any]:
     return loaded
 
 
+def search(pattern: str, text: str, flags: int = 0) -> bool:
+    """Return whether `pattern` (re syntax and `re` flags) matches in `text`, within REGEX_SECONDS.
+
+    A pattern such as `^(a+)+$` backtracks for hours on `aaa...a!`; the `regex` engine stops it:
+    raise TimeoutError then, and re.error for an invalid pattern.
+    """
+    mapped = 0
+    for flag in re.RegexFlag:
+        if flags & flag and flag.name is not None and hasattr(regex, flag.name):
+            mapped |= getattr(regex, flag.name)
+    try:
+        return regex.search(pattern, text, mapped, timeout=REGEX_SECONDS) is not None
+    except regex.error as exc:
+        raise re.error(str(exc)) from None
+    except TimeoutError:
+        raise TimeoutError(f"the regular expression ran for more than {REGEX_SECONDS:g} s") from None
+
+
+def _pattern(validator: Any, pattern: str, instance: Any, rules: Any) -> Iterable[Any]:
+    if validator.is_type(instance, "string"):
+        try:
+            if not search(pattern, instance):
+                yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
+        except TimeoutError as exc:
+            yield jsonschema.ValidationError(f"{exc} matching {pattern!r}")
+
+
+def _pattern_properties(
+    validator: Any, patterns: Mapping[str, Any], instance: Any, rules: Any
+) -> Iterable[Any]:
+    if validator.is_type(instance, "object"):
+        for pattern, subschema in patterns.items():
+            for key, value in instance.items():
+                try:
+                    matched = search(pattern, key)
+                except TimeoutError as exc:
+                    yield jsonschema.ValidationError(f"{exc} matching {pattern!r}")
+                    continue
+                if matched:
+                    yield from validator.descend(value, subschema, path=key, schema_path=pattern)
+
+
+# Draft 2020-12 with the two keywords that run a regex on the instance bounded in time.
+_Validator = jsonschema.validators.extend(  # type: ignore[no-untyped-call]
+    jsonschema.Draft202012Validator, {"pattern": _pattern, "patternProperties": _pattern_properties}
+)
+
+
 def validate(doc: Document, schema_name: str) -> list[Problem]:
     """Return every schema problem of `doc`, each located by line and key path."""
     return validate_data(doc.data, schema(schema_name), doc)
@@ -230,16 +282,50 @@ def validate(doc: Document, schema_name: str) -> list[Problem]:
 def _schema_checker() -> jsonschema.Draft202012Validator:
     meta = jsonschema.Draft202012Validator.META_SCHEMA
     return jsonschema.Draft202012Validator(
-        meta, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+        meta, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER, registry=_NO_RETRIEVAL
     )
 
 
 _JSON_TYPES = "array, boolean, integer, null, number, object, string"
+_REF_KEYS = ("$ref", "$dynamicRef")
+# An empty registry: its retrieve function refuses every URI, so no schema ever reads a file or the network.
+_NO_RETRIEVAL: Registry[Any] = Registry()
+
+
+def foreign_refs(rules: Any, at: Path = ()) -> list[tuple[Path, str]]:
+    """Return the key path and value of every `$ref` in `rules` that points outside the schema itself.
+
+    Schemas in promptops files must be self-contained: only `#...` references (`#/$defs/x`) are allowed,
+    so validating never opens a file (`file:///...`) or fetches a URL (`https://...`).
+    """
+    found: list[tuple[Path, str]] = []
+    stack: list[tuple[Path, Any]] = [(at, rules)]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, Mapping):
+            for key, value in node.items():
+                if key in _REF_KEYS and isinstance(value, str) and not value.startswith("#"):
+                    found.append(((*path, key), value))
+                stack.append(((*path, str(key)), value))
+        elif isinstance(node, list):
+            stack.extend(((*path, i), value) for i, value in enumerate(node))
+    return sorted(found, key=lambda item: [str(p) for p in item[0]])
+
+
+def _foreign_message(value: str) -> str:
+    shown = value if len(value) <= 80 else value[:79] + "…"
+    return (
+        f"refers to {json.dumps(shown)} outside this schema; schemas must be self-contained "
+        "(only '#/...' references, e.g. '#/$defs/item')"
+    )
 
 
 def check_schema(rules: Any, doc: Document, at: Iterable[str | int]) -> list[Problem]:
     """Return every reason why `rules` (found at key path `at` of `doc`) is not a usable JSON Schema."""
-    problems = []
+    problems = [
+        Problem(doc.file, doc.line(path), key_path(path), _foreign_message(value))
+        for path, value in foreign_refs(rules, tuple(at))
+    ]
     for err in sorted(_schema_checker().iter_errors(rules), key=lambda e: [str(p) for p in e.absolute_path]):
         path: Path = (*at, *err.absolute_path)
         message = f"not a valid JSON Schema: {err.message}"
@@ -254,14 +340,21 @@ def check_schema(rules: Any, doc: Document, at: Iterable[str | int]) -> list[Pro
 def validate_data(
     data: Any, rules: Mapping[str, Any], doc: Document | None = None, file: str = ""
 ) -> list[Problem]:
-    """Return every problem of `data` under the JSON Schema `rules`."""
+    """Return every problem of `data` under the JSON Schema `rules` (which must be self-contained)."""
+    label = file or (doc.file if doc else "")
+    foreign = foreign_refs(rules)
+    if foreign:
+        path, value = foreign[0]
+        raise InputError(f"{label}: {key_path(path)}: {_foreign_message(value)}")
     try:
         validator = _validator(rules)
         errors = sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
     except jsonschema.exceptions.SchemaError as exc:
-        raise InputError(f"{file or (doc.file if doc else '')}: invalid JSON Schema: {exc.message}") from None
+        raise InputError(f"{label}: invalid JSON Schema: {exc.message}") from None
+    except Unresolvable as exc:
+        raise InputError(f"{label}: invalid JSON Schema: cannot resolve reference {exc}") from None
     except re.error as exc:
-        raise InputError(f"{file or (doc.file if doc else '')}: invalid JSON Schema pattern: {exc}") from None
+        raise InputError(f"{label}: invalid JSON Schema pattern: {exc}") from None
     problems: list[Problem] = []
     seen: set[tuple[int | None, str, str]] = set()
     for err in errors:
@@ -282,7 +375,7 @@ def _validator(rules: Mapping[str, Any]) -> jsonschema.Draft202012Validator:
     held = _VALIDATORS.get(id(rules))
     if held is not None and held[0] is rules:
         return held[1]
-    validator = jsonschema.Draft202012Validator(rules)
+    validator: jsonschema.Draft202012Validator = _Validator(rules, registry=_NO_RETRIEVAL)  # no fetching
     if len(_VALIDATORS) < 256:  # the object is kept alive with it, so its id is never reused
         _VALIDATORS[id(rules)] = (rules, validator)
     return validator

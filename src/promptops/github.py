@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from promptops.errors import InputError, UnavailableError
 from promptops.report.escape import MARKER
+from promptops.secrets import redact, secret_values
 from promptops.version import __version__
 
 DEFAULT_API_URL = "https://api.github.com"
@@ -23,6 +24,41 @@ PERMISSION_HINT = (
     "pull requests from forks get a read-only token"
 )
 _NEXT_LINK = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
+MAX_DETAIL = 300  # characters of an API error message shown, after redaction
+
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    """Return the (scheme, host, port) a URL's requests go to; the token is sent to one origin only."""
+    parts = urllib.parse.urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port or {"http": 80, "https": 443}.get(scheme)
+    except ValueError:
+        port = -1  # a malformed port never equals the configured one
+    return scheme, (parts.hostname or "").lower(), port
+
+
+def _origin_text(url: str) -> str:
+    scheme, host, port = origin(url)
+    return f"{scheme}://{host}" + (f":{port}" if port not in {None, 80, 443} else "")
+
+
+class _SameOriginRedirects(urllib.request.HTTPRedirectHandler):
+    """Follows a redirect only within the API's origin: urllib would resend Authorization anywhere."""
+
+    def __init__(self, api_url: str) -> None:
+        self.api_url = api_url
+
+    def redirect_request(  # noqa: PLR0917 (urllib's signature)
+        self, req: urllib.request.Request, fp: Any, code: int, msg: str, headers: Any, newurl: str
+    ) -> urllib.request.Request | None:
+        if origin(newurl) != origin(self.api_url):
+            raise UnavailableError(
+                f"GitHub API: {req.get_method()} {_path(req.full_url)} redirected (HTTP {code}) to another "
+                f"origin, {_origin_text(newurl)}; the token is only sent to {_origin_text(self.api_url)}",
+                hint="set GITHUB_API_URL to the API's own address",
+            )
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
 @dataclass(frozen=True)
@@ -78,6 +114,7 @@ class GitHubClient:
     def __init__(self, config: GitHubConfig, timeout_s: float = 30.0) -> None:
         self.config = config
         self.timeout_s = timeout_s
+        self._opener = urllib.request.build_opener(_SameOriginRedirects(config.api_url))
 
     def comments(self, issue: int) -> Iterator[Comment]:
         """Yield the comments of an issue or pull request, oldest first, fetching pages as needed."""
@@ -104,6 +141,12 @@ class GitHubClient:
         return f"{self.config.api_url}/repos/{self.config.repository}{path}"
 
     def _request(self, method: str, url: str, body: str | None = None) -> _Response:
+        if origin(url) != origin(self.config.api_url):
+            # a `Link: rel="next"` header is the only URL the server chooses; never follow it elsewhere
+            raise UnavailableError(
+                f"GitHub API: the next page of {_path(self._url(''))} is on another origin, "
+                f"{_origin_text(url)}; the token is only sent to {_origin_text(self.config.api_url)}"
+            )
         payload = None if body is None else json.dumps({"body": body}).encode("utf-8")
         headers = {
             "Accept": "application/vnd.github+json",
@@ -116,11 +159,11 @@ class GitHubClient:
         request = urllib.request.Request(url, data=payload, method=method, headers=headers)  # noqa: S310
         try:
             # The scheme was checked in GitHubConfig.from_env (http or https only).
-            with urllib.request.urlopen(request, timeout=self.timeout_s) as reply:  # noqa: S310
+            with self._opener.open(request, timeout=self.timeout_s) as reply:
                 raw = reply.read()
                 link = reply.headers.get("Link")
         except urllib.error.HTTPError as exc:
-            raise _api_error(method, url, exc) from None
+            raise _api_error(method, url, exc, self.config.token) from None
         except (urllib.error.URLError, TimeoutError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
             raise UnavailableError(
@@ -166,11 +209,14 @@ def _path(url: str) -> str:
     return urllib.parse.urlsplit(url).path
 
 
-def _api_error(method: str, url: str, exc: urllib.error.HTTPError) -> UnavailableError:
+def _api_error(method: str, url: str, exc: urllib.error.HTTPError, token: str) -> UnavailableError:
     try:
         detail = json.loads(exc.read().decode("utf-8")).get("message", "")
     except (ValueError, AttributeError, OSError):
         detail = ""
+    # the server's text may echo the token or other secrets: redact first, cut after
+    detail = redact(str(detail), (token, *secret_values())) if detail else ""
+    detail = detail if len(detail) <= MAX_DETAIL else detail[: MAX_DETAIL - 1] + "…"
     what = f"GitHub API: {method} {_path(url)} failed with HTTP {exc.code}"
     what += f": {detail}" if detail else ""
     if exc.code == 401:

@@ -24,6 +24,11 @@ class FakeGitHub:
     forbidden: set[str] = field(default_factory=set)  # HTTP methods answered with 403
     rate_limited: bool = False  # every request: 403 with X-RateLimit-Remaining: 0
     url: str = ""
+    # hostile behaviours, for the security tests
+    redirect_to: str = ""  # answer every request with a 302 to this URL
+    next_link: str = ""  # the `rel="next"` link of the first comments page
+    echo_status: int = 0  # answer every request with this status and a body echoing Authorization
+    authorizations: list[str] = field(default_factory=list)  # the Authorization header of every request
     _next_id: int = 1000
 
     def add_comment(self, issue: int, body: str, user: str = "someone") -> dict[str, Any]:
@@ -63,6 +68,16 @@ def _handler(state: FakeGitHub) -> type[BaseHTTPRequestHandler]:
             state.requests.append((method, self.path))
             length = int(self.headers.get("Content-Length") or 0)
             body = json.loads(self.rfile.read(length)) if length else None
+            state.authorizations.append(self.headers.get("Authorization") or "")
+            if state.redirect_to:
+                self.send_response(302)
+                self.send_header("Location", state.redirect_to)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            if state.echo_status:
+                self._send(state.echo_status, {"message": f"denied for {self.headers.get('Authorization')}"})
+                return
             if self.headers.get("Authorization") != f"Bearer {state.token}":
                 self._send(401, {"message": "Bad credentials"})
                 return
@@ -99,7 +114,9 @@ def _handler(state: FakeGitHub) -> type[BaseHTTPRequestHandler]:
             last = max(1, -(-len(items) // per_page))
             links = []
             base = f"{state.url}{prefix}{issue}/comments?per_page={per_page}"
-            if page < last:
+            if state.next_link and page == 1:
+                links.append(f'<{state.next_link}>; rel="next"')
+            elif page < last:
                 links.append(f'<{base}&page={page + 1}>; rel="next"')
             links.append(f'<{base}&page={last}>; rel="last"')
             self._send(200, items[(page - 1) * per_page: page * per_page], {"Link": ", ".join(links)})
@@ -119,6 +136,16 @@ def _handler(state: FakeGitHub) -> type[BaseHTTPRequestHandler]:
 @pytest.fixture
 def github_api() -> Iterator[FakeGitHub]:
     """A fake GitHub REST API server; `.url` is the value for GITHUB_API_URL."""
+    yield from _serve()
+
+
+@pytest.fixture
+def other_origin() -> Iterator[FakeGitHub]:
+    """A second fake API on another port (another origin): the token must never reach it."""
+    yield from _serve()
+
+
+def _serve() -> Iterator[FakeGitHub]:
     state = FakeGitHub()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
     state.url = f"http://127.0.0.1:{server.server_address[1]}"

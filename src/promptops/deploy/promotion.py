@@ -60,13 +60,7 @@ def released(registry: Registry, name: str, version: str) -> Released:
             hint=f"release it first with `promptops release {name}` (and push the tag), "
             "or fetch the tags with `git fetch --tags`",
         )
-    spec = registry.resolve(f"{name}@{version}").spec
-    if spec.version != version:
-        where = spec.source.split(":", 1)[-1]
-        raise InputError(
-            f"tag {wanted} points at a commit where {where} has version {spec.version}",
-            hint=f"the tag is wrong: delete it (`git tag -d {wanted}`) and release {name}@{version} again",
-        )
+    spec = registry.resolve(f"{name}@{version}").spec  # checks the tag's file is name@version
     return Released(spec, tag, content_hash(spec.content()))
 
 

@@ -200,7 +200,9 @@ class Registry:
     def _at_version(self, name: str, version: str) -> Resolved:
         tag = self.history.tag(tag_name(self.project.config, name, version))
         if tag is not None:
-            return Resolved(self._read_at(name, tag.name, tag.sha), tag.sha, tag)
+            return Resolved(
+                verified(self._read_at(name, tag.name, tag.sha), name, version, tag.name), tag.sha, tag
+            )
         try:
             entries = self.versions(name)
         except UnknownPromptError:
@@ -227,6 +229,27 @@ class Registry:
         if raw is None:
             raise UnknownPromptError(f"prompt '{name}' has no file {path} at {label}")
         return read_prompt(raw, f"{label}:{path}")
+
+
+def verified(spec: PromptSpec, name: str, version: str, tag: str) -> PromptSpec:
+    """Return `spec` read at `tag` when it is `name@version`; a moved or mistaken tag is an input error.
+
+    Every released selector (render, eval, diff, promote, bundle, the SDK) goes through this one check.
+    """
+    where = spec.source.split(":", 1)[-1]
+    found = (
+        f"version {spec.version}"
+        if spec.version != version
+        else f"name '{spec.name}'"
+        if spec.name != name
+        else ""
+    )
+    if found:
+        raise InputError(
+            f"tag {tag} points at a commit where {where} has {found}",
+            hint=f"the tag is wrong: delete it (`git tag -d {tag}`) and release {name}@{version} again",
+        )
+    return spec
 
 
 def _version_of(raw: bytes | None) -> str | None:

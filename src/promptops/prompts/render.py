@@ -5,9 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
-import re
-from collections.abc import Callable, Iterable, Mapping
-from contextvars import ContextVar
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -16,10 +14,10 @@ import jinja2
 from jinja2 import meta
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
-from jinja2.utils import generate_lorem_ipsum
 
 from promptops.errors import FileFormatError, InputError, Problem, TemplateError
 from promptops.formats import validate_data
+from promptops.prompts.sandbox import MAX_OUTPUT, Sandbox, budget
 from promptops.spec import PromptSpec
 
 
@@ -32,94 +30,10 @@ class RenderedMessage:
         return {"role": self.role, "content": self.content}
 
 
-MAX_REPEAT = 100_000  # largest string, list, width or padding a template may ask for
-MAX_EXPONENT = 1_000
-MAX_LOOP_ITEMS = 1_000_000  # items all `range()` calls of one render may produce together
-MAX_LIPSUM = 1_000
-
-# widths and precisions in %-format and str.format specs: `%999999d`, `{:>999999}`
-_HUGE_SPEC = re.compile(r"%[-#0 +]*\d*\.?\d{6,}|\{[^{}]*:[^{}]*\d{6,}[^{}]*\}")
-_PADDING_METHODS = frozenset({"ljust", "rjust", "center", "zfill", "expandtabs"})
-_range_budget: ContextVar[int] = ContextVar("range_budget", default=MAX_LOOP_ITEMS)
-
-
-def _refuse_huge_spec(text: Any) -> None:
-    if isinstance(text, str) and _HUGE_SPEC.search(text):
-        raise SecurityError(f"format width or precision larger than {MAX_REPEAT}")
-
-
-def _refuse_huge_ints(values: Iterable[Any]) -> None:
-    for value in values:
-        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_REPEAT:
-            raise SecurityError(f"width {value} is larger than {MAX_REPEAT}")
-
-
-def _budgeted_range(*args: int) -> range:
-    items = range(*args)
-    left = _range_budget.get() - len(items)
-    if left < 0:
-        raise SecurityError(f"loops over more than {MAX_LOOP_ITEMS} items in one render")
-    _range_budget.set(left)
-    return items
-
-
-def _small_lipsum(n: int = 5, html: bool = False, min: int = 20, max: int = 100) -> str:
-    if n > MAX_LIPSUM or max > MAX_LIPSUM:
-        raise SecurityError(f"lipsum is limited to {MAX_LIPSUM} paragraphs and words")
-    return str(generate_lorem_ipsum(n=n, html=html, min=min, max=max))
-
-
-def _width_checked(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
-    @functools.wraps(fn)  # keeps jinja's pass_context/pass_environment marks
-    def checked(*args: Any, **kwargs: Any) -> Any:
-        if name == "format":
-            _refuse_huge_spec(args[0] if args else None)
-        else:
-            _refuse_huge_ints([*args[1:], *kwargs.values()])
-        return fn(*args, **kwargs)
-
-    return checked
-
-
-class _Sandbox(ImmutableSandboxedEnvironment):
-    """The Jinja sandbox, plus limits that keep a template from exhausting memory or time."""
-
-    intercepted_binops = frozenset({"*", "**", "%"})
-
-    def __init__(self, **options: Any) -> None:
-        super().__init__(**options)
-        self.globals["range"] = _budgeted_range
-        self.globals["lipsum"] = _small_lipsum
-        for name in ("center", "indent", "format", "wordwrap", "truncate"):
-            self.filters[name] = _width_checked(name, self.filters[name])
-
-    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-        if operator == "*":
-            for seq, times in ((left, right), (right, left)):
-                sized = isinstance(seq, str | list | tuple) and isinstance(times, int)
-                if sized and len(seq) * times > MAX_REPEAT:
-                    raise SecurityError(f"repetition would build more than {MAX_REPEAT} items")
-        if operator == "**" and isinstance(right, int | float) and abs(right) > MAX_EXPONENT:
-            raise SecurityError(f"exponent larger than {MAX_EXPONENT}")
-        if operator == "%":
-            _refuse_huge_spec(left)
-        return super().call_binop(context, operator, left, right)
-
-    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
-        target = getattr(__obj, "__wrapped__", __obj)  # the sandbox wraps str.format
-        owner = getattr(target, "__self__", None)
-        name = getattr(target, "__name__", "")
-        if isinstance(owner, str) and name in _PADDING_METHODS:
-            _refuse_huge_ints([*args, *kwargs.values()])
-        if isinstance(owner, str) and name in {"format", "format_map"}:
-            _refuse_huge_spec(owner)
-        return super().call(__context, __obj, *args, **kwargs)
-
-
 @cache
 def environment() -> ImmutableSandboxedEnvironment:
     """Return the one sandbox: undefined variables are errors, no autoescape."""
-    return _Sandbox(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True)
+    return Sandbox(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True)
 
 
 @functools.lru_cache(maxsize=512)
@@ -166,9 +80,17 @@ def render_text(
 
     With `file` and `line` (where the template text starts), syntax errors name the file line.
     """
-    budget = _range_budget.set(MAX_LOOP_ITEMS)
     try:
-        return _template(source).render(**values)
+        with budget() as allowance:
+            parts: list[str] = []
+            size = 0
+            for part in _template(source).generate(**values):  # streamed, so the output cap holds early
+                size += len(part)
+                if size > MAX_OUTPUT:
+                    raise SecurityError(f"the output would be longer than {MAX_OUTPUT} characters")
+                allowance.tick()
+                parts.append(part)
+            return "".join(parts)
     except SecurityError as exc:
         raise TemplateError(
             f"{where}: refused unsafe template code: {exc}", hint="templates may not reach Python internals"
@@ -182,12 +104,14 @@ def render_text(
         raise TemplateError(f"{at}: template syntax error: {exc.message}") from None
     except jinja2.TemplateError as exc:
         raise TemplateError(f"{where}: template error: {exc.message or exc}") from None
-    except (TypeError, ValueError, ArithmeticError, LookupError) as exc:
+    except (TypeError, ValueError, ArithmeticError, LookupError, AttributeError) as exc:
         raise TemplateError(f"{where}: template error: {exc}") from None
     except RecursionError:
         raise TemplateError(f"{where}: template is nested or recurses too deeply") from None
-    finally:
-        _range_budget.reset(budget)
+    except MemoryError:
+        raise TemplateError(
+            f"{where}: refused unsafe template code: the template ran out of memory"
+        ) from None
 
 
 def check_inputs(spec: PromptSpec, values: Mapping[str, Any]) -> None:

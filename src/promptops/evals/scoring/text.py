@@ -18,6 +18,7 @@ from promptops.evals.scoring.base import (
     register,
     text_of,
 )
+from promptops.formats import search
 from promptops.spec import PromptSpec
 
 
@@ -111,9 +112,11 @@ class Regex:
         for letter in options.get("flags", ""):
             flags |= {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL}[letter]
         try:
-            matched = re.search(options["pattern"], subject.output, flags) is not None
+            matched = search(options["pattern"], subject.output, flags)  # bounded in time
         except re.error as exc:
             raise ScorerError(f"invalid regular expression: {exc}") from None
+        except TimeoutError as exc:
+            raise ScorerError(f"{exc} on this output; avoid nested repetition such as (a+)+") from None
         return Outcome(
             1.0 if matched else 0.0, None if matched else f"{_short(subject.output)} does not match"
         )

@@ -5,9 +5,10 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Mapping
 
-from promptops.errors import PromptOpsError, UnknownPromptError
+from promptops.errors import PromptOpsError, RefError, UnknownPromptError
 from promptops.promptfile import read_prompt
 from promptops.prompts.diff.compare import Diff, PromptDiff, compare, is_unchanged
+from promptops.prompts.gitstore import SHALLOW_HINT
 from promptops.prompts.registry import History, Registry, Source
 from promptops.spec import PromptSpec
 
@@ -15,16 +16,26 @@ RENAME_SIMILARITY = 0.6
 
 
 def default_base(history: History) -> str | None:
-    """Return the default base: HEAD's merge base with the default branch, else HEAD (None: no commits)."""
+    """Return the default base: HEAD's merge base with the default branch, else HEAD (None: no commits).
+
+    In a shallow clone a base equal to HEAD proves nothing (the default branch's history is simply not
+    there, or origin/HEAD names the pull request's own branch): comparing would find "no changes" and pass
+    unchecked, so that is a RefError asking for the history or an explicit --base.
+    """
     head = history.head()
     if head is None:
         return None
     branch = history.default_branch()
-    if branch is not None:
-        base = history.merge_base("HEAD", branch)
-        if base is not None:
-            return base
-    return head
+    base = history.merge_base("HEAD", branch) if branch is not None else None
+    if base is None:
+        base = head
+    if base == head and history.is_shallow():
+        what = f"HEAD's merge base with {branch}" if branch is not None else "the default base"
+        raise RefError(
+            f"cannot tell the base from the head in this shallow clone: {what} is HEAD itself",
+            hint=f"pass --base REF, or {SHALLOW_HINT}",
+        )
+    return base
 
 
 def diff_refs(
