@@ -59,7 +59,7 @@ def test_compare_reports_each_candidate_against_the_first(cli, project: Path, se
     assert tag_rows == {"easy": ["100.0%", "100.0%", "100.0%"], "hard": ["100.0%", "0.0%", "100.0%"]}
     assert "disagreements: 2 cases pass for some candidates and fail for others; outputs differ in 2" in out
     assert "    #1 pass   ORD-10004" in out and "    #2 FAIL   NONE" in out
-    assert f"gate #2 vs #1: FAIL: " in out and "gate #3 vs #1: PASS: " in out
+    assert "gate #2 vs #1: FAIL: " in out and "gate #3 vs #1: PASS: " in out
     assert server.count == 24  # every candidate on every case, once
 
 

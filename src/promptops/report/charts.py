@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
+from promptops.wording import money
+
 WIDTH, HEIGHT, PAD, LEFT = 360, 170, 24, 34
 BASE_COLOR, HEAD_COLOR = "#8a94a6", "#2f6fde"
 
@@ -67,12 +69,14 @@ def bars(
             if value is None:
                 continue
             h = plot_h * value / peak
+            if percent:  # a tag at 0% stays visible as a sliver
+                h = max(1.5, h)
             shown = f"{value:.0%}" if percent else f"{value:g}"
             parts.append(
                 f'<rect x="{x0 + offset:.1f}" y="{PAD + plot_h - h:.1f}" width="{bar:.1f}" height="{h:.1f}" '
                 f'fill="{color}"><title>{escape(label)}: {shown}</title></rect>'
             )
-        if len(labels) <= 12:
+        if len(labels) <= 6 or i % 2 == 0:
             parts.append(
                 f'<text class="tick" x="{x0 + bar:.1f}" y="{PAD + plot_h + 12}" text-anchor="middle">'
                 f"{escape(_short(label))}</text>"
@@ -95,12 +99,12 @@ def _empty(title: str) -> str:
 
 
 def _short(label: str) -> str:
-    return label if len(label) <= 10 else label[:9] + "…"
+    return label if len(label) <= 11 else label[:10] + "…"
 
 
 def _tick(value: float, unit: str) -> str:
     if unit == "usd":
-        return f"${value:.2g}"
+        return money(value)
     if unit == "ms":
         return f"{value:.0f}ms"
     return f"{value:.1f}"

@@ -14,6 +14,7 @@ from html import escape
 from typing import Any
 
 from promptops.evals.records import Baseline, CaseResult, RunResult, head_side
+from promptops.formats import normalize
 from promptops.gate.result import GateResult, Metric
 from promptops.report import charts
 from promptops.report.markdown import _delta, _relative, _value
@@ -135,7 +136,7 @@ def html(
 ) -> str:
     """Return one self-contained HTML page (no network: inline CSS, JS and SVG)."""
     data = {"panels": [_panel_data(p, secrets) for p in panels]}
-    payload = json.dumps(data, sort_keys=True, ensure_ascii=False).replace("<", "\\u003c")
+    payload = json.dumps(normalize(data), sort_keys=True, ensure_ascii=False).replace("<", "\\u003c")
     body = [
         f"<header><h1>{escape(title)}</h1>",
         f'<p class="verdict v-{escape(verdict.split(maxsplit=1)[0])}">{escape(verdict)}</p>',

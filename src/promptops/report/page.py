@@ -17,7 +17,7 @@ h2{font-size:18px;margin:28px 0 6px;border-top:1px solid #dde2ea;padding-top:14p
 .reason{color:#465063;margin-top:4px}
 table{border-collapse:collapse;margin:8px 0}th,td{border:1px solid #dde2ea;padding:4px 8px;text-align:left;
 vertical-align:top}th{background:#f4f6f9}
-table.metrics td:nth-child(n+2),table.summary td:nth-child(n+2)
+table.metrics td:nth-child(n+2),table.summary td:nth-child(n+3)
 {text-align:right;font-variant-numeric:tabular-nums}
 .c-pass{color:#14532d}.c-fail{color:#b91c1c;font-weight:700}.c-inconclusive{color:#92400e}
 .charts{display:flex;flex-wrap:wrap;gap:12px}.chart{border:1px solid #eef1f5;border-radius:4px}
