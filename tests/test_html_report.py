@@ -156,3 +156,16 @@ def test_report_in_headless_chromium(report: Path, tmp_path: Path) -> None:
     assert shot.stat().st_size > 10_000 and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     if SCREENSHOT:
         shutil.copyfile(shot, SCREENSHOT)
+
+
+def test_eval_html_without_baseline_escapes_tags(cli, project_dir: Path, server: FakeOpenAI) -> None:
+    rows = cases(3)
+    rows[0]["tags"] = ["<script>alert(1)</script>"]
+    write_project(project_dir, files={"evals/data/order-id.jsonl": "".join(json.dumps(r) + "\n" for r in rows)})
+    result = cli("eval", "order-id", "--report-html", "eval.html")
+    assert result.code == 0, result.err
+    page = (project_dir / "eval.html").read_text(encoding="utf-8")
+    assert "<script>alert" not in page
+    assert '<option value="&lt;script&gt;alert(1)&lt;/script&gt;">' in page
+    assert '<p class="verdict v-PASS">PASS</p>' in page and "no baseline: 3 cases scored, not gated" in page
+    assert "no baseline" in page and "base outputs are not stored" not in page
