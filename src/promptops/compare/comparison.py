@@ -141,6 +141,8 @@ def compare(
                 runs[k], reference, rules, baseline_ref=f"candidate 1 ({chosen[0].label})"
             )
         history.set_verdicts(project, {ids[k]: r.verdict for k, r in enumerate(results) if r is not None})
+    else:
+        history.set_verdicts(project, dict.fromkeys(ids[1:], "ERROR"))
     rate = qps if qps is not None else traffic_qps(project, runs[0].provenance.prompt)
     standings = tuple(
         _standing(c.label, run, run_id, result, rate)
