@@ -169,3 +169,21 @@ def test_eval_html_without_baseline_escapes_tags(cli, project_dir: Path, server:
     assert '<option value="&lt;script&gt;alert(1)&lt;/script&gt;">' in page
     assert '<p class="verdict v-PASS">PASS</p>' in page and "no baseline: 3 cases scored, not gated" in page
     assert "no baseline" in page and "base outputs are not stored" not in page
+
+
+def test_the_pull_request_workflow_uploads_the_html_report_and_links_it() -> None:
+    import yaml
+
+    template = Path(__file__).resolve().parents[1] / "src/promptops/templates/workflows/promptops.yml"
+    steps = yaml.safe_load(template.read_text(encoding="utf-8"))["jobs"]["gate"]["steps"]
+    names = [s.get("name") for s in steps]
+    report = steps[names.index("Write the report")]
+    assert "--report-html .promptops/report.html" in report["run"]
+    upload = steps[names.index("Upload the HTML report")]
+    assert upload["uses"].startswith("actions/upload-artifact@")
+    assert upload["with"]["path"] == ".promptops/report.html"
+    link = steps[names.index("Link the HTML report from the comment")]
+    assert link["env"]["ARTIFACT_URL"] == "${{ steps.html.outputs.artifact-url }}"
+    assert '>> "$REPORT"' in link["run"]
+    assert names.index("Upload the HTML report") < names.index("Link the HTML report from the comment") \
+        < names.index("Post the report comment")
