@@ -162,6 +162,7 @@ def test_eval_html_without_baseline_escapes_tags(cli, project_dir: Path, server:
     rows = cases(3)
     rows[0]["tags"] = ["<script>alert(1)</script>"]
     write_project(project_dir, files={"evals/data/order-id.jsonl": "".join(json.dumps(r) + "\n" for r in rows)})
+    server.answers = lambda m: "leaked test-key" if "ORD-10002" in str(m) else order_id_answer(m)
     result = cli("eval", "order-id", "--report-html", "eval.html")
     assert result.code == 0, result.err
     page = (project_dir / "eval.html").read_text(encoding="utf-8")
@@ -169,6 +170,7 @@ def test_eval_html_without_baseline_escapes_tags(cli, project_dir: Path, server:
     assert '<option value="&lt;script&gt;alert(1)&lt;/script&gt;">' in page
     assert '<p class="verdict v-PASS">PASS</p>' in page and "no baseline: 3 cases scored, not gated" in page
     assert "no baseline" in page and "base outputs are not stored" not in page
+    assert "test-key" not in page and "leaked [REDACTED]" in page  # OPENAI_API_KEY's value
 
 
 def test_the_pull_request_workflow_uploads_the_html_report_and_links_it() -> None:
