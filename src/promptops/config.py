@@ -42,6 +42,13 @@ class Price:
 
 
 @dataclass(frozen=True)
+class RunsPolicy:
+    """How much run history .promptops/runs/ keeps."""
+
+    keep: int = 50  # newest runs kept; older ones are pruned when a run is recorded
+
+
+@dataclass(frozen=True)
 class ProjectConfig:
     version: int = 1
     prompts_dir: str = "prompts"
@@ -53,6 +60,7 @@ class ProjectConfig:
     gate: GatePolicy = field(default_factory=GatePolicy)
     gate_overrides: Mapping[str, Any] = field(default_factory=dict)
     prices: Mapping[str, Price] = field(default_factory=dict)
+    runs: RunsPolicy = field(default_factory=RunsPolicy)
 
 
 def policy_for(config: ProjectConfig, suite_gate: Mapping[str, Any]) -> GatePolicy:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from promptops.config import GatePolicy, Price, ProjectConfig, RunDefaults
+from promptops.config import GatePolicy, Price, ProjectConfig, RunDefaults, RunsPolicy
 from promptops.errors import FileFormatError, InputError, Problem
 from promptops.formats import Document, decode, parse_yaml, validate
 from promptops.promptfile import read_prompt
@@ -79,7 +79,7 @@ def parse_config(raw: bytes, file: str) -> ProjectConfig:
 
 def _to_config(doc: Document) -> ProjectConfig:
     data: dict[str, Any] = doc.data
-    plain = {f.name for f in fields(ProjectConfig)} - {"defaults", "gate", "gate_overrides", "prices"}
+    plain = {f.name for f in fields(ProjectConfig)} - {"defaults", "gate", "gate_overrides", "prices", "runs"}
     gate = dict(data.get("gate") or {})
     return ProjectConfig(
         **{k: v for k, v in data.items() if k in plain},
@@ -87,6 +87,7 @@ def _to_config(doc: Document) -> ProjectConfig:
         gate=GatePolicy(**gate),
         gate_overrides=gate,
         prices={m: Price(**p) for m, p in (data.get("prices") or {}).items()},
+        runs=RunsPolicy(**(data.get("runs") or {})),
     )
 
 

@@ -115,7 +115,9 @@ class Outputs:
 
     report_md: Path | None = None
     junit_xml: Path | None = None
+    report_html: Path | None = None
     environ: Mapping[str, str]
+    run_ids: Sequence[str] = ()  # the history ids of `runs`, to record each one's verdict
 
 
 def gate_suites(
@@ -131,11 +133,18 @@ def gate_suites(
     When more cases errored than `max_error_rate` allows, the reports are still written (the PR comment
     says "could not evaluate") and the review carries the exit-3 error.
     """
+    from promptops.evals import history
+
     unavailable = error_rate(project, suites, runs)
     if unavailable is None:
-        return _gate(project, runs, suites, outputs, baseline_ref)
+        reviewed = _gate(project, runs, suites, outputs, baseline_ref)
+        verdicts = {r.suite: r.verdict for r in reviewed.results}
+        ids = dict(zip(outputs.run_ids, runs, strict=False))  # no ids when the history was not written
+        history.set_verdicts(project, {i: verdicts[r.suite] for i, r in ids.items() if r.suite in verdicts})
+        return reviewed
     with contextlib.suppress(PromptOpsError):
         _gate(project, runs, suites, outputs, baseline_ref)
+    history.set_verdicts(project, dict.fromkeys(outputs.run_ids, "ERROR"))
     return Review(results=(), unavailable=unavailable, exit_code=int(ExitCode.UNAVAILABLE))
 
 
@@ -170,6 +179,9 @@ def _gate(
     if outputs.junit_xml is not None:
         write_atomic(outputs.junit_xml, junit(gated, secrets=secrets))
         messages.append(("info", f"wrote {outputs.junit_xml}"))
+    if outputs.report_html is not None:
+        write_html(project, gated, runs, baseline_ref, outputs.report_html, secrets)
+        messages.append(("info", f"wrote {outputs.report_html}"))
     annotations: tuple[str, ...] = ()
     if outputs.environ.get("GITHUB_ACTIONS") == "true":
         prefix = repo_prefix(project.root)  # annotations name files from the repository root
@@ -183,16 +195,59 @@ def _gate(
     )
 
 
-def report(
-    project: Project, paths: Sequence[Path], base: str | None, fmt: str, environ: Mapping[str, str]
-) -> tuple[str, Review]:
-    """Return the combined PR report of results files (markdown or JSON) and the review behind it."""
-    from promptops.evals.results import load_results, merge_shards
-    from promptops.evals.suites import load_suites, suite_name
+def write_html(  # noqa: PLR0917 (one call site each, in this module)
+    project: Project,
+    gated: Sequence[GateResult],
+    runs: Sequence[RunResult],
+    ref: str | None,
+    path: Path,
+    secrets: Sequence[str],
+) -> None:
+    """Write the HTML report of gate results; base outputs come from the run history when it has them."""
+    from promptops.evals import history
+    from promptops.report.html import html, panel
+
+    by_suite = {r.suite: r for r in runs}
+    panels = []
+    for result in gated:
+        base = baselines.read(project, result.suite, ref)
+        base_run = None
+        if result.base is not None:
+            base_run = history.find(project, result.suite, result.base.content_hash, result.base.model)
+        panels.append(panel(result, by_suite[result.suite], base, base_run))
+    summary = overall(gated)
+    title = "promptops eval: " + ", ".join(r.suite for r in gated)
+    verdict = "could not evaluate" if summary.unavailable else summary.verdict
+    write_atomic(path, html(title, verdict, summary.reason, panels, secrets=secrets))
+
+
+def read_runs(project: Project, sources: Sequence[Path]) -> list[RunResult]:
+    """Return the runs in results files, or in stored runs named by id (`promptops runs` lists them)."""
+    from promptops.evals import history
+    from promptops.evals.results import load_results
 
     runs: list[RunResult] = []
-    for path in paths:
-        runs += load_results(path, project.relative(path))
+    for source in sources:
+        if not source.exists() and history.is_id(str(source)):
+            runs.append(history.load(project, str(source)))
+        else:
+            runs += load_results(source, project.relative(source))
+    return runs
+
+
+def report(  # noqa: PLR0917 (the CLI passes its parsed options in order)
+    project: Project,
+    paths: Sequence[Path],
+    base: str | None,
+    fmt: str,
+    environ: Mapping[str, str],
+    report_html: Path | None = None,
+) -> tuple[str, Review]:
+    """Return the combined PR report of results files or stored runs and the review behind it."""
+    from promptops.evals.results import merge_shards
+    from promptops.evals.suites import load_suites, suite_name
+
+    runs = read_runs(project, paths)
     merged = merge_shards(runs)
     known = {suite_name(project, p) for p in project.suite_files()}
     suites = load_suites(project, [r.suite for r in merged if r.suite in known])
@@ -209,6 +264,9 @@ def report(
         diff, warning = prompt_diff(project, [r.provenance.prompt for r in merged], base)
         messages = (("warn", warning),) if warning else ()
         text = markdown(gated, prompt_diff=diff, secrets=secrets)
+    if report_html is not None:
+        write_html(project, gated, merged, base, report_html, secrets)
+        messages += (("info", f"wrote {report_html}"),)
     return text, Review(results=tuple(gated), messages=messages, exit_code=overall(gated).exit_code)
 
 

@@ -89,6 +89,7 @@ class FakeOpenAI:
     """The server's script and its record of requests; thread-safe."""
 
     answers: Mapping[str, str] | Answerer = field(default_factory=dict)
+    by_model: Mapping[str, Answerer] = field(default_factory=dict)  # model as sent -> its own answers
     default: str = "OK"
     latency: float = 0.0
     faults: list[Fault] = field(default_factory=list)
@@ -126,7 +127,9 @@ class FakeOpenAI:
         with self._lock:
             self.faults.clear()
 
-    def answer(self, messages: list[dict[str, Any]]) -> str:
+    def answer(self, messages: list[dict[str, Any]], model: str | None = None) -> str:
+        if model in self.by_model:
+            return self.by_model[model](messages)
         if callable(self.answers):
             return self.answers(messages)
         last = _last_user(messages)
@@ -263,7 +266,7 @@ def _handler(state: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                 time.sleep(state.latency)
             if fault is not None and self._inject(fault):
                 return
-            content = state.answer(body.get("messages") or [])
+            content = state.answer(body.get("messages") or [], body.get("model"))
             self._send(200, json.dumps(_completion(body, request.number, content)).encode())
 
         def _inject(self, fault: Fault) -> bool:

@@ -50,6 +50,9 @@ def eval_command(  # noqa: PLR0917 (typer maps each option to a parameter)
         None, "--report-md", help="Write the markdown report (PR comment)."
     ),
     junit_xml: Path | None = typer.Option(None, "--junit", help="Write JUnit XML, one testcase per case."),
+    report_html: Path | None = typer.Option(
+        None, "--report-html", help="Write the self-contained HTML report (charts, filterable cases)."
+    ),
     changed: bool = typer.Option(
         False,
         "--changed",
@@ -71,9 +74,11 @@ def eval_command(  # noqa: PLR0917 (typer maps each option to a parameter)
         return 0
     if baseline_ref is not None:
         review.check_ref(project, baseline_ref)  # before any model call
-    runs = run(project, loaded, _options(model, repeats, concurrency, no_cache, shard), out)
+    runs, run_ids = run(project, loaded, _options(model, repeats, concurrency, no_cache, shard), out)
     output.data(summary_text(runs))
-    outputs = review.Outputs(report_md=report_md, junit_xml=junit_xml, environ=os.environ)
+    outputs = review.Outputs(
+        report_md=report_md, junit_xml=junit_xml, report_html=report_html, environ=os.environ, run_ids=run_ids
+    )
     reviewed = review.gate_suites(project, runs, loaded, outputs, baseline_ref=baseline_ref)
     if reviewed.unavailable is not None:
         raise reviewed.unavailable
@@ -124,8 +129,10 @@ def hint_missing_baselines(project: Project, runs: list[RunResult]) -> None:
             )
 
 
-def run(project: Project, suites: list[Suite], options: RunOptions, out: Path | None) -> list[RunResult]:
-    """Run the suites with a progress bar; write latest.json (and --out), also after Ctrl-C."""
+def run(
+    project: Project, suites: list[Suite], options: RunOptions, out: Path | None
+) -> tuple[list[RunResult], list[str]]:
+    """Run the suites with a progress bar; write latest.json, --out and the history (also after Ctrl-C)."""
     from promptops.evals import runner
     from promptops.evals.results import write_runs
 
@@ -134,15 +141,15 @@ def run(project: Project, suites: list[Suite], options: RunOptions, out: Path | 
         try:
             runs = runner.run_suites(project, suites, options, progress)
         except runner.InterruptedRun as stop:
-            paths = write_runs(project, stop.runs, out)
+            paths, _ = write_runs(project, stop.runs, out)
             finished = sum(len(r.cases) for r in stop.runs)
             output.info(
                 f"interrupted: {finished} finished cases written to {', '.join(paths)}; "
                 "their answers are cached, so a re-run resumes"
             )
             raise KeyboardInterrupt from None
-    write_runs(project, runs, out)
-    return runs
+    _, ids = write_runs(project, runs, out)
+    return runs, ids
 
 
 def only_changed(project: Project, suites: list[Suite], changed: bool, base: str | None) -> list[Suite]:

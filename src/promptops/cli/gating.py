@@ -47,19 +47,25 @@ def baseline_update(
 
 
 def report(
-    results: list[Path] = typer.Option(..., "--results", help="Results files (repeat, or list more)."),
+    results: list[Path] = typer.Option(
+        ..., "--results", help="Results files or run ids from `promptops runs` (repeat, or list more)."
+    ),
     more: list[Path] = typer.Argument(None, help="More results files.", show_default=False),
     base: str | None = typer.Option(
         None, "--base", help="Git ref whose baselines to compare with and to diff prompts against."
     ),
     fmt: str = typer.Option("markdown", "--format", help="markdown or json."),
+    report_html: Path | None = typer.Option(
+        None, "--report-html", help="Also write the self-contained HTML report."
+    ),
 ) -> int:
-    """Combine results files into one PR report (gate verdicts and the prompt diff); exit as the gate."""
+    """Combine results files (or stored runs by id) into one PR report; exit as the gate."""
     from promptops import review
     from promptops.project import Project
 
     chosen = choose(fmt, ReportFormat)
-    text, reviewed = review.report(Project.load(), [*results, *(more or [])], base, chosen.value, os.environ)
+    sources = [*results, *(more or [])]
+    text, reviewed = review.report(Project.load(), sources, base, chosen.value, os.environ, report_html)
     say(reviewed)
     output.data(text)
     return reviewed.exit_code

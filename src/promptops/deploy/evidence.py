@@ -71,10 +71,12 @@ def _stored_runs(project: Project) -> Iterator[tuple[Path, RunResult]]:
     state = project.state_dir
     if not state.is_dir():
         return
-    files = sorted(
+    found = sorted(
         p for p in state.rglob("*.json") if p.is_file() and "cache" not in p.relative_to(state).parts
-    )
-    for path in files[-MAX_RESULTS_FILES:]:
+    )[-MAX_RESULTS_FILES:]
+    # latest.json first: the run history (runs/ID.json) holds the same run under a name nobody knows
+    files = [p for p in found if p.name == "latest.json"] + [p for p in found if p.name != "latest.json"]
+    for path in files:
         try:
             runs = load_results(path, project.relative(path))
         except PromptOpsError:

@@ -180,3 +180,22 @@ def _side(
         cost=cost,
         latency=latency,
     )
+
+
+@dataclass(frozen=True)
+class RunEntry:
+    """One suite run in the index (a compare run has one entry per candidate)."""
+
+    id: str
+    time: str  # UTC, ISO 8601
+    kind: str  # eval | compare
+    suite: str
+    prompt: str
+    version: str
+    content_hash: str
+    model: str
+    cases: int
+    score: float | None
+    pass_rate: float | None
+    cost_usd: float | None
+    verdict: str | None = None  # PASS | FAIL | INCONCLUSIVE | ERROR; None when not gated

@@ -166,10 +166,15 @@ def merge_shards(runs: Sequence[RunResult]) -> list[RunResult]:
     return merged
 
 
-def write_runs(project: Project, runs: Sequence[RunResult], out: Path | None) -> list[str]:
-    """Write the results file to .promptops/runs/latest.json and `out`; return the paths written."""
+def write_runs(
+    project: Project, runs: Sequence[RunResult], out: Path | None, *, kind: str = "eval"
+) -> tuple[list[str], list[str]]:
+    """Write latest.json and `out`, and keep each run in the history; return the paths and the run ids."""
+    from promptops.evals.history import record
+
     text = dump_results(runs)
     targets = [project.state_dir / LATEST] + ([out] if out is not None else [])
     for target in targets:
         write_atomic(target, text)
-    return [project.relative(t) if t.is_absolute() else str(t) for t in targets]
+    ids = record(project, runs, kind=kind) if runs else []
+    return [project.relative(t) if t.is_absolute() else str(t) for t in targets], ids

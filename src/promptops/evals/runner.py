@@ -249,7 +249,17 @@ def run_suites(
     project: Project, suites: Sequence[Suite], options: RunOptions, progress: Progress | None = None
 ) -> list[RunResult]:
     """Run every suite and return one RunResult per suite; raise InterruptedRun on Ctrl-C."""
-    plans = [plan_suite(project, suite, options) for suite in suites]
+    return run_plans(project, [(suite, options) for suite in suites], options, progress)
+
+
+def run_plans(
+    project: Project,
+    planned: Sequence[tuple[Suite, RunOptions]],
+    options: RunOptions,
+    progress: Progress | None = None,
+) -> list[RunResult]:
+    """Run each (suite, options) pair in one pass over one cache (compare's candidates); a RunResult each."""
+    plans = [plan_suite(project, suite, own) for suite, own in planned]
     defaults = project.config.defaults
     policy = RetryPolicy.from_defaults(defaults)
     cache = open_cache(project.state_dir, read=options.use_cache)
