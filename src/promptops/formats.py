@@ -8,7 +8,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -300,16 +300,38 @@ _JSON_TYPES = "array, boolean, integer, null, number, object, string"
 
 def check_schema(rules: Any, doc: Document, at: Iterable[str | int]) -> list[Problem]:
     """Return every reason why `rules` (found at key path `at` of `doc`) is not a usable JSON Schema."""
+    try:
+        found = _schema_errors(json.dumps(rules, sort_keys=True))  # prompts often share their schemas
+    except (TypeError, ValueError):
+        found = _schema_errors_of(rules)
     problems = []
-    for err in sorted(_schema_checker().iter_errors(rules), key=lambda e: [str(p) for p in e.absolute_path]):
-        path: Path = (*at, *err.absolute_path)
-        message = f"not a valid JSON Schema: {err.message}"
-        if path[-1] == "type" and isinstance(err.instance, str):
-            message = f"unknown type '{err.instance}'; expected one of: {_JSON_TYPES}"
-        elif err.validator == "format" and err.validator_value == "regex":
-            message = f"invalid regular expression {json.dumps(err.instance)}"
+    for relative, text, type_name, regex in found:
+        path: Path = (*at, *relative)
+        message = f"not a valid JSON Schema: {text}"
+        if path[-1] == "type" and type_name is not None:
+            message = f"unknown type '{type_name}'; expected one of: {_JSON_TYPES}"
+        elif regex is not None:
+            message = f"invalid regular expression {regex}"
         problems.append(Problem(doc.file, doc.line(path), key_path(path), message))
     return problems
+
+
+_SchemaError = tuple[Path, str, str | None, str | None]  # path, message, bad type name, bad regex (JSON)
+
+
+@lru_cache(maxsize=512)
+def _schema_errors(canonical: str) -> tuple[_SchemaError, ...]:
+    return _schema_errors_of(json.loads(canonical))
+
+
+def _schema_errors_of(rules: Any) -> tuple[_SchemaError, ...]:
+    out = []
+    for err in sorted(_schema_checker().iter_errors(rules), key=lambda e: [str(p) for p in e.absolute_path]):
+        type_name = err.instance if isinstance(err.instance, str) else None
+        is_regex = err.validator == "format" and err.validator_value == "regex"
+        regex = json.dumps(err.instance) if is_regex else None
+        out.append((tuple(err.absolute_path), err.message, type_name, regex))
+    return tuple(out)
 
 
 def validate_data(
