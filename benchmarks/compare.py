@@ -2,7 +2,7 @@
 
 Run from the repository root (another helper's load stretches wall times: note `uptime`):
 
-    PYTHONPATH=src python benchmarks/compare.py [--runs 3] [--markdown] [--skip-litellm]
+    PYTHONPATH=src python benchmarks/compare.py [--runs 3] [--markdown] [--skip-litellm] [--full]
 
 Every eval runs in a fresh process against the local OpenAI-compatible server
 (tests/support/openai_server.py, in this process), which answers after a fixed latency. Rows:
@@ -163,11 +163,11 @@ class Bench:
             )
         self.add(f"fully cached re-run, {count:,} cases", cells, "")
 
-    def memory_row(self, count: int) -> None:
+    def memory_row(self, count: int, full: bool) -> None:
         self.server.latency = 0.0
         where = self.project(count)
         cells = {}
-        for tool in self.tools():
+        for tool in self.tools() if full else ["fast"]:  # litellm and promptfoo take minutes here
             sample = measure(self.command(tool, False), where, self.env[tool], self.server)
             cells[tool] = f"{sample.rss_mb:.0f} MB ({sample.wall:.1f} s)"
         self.add(f"peak memory, eval of {count:,} cases", cells, "")
@@ -249,6 +249,7 @@ def main() -> None:
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown at the end")
     parser.add_argument("--skip-litellm", action="store_true", help="leave out the litellm path (slow)")
     parser.add_argument("--memory-cases", type=int, default=10_000)
+    parser.add_argument("--full", action="store_true", help="memory of every tool, not only promptops")
     options = parser.parse_args()
     os.environ.update(
         {
@@ -268,7 +269,7 @@ def main() -> None:
             lambda: bench.eval_row(1000, 0.05, "eval 1,000 cases, 50 ms, concurrency 32"),
             lambda: bench.eval_row(1000, 0.0, "eval 1,000 cases, 0 ms (pure overhead)", show_cpu=True),
             lambda: bench.cached_row(1000),
-            lambda: bench.memory_row(options.memory_cases),
+            lambda: bench.memory_row(options.memory_cases, options.full),
             lambda: bench.diff_row(200, 50),
         ]
         for step in steps:
