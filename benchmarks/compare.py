@@ -46,6 +46,7 @@ class Sample:
     cpu: float
     rss_mb: float
     calls: int
+    code: int = 0
 
 
 def measure(args: list[str], cwd: Path, env: dict[str, str], server: FakeOpenAI | None = None) -> Sample:
@@ -56,11 +57,13 @@ def measure(args: list[str], cwd: Path, env: dict[str, str], server: FakeOpenAI 
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     err = proc.stderr.read().decode() if proc.stderr else ""
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode not in (0, 100):  # promptfoo exits 100 when an assertion fails
-        sys.exit(f"{' '.join(args)} exited {proc.returncode}:\n{err[-2000:]}")
+    code = os.waitstatus_to_exitcode(status)
+    if code not in (0, 100):  # promptfoo exits 100 when an assertion fails
+        if "promptops" in args:
+            sys.exit(f"{' '.join(args)} exited {code}:\n{err[-2000:]}")
+        print(f"  ({Path(args[0]).name} exited {code}: {err.strip().splitlines()[-1:]})", flush=True)
     calls = (server.count if server is not None else 0) - before
-    return Sample(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, calls)
+    return Sample(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, calls, code)
 
 
 def median(samples: list[Sample], field: str) -> float:
@@ -158,8 +161,11 @@ class Bench:
                 measure(self.command(tool, True), where, self.env[tool], self.server)
                 for _ in range(self.runs)
             ]
-            cells[tool] = f"{median(samples, 'wall'):.2f} s" + (
-                "" if samples[-1].calls == 0 else f" [{samples[-1].calls} calls]"
+            failed = [s.code for s in samples if s.code not in (0, 100)]
+            cells[tool] = (
+                f"{median(samples, 'wall'):.2f} s"
+                + ("" if samples[-1].calls == 0 else f" [{samples[-1].calls} calls]")
+                + (f" (crashed: exit {failed[0]})" if failed else "")
             )
         self.add(f"fully cached re-run, {count:,} cases", cells, "")
 
