@@ -1,9 +1,11 @@
 """Throughput of `promptops eval`: N generated cases against the local OpenAI-compatible server.
 
-Run: /work/venv/bin/python benchmarks/eval_throughput.py [--cases 1000] [--latency 0.05] [--concurrency 32]
+Run: PYTHONPATH=src python benchmarks/eval_throughput.py [--cases 1000] [--latency 0.05] [--concurrency 32]
+     [--litellm]
 
 The server (tests/support/openai_server.py) answers every call after `--latency` seconds; the eval runs
-in a fresh `python -m promptops eval` process through the real litellm path. Printed: wall time of
+in a fresh `python -m promptops eval` process on the OpenAI-compatible fast path (through litellm
+with `--litellm`). benchmarks/compare.py puts the same runs side by side with promptfoo. Printed: wall time of
 the run, the ideal time (N x latency / concurrency), their ratio, the overhead per case, the fixed
 start-up cost (interpreter + litellm import), the CPU time of the eval process (what a busy machine
 stretches), and the time of a fully cached re-run.
@@ -46,10 +48,11 @@ def timed_eval(root: Path, env: dict[str, str], *args: str) -> tuple[float, floa
     return elapsed, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def startup(env: dict[str, str]) -> float:
-    """Return the time of a process that only imports promptops and litellm (the fixed cost of a run)."""
+def startup(env: dict[str, str], litellm: bool) -> float:
+    """Return the time of a process that only imports promptops (and litellm): the fixed cost of a run."""
     start = time.perf_counter()
-    code = "from promptops.evals import providers; providers._litellm()"
+    warm = "; from promptops.evals import providers; providers._litellm()"
+    code = "import promptops.cli" + (warm if litellm else "")
     subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True)
     return time.perf_counter() - start
 
@@ -59,6 +62,7 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=1000)
     parser.add_argument("--latency", type=float, default=0.05, help="server seconds per answer")
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--litellm", action="store_true", help="PROMPTOPS_PROVIDER=litellm: the litellm path")
     options = parser.parse_args()
 
     config = "version: 1\ndefaults: {timeout_s: 30, retries: 2, backoff_s: 0.05}\n"
@@ -72,8 +76,9 @@ def main() -> None:
             "OPENAI_BASE_URL": server.base_url,
             "OPENAI_API_KEY": "bench",
             "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+            **({"PROMPTOPS_PROVIDER": "litellm"} if options.litellm else {}),
         }
-        fixed = startup(env)
+        fixed = startup(env, options.litellm)
         wall, cpu = timed_eval(root, env, "--concurrency", str(options.concurrency), "--no-cache")
         calls = server.count
         cached, _ = timed_eval(root, env, "--concurrency", str(options.concurrency))
@@ -82,7 +87,7 @@ def main() -> None:
             "summary"
         ]
 
-    ideal = options.cases * options.latency / options.concurrency
+    ideal = max(options.cases * options.latency / options.concurrency, 1e-9)
     print(
         f"cases {options.cases}, latency {options.latency * 1000:.0f} ms, concurrency {options.concurrency}"
     )
@@ -90,7 +95,7 @@ def main() -> None:
     print(f"ideal time           {ideal:7.2f} s   (cases x latency / concurrency)")
     print(f"ratio                {wall / ideal:7.2f}")
     print(f"overhead per case    {(wall - ideal) / options.cases * 1000:7.2f} ms of wall time")
-    print(f"  start-up share     {fixed:7.2f} s   (interpreter + promptops + litellm import)")
+    print(f"  start-up share     {fixed:7.2f} s   (interpreter + promptops imports)")
     print(f"  ratio without it   {(wall - fixed) / ideal:7.2f}")
     print(f"CPU of the eval      {cpu:7.2f} s   ({cpu / options.cases * 1000:.1f} ms per case)")
     print(f"cached re-run        {cached:7.2f} s   ({cached_calls} model calls)")

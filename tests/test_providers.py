@@ -277,3 +277,21 @@ def test_the_fast_path_never_imports_litellm(openai_server: FakeOpenAI) -> None:
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["OK", "True", "False", "False"]
     assert proc.stderr == ""  # no unclosed-session warnings
+
+
+def test_the_fast_path_honours_proxy_variables(openai_server: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    # the local server answers absolute-URI requests too, so it can stand in for a forward proxy
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{openai_server.port}")
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://models.example.invalid/v1")
+    assert run(OpenAIHTTPProvider(LiteLLMProvider()), ask("x")).text == "OK"
+    assert openai_server.count == 1
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{closed}")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    monkeypatch.setenv("OPENAI_BASE_URL", openai_server.base_url)
+    assert run(OpenAIHTTPProvider(LiteLLMProvider()), ask("x")).text == "OK"
+    assert openai_server.count == 2

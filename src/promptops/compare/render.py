@@ -10,9 +10,9 @@ from promptops.evals import baselines
 from promptops.gate.metrics import by_name
 from promptops.gate.result import Metric
 from promptops.report import html
+from promptops.report.escape import clean
 from promptops.report.overall import overall
 from promptops.report.table import columns
-from promptops.report.escape import clean
 from promptops.secrets import redact
 from promptops.wording import money
 

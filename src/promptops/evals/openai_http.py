@@ -1,12 +1,13 @@
 """The fast path for OpenAI-compatible endpoints: chat completions over aiohttp, without litellm.
 
 litellm costs seconds of import and ~10 ms of CPU per call (the openai SDK's models, its own
-parameter mapping and logging); this client costs ~0.1 ms. It serves `openai/<model>` strings with
+parameter mapping and logging); this client costs ~0.2 ms. It serves `openai/<model>` strings with
 the params litellm passes through unchanged, configured by the variables litellm reads
 (OPENAI_BASE_URL or OPENAI_API_BASE, OPENAI_API_KEY, OPENAI_ORGANIZATION or OPENAI_ORG_ID,
-OPENAI_PROJECT_ID; proxies by HTTPS_PROXY / NO_PROXY). Everything else, and every call when
-PROMPTOPS_PROVIDER=litellm, goes to litellm. Answers, errors, retries, costs and cache keys are the
-same on both paths (tests/test_providers.py runs the same assertions against each).
+OPENAI_PROJECT_ID; a proxy from HTTPS_PROXY / HTTP_PROXY / ALL_PROXY unless NO_PROXY says not).
+Everything else, and every call when PROMPTOPS_PROVIDER=litellm, goes to litellm. Answers, errors,
+retries, costs and cache keys are the same on both paths (tests/test_providers.py runs the same
+assertions against each).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import json
 import os
 import re
 import time
+import urllib.parse
+import urllib.request
 from collections.abc import Mapping
 from functools import cache
 from typing import Any
@@ -87,6 +90,7 @@ class OpenAIHTTPProvider:
         self._session: Any = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._timeouts: dict[float, Any] = {}
+        self._proxy: str | None = None
 
     async def complete(self, request: CallRequest, timeout_s: float) -> Reply:
         if not serves(request):
@@ -105,6 +109,7 @@ class OpenAIHTTPProvider:
                 data=json.dumps(body).encode("utf-8"),
                 headers=_headers(key),
                 timeout=self._timeout(timeout_s),
+                proxy=self._proxy,
             ) as response:
                 status, headers, raw = response.status, response.headers, await response.read()
         except (asyncio.TimeoutError, TimeoutError):
@@ -163,8 +168,10 @@ class OpenAIHTTPProvider:
             # the runner bounds concurrency; a CA bundle is loaded only for https (it costs ~40 ms)
             tls = _ssl_context() if self._base().startswith("https:") else True
             connector = aiohttp.TCPConnector(limit=0, ssl=tls)
-            self._session = aiohttp.ClientSession(connector=connector, trust_env=True)
+            # trust_env would look up ~/.netrc and the proxy variables in a thread on every request
+            self._session = aiohttp.ClientSession(connector=connector, trust_env=False)
             self._loop = loop
+            self._proxy = _proxy_for(self._base())
         return self._session
 
     def _base(self) -> str:
@@ -199,6 +206,16 @@ def _headers(key: str) -> dict[str, str]:
     if project:
         headers["OpenAI-Project"] = project
     return headers
+
+
+def _proxy_for(url: str) -> str | None:
+    """Return the proxy the environment names for `url` (HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY)."""
+    proxies = urllib.request.getproxies_environment()
+    parts = urllib.parse.urlsplit(url)
+    bypass = urllib.request.proxy_bypass_environment  # type: ignore[attr-defined]  # stdlib, untyped
+    if not parts.hostname or bypass(parts.hostname, proxies):
+        return None
+    return proxies.get(parts.scheme) or proxies.get("all") or None
 
 
 def _count(value: object) -> int | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -170,13 +171,48 @@ class GitStore:
         return sorted(self._blobs(ref, directory))
 
     def read_files(self, ref: str, directory: str, suffix: str = "") -> dict[str, bytes]:
-        """Return path -> bytes of every file below `directory` at `ref` whose name ends with `suffix`."""
+        """Return path -> bytes of every file below `directory` at `ref` whose name ends with `suffix`.
+
+        Two git processes whatever the number of files: `ls-tree` names the blobs, one
+        `cat-file --batch` reads them all (a round trip per blob costs more than the parse).
+        """
+        sha = self.resolve(ref)
+        scope = self._git_path(directory) if directory not in ("", ".") else (self.prefix or ".")
         with self._translated(ref):
-            return {
-                path: bytes(blob.data_stream.read())
-                for path, blob in sorted(self._blobs(ref, directory).items())
-                if path.endswith(suffix)
-            }
+            listing = self.repo.git.ls_tree("-r", "-z", "--full-tree", sha, "--", scope)
+        wanted: dict[str, str] = {}  # project path -> blob sha
+        for entry in listing.split("\0"):
+            meta, _, name = entry.partition("\t")
+            fields = meta.split()
+            if len(fields) == 3 and fields[1] == "blob" and name.endswith(suffix):
+                wanted[self._project_path(name)] = fields[2]
+        paths = sorted(wanted)
+        return dict(zip(paths, self._cat([wanted[p] for p in paths]), strict=True))
+
+    def _cat(self, shas: list[str]) -> list[bytes]:
+        """Return the contents of the blobs `shas`, in order, from one `git cat-file --batch`."""
+        if not shas:
+            return []
+        proc = subprocess.run(
+            [str(git.Git.GIT_PYTHON_GIT_EXECUTABLE or "git"), "cat-file", "--batch"],
+            cwd=self.worktree,
+            input=("\n".join(shas) + "\n").encode("ascii"),
+            capture_output=True,
+            check=False,
+        )
+        if proc.returncode != 0:
+            raise RefError(f"git failed: {proc.stderr.decode('utf-8', 'replace').strip()}")
+        out, at = [], 0
+        data = proc.stdout
+        for _ in shas:
+            header_end = data.index(b"\n", at)
+            header = data[at:header_end].split()
+            if len(header) != 3:  # `<sha> missing`
+                raise RefError(f"git failed: cannot read object {header[0].decode('ascii', 'replace')}")
+            size = int(header[2])
+            out.append(data[header_end + 1 : header_end + 1 + size])
+            at = header_end + 1 + size + 1
+        return out
 
     def _blobs(self, ref: str, directory: str) -> dict[str, Any]:
         commit = self._commit(ref)
