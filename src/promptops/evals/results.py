@@ -21,6 +21,7 @@ from promptops.evals.records import (
 from promptops.formats import decode, dump_json, validate_data
 from promptops.formats import schema as load_schema
 from promptops.project import Project, read_bytes, write_atomic
+from promptops.secrets import redact_data
 from promptops.version import __version__
 
 LATEST = Path("runs") / "latest.json"  # below .promptops/
@@ -52,8 +53,11 @@ def to_data(runs: Sequence[RunResult]) -> dict[str, Any]:
 
 
 def dump_results(runs: Sequence[RunResult]) -> str:
-    """Return the results file text for `runs`: sorted keys, 6-digit floats, trailing newline."""
-    return dump_json(to_data(runs))
+    """Return the results file text for `runs`: sorted keys, 6-digit floats, trailing newline.
+
+    Every string is redacted (promptops.secrets) first: outputs, errors and details quote model text.
+    """
+    return dump_json(redact_data(to_data(runs)))
 
 
 def write_results(path: Path, runs: Sequence[RunResult]) -> None:
