@@ -27,6 +27,7 @@ MAX_REPEAT = 100_000  # largest repetition, width or padding a template may ask 
 MAX_EXPONENT = 1_000
 MAX_LOOP_ITEMS = 1_000_000  # items all `range()` calls of one render may produce together
 MAX_LIPSUM = 1_000
+MAX_PIECES = 10_000  # lines `wordwrap` may make, slices `slice` may cut
 MAX_VALUE = 1_000_000  # largest string (characters) or list (items, counted deeply) one operation builds
 MAX_BUILT = 8_000_000  # characters and items all operations of one render may build together
 MAX_OUTPUT = 1_000_000  # characters one rendered message may have
@@ -97,37 +98,32 @@ def weight(value: Any, limit: int = MAX_VALUE) -> int:
         item = stack.pop()
         if isinstance(item, str | bytes):
             total += len(item)
-        elif isinstance(item, bool) or not isinstance(item, int | list | tuple | set | frozenset | Mapping):
-            total += 1
-        elif isinstance(item, int):
-            total += item.bit_length() // 3 + 1  # at least its decimal digits
-        elif id(item) in known and known[id(item)][0] is item:
-            total += known[id(item)][1]
-        else:
-            size = _container_weight(item, limit - total)
-            if len(item) >= _REMEMBER:
-                known[id(item)] = (item, size)
-            total += size
+            continue
+        if not isinstance(item, _HEAVY):
+            total += item.bit_length() // 3 + 1 if isinstance(item, int) and not isinstance(item, bool) else 1
+            continue
+        cached = known.get(id(item))
+        if cached is not None and cached[0] is item:
+            total += cached[1]
+            continue
+        values = [*item.values(), *item] if isinstance(item, dict) else item
+        total += len(values) + 1
+        if total > limit:
+            break
+        if len(values) < 64:
+            stack.extend(values)
+            continue
+        # comprehensions, not a Python-level step per element: a million-item list takes milliseconds
+        total += sum([len(x) for x in values if type(x) is str])
+        total += sum([x.bit_length() // 3 + 1 for x in values if type(x) is int])
+        stack.extend([x for x in values if type(x) is not str and type(x) is not int])
+    if isinstance(value, _HEAVY) and len(value) >= _REMEMBER and total <= limit:
+        known[id(value)] = (value, total)
     return total
 
 
 _REMEMBER = 256  # containers at least this long have their weight remembered
-_HEAVY = (list, tuple, set, frozenset, Mapping)
-
-
-def _container_weight(item: Any, limit: int) -> int:
-    values = list(item.values()) + list(item) if isinstance(item, Mapping) else item
-    total = len(values) + 1
-    if total > limit:
-        return total
-    # comprehensions, not a Python-level loop per element: a million-item list takes milliseconds
-    total += sum([len(x) for x in values if isinstance(x, str | bytes)])
-    total += sum([x.bit_length() // 3 for x in values if isinstance(x, int) and not isinstance(x, bool)])
-    for nested in [x for x in values if isinstance(x, _HEAVY)]:
-        if total > limit:
-            break
-        total += weight(nested, limit - total)
-    return total
+_HEAVY = (list, tuple, set, frozenset, dict)
 
 
 def _checked(value: Any) -> Any:
@@ -202,8 +198,12 @@ def _filter_estimate(name: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]
         return len(value) + (value.count("\n") + 1) * per_line
     if name == "wordwrap":
         width = max(1, int(args[1] if len(args) > 1 else kwargs.get("width", 79)))
+        if len(value) // width > MAX_PIECES:  # textwrap is pure Python: seconds for 100,000 lines
+            raise SecurityError(f"wordwrap would make more than {MAX_PIECES} lines")
         wrap = args[3] if len(args) > 3 else kwargs.get("wrapstring") or "\n"
         return len(value) + (len(value) // width + value.count("\n") + 1) * len(str(wrap))
+    if name == "slice" and len(args) > 1 and isinstance(args[1], int) and args[1] > MAX_PIECES:
+        raise SecurityError(f"slice would cut more than {MAX_PIECES} pieces")
     if name == "format":
         _refuse_huge_spec(value)
         return _placeholders(value, [*args[1:], *kwargs.values()])
@@ -241,6 +241,8 @@ def _budgeted_range(*args: int) -> range:
 def _small_lipsum(n: int = 5, html: bool = False, min: int = 20, max: int = 100) -> str:
     if n > MAX_LIPSUM or max > MAX_LIPSUM:
         raise SecurityError(f"lipsum is limited to {MAX_LIPSUM} paragraphs and words")
+    if n * max > MAX_LIPSUM * 10:
+        raise SecurityError(f"lipsum is limited to {MAX_LIPSUM * 10} words")
     return str(generate_lorem_ipsum(n=n, html=html, min=min, max=max))
 
 
