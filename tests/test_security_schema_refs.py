@@ -166,9 +166,10 @@ def test_a_suite_scorer_schema_with_an_outside_ref_is_a_located_error(
             "prompt: order-id\ncases: [{id: a, vars: {message: hi}}]\n"
             f'scorers:\n  - {{type: json_schema, schema: {{"$ref": "{ref}"}}}}\n', encoding="utf-8")
         result = cli("eval", "evil")
+        shown = ref if len(ref) <= 80 else ref[:79] + "…"
         assert (result.code, result.out) == (2, "")
         assert result.err == (
-            f'error: evals/evil.yaml:4: scorers[0].schema: $ref: refers to "{ref}" outside this schema; '
+            f'error: evals/evil.yaml:4: scorers[0].schema: $ref: refers to "{shown}" outside this schema; '
             f"schemas must be self-contained ({SELF_CONTAINED})\n"
         )
     assert seen == []

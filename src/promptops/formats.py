@@ -313,9 +313,9 @@ def foreign_refs(rules: Any, at: Path = ()) -> list[tuple[Path, str]]:
 
 
 def _foreign_message(value: str) -> str:
-    shown = value if len(value) <= 80 else value[:79] + "…"
+    shown = json.dumps(value if len(value) <= 80 else value[:79] + "…", ensure_ascii=False)
     return (
-        f"refers to {json.dumps(shown)} outside this schema; schemas must be self-contained "
+        f"refers to {shown} outside this schema; schemas must be self-contained "
         "(only '#/...' references, e.g. '#/$defs/item')"
     )
 
