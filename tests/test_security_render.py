@@ -138,3 +138,16 @@ def test_ordinary_templates_are_untouched(cli: CLI, project: Path) -> None:
     assert len(render_text(many, {}, "t")) == 50000
     assert render_text("{% for i in range(3) %}{% endfor %}empty{% for x in [] %}{% else %}!{% endfor %}",
                        {}, "t") == "empty!"
+
+
+def test_all_messages_of_a_prompt_share_one_budget(cli: CLI, project: Path) -> None:
+    big = json.dumps("{% for i in range(10) %}{{ 'y' * 10000 }}{% endfor %}")  # 100,000 characters each
+    messages = "".join(f"  - role: user\n    content: {big}\n" for _ in range(20))
+    (project / "prompts" / "many.yaml").write_text(
+        f"name: many\nversion: 1.0.0\nmodel: openai/gpt-4o-mini-2024-07-18\nmessages:\n{messages}",
+        encoding="utf-8")
+    result = cli("render", "many")
+    assert (result.code, result.out) == (2, "")
+    assert result.err.startswith("error: prompts/many.yaml:")
+    assert f"{REFUSED}the output would be longer than 1000000 characters" in result.err
+    assert render_text(json.loads(big), {}, "t") == "y" * 100_000  # one message alone is fine

@@ -3,7 +3,7 @@
 A pull request author writes the templates, so every render is bounded three ways: each value it builds
 (strings, lists, numbers: MAX_VALUE, MAX_INT_DIGITS, checked before the work is done), everything it
 builds together (MAX_BUILT), and its work (MAX_STEPS loop steps, calls and filters; MAX_SECONDS of CPU).
-The output size (MAX_OUTPUT) is checked by the streaming render in prompts.render.
+The output (MAX_OUTPUT) is counted as prompts.render streams it; all messages of a prompt share a budget.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ MAX_LIPSUM = 1_000
 MAX_PIECES = 10_000  # lines `wordwrap` may make, slices `slice` may cut
 MAX_VALUE = 1_000_000  # largest string (characters) or list (items, counted deeply) one operation builds
 MAX_BUILT = 8_000_000  # characters and items all operations of one render may build together
-MAX_OUTPUT = 1_000_000  # characters one rendered message may have
+MAX_OUTPUT = 1_000_000  # characters one render (all messages of a prompt) may output
 MAX_STEPS = 200_000  # loop steps, calls, attribute lookups and filter applications of one render
 MAX_SECONDS = 0.25  # CPU time of one render
 MAX_INT_DIGITS = 4_300  # Python's own limit for turning an int into text
@@ -49,6 +49,7 @@ class Budget:
     steps: int = MAX_STEPS
     range_items: int = MAX_LOOP_ITEMS
     built: int = MAX_BUILT
+    output: int = MAX_OUTPUT
     deadline: float = field(default_factory=lambda: time.thread_time() + MAX_SECONDS)
     known: dict[int, tuple[Any, int]] = field(default_factory=dict)  # id -> (container, weight)
 
@@ -58,6 +59,13 @@ class Budget:
             raise SecurityError(f"more than {MAX_STEPS} loop steps, calls and filters in one render")
         if self.steps % 64 == 0 and time.thread_time() > self.deadline:
             raise SecurityError(f"rendering takes more than {MAX_SECONDS} s of CPU time")
+
+    def emit(self, size: int) -> None:
+        """Count `size` characters of rendered output."""
+        self.output -= size
+        if self.output < 0:
+            raise SecurityError(f"the output would be longer than {MAX_OUTPUT} characters")
+        self.tick()
 
     def build(self, size: int, *, charge: bool = True) -> None:
         """Refuse building a value of `size`; with `charge`, count it against the render's total."""
@@ -73,7 +81,11 @@ _budget: ContextVar[Budget | None] = ContextVar("render_budget", default=None)
 
 @contextmanager
 def budget() -> Iterator[Budget]:
-    """Give the renders in this block one fresh Budget."""
+    """Give the renders in this block one Budget (a fresh one, unless an outer block already gave one)."""
+    outer = _budget.get()
+    if outer is not None:
+        yield outer
+        return
     token = _budget.set(Budget())
     try:
         yield _current()
