@@ -151,3 +151,28 @@ def test_all_messages_of_a_prompt_share_one_budget(cli: CLI, project: Path) -> N
     assert result.err.startswith("error: prompts/many.yaml:")
     assert f"{REFUSED}the output would be longer than 1000000 characters" in result.err
     assert render_text(json.loads(big), {}, "t") == "y" * 100_000  # one message alone is fine
+
+
+@pytest.mark.parametrize("template", [
+    "{{ %s|string }}", "{{ %s|tojson }}", "{{ %s }}", "{{ (%s)|join }}", "{{ '%%s' %% (%s,) }}",
+    "{{ '{}'.format(%s) }}", "{{ 'x'.join(%s) }}", "{{ %s ~ '' }}",
+])
+def test_many_references_to_one_long_value_are_sized_before_they_become_text(template: str) -> None:
+    many = "[" + ",".join(["v"] * 1000) + "]"
+    tracemalloc.start()
+    try:
+        with pytest.raises(TemplateError, match=f"{REFUSED}would build a value of more than 1000000"):
+            render_text(template % many, {"v": "x" * 999_000}, "t")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 32_000_000
+
+
+@pytest.mark.parametrize("template", ["{{ '%*d' % (100000000, 1) }}", "{{ '{:{}}'.format(1, 100000000) }}",
+                                      "{{ '%.*f'|format(99999999, 1.0) }}", "{{ '{:{w}}'.format(1, w=99999999) }}"])
+def test_widths_taken_from_arguments_are_refused_before_formatting(template: str) -> None:
+    with pytest.raises(TemplateError, match=f"{REFUSED}width 9+9? is larger than 100000|{REFUSED}width 100000000"):
+        render_text(template, {}, "t")
+    assert render_text("{{ '%*d|{:{}}' % (3, 1) }}", {}, "t") == "  1|{:{}}"
+    assert render_text("{{ docs|length }}", {"docs": ["x" * 600_000] * 3}, "t") == "3"

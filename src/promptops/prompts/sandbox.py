@@ -38,7 +38,44 @@ _MAX_INT_BITS = MAX_INT_DIGITS * 10 // 3
 
 # widths and precisions in %-format and str.format specs: `%999999d`, `{:>999999}`
 _HUGE_SPEC = re.compile(r"%[-#0 +]*\d*\.?\d{6,}|\{[^{}]*:[^{}]*\d{6,}[^{}]*\}")
+# widths taken from the arguments: `%*d`, `%.*f`, `{:{}}`
+_DYNAMIC_SPEC = re.compile(r"%[-#0 +]*(?:\*|\d*\.\*)|\{[^{}]*:[^{}]*\{")
 _PADDING_METHODS = frozenset({"ljust", "rjust", "center", "zfill"})
+# filters that never turn their input into text (their results are still measured)
+_NON_TEXT_FILTERS = frozenset(
+    [
+        "length",
+        "count",
+        "first",
+        "last",
+        "default",
+        "d",
+        "random",
+        "attr",
+        "map",
+        "select",
+        "reject",
+        "selectattr",
+        "rejectattr",
+        "batch",
+        "slice",
+        "sort",
+        "unique",
+        "reverse",
+        "list",
+        "dictsort",
+        "groupby",
+        "items",
+        "min",
+        "max",
+        "sum",
+        "abs",
+        "int",
+        "float",
+        "round",
+        "bool",
+    ]
+)
 _WIDTH_FILTERS = frozenset({"center", "indent", "wordwrap", "truncate", "batch", "slice"})
 
 
@@ -175,6 +212,9 @@ def _collect(items: Any) -> list[Any]:
 
 def _placeholders(template: str, args: Iterable[Any]) -> int:
     """Return an upper bound of the size of `template` formatted with `args` (`%s`, `{0}`...)."""
+    args = list(args)
+    if _DYNAMIC_SPEC.search(template):
+        _refuse_huge_ints([*args, *(v for a in args if isinstance(a, Mapping) for v in a.values())])
     biggest = max((weight(a) for a in args), default=0)
     return len(template) + (template.count("%") + template.count("{")) * biggest
 
@@ -231,6 +271,10 @@ def _bounded_filter(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
         budget_ = _current()
         budget_.tick()
         values = args[skip:]
+        if name not in _NON_TEXT_FILTERS:  # e.g. a list literal holding one long text many times: `|string`
+            for value in values:
+                if not isinstance(value, str):
+                    budget_.build(weight(value), charge=False)
         if name in _WIDTH_FILTERS:
             _refuse_huge_ints([*values[1:], *kwargs.values()])
         estimate = _filter_estimate(name, values, kwargs)
