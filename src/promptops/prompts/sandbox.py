@@ -43,9 +43,8 @@ _DYNAMIC_SPEC = re.compile(r"%[-#0 +]*(?:\*|\d*\.\*)|\{[^{}]*:[^{}]*\{")
 _PADDING_METHODS = frozenset({"ljust", "rjust", "center", "zfill"})
 # filters that never turn their input into text (their results are still measured)
 _NON_TEXT_FILTERS = frozenset(
-    ("length", "count", "first", "last", "default", "d", "random", "attr", "map", "select", "reject")
-    + ("selectattr", "rejectattr", "batch", "slice", "sort", "unique", "reverse", "list", "dictsort")
-    + ("groupby", "items", "min", "max", "sum", "abs", "int", "float", "round", "bool")
+    "length count first last default d random attr map select reject selectattr rejectattr batch slice "  # noqa: SIM905
+    "sort unique reverse list dictsort groupby items min max sum abs int float round bool".split()
 )
 _WIDTH_FILTERS = frozenset({"center", "indent", "wordwrap", "truncate", "batch", "slice"})
 
