@@ -78,6 +78,8 @@ def _link(link: Path, target: Path) -> None:
     ("evals/evil.yaml", "suite.yaml", ["eval", "evil"], "evals/evil.yaml"),
     ("evals/baselines", ".", ["baseline", "update", "order-id"], "evals/baselines"),
     (".promptops", ".", ["eval", "order-id"], ".promptops"),
+    (".promptops/cache", ".", ["eval", "order-id"], ".promptops/cache/responses.sqlite3"),
+    ("evals/data", ".", ["eval", "order-id"], "evals/order-id.yaml:2: dataset"),
 ])
 def test_symlinks_out_of_the_project_are_refused(
     cli: CLI, project: Path, outside: Path, openai_server: FakeOpenAI,
@@ -87,7 +89,10 @@ def test_symlinks_out_of_the_project_are_refused(
     before = sorted(p.name for p in outside.rglob("*"))
     result = cli(*command)
     assert (result.code, result.out) == (2, ""), result.err
-    assert result.err == f"error: {label}: leaves the project root through a symlink\n" + HINT
+    if label.endswith(": dataset"):
+        assert result.err.startswith(f"error: {label}: 'data/order-id.jsonl' leaves the project root\n")
+    else:
+        assert result.err == f"error: {label}: leaves the project root through a symlink\n" + HINT
     _no_canary(result.out, result.err)
     assert sorted(p.name for p in outside.rglob("*")) == before  # nothing written outside
     assert openai_server.count == 0

@@ -76,9 +76,9 @@ def _stored_runs(project: Project) -> Iterator[tuple[Path, RunResult]]:
     )
     for path in files[-MAX_RESULTS_FILES:]:
         try:
-            runs = load_results(path, project.relative(path))
+            runs = load_results(project.contained(path), project.relative(path))
         except PromptOpsError:
-            continue  # not a results file
+            continue  # not a results file, or a symlink out of the project
         for run in runs:
             yield path, run
 

@@ -156,7 +156,7 @@ def merge_shards(runs: Sequence[RunResult]) -> list[RunResult]:
 def write_runs(project: Project, runs: Sequence[RunResult], out: Path | None) -> list[str]:
     """Write the results file to .promptops/runs/latest.json and `out`; return the paths written."""
     text = dump_results(runs)
-    targets = [project.state_dir / LATEST] + ([out] if out is not None else [])
+    targets = [project.contained(project.state_dir / LATEST)] + ([out] if out is not None else [])
     for target in targets:
         write_atomic(target, text)
     return [project.relative(t) if t.is_absolute() else str(t) for t in targets]
