@@ -155,3 +155,21 @@ def test_validate_data_refuses_outside_refs_and_never_retrieves(
     with pytest.raises(InputError, match="cannot resolve reference"):
         validate_data(1, {"$ref": "#/$defs/missing"}, file="suite.yaml")
     assert seen == []
+
+
+def test_a_suite_scorer_schema_with_an_outside_ref_is_a_located_error(
+    cli: CLI, project: Path, canary: Path, fetches: tuple[str, list[str]]
+) -> None:
+    url, seen = fetches
+    for ref in (canary.as_uri(), f"{url}/s.json"):
+        (project / "evals" / "evil.yaml").write_text(
+            "prompt: order-id\ncases: [{id: a, vars: {message: hi}}]\n"
+            f'scorers:\n  - {{type: json_schema, schema: {{"$ref": "{ref}"}}}}\n', encoding="utf-8")
+        result = cli("eval", "evil")
+        shown = ref if len(ref) <= 80 else ref[:79] + "…"
+        assert (result.code, result.out) == (2, "")
+        assert result.err == (
+            f'error: evals/evil.yaml:4: scorers[0].schema: $ref: refers to "{shown}" outside this schema; '
+            f"schemas must be self-contained ({SELF_CONTAINED})\n"
+        )
+    assert seen == []

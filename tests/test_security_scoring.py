@@ -32,6 +32,7 @@ def _subject(output: str) -> Subject:
     return Subject(output, CASE, SPEC, (("user", "x"),), None, Path(), None)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("pattern", "answer"), RUNAWAY)
 def test_a_runaway_regex_scorer_is_a_scorer_error_within_seconds(pattern: str, answer: str) -> None:
     started = time.perf_counter()
@@ -59,6 +60,7 @@ def test_the_case_score_carries_the_error_and_other_scorers_still_run() -> None:
     assert [v.value for v in scored.scores] == [None, 1.0]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("where", ["pattern", "patternProperties"])
 def test_json_schema_patterns_on_model_output_are_bounded(where: str) -> None:
     pattern, answer = RUNAWAY[0]
@@ -101,3 +103,39 @@ def test_eval_with_a_runaway_pattern_finishes_with_per_case_errors(
     assert "Traceback" not in result.err
     saved = json.dumps(results(project_dir))
     assert saved.count("the regular expression ran for more than 0.5 s on this output") >= 2
+
+
+def test_similarity_on_a_long_output_is_a_scorer_error_not_minutes() -> None:
+    started = time.perf_counter()
+    with pytest.raises(ScorerError, match="similarity would compare 20000 with 20000 characters, more than 4,000,000"):
+        asyncio.run(SCORERS["similarity"].score({"expected": "ab" * 10_000}, _subject("ba" * 10_000)))
+    assert time.perf_counter() - started < 5
+    outcome = asyncio.run(SCORERS["similarity"].score({"expected": "abc" * 300}, _subject("abc" * 300)))
+    assert outcome.value == 1.0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("kind", "output"), [
+    ("json_valid", "```\n" + "\n" * 100_000),
+    ("json_field", "```json\n" + " \n" * 50_000),
+])
+def test_json_scorers_reading_a_hostile_code_fence_are_bounded(kind: str, output: str) -> None:
+    options = {"path": "a", "expected": 1} if kind == "json_field" else {}
+    started = time.perf_counter()
+    try:
+        outcome = asyncio.run(SCORERS[kind].score(options, _subject(output)))
+        assert outcome.value == 0.0
+    except ScorerError as exc:
+        assert "looking for a code fence in this output" in str(exc)
+    assert time.perf_counter() - started < 10
+
+
+@pytest.mark.slow
+def test_a_judge_verdict_full_of_braces_is_bounded() -> None:
+    from promptops.evals.scoring.judge import parse_verdict
+
+    started = time.perf_counter()
+    with pytest.raises(ScorerError):
+        parse_verdict("{" * 300_000)
+    assert time.perf_counter() - started < 10
+    assert parse_verdict('ok {"score": 1, "reason": "fine"}').value == 1.0

@@ -287,22 +287,29 @@ def schema(name: str) -> dict[str, Any]:
     return loaded
 
 
-def search(pattern: str, text: str, flags: int = 0) -> bool:
-    """Return whether `pattern` (re syntax and `re` flags) matches in `text`, within REGEX_SECONDS.
+def find(pattern: str, text: str, flags: int = 0, *, at_start: bool = False) -> Any:
+    """Return the match of `pattern` (re syntax and `re` flags) in `text` (re.search, or re.match with
+    `at_start`), or None, within REGEX_SECONDS.
 
-    A pattern such as `^(a+)+$` backtracks for hours on `aaa...a!`; the `regex` engine stops it:
+    A pattern such as `^(a|aa)+$` backtracks for hours on `aaa...a!`; the `regex` engine stops it:
     raise TimeoutError then, and re.error for an invalid pattern.
     """
     mapped = 0
     for flag in re.RegexFlag:
         if flags & flag and flag.name is not None and hasattr(regex, flag.name):
             mapped |= getattr(regex, flag.name)
+    run = regex.match if at_start else regex.search
     try:
-        return regex.search(pattern, text, mapped, timeout=REGEX_SECONDS) is not None
+        return run(pattern, text, mapped, timeout=REGEX_SECONDS)
     except regex.error as exc:
         raise re.error(str(exc)) from None
     except TimeoutError:
         raise TimeoutError(f"the regular expression ran for more than {REGEX_SECONDS:g} s") from None
+
+
+def search(pattern: str, text: str, flags: int = 0) -> bool:
+    """Return whether `pattern` matches in `text` (see `find`: bounded in time)."""
+    return find(pattern, text, flags) is not None
 
 
 def _pattern(validator: Any, pattern: str, instance: Any, rules: Any) -> Iterable[Any]:
@@ -375,9 +382,9 @@ def foreign_refs(rules: Any, at: Path = ()) -> list[tuple[Path, str]]:
 
 
 def _foreign_message(value: str) -> str:
-    shown = value if len(value) <= 80 else value[:79] + "…"
+    shown = json.dumps(value if len(value) <= 80 else value[:79] + "…", ensure_ascii=False)
     return (
-        f"refers to {json.dumps(shown)} outside this schema; schemas must be self-contained "
+        f"refers to {shown} outside this schema; schemas must be self-contained "
         "(only '#/...' references, e.g. '#/$defs/item')"
     )
 

@@ -20,6 +20,8 @@ CONFIG_FILE = "promptops.yaml"
 STATE_DIR = ".promptops"
 MAX_FILE_BYTES = 1_000_000
 PROMPT_NAME = re.compile(r"[a-z0-9][a-z0-9._-]*(/[a-z0-9][a-z0-9._-]*)*")  # as in prompt.schema.json
+PATH_KEYS = ("prompts_dir", "evals_dir", "baselines_dir", "environments_file")  # paths promptops.yaml sets
+INSIDE_HINT = "keep prompts, suites, datasets, baselines and environments inside the repository"
 
 
 def read_bytes(path: Path, label: str, limit: int = MAX_FILE_BYTES) -> bytes:
@@ -71,10 +73,20 @@ def parse_config(raw: bytes, file: str) -> ProjectConfig:
         raise FileFormatError(
             [Problem(file, doc.line(()), "", "must be a mapping with at least `version: 1`")]
         )
-    problems = validate(doc, "promptops-config")
+    problems = validate(doc, "promptops-config") or _path_problems(doc)
     if problems:
-        raise FileFormatError(problems)
+        raise FileFormatError(problems, hint=INSIDE_HINT if problems[0].path in PATH_KEYS else None)
     return _to_config(doc)
+
+
+def _path_problems(doc: Document) -> list[Problem]:
+    """Return a problem for each configured path that is absolute or climbs out with `..`."""
+    out = []
+    for key in PATH_KEYS:
+        value = doc.data.get(key)
+        if isinstance(value, str) and (Path(value).is_absolute() or ".." in Path(value).parts):
+            out.append(Problem(doc.file, doc.line((key,)), key, f"'{value}' leaves the project root"))
+    return out
 
 
 def _to_config(doc: Document) -> ProjectConfig:
@@ -103,21 +115,43 @@ class Project:
         config = parse_config(read_bytes(root / CONFIG_FILE, CONFIG_FILE), CONFIG_FILE)
         return cls(root, config)
 
+    def contained(self, path: Path) -> Path:
+        """Return `path` when it stays inside the project root with every symlink followed; else raise.
+
+        Every path promptops reads or writes in the project goes through here (the configured
+        directories, prompt, suite and baseline files, the environments file and .promptops/), so a
+        symlink in a pull request cannot make promptops read or write outside the repository.
+        """
+        root = self.root.resolve()
+        if path.resolve() != root and root not in path.resolve().parents:
+            try:
+                label = path.absolute().relative_to(self.root.absolute()).as_posix()
+            except ValueError:
+                label = str(path)
+            raise FileFormatError(
+                [Problem(label, None, "", "leaves the project root through a symlink")], hint=INSIDE_HINT
+            )
+        return path
+
     @property
     def prompts_dir(self) -> Path:
-        return self.root / self.config.prompts_dir
+        return self.contained(self.root / self.config.prompts_dir)
 
     @property
     def evals_dir(self) -> Path:
-        return self.root / self.config.evals_dir
+        return self.contained(self.root / self.config.evals_dir)
 
     @property
     def baselines_dir(self) -> Path:
-        return self.root / self.config.baselines_dir
+        return self.contained(self.root / self.config.baselines_dir)
 
     @property
     def state_dir(self) -> Path:
-        return self.root / STATE_DIR
+        return self.contained(self.root / STATE_DIR)
+
+    @property
+    def environments_file(self) -> Path:
+        return self.contained(self.root / self.config.environments_file)
 
     def relative(self, path: Path) -> str:
         """Return `path` relative to the root, as a POSIX string (for messages and git)."""
@@ -127,7 +161,7 @@ class Project:
             return str(path)
 
     def prompt_path(self, name: str) -> Path:
-        return self.prompts_dir / f"{name}.yaml"
+        return self.contained(self.prompts_dir / f"{name}.yaml")
 
     def prompt_name(self, path: Path) -> str:
         """Return the prompt name a file path implies (path below prompts/ without .yaml)."""
@@ -138,7 +172,7 @@ class Project:
         """Return every prompt file, sorted."""
         if not self.prompts_dir.is_dir():
             return []
-        return sorted(p for p in self.prompts_dir.rglob("*.yaml") if p.is_file())
+        return sorted(self.contained(p) for p in self.prompts_dir.rglob("*.yaml") if p.is_file())
 
     def prompt_names(self) -> list[str]:
         return [self.prompt_name(p) for p in self.prompt_files()]
@@ -168,11 +202,11 @@ class Project:
         out = []
         for path in sorted(self.evals_dir.rglob("*.yaml")):
             if path.is_file() and not any(parent in skip for parent in path.resolve().parents):
-                out.append(path)
+                out.append(self.contained(path))
         return out
 
     def baseline_path(self, suite: str) -> Path:
-        return self.baselines_dir / f"{suite}.json"
+        return self.contained(self.baselines_dir / f"{suite}.json")
 
 
 def repo_prefix(root: Path) -> str:

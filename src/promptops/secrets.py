@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 REDACTED = "[REDACTED]"
 MIN_SECRET = 8  # shorter values are not real keys, and replacing them would mangle ordinary text
@@ -59,3 +60,15 @@ def redact(text: str, values: Sequence[str] | None = None) -> str:
         if len(value) >= MIN_SECRET:
             text = text.replace(value, REDACTED)
     return _ANY.sub(REDACTED, text)
+
+
+def redact_data(value: Any, values: Sequence[str] | None = None) -> Any:
+    """Return plain data (what a JSON file will hold) with `redact` applied to every string in it."""
+    found = secret_values() if values is None else values
+    if isinstance(value, str):
+        return redact(value, found)
+    if isinstance(value, Mapping):
+        return {redact_data(k, found): redact_data(v, found) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact_data(v, found) for v in value]
+    return value

@@ -194,7 +194,7 @@ def dump(environments: Environments) -> str:
 
 
 def file_path(project: Project) -> Path:
-    return project.root / project.config.environments_file
+    return project.environments_file
 
 
 def read(project: Project, *, missing_ok: bool = True) -> Environments:

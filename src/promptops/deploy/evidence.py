@@ -78,9 +78,9 @@ def _stored_runs(project: Project) -> Iterator[tuple[Path, RunResult]]:
     files = [p for p in found if p.name == "latest.json"] + [p for p in found if p.name != "latest.json"]
     for path in files:
         try:
-            runs = load_results(path, project.relative(path))
+            runs = load_results(project.contained(path), project.relative(path))
         except PromptOpsError:
-            continue  # not a results file
+            continue  # not a results file, or a symlink out of the project
         for run in runs:
             yield path, run
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from promptops.errors import InputError
 from promptops.evals.providers import CallRequest, Reply
 from promptops.evals.records import CacheStats
 from promptops.formats import content_hash
+from promptops.secrets import redact
 
 CACHE_FILE = "responses.sqlite3"
 FORMAT = 1  # bump when a cached Reply changes meaning; old rows are then ignored
@@ -63,10 +64,11 @@ class ResponseCache:
         return Reply(**json.loads(row[0]))
 
     def put(self, key: str, model: str, reply: Reply) -> None:
-        """Store an answer at once, so an interrupted run keeps it."""
+        """Store an answer at once, so an interrupted run keeps it (secrets redacted: CI caches this file)."""
+        clean = replace(reply, text=redact(reply.text))
         self._conn().execute(
             "INSERT OR REPLACE INTO replies (key, model, reply) VALUES (?, ?, ?)",
-            (key, model, json.dumps(asdict(reply), sort_keys=True)),
+            (key, model, json.dumps(asdict(clean), sort_keys=True)),
         )
 
     def stats(self) -> CacheStats:

@@ -17,7 +17,7 @@ import random
 import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from functools import cache
 from typing import Any, Literal, Protocol
@@ -179,11 +179,17 @@ async def complete(
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     jitter: Callable[[], float] = random.random,
 ) -> Reply:
-    """Return the provider's answer, retrying transient failures with backoff and jitter."""
+    """Return the provider's answer, retrying transient failures with backoff and jitter.
+
+    The answer's text is redacted (promptops.secrets) here, before anything stores, scores or prints it:
+    a prompt can make a model repeat a key, and results, baselines and the cache are files CI keeps.
+    """
     retry = 0
     while True:
         try:
-            return await provider.complete(request, policy.timeout_s)
+            reply = await provider.complete(request, policy.timeout_s)
+            clean = redact(reply.text)
+            return reply if clean == reply.text else replace(reply, text=clean)
         except ProviderError as exc:
             limit = min(policy.retries, UNREACHABLE_RETRIES) if exc.kind == "unreachable" else policy.retries
             if not exc.retryable or retry >= limit:

@@ -21,6 +21,7 @@ from promptops.evals.records import (
 from promptops.formats import decode, dump_json, validate_data
 from promptops.formats import schema as load_schema
 from promptops.project import Project, read_bytes, write_atomic
+from promptops.secrets import redact_data
 from promptops.version import __version__
 
 LATEST = Path("runs") / "latest.json"  # below .promptops/
@@ -69,8 +70,11 @@ def plain(value: Any) -> Any:
 
 
 def dump_results(runs: Sequence[RunResult]) -> str:
-    """Return the results file text for `runs`: sorted keys, 6-digit floats, trailing newline."""
-    return dump_json(to_data(runs))
+    """Return the results file text for `runs`: sorted keys, 6-digit floats, trailing newline.
+
+    Every string is redacted (promptops.secrets) first: outputs, errors and details quote model text.
+    """
+    return dump_json(redact_data(to_data(runs)))
 
 
 def write_results(path: Path, runs: Sequence[RunResult]) -> None:
@@ -173,7 +177,7 @@ def write_runs(
     from promptops.evals.history import record
 
     text = dump_results(runs)
-    targets = [project.state_dir / LATEST] + ([out] if out is not None else [])
+    targets = [project.contained(project.state_dir / LATEST)] + ([out] if out is not None else [])
     for target in targets:
         write_atomic(target, text)
     ids = record(project, runs, kind=kind) if runs else []

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from promptops.errors import FileFormatError, InputError, Problem, PromptOpsError, UnavailableError
-from promptops.evals.cache import ResponseCache, cache_key, open_cache
+from promptops.evals.cache import CACHE_FILE, ResponseCache, cache_key, open_cache
 from promptops.evals.cases import Case, Suite
 from promptops.evals.providers import (
     CallRequest,
@@ -262,6 +262,7 @@ def run_plans(
     plans = [plan_suite(project, suite, own) for suite, own in planned]
     defaults = project.config.defaults
     policy = RetryPolicy.from_defaults(defaults)
+    project.contained(project.state_dir / "cache" / CACHE_FILE)  # a committed symlink cannot move the cache
     cache = open_cache(project.state_dir, read=options.use_cache)
     calls = _Calls(project, cache, policy)
     sha = git_sha(project)

@@ -296,7 +296,7 @@ def load_project(start: Path) -> tuple[Project, list[Finding]]:
 
 
 def _open(project: Project, path: Path) -> PromptFile:
-    label = project.relative(path)
+    label = project.relative(project.contained(path))
     try:
         name: str | None = project.prompt_name(path)
     except ValueError:

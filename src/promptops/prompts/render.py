@@ -17,7 +17,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from promptops.errors import FileFormatError, InputError, Problem, TemplateError
 from promptops.formats import validate_data
-from promptops.prompts.sandbox import MAX_OUTPUT, Sandbox, budget
+from promptops.prompts.sandbox import Sandbox, budget
 from promptops.spec import PromptSpec
 
 
@@ -83,12 +83,8 @@ def render_text(
     try:
         with budget() as allowance:
             parts: list[str] = []
-            size = 0
             for part in _template(source).generate(**values):  # streamed, so the output cap holds early
-                size += len(part)
-                if size > MAX_OUTPUT:
-                    raise SecurityError(f"the output would be longer than {MAX_OUTPUT} characters")
-                allowance.tick()
+                allowance.emit(len(part))
                 parts.append(part)
             return "".join(parts)
     except SecurityError as exc:
@@ -171,10 +167,11 @@ def render(spec: PromptSpec, values: Mapping[str, Any]) -> list[RenderedMessage]
     """Return the prompt's messages rendered with `values`, after checking them against `inputs`."""
     check_inputs(spec, values)
     out = []
-    for i, message in enumerate(spec.messages):
-        where = f"{spec.source}:{message.line}" if message.line else f"{spec.source} messages[{i}]"
-        text = render_text(message.content, values, where, file=spec.source, line=message.line)
-        out.append(RenderedMessage(message.role, text))
+    with budget():  # one allowance for the whole prompt, however many messages it has
+        for i, message in enumerate(spec.messages):
+            where = f"{spec.source}:{message.line}" if message.line else f"{spec.source} messages[{i}]"
+            text = render_text(message.content, values, where, file=spec.source, line=message.line)
+            out.append(RenderedMessage(message.role, text))
     return out
 
 

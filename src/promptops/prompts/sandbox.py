@@ -3,7 +3,7 @@
 A pull request author writes the templates, so every render is bounded three ways: each value it builds
 (strings, lists, numbers: MAX_VALUE, MAX_INT_DIGITS, checked before the work is done), everything it
 builds together (MAX_BUILT), and its work (MAX_STEPS loop steps, calls and filters; MAX_SECONDS of CPU).
-The output size (MAX_OUTPUT) is checked by the streaming render in prompts.render.
+The output (MAX_OUTPUT) is counted as prompts.render streams it; all messages of a prompt share a budget.
 """
 
 from __future__ import annotations
@@ -27,9 +27,10 @@ MAX_REPEAT = 100_000  # largest repetition, width or padding a template may ask 
 MAX_EXPONENT = 1_000
 MAX_LOOP_ITEMS = 1_000_000  # items all `range()` calls of one render may produce together
 MAX_LIPSUM = 1_000
+MAX_PIECES = 10_000  # lines `wordwrap` may make, slices `slice` may cut
 MAX_VALUE = 1_000_000  # largest string (characters) or list (items, counted deeply) one operation builds
 MAX_BUILT = 8_000_000  # characters and items all operations of one render may build together
-MAX_OUTPUT = 1_000_000  # characters one rendered message may have
+MAX_OUTPUT = 1_000_000  # characters one render (all messages of a prompt) may output
 MAX_STEPS = 200_000  # loop steps, calls, attribute lookups and filter applications of one render
 MAX_SECONDS = 0.25  # CPU time of one render
 MAX_INT_DIGITS = 4_300  # Python's own limit for turning an int into text
@@ -37,7 +38,14 @@ _MAX_INT_BITS = MAX_INT_DIGITS * 10 // 3
 
 # widths and precisions in %-format and str.format specs: `%999999d`, `{:>999999}`
 _HUGE_SPEC = re.compile(r"%[-#0 +]*\d*\.?\d{6,}|\{[^{}]*:[^{}]*\d{6,}[^{}]*\}")
+# widths taken from the arguments: `%*d`, `%.*f`, `{:{}}`
+_DYNAMIC_SPEC = re.compile(r"%[-#0 +]*(?:\*|\d*\.\*)|\{[^{}]*:[^{}]*\{")
 _PADDING_METHODS = frozenset({"ljust", "rjust", "center", "zfill"})
+# filters that never turn their input into text (their results are still measured)
+_NON_TEXT_FILTERS = frozenset(
+    "length count first last default d random attr map select reject selectattr rejectattr batch slice "  # noqa: SIM905
+    "sort unique reverse list dictsort groupby items min max sum abs int float round bool".split()
+)
 _WIDTH_FILTERS = frozenset({"center", "indent", "wordwrap", "truncate", "batch", "slice"})
 
 
@@ -48,6 +56,7 @@ class Budget:
     steps: int = MAX_STEPS
     range_items: int = MAX_LOOP_ITEMS
     built: int = MAX_BUILT
+    output: int = MAX_OUTPUT
     deadline: float = field(default_factory=lambda: time.thread_time() + MAX_SECONDS)
     known: dict[int, tuple[Any, int]] = field(default_factory=dict)  # id -> (container, weight)
 
@@ -57,6 +66,13 @@ class Budget:
             raise SecurityError(f"more than {MAX_STEPS} loop steps, calls and filters in one render")
         if self.steps % 64 == 0 and time.thread_time() > self.deadline:
             raise SecurityError(f"rendering takes more than {MAX_SECONDS} s of CPU time")
+
+    def emit(self, size: int) -> None:
+        """Count `size` characters of rendered output."""
+        self.output -= size
+        if self.output < 0:
+            raise SecurityError(f"the output would be longer than {MAX_OUTPUT} characters")
+        self.tick()
 
     def build(self, size: int, *, charge: bool = True) -> None:
         """Refuse building a value of `size`; with `charge`, count it against the render's total."""
@@ -72,7 +88,11 @@ _budget: ContextVar[Budget | None] = ContextVar("render_budget", default=None)
 
 @contextmanager
 def budget() -> Iterator[Budget]:
-    """Give the renders in this block one fresh Budget."""
+    """Give the renders in this block one Budget (a fresh one, unless an outer block already gave one)."""
+    outer = _budget.get()
+    if outer is not None:
+        yield outer
+        return
     token = _budget.set(Budget())
     try:
         yield _current()
@@ -97,37 +117,32 @@ def weight(value: Any, limit: int = MAX_VALUE) -> int:
         item = stack.pop()
         if isinstance(item, str | bytes):
             total += len(item)
-        elif isinstance(item, bool) or not isinstance(item, int | list | tuple | set | frozenset | Mapping):
-            total += 1
-        elif isinstance(item, int):
-            total += item.bit_length() // 3 + 1  # at least its decimal digits
-        elif id(item) in known and known[id(item)][0] is item:
-            total += known[id(item)][1]
-        else:
-            size = _container_weight(item, limit - total)
-            if len(item) >= _REMEMBER:
-                known[id(item)] = (item, size)
-            total += size
+            continue
+        if not isinstance(item, _HEAVY):
+            total += item.bit_length() // 3 + 1 if isinstance(item, int) and not isinstance(item, bool) else 1
+            continue
+        cached = known.get(id(item))
+        if cached is not None and cached[0] is item:
+            total += cached[1]
+            continue
+        values = [*item.values(), *item] if isinstance(item, dict) else item
+        total += len(values) + 1
+        if total > limit:
+            break
+        if len(values) < 64:
+            stack.extend(values)
+            continue
+        # comprehensions, not a Python-level step per element: a million-item list takes milliseconds
+        total += sum([len(x) for x in values if type(x) is str])
+        total += sum([x.bit_length() // 3 + 1 for x in values if type(x) is int])
+        stack.extend([x for x in values if type(x) is not str and type(x) is not int])
+    if isinstance(value, _HEAVY) and len(value) >= _REMEMBER and total <= limit:
+        known[id(value)] = (value, total)
     return total
 
 
 _REMEMBER = 256  # containers at least this long have their weight remembered
-_HEAVY = (list, tuple, set, frozenset, Mapping)
-
-
-def _container_weight(item: Any, limit: int) -> int:
-    values = list(item.values()) + list(item) if isinstance(item, Mapping) else item
-    total = len(values) + 1
-    if total > limit:
-        return total
-    # comprehensions, not a Python-level loop per element: a million-item list takes milliseconds
-    total += sum([len(x) for x in values if isinstance(x, str | bytes)])
-    total += sum([x.bit_length() // 3 for x in values if isinstance(x, int) and not isinstance(x, bool)])
-    for nested in [x for x in values if isinstance(x, _HEAVY)]:
-        if total > limit:
-            break
-        total += weight(nested, limit - total)
-    return total
+_HEAVY = (list, tuple, set, frozenset, dict)
 
 
 def _checked(value: Any) -> Any:
@@ -167,6 +182,9 @@ def _collect(items: Any) -> list[Any]:
 
 def _placeholders(template: str, args: Iterable[Any]) -> int:
     """Return an upper bound of the size of `template` formatted with `args` (`%s`, `{0}`...)."""
+    args = list(args)
+    if _DYNAMIC_SPEC.search(template):
+        _refuse_huge_ints([*args, *(v for a in args if isinstance(a, Mapping) for v in a.values())])
     biggest = max((weight(a) for a in args), default=0)
     return len(template) + (template.count("%") + template.count("{")) * biggest
 
@@ -202,8 +220,12 @@ def _filter_estimate(name: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]
         return len(value) + (value.count("\n") + 1) * per_line
     if name == "wordwrap":
         width = max(1, int(args[1] if len(args) > 1 else kwargs.get("width", 79)))
+        if len(value) // width > MAX_PIECES:  # textwrap is pure Python: seconds for 100,000 lines
+            raise SecurityError(f"wordwrap would make more than {MAX_PIECES} lines")
         wrap = args[3] if len(args) > 3 else kwargs.get("wrapstring") or "\n"
         return len(value) + (len(value) // width + value.count("\n") + 1) * len(str(wrap))
+    if name == "slice" and len(args) > 1 and isinstance(args[1], int) and args[1] > MAX_PIECES:
+        raise SecurityError(f"slice would cut more than {MAX_PIECES} pieces")
     if name == "format":
         _refuse_huge_spec(value)
         return _placeholders(value, [*args[1:], *kwargs.values()])
@@ -219,6 +241,10 @@ def _bounded_filter(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
         budget_ = _current()
         budget_.tick()
         values = args[skip:]
+        if name not in _NON_TEXT_FILTERS:  # e.g. a list literal holding one long text many times: `|string`
+            for value in values:
+                if not isinstance(value, str):
+                    budget_.build(weight(value), charge=False)
         if name in _WIDTH_FILTERS:
             _refuse_huge_ints([*values[1:], *kwargs.values()])
         estimate = _filter_estimate(name, values, kwargs)
@@ -241,6 +267,8 @@ def _budgeted_range(*args: int) -> range:
 def _small_lipsum(n: int = 5, html: bool = False, min: int = 20, max: int = 100) -> str:
     if n > MAX_LIPSUM or max > MAX_LIPSUM:
         raise SecurityError(f"lipsum is limited to {MAX_LIPSUM} paragraphs and words")
+    if n * max > MAX_LIPSUM * 10:
+        raise SecurityError(f"lipsum is limited to {MAX_LIPSUM * 10} words")
     return str(generate_lorem_ipsum(n=n, html=html, min=min, max=max))
 
 

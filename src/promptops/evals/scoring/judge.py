@@ -9,6 +9,7 @@ from typing import Any
 
 from promptops.evals.providers import CallRequest
 from promptops.evals.scoring.base import Outcome, ScorerError, Subject, Unchecked, register, text_of
+from promptops.formats import find
 
 INSTRUCTIONS = (
     "You are a strict evaluator. Grade the RESPONSE against the RUBRIC. Reply with only a JSON object: "
@@ -20,7 +21,10 @@ _WORD = re.compile(r"^\W*(PASS|FAIL)\b", re.IGNORECASE)
 
 def parse_verdict(text: str) -> Outcome:
     """Return the judge's score and reason; raise ScorerError when the verdict cannot be read."""
-    match = _OBJECT.search(text)
+    try:
+        match = find(_OBJECT.pattern, text, _OBJECT.flags)  # bounded: a judge's answer can be steered
+    except TimeoutError as exc:
+        raise ScorerError(f"{exc} reading the judge verdict") from None
     if match is not None:
         try:
             data = json.loads(match.group(0))

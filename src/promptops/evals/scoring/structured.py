@@ -11,7 +11,7 @@ from typing import Any
 
 from promptops.errors import InputError
 from promptops.evals.scoring.base import Outcome, ScorerError, Subject, Unchecked, register, text_of
-from promptops.formats import validate_data
+from promptops.formats import find, validate_data
 from promptops.spec import PromptSpec
 
 _FENCE = re.compile(r"^```[\w-]*\s*\n(.*?)\n?```\s*$", re.DOTALL)
@@ -22,7 +22,10 @@ _PATH_PART = re.compile(r"[^.\[\]]+|\[\d+\]")
 def parse_json(output: str) -> Any:
     """Return the JSON value of an output (a fenced ```json block counts); raise ValueError."""
     text = output.strip()
-    fenced = _FENCE.match(text)
+    try:
+        fenced = find(_FENCE.pattern, text, _FENCE.flags, at_start=True)  # bounded: the text is a model's
+    except TimeoutError as exc:
+        raise ScorerError(f"{exc} looking for a code fence in this output") from None
     return json.loads(fenced.group(1) if fenced else text)
 
 

@@ -21,6 +21,8 @@ from promptops.evals.scoring.base import (
 from promptops.formats import search
 from promptops.spec import PromptSpec
 
+MAX_SIMILARITY_WORK = 4_000_000  # character pairs difflib may compare for one case (about half a second)
+
 
 def _fold(text: str, options: Mapping[str, Any]) -> str:
     return text.casefold() if options.get("ignore_case") else text
@@ -134,6 +136,11 @@ class Similarity(Unchecked):
         expected = expected_of(options, subject)
         a = _fold(subject.output.strip(), options)
         b = _fold(text_of(expected).strip(), options)
+        if len(a) * len(b) > MAX_SIMILARITY_WORK:  # difflib is quadratic: minutes for two 20,000-char texts
+            raise ScorerError(
+                f"similarity would compare {len(a)} with {len(b)} characters, more than "
+                f"{MAX_SIMILARITY_WORK:,} pairs; use contains, regex or max_length for long outputs"
+            )
         ratio = difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
         return Outcome(ratio, f"similarity {ratio:.3f} to {_short(text_of(expected))}")
 
