@@ -57,7 +57,7 @@ def import_traces(
         output.info(f"skipped {summary.other_spans} spans that are not LLM calls")
     attributed = summary.read - sum(summary.unattributed.values())
     output.info(f"attributed to a released prompt version: {attributed} of {summary.read}")
-    for reason, count in summary.unattributed.most_common():
+    for reason, count in sorted(summary.unattributed.items(), key=lambda item: (-item[1], item[0])):
         output.info(f"unattributed: {count} ({reason})")
     if summary.unhashed:
         output.info(f"note: {summary.unhashed} records carry no content hash; attributed by version alone")

@@ -67,8 +67,9 @@ def compute(store: TraceStore, prompt: str | None, env: str | None, since: str |
     """Return the stats of the attributed records in the window, one group per prompt and `by` value."""
     if by not in GROUPS:
         raise InputError(f"--by '{by}': expected version, arm, model or day")
+    back = duration_ms(since) if since is not None else None
     newest = store.newest_ms()
-    start = newest - duration_ms(since) + 1 if since is not None and newest is not None else None
+    start = newest - back + 1 if back is not None and newest is not None else None
     window = Window(prompt=prompt, env=env, since_ms=start)
     where, params = window.where()
     key = GROUPS[by]
