@@ -243,6 +243,19 @@ def markdown(stats: TraceStats) -> str:
     return "\n".join([*lines, "", *notes(stats)]).rstrip() + "\n"
 
 
+def text(stats: TraceStats) -> str:
+    """Return the stats as an aligned plain-text table (no terminal width cut: it goes to pipes and logs)."""
+    columns, rows = table(stats)
+    if not rows:
+        return ""
+    widths = [max(len(r[i]) for r in [columns, *rows]) for i in range(len(columns))]
+    lines = [
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in [columns, *rows]
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def _pct(value: float) -> str:
     return f"{value * 100:.1f}%"
 
