@@ -125,8 +125,6 @@ def main() -> int:
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # kB on Linux
     print(err.strip())
     print(f"traces import: {elapsed}, peak RSS {peak_mb:.0f} MB (targets: 60 s, 300 MB)")
-    elapsed, _, _ = run(root, "traces", "import", "traces.jsonl")
-    print(f"traces import again (nothing new): {elapsed}")
     stats(root)
     if args.keep is None:
         subprocess.run(["rm", "-rf", str(root)], check=False)
