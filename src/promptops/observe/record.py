@@ -161,7 +161,10 @@ def from_data(data: Any) -> TraceRecord:
     if not isinstance(scores, list):
         raise RecordError("scores: expected a list")
     record_id, ts_start = _required(data, "id"), _required(data, "ts_start")
-    parse_ms(ts_start)
+    try:
+        parse_ms(ts_start)
+    except RecordError as exc:
+        raise RecordError(f"ts_start: {exc}") from None
     trace_id, response_id, ts_end, error_type, finish, output, user = _texts(data, _TOP_TEXT, "")
     name, version, digest, environment, pair = _texts(prompt, _PROMPT_TEXT, "prompt.")
     cost, latency, ttft = _numbers(data, _NUMBERS)
