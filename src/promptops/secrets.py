@@ -28,6 +28,9 @@ PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("a URL with credentials", re.compile(r"\b(?i:[a-z][a-z0-9+.\-]*)://[^\s/:@]+:[^\s/@]+@")),
 )
 _ANY = re.compile("|".join(f"(?:{p.pattern})" for _, p in PATTERNS))
+# Every pattern above contains one of these literals: text holding none of them (and no secret value) is
+# clean, and this search is an order of magnitude faster than the patterns (trace import checks each field).
+_MARKERS = re.compile(r"[spr]k-|A[KS]IA|gh[pousr]_|github_pat_|AIza|xox|hf_|(?i:bearer)|-----BEGIN|://")
 
 
 def is_secret_name(name: str) -> bool:
@@ -49,6 +52,11 @@ def find(text: str) -> tuple[str, re.Match[str]] | None:
         if match:
             return kind, match
     return None
+
+
+def suspect(text: str, values: Sequence[str]) -> bool:
+    """Return whether `text` may hold a secret: a key-shape marker or one of `values` occurs in it."""
+    return _MARKERS.search(text) is not None or any(v in text for v in values if len(v) >= MIN_SECRET)
 
 
 def redact(text: str, values: Sequence[str] | None = None) -> str:
