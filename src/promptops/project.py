@@ -10,7 +10,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from promptops.config import GatePolicy, Price, ProjectConfig, RunDefaults
+from promptops.config import Budget, GatePolicy, Price, ProjectConfig, RunDefaults, Traffic
 from promptops.errors import FileFormatError, InputError, Problem
 from promptops.formats import Document, decode, parse_yaml, validate
 from promptops.promptfile import read_prompt
@@ -79,7 +79,8 @@ def parse_config(raw: bytes, file: str) -> ProjectConfig:
 
 def _to_config(doc: Document) -> ProjectConfig:
     data: dict[str, Any] = doc.data
-    plain = {f.name for f in fields(ProjectConfig)} - {"defaults", "gate", "gate_overrides", "prices"}
+    nested = {"defaults", "gate", "gate_overrides", "prices", "traffic", "budgets"}
+    plain = {f.name for f in fields(ProjectConfig)} - nested
     gate = dict(data.get("gate") or {})
     return ProjectConfig(
         **{k: v for k, v in data.items() if k in plain},
@@ -87,6 +88,16 @@ def _to_config(doc: Document) -> ProjectConfig:
         gate=GatePolicy(**gate),
         gate_overrides=gate,
         prices={m: Price(**p) for m, p in (data.get("prices") or {}).items()},
+        traffic={name: Traffic(qps=float(t["qps"])) for name, t in (data.get("traffic") or {}).items()},
+        budgets={
+            name: Budget(
+                name=name,
+                monthly_usd=float(b["monthly_usd"]),
+                prompts=tuple(b["prompts"]),
+                alerts=tuple(sorted(float(a) for a in b.get("alerts", Budget.alerts))),
+            )
+            for name, b in (data.get("budgets") or {}).items()
+        },
     )
 
 

@@ -13,10 +13,11 @@ from pathlib import Path
 
 from promptops import gate
 from promptops.config import GatePolicy
+from promptops.cost import MonthlyCost, monthly
 from promptops.errors import ExitCode, IncomparableBaselineError, InputError, PromptOpsError, UnavailableError
 from promptops.evals import baselines
 from promptops.evals.cases import Suite
-from promptops.evals.records import Baseline, RunResult
+from promptops.evals.records import Baseline, RunResult, base_side, head_side
 from promptops.gate.result import GateResult
 from promptops.project import Project, repo_prefix, write_atomic
 from promptops.report.overall import overall
@@ -95,6 +96,22 @@ def compare_runs(
     return out
 
 
+def monthly_costs(project: Project, runs: Sequence[RunResult], ref: str | None) -> dict[str, MonthlyCost]:
+    """Return, per suite whose prompt has `traffic:` configured, base and head spend a month at that rate."""
+    out = {}
+    for run in runs:
+        traffic = project.config.traffic.get(run.provenance.prompt)
+        if traffic is None:
+            continue
+        head = [head_side(c).cost for c in run.cases if c.error is None]
+        base = baselines.read(project, run.suite, ref)
+        base_costs = [] if base is None else [base_side(c).cost for c in base.cases if not c.error]
+        out[run.suite] = MonthlyCost(
+            traffic.qps, monthly(base_costs, traffic.qps), monthly(head, traffic.qps)
+        )
+    return out
+
+
 def passes(project: Project, run: RunResult, base: Baseline | None, suite: Suite) -> bool:
     """Return whether `run` passes its suite's gate against `base` (the evidence `promote` asks for)."""
     result = gate.compare(run, base, policy(project, suite), baseline_ref="HEAD")
@@ -167,12 +184,15 @@ def _gate(
         diff, warning = prompt_diff(project, [r.provenance.prompt for r in runs], baseline_ref)
         if warning:
             messages.append(("warn", warning))
+        costs = monthly_costs(project, runs, baseline_ref)
         if outputs.report_md is not None:
-            write_atomic(outputs.report_md, markdown(gated, prompt_diff=diff, secrets=secrets))
+            write_atomic(outputs.report_md, markdown(gated, prompt_diff=diff, secrets=secrets, costs=costs))
             messages.append(("info", f"wrote {outputs.report_md}"))
         if summary:
             with Path(summary).open("a", encoding="utf-8") as handle:
-                handle.write(markdown(gated, prompt_diff=diff, secrets=secrets, marker=False) + "\n")
+                handle.write(
+                    markdown(gated, prompt_diff=diff, secrets=secrets, marker=False, costs=costs) + "\n"
+                )
     if outputs.junit_xml is not None:
         write_atomic(outputs.junit_xml, junit(gated, secrets=secrets))
         messages.append(("info", f"wrote {outputs.junit_xml}"))
@@ -214,7 +234,7 @@ def report(
 
         diff, warning = prompt_diff(project, [r.provenance.prompt for r in merged], base)
         messages = (("warn", warning),) if warning else ()
-        text = markdown(gated, prompt_diff=diff, secrets=secrets)
+        text = markdown(gated, prompt_diff=diff, secrets=secrets, costs=monthly_costs(project, merged, base))
     return text, Review(results=tuple(gated), messages=messages, exit_code=overall(gated).exit_code)
 
 
