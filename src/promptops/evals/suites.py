@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from promptops.errors import FileFormatError, InputError, Problem
+from promptops.evals import pinned
 from promptops.evals.cases import Case, ScorerConfig, Suite
 from promptops.evals.scoring import COMMON_KEYS, SCORERS, options_schema
 from promptops.formats import content_hash, decode, key_path, parse_yaml, schema, validate, validate_data
@@ -67,9 +68,7 @@ def load_suite_file(project: Project, path: Path) -> Suite:
     scorers = _scorers(project, data["scorers"], spec, label, doc.line)
     dataset: str | None = None
     if "dataset" in data:
-        dataset_path = _dataset_path(project, path, data["dataset"], label, doc.line(("dataset",)))
-        dataset = project.relative(dataset_path)
-        cases = read_cases(read_bytes(dataset_path, dataset, MAX_DATASET_BYTES), dataset)
+        cases, dataset = _dataset(project, path, data["dataset"], label, doc.line)
     else:
         cases = _inline_cases(data["cases"], label, doc.line)
     return Suite(
@@ -174,6 +173,43 @@ def _scorers(
             [Problem(label, line(("scorers",)), "scorers", f"duplicate scorer name '{duplicates[0]}'")]
         )
     return tuple(configs)
+
+
+def _dataset(
+    project: Project, suite_path: Path, value: str | dict[str, str], label: str, line: Any
+) -> tuple[tuple[Case, ...], str]:
+    """Return the cases of the suite's dataset and its path relative to the root, checking a pinned hash."""
+    if isinstance(value, str):
+        target = _dataset_path(project, suite_path, value, label, line(("dataset",)))
+        rel = project.relative(target)
+        return read_cases(read_bytes(target, rel, MAX_DATASET_BYTES), rel), rel
+    at = line(("dataset", "from"))
+    target = _dataset_path(project, suite_path, pinned.local_path(value["from"], label, at), label, at)
+    rel = project.relative(target)
+    if not target.is_file():
+        raise FileFormatError(
+            [
+                Problem(
+                    label, at, "dataset.from", f"no such file '{value['from']}' (this dataset is not in git)"
+                )
+            ],
+            hint=f"fetch the dataset to {rel}; the suite pins its sha256",
+        )
+    raw = read_bytes(target, rel, MAX_DATASET_BYTES)
+    found = pinned.digest(raw)
+    if found != value["sha256"].removeprefix("sha256:"):
+        raise FileFormatError(
+            [
+                Problem(
+                    label,
+                    line(("dataset", "sha256")),
+                    "dataset.sha256",
+                    f"{rel} has sha256 {found}, the suite pins {value['sha256'].removeprefix('sha256:')}",
+                )
+            ],
+            hint="fetch the dataset the suite was written for, or review the new one and update `sha256`",
+        )
+    return read_cases(raw, rel), rel
 
 
 def _dataset_path(project: Project, suite_path: Path, value: str, label: str, line: int | None) -> Path:
