@@ -43,6 +43,7 @@ class Call:
     variables: Mapping[str, Any] | None
     output: str | None
     scores: tuple[Score, ...] = ()
+    messages: tuple[Mapping[str, Any], ...] | None = None  # the rendered input messages, when recorded
 
     def score(self, name: str) -> float | None:
         """Return the latest value of the score `name`, or None."""
@@ -98,6 +99,7 @@ def _call(line: str, label: str, number: int) -> Call:
             cost_usd=None if cost is None or data.get("cost_source") == "unknown" else float(cost),
             variables=data.get("variables"),
             output=data.get("output"),
+            messages=tuple(data["input_messages"]) if data.get("input_messages") else None,
             scores=tuple(
                 Score(str(s["name"]), float(s["value"]), str(s.get("source") or "code"))
                 for s in data.get("scores") or ()
