@@ -86,6 +86,7 @@ class BudgetStatus:
     forecast: float | None  # the month's spend at the pace so far
     unpriced: int  # calls without a price
     calls: int
+    note: str | None = None  # why the spend is unknown, when it is not a missing price
 
     @property
     def share(self) -> float | None:

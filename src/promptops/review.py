@@ -103,9 +103,12 @@ def monthly_costs(project: Project, runs: Sequence[RunResult], ref: str | None) 
         traffic = project.config.traffic.get(run.provenance.prompt)
         if traffic is None:
             continue
-        head = [head_side(c).cost for c in run.cases if c.error is None]
         base = baselines.read(project, run.suite, ref)
         base_costs = [] if base is None else [base_side(c).cost for c in base.cases if not c.error]
+        paired = None if base is None else {c.id for c in base.cases}
+        # on the cases both sides ran, so added cases do not pass for a cost of the change
+        ran = [c for c in run.cases if c.error is None and (paired is None or c.id in paired)]
+        head = [head_side(c).cost for c in ran]
         out[run.suite] = MonthlyCost(
             traffic.qps, monthly(base_costs, traffic.qps), monthly(head, traffic.qps)
         )

@@ -68,7 +68,7 @@ def budget_check(
     """Check every budget: warn at its alert levels, exit 1 when one is spent (or projected past)."""
     from promptops.observe import spend
     from promptops.project import Project
-    from promptops.report.spend import budget_json, budget_markdown, budget_text, state
+    from promptops.report.spend import budget_json, budget_markdown, budget_text, state, unknown_reason
 
     chosen = choose(fmt, BudgetFormat)
     project = Project.load()
@@ -88,7 +88,7 @@ def budget_check(
                 f"budget {status.budget.name}: {status.share:.0%} of {status.budget.monthly_usd:g} USD"
             )
         elif state(status) == "unknown":
-            output.warn(f"budget {status.budget.name}: spend unknown ({status.unpriced} calls have no price)")
+            output.warn(f"budget {status.budget.name}: spend unknown ({unknown_reason(status)})")
     exceeded = [s.budget.name for s in statuses if s.exceeded]
     if exceeded:
         output.info(f"over budget: {', '.join(exceeded)}")

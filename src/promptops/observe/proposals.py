@@ -20,9 +20,10 @@ from promptops.project import Project, read_bytes, write_atomic
 PROPOSED_DIR = "proposed"  # below .promptops/: raw production text stays out of git until reviewed
 HEADER = """\
 # Cases proposed by `promptops cases propose {suite}` from production records.
-# For each case: write `expected` (the right answer; the production output is under `observed_output`
-# because it was judged bad, so never copy it), or delete the case. Then set `reviewed: true` and run
-# `promptops cases accept {file}`. Personal data and secrets are replaced by [KIND_N] placeholders.
+# For each case: write `expected`, the right answer (`observed_output` is what production said, picked
+# because it was judged bad: never copy it), or delete the case. Then set `reviewed: true` and run
+#   promptops cases accept {file}
+# Personal data and secrets are replaced by placeholders: the same value has the same [KIND_N] everywhere.
 """
 
 
@@ -92,7 +93,8 @@ def _read(project: Project, path: Path) -> dict[str, Any]:
     if problems:
         raise FileFormatError(problems)
     data: dict[str, Any] = doc.data
-    data["_lines"] = [doc.line(("cases", i)) for i in range(len(data["cases"]))]
+    keys = ("id", "reviewed", "expected")
+    data["_lines"] = [{k: doc.line(("cases", i, k)) for k in keys} for i in range(len(data["cases"]))]
     return data
 
 
@@ -101,7 +103,7 @@ def accept(project: Project, path: Path) -> Accepted:
     from promptops.evals.suites import load_suites
 
     data = _read(project, path)
-    lines: list[int | None] = data.pop("_lines")
+    lines: list[dict[str, int | None]] = data.pop("_lines")
     (suite,) = load_suites(project, [data["suite"]])
     target = _dataset(project, suite)
     known = {c.id for c in suite.cases}
@@ -109,11 +111,12 @@ def accept(project: Project, path: Path) -> Accepted:
     refused: list[tuple[str, int | None, str]] = []
     remaining: list[dict[str, Any]] = []
     for entry, line in zip(data["cases"], lines, strict=True):
-        why = _refusal(entry, known | {a["id"] for a in accepted})
-        if why is None:
+        found = _refusal(entry, known | {a["id"] for a in accepted})
+        if found is None:
             accepted.append(flywheel.to_case(entry))
         else:
-            refused.append((entry["id"], line, why))
+            key, why = found
+            refused.append((entry["id"], line[key], why))
             remaining.append(entry)
     if accepted:
         _append(project, suite, target, accepted)
@@ -132,13 +135,17 @@ def accept(project: Project, path: Path) -> Accepted:
     )
 
 
-def _refusal(entry: dict[str, Any], known: set[str]) -> str | None:
+def _refusal(entry: dict[str, Any], known: set[str]) -> tuple[str, str] | None:
+    """Return the key that keeps a case out of the dataset and why, or None when it may go in."""
     if entry["id"] in known:
-        return "a case with this id is already in the dataset"
+        return "id", "a case with this id is already in the dataset"
     if entry["reviewed"] is not True:
-        return "not reviewed (set `reviewed: true` once `expected` is right)"
+        return "reviewed", "not reviewed (set `reviewed: true` once `expected` is right)"
     if entry["expected"] is None:
-        return "reviewed but has no `expected`; write the right answer (never the production output)"
+        return (
+            "expected",
+            "reviewed but has no `expected`; write the right answer (never the production output)",
+        )
     return None
 
 

@@ -115,14 +115,20 @@ def check_projection(project: Project, results: Path) -> list[BudgetStatus]:
     for budget in _budgets(project):
         total: float | None = 0.0
         calls = unpriced = 0
+        missing: list[str] = []
         for prompt in budget.prompts:
             traffic = project.config.traffic.get(prompt)
             costs = [head_side(c).cost for r in runs if r.provenance.prompt == prompt for c in r.cases]
             calls += len(costs)
             unpriced += sum(1 for c in costs if c is None)
+            if traffic is None:
+                missing.append(f"no `traffic:` for {prompt}")
+            elif not costs:
+                missing.append(f"no eval results for {prompt} in {project.relative(results)}")
             month = None if traffic is None else monthly(costs, traffic.qps)
             total = None if total is None or month is None else total + month
-        out.append(BudgetStatus(budget, "projection", total, total, unpriced, calls))
+        note = "; ".join(missing) or None
+        out.append(BudgetStatus(budget, "projection", total, total, unpriced, calls, note))
     return out
 
 

@@ -27,14 +27,15 @@ def _month(value: Estimate) -> str:
     return f"{usd_month(value.value)} [{usd_month(value.low)}, {usd_month(value.high)}]"
 
 
-def _line_text(item: Line) -> str:
+def _line_text(item: Line) -> list[str]:
+    calls = f"{item.calls} call{'s' * (item.calls != 1)}"
     if item.monthly.value is None:
-        why = f"{item.unpriced} of {item.calls} calls have no known price" if item.unpriced else "no calls"
-        return f"  {item.purpose:<7} unknown ({why}; set `prices:` in promptops.yaml)"
-    return (
-        f"  {item.purpose:<7} {_month(item.monthly)} a month · per call mean {estimate(item.per_call)}, "
-        f"p95 {estimate(item.p95)} · {item.calls} calls"
-    )
+        why = f"{item.unpriced} of {calls} have no known price" if item.unpriced else "no calls"
+        return [f"  {item.purpose:<7} unknown a month ({why}; set `prices:` in promptops.yaml)"]
+    return [
+        f"  {item.purpose:<7} {_month(item.monthly)} a month from {calls}",
+        f"  {'':<7} per call: mean {estimate(item.per_call)}, p95 {estimate(item.p95)}",
+    ]
 
 
 def projection_text(projections: Sequence[Projection]) -> str:
@@ -42,7 +43,7 @@ def projection_text(projections: Sequence[Projection]) -> str:
     out: list[str] = []
     for p in projections:
         out += [f"{p.prompt} at {p.qps:g} qps (from {p.source}), 30-day month, 95% intervals"]
-        out += [_line_text(item) for item in p.lines]
+        out += [text for item in p.lines for text in _line_text(item)]
         if not any(item.purpose != "prod" for item in p.lines):
             out += [
                 "  judge, shadow: none recorded"
@@ -95,13 +96,20 @@ def state(status: BudgetStatus) -> str:
 def _spent_words(status: BudgetStatus) -> str:
     limit = usd_month(status.budget.monthly_usd)
     if status.spent is None:
-        return f"unknown of {limit} ({status.unpriced} of {status.calls} calls have no known price)"
+        return f"unknown of {limit} ({unknown_reason(status)})"
     share = status.share or 0.0
     what = "month to date" if status.source == "traces" else "projected a month"
     text = f"{usd_month(status.spent)} of {limit} {what} ({share:.0%})"
     if status.source == "traces":
         text += f", forecast {usd_month(status.forecast)}"
     return text
+
+
+def unknown_reason(status: BudgetStatus) -> str:
+    """Return why a budget's spend is unknown: a note, or the calls without a price."""
+    if status.note:
+        return status.note
+    return f"{status.unpriced} of {status.calls} calls have no known price; set `prices:` in promptops.yaml"
 
 
 def _alert(status: BudgetStatus) -> str:

@@ -1,0 +1,226 @@
+"""The loop end to end: records -> cases propose -> review -> cases accept -> eval runs them as added;
+cost project and the PR report show the monthly projection; budget check exits 1 past a budget."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from promptops.formats import parse_yaml
+from support.evalproject import FAST_CONFIG, order_id_answer, write_project
+from support.openai_server import FakeOpenAI
+from support.traces import record, write_segment
+
+CONFIG = FAST_CONFIG + """\
+traffic: {order-id: {qps: 3}}
+budgets:
+  checkout-assistant: {monthly_usd: 20, prompts: [order-id], alerts: [0.5, 0.8, 1.0]}
+  search: {monthly_usd: 1000, prompts: [search], alerts: [0.5, 0.8]}
+"""
+EMAIL_MESSAGE = "Hi, I'm jane.doe@example.com, where is ORD-20001? Call +1 415 555 0100"
+KEY = "sk-proj-abcdefghijklmnopqrstuvwx"
+
+
+def records() -> list[dict]:
+    return [
+        record("r1", variables={"message": EMAIL_MESSAGE}, score=0.0, minutes_ago=10),
+        # the same message with another e-mail address: a near duplicate of r1
+        record("r2", variables={"message": EMAIL_MESSAGE.replace("jane.doe", "jane.d")}, score=0.2, minutes_ago=9),
+        record("r3", variables={"message": "Where is my order  ORD-10001?"}, score=0.0, minutes_ago=8),  # golden c001
+        record("r4", variables=None, messages=[{"role": "user", "content": "Message: ORD-20004?"}], score=0.1,
+               minutes_ago=7),
+        record("r5", variables={"msg": "where is ORD-20005"}, score=0.1, minutes_ago=6),
+        record("r6", variables={"message": f"My key {KEY} broke; order ORD-20006, mail jane.doe@example.com"},
+               feedback=0.0, minutes_ago=5),
+        record("r7", variables={"message": "Order ORD-20007 please"}, score=1.0, output="ORD-20007", minutes_ago=4),
+        record("r8", variables={"message": ""}, score=0.0, minutes_ago=3.5),
+        record("j1", variables=None, purpose="judge", cost=0.0001, minutes_ago=3),
+    ]
+
+
+@pytest.fixture
+def loop(project_dir: Path, openai_server: FakeOpenAI, cli) -> Path:
+    openai_server.answers = order_id_answer
+    write_project(project_dir, count=3, config=CONFIG)
+    assert cli("eval").code == 0
+    assert cli("baseline", "update", "order-id", "--from", ".promptops/runs/latest.json").code == 0
+    write_segment(project_dir, records())
+    return project_dir
+
+
+def test_records_become_reviewed_cases_that_the_next_gate_runs_as_added(cli, loop: Path) -> None:
+    proposed = cli("cases", "propose", "order-id", "--worst", "6", "--by", "judge_ok", "--feedback", "down")
+    assert proposed.code == 0, proposed.err
+    assert proposed.err.splitlines() == [
+        "refused record r8 (trace trace-r8): variable 'message' of order-id: '' should be non-empty",
+        "refused record r4 (trace trace-r4): the record holds no variables (only rendered messages); "
+        "log calls with the SDK so it keeps them",
+        "refused record r5 (trace trace-r5): variables msg are not inputs of order-id@1.0.0",
+        "skipped record r3: repeats case c001",
+        "skipped record r2: repeats case prod-82f3e9c695",
+        "wrote .promptops/proposed/order-id.yaml: 2 proposed, 3 refused, 2 duplicates; "
+        "placeholders for 1 EMAIL, 1 PHONE, 1 SECRET",
+        "next: fill in `expected`, set `reviewed: true`, run "
+        "`promptops cases accept .promptops/proposed/order-id.yaml`",
+    ]
+    path = loop / ".promptops/proposed/order-id.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert "jane.doe" not in text and KEY not in text and "415" not in text
+    data = parse_yaml(text, "p").data
+    first, second = data["cases"]
+    assert first["vars"] == {"message": "Hi, I'm [EMAIL_1], where is ORD-20001? Call [PHONE_1]"}
+    # the same address gets the same placeholder in every case; the key its own kind
+    assert second["vars"] == {"message": "My key [SECRET_1] broke; order ORD-20006, mail [EMAIL_1]"}
+    assert [c["expected"] for c in data["cases"]] == [None, None]  # never the production output
+    assert [c["reviewed"] for c in data["cases"]] == [False, False]
+    assert first["observed_output"] == "NONE"
+    assert first["provenance"] == {"trace_id": "trace-r1", "record_id": "r1", "version": "1.0.0",
+                                   "environment": "production", "date": first["provenance"]["date"],
+                                   "scores": {"judge_ok": 0.0}}
+    assert second["provenance"]["feedback"] == "down"
+
+    # accepting before review adds nothing and says why, for each case
+    refused = cli("cases", "accept", str(path))
+    assert refused.code == 1
+    assert refused.err.splitlines()[0] == (
+        ".promptops/proposed/order-id.yaml:18: prod-82f3e9c695: not reviewed (set `reviewed: true` once "
+        "`expected` is right)")
+
+    # the review: the first case gets its right answer; the second is marked reviewed without one
+    text = text.replace("  reviewed: false\n  vars:\n    message: Hi,", "  reviewed: true\n  vars:\n    message: Hi,")
+    text = text.replace("  expected: null\n", "  expected: ORD-20001\n", 1)
+    text = text.replace("reviewed: false", "reviewed: true")
+    path.write_text(text, encoding="utf-8")
+    accepted = cli("cases", "accept", str(path))
+    assert accepted.code == 1  # one case is still refused and stays in the file
+    assert accepted.err.splitlines() == [
+        ".promptops/proposed/order-id.yaml:37: prod-25f1c790f1: reviewed but has no `expected`; write the "
+        "right answer (never the production output)",
+        "added 1 cases to evals/data/order-id.jsonl: prod-82f3e9c695; the next eval runs them as added "
+        "cases (not gated until `promptops baseline update`)",
+    ]
+    line = json.loads((loop / "evals/data/order-id.jsonl").read_text(encoding="utf-8").splitlines()[-1])
+    assert line == {
+        "id": "prod-82f3e9c695", "vars": {"message": "Hi, I'm [EMAIL_1], where is ORD-20001? Call [PHONE_1]"},
+        "expected": "ORD-20001", "tags": ["production"],
+        "description": f"from production trace trace-r1 (1.0.0, judge_ok 0, {first['provenance']['date']})",
+    }
+    assert [c["id"] for c in parse_yaml(path.read_text(encoding="utf-8"), "p").data["cases"]] == ["prod-25f1c790f1"]
+
+    # the next gate run scores the accepted case as added and the report lists it with the projection
+    gated = cli("eval", "--report-md", "report.md")
+    assert gated.code == 0, gated.err
+    report = (loop / "report.md").read_text(encoding="utf-8")
+    assert "Added (not gated) (1): `prod-82f3e9c695`" in report
+    # on the paired cases: the added case is no cost of a change
+    assert "**Projected cost** at 3 qps (`traffic:`): $24.49 → $24.49 a month (**+$0.00 a month**)" in report
+
+
+def test_the_pr_report_shows_what_a_prompt_change_costs_a_month(cli, project_dir: Path,
+                                                                 openai_server: FakeOpenAI) -> None:
+    openai_server.answers = order_id_answer
+    write_project(project_dir, count=3, config=CONFIG.replace("qps: 3}", "qps: 40}"))
+    assert cli("eval").code == 0
+    assert cli("baseline", "update", "order-id", "--from", ".promptops/runs/latest.json").code == 0
+    prompt = project_dir / "prompts/order-id.yaml"
+    longer = "Extract the order ID. " + "Orders look like ORD- and five digits. " * 20
+    prompt.write_text(prompt.read_text(encoding="utf-8").replace("Extract the order ID. ", longer), encoding="utf-8")
+    result = cli("eval", "--report-md", "report.md")
+    assert result.code == 1  # the gate's own max_cost_increase says no
+    report = (project_dir / "report.md").read_text(encoding="utf-8")
+    (line,) = [t for t in report.splitlines() if t.startswith("**Projected cost**")]
+    assert line == "**Projected cost** at 40 qps (`traffic:`): $327 → $2,504 a month (**+$2,177 a month**)"
+
+
+def test_cost_project_from_results_and_traces(cli, loop: Path) -> None:
+    from_results = cli("cost", "project", "order-id", "--qps", "3")
+    assert from_results.code == 0, from_results.err
+    assert from_results.out.splitlines() == [
+        "order-id at 3 qps (from .promptops/runs/latest.json), 30-day month, 95% intervals",
+        "  prod    $24.49 [$24.49, $24.49] a month from 3 calls",
+        "          per call: mean $0.00000315 [$0.00000315, $0.00000315], p95 $0.00000315 [$0.00000315, $0.00000315]",
+        "  judge, shadow: none recorded (eval results hold no production judge or shadow calls)",
+        "  total   $24.49 a month",
+    ]
+    from_traces = cli("cost", "project", "--traces", "--format", "json")
+    assert from_traces.code == 0, from_traces.err
+    (projection,) = json.loads(from_traces.out)["projections"]
+    assert projection["qps"] == 3 and projection["source"] == "traces"  # the rate from `traffic:`
+    prod, judge = projection["lines"]
+    assert (prod["purpose"], prod["calls"], judge["purpose"], judge["calls"]) == ("prod", 8, "judge", 1)
+    assert prod["monthly_usd"]["value"] == pytest.approx(0.0004 * 3 * 2_592_000)
+    assert judge["monthly_usd"]["value"] == pytest.approx(0.0001 * 3 * 2_592_000 / 8)
+
+
+def test_unknown_prices_are_unknown_never_zero(cli, loop: Path) -> None:
+    write_segment(loop, [record("u1", variables={"message": "x ORD-1"}, cost=None)], "segment-0002.jsonl")
+    result = cli("cost", "project", "order-id", "--traces")
+    assert result.code == 0
+    assert "  prod    unknown a month (1 of 9 calls have no known price; set `prices:` in promptops.yaml)" in (
+        result.out.splitlines())
+    assert "  total   unknown a month" in result.out.splitlines()
+
+
+def test_budget_check_exits_1_past_a_budget(cli, loop: Path) -> None:
+    projected = cli("budget", "check")
+    assert projected.code == 1
+    assert projected.out.splitlines() == [
+        "exceeded checkout-assistant: $24.49 of $20.00 projected a month (122%); over budget",
+        "unknown  search: unknown of $1,000 (no `traffic:` for search)",
+    ]
+    assert projected.err.splitlines() == [
+        "warning: budget search: spend unknown (no `traffic:` for search)",
+        "over budget: checkout-assistant",
+    ]
+    actual = cli("budget", "check", "--traces", "--format", "json")
+    data = json.loads(actual.out)
+    checkout, search = data["budgets"]
+    # the judge's calls on the prompt count against the feature's budget too
+    assert checkout["spent_usd"] == pytest.approx(8 * 0.0004 + 0.0001) and checkout["state"] == "ok"
+    assert search["spent_usd"] == 0 and data["exceeded"] == []
+    assert actual.code == 0
+    # a month-to-date spend past 50% warns, past 100% exits 1
+    write_segment(loop, [record("big", variables=None, cost=12.0)], "segment-0003.jsonl")
+    warned = cli("budget", "check", "--traces")
+    assert warned.code == 0
+    assert re.match(r"warning  checkout-assistant: \$12\.00 of \$20\.00 month to date \(60%\), forecast .*; "
+                    r"past the 50% alert$", warned.out.splitlines()[0])
+    assert warned.err.splitlines() == ["warning: budget checkout-assistant: 60% of 20 USD"]
+    write_segment(loop, [record("bigger", variables=None, cost=9.0)], "segment-0004.jsonl")
+    over = cli("budget", "check", "--traces", "--format", "markdown")
+    assert over.code == 1
+    assert over.out.splitlines()[:2] == ["<!-- promptops-budget -->", "## ❌ promptops: over budget"]
+    assert "| checkout-assistant | order-id | $21.00 | $20.00 | 105% |" in over.out  # $21.0033
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["cases", "propose", "order-id"], "choose records with --worst N --by SCORE or --feedback down (or both)"),
+    (["cases", "propose", "order-id", "--worst", "3"], "--worst needs --by SCORE (the score to rank records by)"),
+    (["cases", "propose", "order-id", "--feedback", "up"], "--feedback 'up': expected down"),
+    (["cases", "propose", "order-id", "--by", "judge_ok", "--since", "7x"],
+     "--since '7x': expected a duration such as 30m, 24h, 7d or 2w"),
+    (["cost", "project", "--qps", "0"], "--qps must be above 0, got 0"),
+    (["cost", "project", "nope", "--qps", "1"], "no calls of prompt 'nope' in the results files"),
+    (["cost", "project", "--results", "x.json", "--traces"], "give --results or --traces, not both"),
+    (["budget", "check", "--format", "html"], "--format 'html': expected text, markdown or json"),
+])
+def test_bad_input_exits_2_without_a_traceback(cli, loop: Path, args: list[str], message: str) -> None:
+    result = cli(*args)
+    assert result.code == 2
+    assert result.err.splitlines()[0] == f"error: {message}"
+    assert "Traceback" not in result.err
+
+
+def test_a_prompt_without_traffic_needs_qps(cli, project_dir: Path, openai_server: FakeOpenAI) -> None:
+    openai_server.answers = order_id_answer
+    write_project(project_dir, count=2)
+    assert cli("eval").code == 0
+    result = cli("cost", "project")
+    assert result.code == 2
+    assert result.err.splitlines() == [
+        "error: no rate for prompt 'order-id'",
+        "hint: pass --qps, or set `traffic: {order-id: {qps: N}}` in promptops.yaml",
+    ]
