@@ -86,7 +86,7 @@ def test_records_become_reviewed_cases_that_the_next_gate_runs_as_added(cli, loo
     refused = cli("cases", "accept", str(path))
     assert refused.code == 1
     assert refused.err.splitlines()[0] == (
-        ".promptops/proposed/order-id.yaml:18: prod-82f3e9c695: not reviewed (set `reviewed: true` once "
+        ".promptops/proposed/order-id.yaml:20: prod-82f3e9c695: not reviewed (set `reviewed: true` once "
         "`expected` is right)")
 
     # the review: the first case gets its right answer; the second is marked reviewed without one
@@ -97,8 +97,8 @@ def test_records_become_reviewed_cases_that_the_next_gate_runs_as_added(cli, loo
     accepted = cli("cases", "accept", str(path))
     assert accepted.code == 1  # one case is still refused and stays in the file
     assert accepted.err.splitlines() == [
-        ".promptops/proposed/order-id.yaml:37: prod-25f1c790f1: reviewed but has no `expected`; write the "
-        "right answer (never the production output)",
+        ".promptops/proposed/order-id.yaml:40: prod-25f1c790f1: reviewed but has neither `expected` nor "
+        "`assert`; write the right answer (never the production output) or the assertions it must pass",
         "added 1 cases to evals/data/order-id.jsonl: prod-82f3e9c695; the next eval runs them as added "
         "cases (not gated until `promptops baseline update`)",
     ]
@@ -110,11 +110,26 @@ def test_records_become_reviewed_cases_that_the_next_gate_runs_as_added(cli, loo
     }
     assert [c["id"] for c in parse_yaml(path.read_text(encoding="utf-8"), "p").data["cases"]] == ["prod-25f1c790f1"]
 
+    # the second case gets assertions instead of an answer: whatever the right reply is, it is not NONE
+    text = path.read_text(encoding="utf-8").replace("  assert: []\n", "  assert: [{type: not_contains, value: NONE}]\n")
+    path.write_text(text, encoding="utf-8")
+    second_accept = cli("cases", "accept", str(path))
+    assert second_accept.code == 0, second_accept.err
+    assert not path.exists()  # every case is in the dataset now
+    line = json.loads((loop / "evals/data/order-id.jsonl").read_text(encoding="utf-8").splitlines()[-1])
+    assert line["expected"] is None and line["assert"] == [{"type": "not_contains", "value": "NONE"}]
+
     # the next gate run scores the accepted case as added and the report lists it with the projection
     gated = cli("eval", "--report-md", "report.md")
     assert gated.code == 0, gated.err
     report = (loop / "report.md").read_text(encoding="utf-8")
-    assert "Added (not gated) (1): `prod-82f3e9c695`" in report
+    assert "Added (not gated) (2): `prod-82f3e9c695`, `prod-25f1c790f1`" in report
+    latest = json.loads((loop / ".promptops/runs/latest.json").read_text(encoding="utf-8"))
+    by_id = {c["id"]: c for c in latest["suites"]["order-id"]["cases"]}
+    # the suite's `equals {{ expected }}` does not apply to the case without an answer; its assertion does
+    scores = [s["name"] for s in by_id["prod-25f1c790f1"]["attempts"][0]["scores"]]
+    assert scores == ["regex", "assert.not_contains"] and by_id["prod-25f1c790f1"]["passed"] is True
+    assert [s["name"] for s in by_id["prod-82f3e9c695"]["attempts"][0]["scores"]] == ["equals", "regex"]
     # on the paired cases: the added case is no cost of a change
     assert "**Projected cost** at 3 qps (`traffic:`): $24.49 → $24.49 a month (**+$0.00 a month**)" in report
 

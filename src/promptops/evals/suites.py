@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +72,7 @@ def load_suite_file(project: Project, path: Path) -> Suite:
         cases, dataset = _dataset(project, path, data["dataset"], label, doc.line)
     else:
         cases = _inline_cases(data["cases"], label, doc.line)
+    cases = _checked_asserts(project, cases, spec, dataset or label)
     return Suite(
         name=suite_name(project, path),
         prompt=data["prompt"],
@@ -118,7 +120,13 @@ def _prompt(project: Project, name: str, at: Problem) -> PromptSpec:
 
 
 def _scorers(
-    project: Project, entries: list[dict[str, Any]], spec: PromptSpec, label: str, line: Any
+    project: Project,
+    entries: list[dict[str, Any]],
+    spec: PromptSpec,
+    label: str,
+    line: Any,
+    *,
+    key: str = "scorers",
 ) -> tuple[ScorerConfig, ...]:
     problems: list[Problem] = []
     configs: list[ScorerConfig] = []
@@ -131,8 +139,8 @@ def _scorers(
             problems.append(
                 Problem(
                     label,
-                    line(("scorers", i, "type")),
-                    f"scorers[{i}].type",
+                    line((key, i, "type")),
+                    f"{key}[{i}].type",
                     f"unknown scorer '{kind}'; expected one of: {known}",
                 )
             )
@@ -140,16 +148,16 @@ def _scorers(
         found = validate_data(entry, options_schema(scorer), file=label)
         for p in found:
             first = p.path.split(".")[0].split("[")[0] if p.path else ""
-            at = ("scorers", i, first) if first else ("scorers", i)
+            at = (key, i, first) if first else (key, i)
             problems.append(
                 Problem(label, line(at), key_path(at[:2]) + (f".{p.path}" if p.path else ""), p.message)
             )
         if found:
             continue
         options = {k: v for k, v in entry.items() if k not in COMMON_KEYS}
-        for key, message in scorer.check(options, spec, project.root):
-            problems.append(Problem(label, line(("scorers", i, key)), f"scorers[{i}].{key}", message))
-        name = entry.get("name") or kind
+        for option, message in scorer.check(options, spec, project.root):
+            problems.append(Problem(label, line((key, i, option)), f"{key}[{i}].{option}", message))
+        name = entry.get("name") or (kind if key == "scorers" else f"{key}.{kind}")
         seen[name] = seen.get(name, 0) + 1
         if seen[name] > 1 and "name" not in entry:
             name = f"{name}#{seen[name]}"
@@ -161,7 +169,7 @@ def _scorers(
                 threshold=entry.get("threshold"),
                 options=options,
                 name=name,
-                line=line(("scorers", i)),
+                line=line((key, i)),
             )
         )
     if problems:
@@ -169,9 +177,7 @@ def _scorers(
     names = [c.name for c in configs]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
-        raise FileFormatError(
-            [Problem(label, line(("scorers",)), "scorers", f"duplicate scorer name '{duplicates[0]}'")]
-        )
+        raise FileFormatError([Problem(label, line((key,)), key, f"duplicate scorer name '{duplicates[0]}'")])
     return tuple(configs)
 
 
@@ -260,6 +266,9 @@ def to_case(data: Mapping[str, Any], line: int | None) -> Case:
     """Return the Case of one validated case mapping."""
     vars_ = dict(data.get("vars") or {})
     expected = data.get("expected")
+    hashed: dict[str, Any] = {"id": data["id"], "vars": vars_, "expected": expected}
+    if data.get("assert"):
+        hashed["assert"] = data["assert"]  # only then, so the hashes of existing cases stay the same
     return Case(
         id=data["id"],
         vars=vars_,
@@ -267,8 +276,27 @@ def to_case(data: Mapping[str, Any], line: int | None) -> Case:
         tags=tuple(data.get("tags") or ()),
         critical=bool(data.get("critical", False)),
         line=line,
-        hash=content_hash({"id": data["id"], "vars": vars_, "expected": expected}),
+        hash=content_hash(hashed),
+        # checked against each scorer's options by load_suite_file, which has the prompt
+        asserts=tuple(
+            ScorerConfig(type=a["type"], options=dict(a), line=line) for a in data.get("assert") or ()
+        ),
     )
+
+
+def _checked_asserts(
+    project: Project, cases: tuple[Case, ...], spec: PromptSpec, label: str
+) -> tuple[Case, ...]:
+    """Return the cases with their `assert:` entries validated as scorers (raise FileFormatError)."""
+    out = []
+    for case in cases:
+        if not case.asserts:
+            out.append(case)
+            continue
+        entries = [dict(a.options) for a in case.asserts]
+        checked = _scorers(project, entries, spec, label, lambda _path, n=case.line: n, key="assert")
+        out.append(replace(case, asserts=checked))
+    return tuple(out)
 
 
 def _reject_constant(name: str) -> Any:

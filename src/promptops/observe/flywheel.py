@@ -183,6 +183,7 @@ def _entry(case_id: str, call: Call, variables: dict[str, Any], table: Placehold
         "reviewed": False,
         "vars": variables,
         "expected": None,
+        "assert": [],
         "tags": ["production"],
         "provenance": provenance,
     }
@@ -207,5 +208,7 @@ def to_case(entry: Mapping[str, Any]) -> dict[str, Any]:
         line["tags"] = list(entry["tags"])
     if entry.get("critical"):
         line["critical"] = True
+    if entry.get("assert"):
+        line["assert"] = list(entry["assert"])
     line["description"] = entry.get("description") or origin
     return line

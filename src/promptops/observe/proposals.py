@@ -21,7 +21,9 @@ PROPOSED_DIR = "proposed"  # below .promptops/: raw production text stays out of
 HEADER = """\
 # Cases proposed by `promptops cases propose {suite}` from production records.
 # For each case: write `expected`, the right answer (`observed_output` is what production said, picked
-# because it was judged bad: never copy it), or delete the case. Then set `reviewed: true` and run
+# because it was judged bad: never copy it), or `assert:` scorers the answer must pass instead, e.g.
+#   assert: [{{type: not_contains, value: NONE}}, {{type: llm_judge, model: M, rubric: R, threshold: 0.8}}]
+# or delete the case. Then set `reviewed: true` and run
 #   promptops cases accept {file}
 # Personal data and secrets are replaced by placeholders: the same value has the same [KIND_N] everywhere.
 """
@@ -141,10 +143,11 @@ def _refusal(entry: dict[str, Any], known: set[str]) -> tuple[str, str] | None:
         return "id", "a case with this id is already in the dataset"
     if entry["reviewed"] is not True:
         return "reviewed", "not reviewed (set `reviewed: true` once `expected` is right)"
-    if entry["expected"] is None:
+    if entry["expected"] is None and not entry.get("assert"):
         return (
             "expected",
-            "reviewed but has no `expected`; write the right answer (never the production output)",
+            "reviewed but has neither `expected` nor `assert`; write the right answer (never the production "
+            "output) or the assertions it must pass",
         )
     return None
 
