@@ -12,7 +12,7 @@ import pytest
 from promptops.formats import parse_yaml
 from support.evalproject import FAST_CONFIG, order_id_answer, write_project
 from support.openai_server import FakeOpenAI
-from support.traces import record, write_segment
+from support.traces import import_records, record
 
 CONFIG = FAST_CONFIG + """\
 traffic: {order-id: {qps: 3}}
@@ -47,7 +47,7 @@ def loop(project_dir: Path, openai_server: FakeOpenAI, cli) -> Path:
     write_project(project_dir, count=3, config=CONFIG)
     assert cli("eval").code == 0
     assert cli("baseline", "update", "order-id", "--from", ".promptops/runs/latest.json").code == 0
-    write_segment(project_dir, records())
+    import_records(cli, project_dir, records())
     return project_dir
 
 
@@ -62,7 +62,7 @@ def test_records_become_reviewed_cases_that_the_next_gate_runs_as_added(cli, loo
         "skipped record r3: repeats case c001",
         "skipped record r2: repeats case prod-82f3e9c695",
         "wrote .promptops/proposed/order-id.yaml: 2 proposed, 3 refused, 2 duplicates; "
-        "placeholders for 1 EMAIL, 1 PHONE, 1 SECRET",
+        "placeholders for 1 EMAIL, 1 PHONE",
         "next: fill in `expected`, set `reviewed: true`, run "
         "`promptops cases accept .promptops/proposed/order-id.yaml`",
     ]
@@ -72,8 +72,8 @@ def test_records_become_reviewed_cases_that_the_next_gate_runs_as_added(cli, loo
     data = parse_yaml(text, "p").data
     first, second = data["cases"]
     assert first["vars"] == {"message": "Hi, I'm [EMAIL_1], where is ORD-20001? Call [PHONE_1]"}
-    # the same address gets the same placeholder in every case; the key its own kind
-    assert second["vars"] == {"message": "My key [SECRET_1] broke; order ORD-20006, mail [EMAIL_1]"}
+    # the same address gets the same placeholder in every case; the store redacted the key on import
+    assert second["vars"] == {"message": "My key [REDACTED] broke; order ORD-20006, mail [EMAIL_1]"}
     assert [c["expected"] for c in data["cases"]] == [None, None]  # never the production output
     assert [c["reviewed"] for c in data["cases"]] == [False, False]
     assert first["observed_output"] == "NONE"
@@ -83,10 +83,12 @@ def test_records_become_reviewed_cases_that_the_next_gate_runs_as_added(cli, loo
     assert second["provenance"]["feedback"] == "down"
 
     # accepting before review adds nothing and says why, for each case
+    reviewed_lines = [n for n, t in enumerate(text.splitlines(), start=1) if t.startswith("  reviewed:")]
+    expected_lines = [n for n, t in enumerate(text.splitlines(), start=1) if t.startswith("  expected:")]
     refused = cli("cases", "accept", str(path))
     assert refused.code == 1
     assert refused.err.splitlines()[0] == (
-        ".promptops/proposed/order-id.yaml:20: prod-82f3e9c695: not reviewed (set `reviewed: true` once "
+        f".promptops/proposed/order-id.yaml:{reviewed_lines[0]}: prod-82f3e9c695: not reviewed (set `reviewed: true` once "
         "`expected` is right)")
 
     # the review: the first case gets its right answer; the second is marked reviewed without one
@@ -97,7 +99,7 @@ def test_records_become_reviewed_cases_that_the_next_gate_runs_as_added(cli, loo
     accepted = cli("cases", "accept", str(path))
     assert accepted.code == 1  # one case is still refused and stays in the file
     assert accepted.err.splitlines() == [
-        ".promptops/proposed/order-id.yaml:40: prod-25f1c790f1: reviewed but has neither `expected` nor "
+        f".promptops/proposed/order-id.yaml:{expected_lines[1]}: prod-25f1c790f1: reviewed but has neither `expected` nor "
         "`assert`; write the right answer (never the production output) or the assertions it must pass",
         "added 1 cases to evals/data/order-id.jsonl: prod-82f3e9c695; the next eval runs them as added "
         "cases (not gated until `promptops baseline update`)",
@@ -171,7 +173,7 @@ def test_cost_project_from_results_and_traces(cli, loop: Path) -> None:
 
 
 def test_unknown_prices_are_unknown_never_zero(cli, loop: Path) -> None:
-    write_segment(loop, [record("u1", variables={"message": "x ORD-1"}, cost=None)], "segment-0002.jsonl")
+    import_records(cli, loop, [record("u1", variables={"message": "x ORD-1"}, cost=None)], "traces-0002.jsonl")
     result = cli("cost", "project", "order-id", "--traces")
     assert result.code == 0
     assert "  prod    unknown a month (1 of 9 calls have no known price; set `prices:` in promptops.yaml)" in (
@@ -198,13 +200,13 @@ def test_budget_check_exits_1_past_a_budget(cli, loop: Path) -> None:
     assert search["spent_usd"] == 0 and data["exceeded"] == []
     assert actual.code == 0
     # a month-to-date spend past 50% warns, past 100% exits 1
-    write_segment(loop, [record("big", variables=None, cost=12.0)], "segment-0003.jsonl")
+    import_records(cli, loop, [record("big", variables=None, cost=12.0)], "traces-0003.jsonl")
     warned = cli("budget", "check", "--traces")
     assert warned.code == 0
     assert re.match(r"warning  checkout-assistant: \$12\.00 of \$20\.00 month to date \(60%\), forecast .*; "
                     r"past the 50% alert$", warned.out.splitlines()[0])
     assert warned.err.splitlines() == ["warning: budget checkout-assistant: 60% of 20 USD"]
-    write_segment(loop, [record("bigger", variables=None, cost=9.0)], "segment-0004.jsonl")
+    import_records(cli, loop, [record("bigger", variables=None, cost=9.0)], "traces-0004.jsonl")
     over = cli("budget", "check", "--traces", "--format", "markdown")
     assert over.code == 1
     assert over.out.splitlines()[:2] == ["<!-- promptops-budget -->", "## ❌ promptops: over budget"]
@@ -239,3 +241,60 @@ def test_a_prompt_without_traffic_needs_qps(cli, project_dir: Path, openai_serve
         "error: no rate for prompt 'order-id'",
         "hint: pass --qps, or set `traffic: {order-id: {qps: N}}` in promptops.yaml",
     ]
+
+
+def test_the_loop_from_real_calls_logged_by_the_sdk(cli, project_dir: Path, openai_server: FakeOpenAI) -> None:
+    """SDK + TraceLogger on real litellm calls -> traces import -> feedback import -> propose -> accept -> eval."""
+    import contextlib
+    import os
+    import time
+
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    import litellm
+
+    from promptops import load_prompt
+    from promptops.observe.logger import TraceLogger
+
+    write_project(project_dir, count=2, config=CONFIG)
+    openai_server.answers = lambda messages: "NONE" if "ORD-40002" in str(messages[-1]) else order_id_answer(messages)
+    file = project_dir / "app-traces.jsonl"
+    prompt = load_prompt("order-id", root=project_dir)
+    saved = litellm.callbacks
+    litellm.callbacks = [TraceLogger(file)]
+    messages = ["Where is ORD-40001?", "Mail me at sam@example.org about ORD-40002 please", "ORD-40003 status?"]
+    try:
+        for message in messages:
+            with contextlib.suppress(litellm.APIError):
+                litellm.completion(**prompt.completion_kwargs(message=message), num_retries=0)
+        for _ in range(100):  # litellm runs the callbacks of a sync call on a worker thread
+            if file.exists() and len(file.read_text(encoding="utf-8").splitlines()) == len(messages):
+                break
+            time.sleep(0.05)
+    finally:
+        litellm.callbacks = saved
+    lines = [json.loads(t) for t in file.read_text(encoding="utf-8").splitlines()]
+    assert len(lines) == 3
+    assert cli("traces", "import", str(file)).code == 0
+    bad = next(r for r in lines if "ORD-40002" in json.dumps(r["variables"]))
+    (project_dir / "feedback.jsonl").write_text(json.dumps({"response_id": bad["response_id"], "thumb": "down"}) + "\n",
+                                                encoding="utf-8")
+    assert cli("feedback", "import", str(project_dir / "feedback.jsonl")).code == 0
+
+    proposed = cli("cases", "propose", "order-id", "--feedback", "down", "--out", "proposed.yaml")
+    assert proposed.code == 0, proposed.err
+    data = parse_yaml((project_dir / "proposed.yaml").read_text(encoding="utf-8"), "p").data
+    (case,) = data["cases"]
+    assert case["vars"] == {"message": "Mail me at [EMAIL_1] about ORD-40002 please"}
+    assert case["observed_output"] == "NONE" and case["expected"] is None
+    assert case["provenance"]["record_id"] == bad["id"] and case["provenance"]["feedback"] == "down"
+    text = (project_dir / "proposed.yaml").read_text(encoding="utf-8")
+    text = text.replace("reviewed: false", "reviewed: true").replace("expected: null", "expected: ORD-40002")
+    (project_dir / "proposed.yaml").write_text(text, encoding="utf-8")
+    assert cli("baseline", "update", "order-id").code == 0  # the golden set before the new case
+    assert cli("cases", "accept", "proposed.yaml").code == 0
+    ran = cli("eval", "order-id", "--report-md", "report.md")
+    assert ran.code == 0, ran.err  # the new case fails (the model still says NONE) but is added, not gated
+    run = json.loads((project_dir / ".promptops/runs/latest.json").read_text(encoding="utf-8"))["suites"]["order-id"]
+    added = next(c for c in run["cases"] if c["id"] == case["id"])
+    assert added["passed"] is False and added["attempts"][0]["output"] == "NONE"
+    assert f"Added (not gated) (1): `{case['id']}`" in (project_dir / "report.md").read_text(encoding="utf-8")

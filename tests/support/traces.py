@@ -1,4 +1,4 @@
-"""Trace records (DESIGN §8.1) for flywheel and budget tests, written as a store segment."""
+"""Trace records (DESIGN §8.1) for flywheel and budget tests, imported with `traces import`."""
 
 from __future__ import annotations
 
@@ -37,10 +37,9 @@ def record(rid: str, *, variables: dict[str, Any] | None, output: str = "NONE", 
     return data
 
 
-def write_segment(root: Path, records: Sequence[dict[str, Any]], name: str = "segment-0001.jsonl") -> Path:
-    path = root / ".promptops" / "traces" / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as handle:
-        for r in records:
-            handle.write(json.dumps(r) + "\n")
-    return path
+def import_records(cli: Any, root: Path, records: Sequence[dict[str, Any]], name: str = "traces.jsonl") -> None:
+    """Write the records as a trace file and import it with `promptops traces import`."""
+    path = root / name
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    result = cli("traces", "import", str(path))
+    assert result.code == 0, result.err

@@ -1,23 +1,22 @@
-"""The production records the flywheel and the budget read, behind one function (`read_calls`).
+"""The production records the flywheel and the budget read, reduced to what they need (`read_calls`).
 
-Until the trace store's query API lands this reads the store's JSON Lines segments
-(`.promptops/traces/*.jsonl`, DESIGN §8.1) directly, de-duplicated by record id.
+They come from the trace store (`.promptops/traces/`, observe.store) through its query API, attributed
+to their version or not: spend counts either way, and the flywheel checks variables against the prompt.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from promptops.errors import FileFormatError, Problem
-from promptops.project import Project, read_bytes
+from promptops.observe.record import TraceRecord, parse_ms
+from promptops.observe.store import TraceStore, Window
+from promptops.project import Project
 
 TRACES_DIR = "traces"  # below .promptops/
-MAX_SEGMENT_BYTES = 500_000_000
 
 
 @dataclass(frozen=True)
@@ -61,51 +60,37 @@ def traces_dir(project: Project) -> Path:
     return project.state_dir / TRACES_DIR
 
 
-def read_calls(project: Project) -> list[Call]:
-    """Return every stored record once, oldest first."""
-    seen: dict[str, Call] = {}
+def read_calls(
+    project: Project, prompt: str | None = None, since: datetime | None = None, until: datetime | None = None
+) -> list[Call]:
+    """Return the stored records (of `prompt`, from `since` to before `until`), oldest first."""
     folder = traces_dir(project)
-    for path in sorted(folder.glob("*.jsonl")) if folder.is_dir() else []:
-        label = project.relative(path)
-        text = read_bytes(path, label, MAX_SEGMENT_BYTES).decode("utf-8", errors="replace")
-        for number, line in enumerate(text.splitlines(), start=1):
-            if line.strip():
-                call = _call(line, label, number)
-                seen.setdefault(call.id, call)
-    return sorted(seen.values(), key=lambda c: (c.at, c.id))
+    if not (folder / "index.sqlite").is_file():
+        return []  # no store yet: nothing recorded (and nothing created by a read)
+    window = Window(prompt=prompt, since_ms=_ms(since), until_ms=_ms(until), attributed=None)
+    with TraceStore.open(folder) as store:
+        return [_call(record) for record in store.records(window)]
 
 
-def parse_time(value: str) -> datetime:
-    """Return an ISO 8601 timestamp (`Z` or an offset; naive means UTC) as an aware datetime."""
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+def _ms(at: datetime | None) -> int | None:
+    return None if at is None else int(at.timestamp() * 1000)
 
 
-def _call(line: str, label: str, number: int) -> Call:
-    try:
-        data = json.loads(line)
-        prompt = data.get("prompt") or {}
-        cost = data.get("cost_usd")
-        return Call(
-            id=str(data["id"]),
-            trace_id=str(data.get("trace_id") or data["id"]),
-            at=parse_time(str(data["ts_start"])),
-            prompt=prompt.get("name"),
-            version=prompt.get("version"),
-            environment=prompt.get("environment"),
-            purpose=str(data.get("purpose") or "prod"),
-            status=str(data.get("status") or "ok"),
-            # a cost the source marked unknown stays unknown, whatever number sits beside it
-            cost_usd=None if cost is None or data.get("cost_source") == "unknown" else float(cost),
-            variables=data.get("variables"),
-            output=data.get("output"),
-            messages=tuple(data["input_messages"]) if data.get("input_messages") else None,
-            scores=tuple(
-                Score(str(s["name"]), float(s["value"]), str(s.get("source") or "code"))
-                for s in data.get("scores") or ()
-                if s.get("value") is not None
-            ),
-        )
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        what = f"missing key {exc}" if isinstance(exc, KeyError) else str(exc)
-        raise FileFormatError([Problem(label, number, "", f"not a trace record: {what}")]) from None
+def _call(record: TraceRecord) -> Call:
+    known = record.cost_usd is not None and record.cost_source != "unknown"
+    return Call(
+        id=record.id,
+        trace_id=record.trace_id or record.id,
+        at=datetime.fromtimestamp(parse_ms(record.ts_start) / 1000, UTC),
+        prompt=record.prompt.name,
+        version=record.prompt.version,
+        environment=record.prompt.environment,
+        purpose=record.purpose,
+        status=record.status,
+        # a cost the source marked unknown stays unknown, whatever number sits beside it
+        cost_usd=record.cost_usd if known else None,
+        variables=record.variables,
+        output=record.output,
+        scores=tuple(Score(s.name, s.value, s.source) for s in record.scores if s.value is not None),
+        messages=tuple(record.input_messages) if record.input_messages else None,
+    )

@@ -49,8 +49,8 @@ def propose(
 
     (suite,) = load_suites(project, [suite_name])
     spec = suite.spec or project.load_prompt(suite.prompt)
-    calls = read_calls(project)
-    if not any(c.prompt == suite.prompt for c in calls):
+    calls = read_calls(project, suite.prompt)
+    if not calls:
         raise InputError(
             f"no production records of prompt '{suite.prompt}' in {project.relative(traces_dir(project))}/",
             hint="import traces with `promptops traces import FILE`, or log calls with the SDK",

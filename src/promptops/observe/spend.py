@@ -94,7 +94,7 @@ def check_traces(project: Project, now: datetime | None = None) -> list[BudgetSt
     start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     days = calendar.monthrange(now.year, now.month)[1]
     elapsed = (now - start).total_seconds() / (days * 86400)
-    calls = [c for c in read_calls(project) if start <= c.at <= now]
+    calls = read_calls(project, since=start, until=now)
     out = []
     for budget in _budgets(project):
         mine = [c for c in calls if c.prompt in budget.prompts]
