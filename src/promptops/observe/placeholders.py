@@ -19,7 +19,13 @@ PERSONAL: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("EMAIL", re.compile(r"\b[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}\b")),
     ("CARD", re.compile(r"\b(?:\d[ \-]?){12,18}\d\b")),
     ("IBAN", re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){3,7}(?: ?[A-Z0-9]{1,3})?\b")),
-    ("PHONE", re.compile(r"(?<![\w+])\+?\d{1,3}[ .\-]?\(?\d{2,4}\)?[ .\-]?\d{3,4}[ .\-]?\d{3,4}\b")),
+    # international (+CC and groups) or a separated national number; a bare digit run is an id, not a phone
+    (
+        "PHONE",
+        re.compile(
+            r"(?<![\w+])(?:\+\d{1,3}(?:[ .\-]?\(?\d{1,4}\)?){2,4}" r"|\(?\d{3}\)?[ .\-]\d{3}[ .\-]\d{4})\b"
+        ),
+    ),
     ("IP", re.compile(r"\b(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)\b")),
 )
 
