@@ -159,7 +159,7 @@ def test_cost_project_from_results_and_traces(cli, loop: Path) -> None:
         "order-id at 3 qps (from .promptops/runs/latest.json), 30-day month, 95% intervals",
         "  prod    $24.49 [$24.49, $24.49] a month from 3 calls",
         "          per call: mean $0.00000315 [$0.00000315, $0.00000315], p95 $0.00000315 [$0.00000315, $0.00000315]",
-        "  judge, shadow: none recorded (eval results hold no production judge or shadow calls)",
+        "  judge, shadow: none recorded (eval results hold no production calls of them)",
         "  total   $24.49 a month",
     ]
     from_traces = cli("cost", "project", "--traces", "--format", "json")
@@ -298,3 +298,24 @@ def test_the_loop_from_real_calls_logged_by_the_sdk(cli, project_dir: Path, open
     added = next(c for c in run["cases"] if c["id"] == case["id"])
     assert added["passed"] is False and added["attempts"][0]["output"] == "NONE"
     assert f"Added (not gated) (1): `{case['id']}`" in (project_dir / "report.md").read_text(encoding="utf-8")
+
+
+def test_results_with_a_judge_say_its_cost_is_unknown(cli, project_dir: Path) -> None:
+    from dataclasses import replace
+
+    from promptops.evals.results import write_results
+    from support.runs import run
+
+    write_project(project_dir, count=2, config=CONFIG)
+    result = run({"c001": 1.0, "c002": 0.5})
+    judged = tuple(
+        replace(c, attempts=tuple(replace(a, scores=tuple(replace(v, type="llm_judge") for v in a.scores))
+                                  for a in c.attempts))
+        for c in result.cases
+    )
+    write_results(project_dir / "judged.json", [replace(result, cases=judged)])
+    out = cli("cost", "project", "--results", "judged.json").out.splitlines()
+    assert out[3] == ("  judge   unknown a month (results do not record judge costs; 2 calls; "
+                      "see `cost project --traces`)")
+    assert out[4:6] == ["  shadow: none recorded (eval results hold no production calls of them)",
+                        "  total   unknown a month"]

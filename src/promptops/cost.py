@@ -47,6 +47,7 @@ class Line:
     per_call: Estimate  # mean USD per call
     p95: Estimate  # 95th percentile USD per call
     monthly: Estimate  # USD per month at the rate
+    note: str | None = None  # why the line is unknown, when it is not a missing price
 
 
 @dataclass(frozen=True)

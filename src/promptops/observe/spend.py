@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -40,18 +41,28 @@ def from_results(
     for path in paths:
         runs += load_results(path, project.relative(path))
     by_prompt: dict[str, list[float | None]] = {}
+    judged: dict[str, int] = {}
     for run in merge_shards(runs):
         if name is None or run.provenance.prompt == name:
             costs = by_prompt.setdefault(run.provenance.prompt, [])
             for case in run.cases:
-                costs += [a.cost_usd for a in case.attempts if a.error is None]
+                done = [a for a in case.attempts if a.error is None]
+                costs += [a.cost_usd for a in done]
+                calls = sum(1 for a in done for v in a.scores if v.type == "llm_judge")
+                judged[run.provenance.prompt] = judged.get(run.provenance.prompt, 0) + calls
     _known(name, by_prompt, "the results files")
     source = ", ".join(project.relative(p) for p in paths)
-    return [
-        Projection(prompt, at, source, (line("prod", costs, at),))
-        for prompt, costs in sorted(by_prompt.items())
-        for at in [rate(project, prompt, qps)]
-    ]
+    out = []
+    for prompt, costs in sorted(by_prompt.items()):
+        at = rate(project, prompt, qps)
+        lines = [line("prod", costs, at)]
+        if judged.get(prompt):
+            # results keep the score of each judge call, not its cost: say so rather than count it as $0
+            lines.append(
+                replace(line("judge", [None] * judged[prompt], at), note="results do not record judge costs")
+            )
+        out.append(Projection(prompt, at, source, tuple(lines)))
+    return out
 
 
 def from_traces(project: Project, name: str | None, qps: float | None) -> list[Projection]:

@@ -30,6 +30,10 @@ def _month(value: Estimate) -> str:
 def _line_text(item: Line) -> list[str]:
     calls = f"{item.calls} call{'s' * (item.calls != 1)}"
     if item.monthly.value is None:
+        if item.note:
+            return [
+                f"  {item.purpose:<7} unknown a month ({item.note}; {calls}; see `cost project --traces`)"
+            ]
         why = f"{item.unpriced} of {calls} have no known price" if item.unpriced else "no calls"
         return [f"  {item.purpose:<7} unknown a month ({why}; set `prices:` in promptops.yaml)"]
     return [
@@ -44,11 +48,10 @@ def projection_text(projections: Sequence[Projection]) -> str:
     for p in projections:
         out += [f"{p.prompt} at {p.qps:g} qps (from {p.source}), 30-day month, 95% intervals"]
         out += [text for item in p.lines for text in _line_text(item)]
-        if not any(item.purpose != "prod" for item in p.lines):
-            out += [
-                "  judge, shadow: none recorded"
-                + (" (eval results hold no production judge or shadow calls)" if p.source != "traces" else "")
-            ]
+        missing = [purpose for purpose in ("judge", "shadow") if all(i.purpose != purpose for i in p.lines)]
+        if missing:
+            where = " (eval results hold no production calls of them)" if p.source != "traces" else ""
+            out += [f"  {', '.join(missing)}: none recorded{where}"]
         out += [f"  total   {usd_month(p.total.value)} a month", ""]
     return "\n".join(out)
 
@@ -74,6 +77,7 @@ def projection_json(projections: Sequence[Projection]) -> str:
                             "per_call_usd": _estimate_data(item.per_call),
                             "p95_usd": _estimate_data(item.p95),
                             "monthly_usd": _estimate_data(item.monthly),
+                            "note": item.note,
                         }
                         for item in p.lines
                     ],
