@@ -259,7 +259,10 @@ def test_the_loop_from_real_calls_logged_by_the_sdk(cli, project_dir: Path, open
     openai_server.answers = lambda messages: "NONE" if "ORD-40002" in str(messages[-1]) else order_id_answer(messages)
     file = project_dir / "app-traces.jsonl"
     prompt = load_prompt("order-id", root=project_dir)
-    saved = litellm.callbacks
+    # litellm promotes callbacks into four more lists and skips a second logger of a type it holds, so
+    # every list is put back afterwards or later tests' loggers would never be called
+    lists = ("callbacks", "success_callback", "failure_callback", "_async_success_callback", "_async_failure_callback")
+    saved = {name: list(getattr(litellm, name)) for name in lists}
     litellm.callbacks = [TraceLogger(file)]
     messages = ["Where is ORD-40001?", "Mail me at sam@example.org about ORD-40002 please", "ORD-40003 status?"]
     try:
@@ -271,7 +274,8 @@ def test_the_loop_from_real_calls_logged_by_the_sdk(cli, project_dir: Path, open
                 break
             time.sleep(0.05)
     finally:
-        litellm.callbacks = saved
+        for name, value in saved.items():
+            setattr(litellm, name, value)
     lines = [json.loads(t) for t in file.read_text(encoding="utf-8").splitlines()]
     assert len(lines) == 3
     assert cli("traces", "import", str(file)).code == 0
