@@ -101,3 +101,42 @@ def test_eval_runs_a_pinned_dataset(cli, project_dir: Path, openai_server) -> No
     assert result.code == 0, result.err
     run = results(project_dir)["suites"]["order-id"]
     assert [c["id"] for c in run["cases"]] == ["c001", "c002"]
+
+
+def test_cases_accept_moves_the_pin_with_the_dataset(cli, project_dir: Path) -> None:
+    write_project(project_dir)
+    path, digest = private(project_dir, 2)
+    write_suite(project_dir, "../.private/order-id.jsonl", digest)
+    (project_dir / "proposed.yaml").write_text(
+        "suite: order-id\ncases:\n"
+        "- {id: prod-1, reviewed: true, vars: {message: 'Where is ORD-30001?'}, expected: ORD-30001}\n",
+        encoding="utf-8")
+    result = cli("cases", "accept", "proposed.yaml")
+    assert result.code == 0, result.err
+    assert result.err.startswith("added 1 cases to .private/order-id.jsonl: prod-1;")
+    new = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert f"sha256: {new}" in (project_dir / "evals/order-id.yaml").read_text(encoding="utf-8")
+    (suite,) = load_suites(Project.load(project_dir), ["order-id"])
+    assert [c.id for c in suite.cases] == ["c001", "c002", "prod-1"]
+    assert not (project_dir / "proposed.yaml").exists()
+
+
+def test_cases_accept_refuses_inline_suites(cli, project_dir: Path) -> None:
+    write_project(project_dir, files={"evals/order-id.yaml": (
+        "prompt: order-id\ncases:\n  - {id: a, vars: {message: x}, expected: NONE}\nscorers:\n  - {type: equals}\n")})
+    (project_dir / "p.yaml").write_text("suite: order-id\ncases: []\n", encoding="utf-8")
+    result = cli("cases", "accept", "p.yaml")
+    assert result.code == 2
+    assert result.err.splitlines() == [
+        "error: evals/order-id.yaml: the suite keeps its cases inline; `cases accept` appends to a JSONL dataset",
+        "hint: move the cases to a `dataset:` file, e.g. evals/data/NAME.jsonl",
+    ]
+
+
+def test_a_proposed_file_with_a_bad_key_names_its_line(cli, project_dir: Path) -> None:
+    write_project(project_dir)
+    (project_dir / "p.yaml").write_text("suite: order-id\ncases:\n- {id: x, reviewed: yes please, vars: {}, "
+                                        "expected: null}\n", encoding="utf-8")
+    result = cli("cases", "accept", "p.yaml")
+    assert result.code == 2
+    assert result.err.splitlines() == ["error: p.yaml:3: cases[0].reviewed: expected true or false, got a string"]

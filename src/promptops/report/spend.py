@@ -149,7 +149,7 @@ def budget_markdown(statuses: Sequence[BudgetStatus]) -> str:
         out.append(
             f"| {s.budget.name} | {', '.join(s.budget.prompts)} | {usd_month(s.spent)} | "
             f"{usd_month(s.budget.monthly_usd)} | {share} | {usd_month(s.forecast)} | "
-            f"{icon[state(s)]} {_alert(s)} |"
+            f"{f'{icon[state(s)]} {_alert(s)}'.strip()} |"
         )
     source = (
         "month to date from production records"
