@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from promptops.config import Budget, Traffic
-from promptops.cost import SECONDS_PER_MONTH, BudgetStatus, MonthlyCost, line, monthly, signed_month, usd_month
+from promptops.cost import (
+    SECONDS_PER_MONTH,
+    BudgetStatus,
+    MonthlyCost,
+    line,
+    monthly,
+    signed_month,
+    usd_month,
+)
 from promptops.errors import FileFormatError
 from promptops.project import parse_config
 
