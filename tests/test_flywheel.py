@@ -11,6 +11,7 @@ import pytest
 
 from promptops.formats import parse_yaml
 from support.evalproject import FAST_CONFIG, order_id_answer, write_project
+from support.golden import check_golden
 from support.openai_server import FakeOpenAI
 from support.traces import import_records, record
 
@@ -323,3 +324,12 @@ def test_results_with_a_judge_say_its_cost_is_unknown(cli, project_dir: Path) ->
                       "see `cost project --traces`)")
     assert out[4:6] == ["  shadow: none recorded (eval results hold no production calls of them)",
                         "  total   unknown a month"]
+
+
+def test_budget_markdown_and_projection_json_match_their_golden_files(cli, loop: Path) -> None:
+    budget = cli("budget", "check", "--format", "markdown")
+    assert budget.code == 1
+    check_golden("spend/budget.md", budget.out)
+    projection = cli("cost", "project", "--format", "json")
+    assert projection.code == 0
+    check_golden("spend/projection.json", projection.out)

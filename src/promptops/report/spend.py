@@ -149,7 +149,7 @@ def budget_markdown(statuses: Sequence[BudgetStatus]) -> str:
         out.append(
             f"| {s.budget.name} | {', '.join(s.budget.prompts)} | {usd_month(s.spent)} | "
             f"{usd_month(s.budget.monthly_usd)} | {share} | {usd_month(s.forecast)} | "
-            f"{f'{icon[state(s)]} {_alert(s)}'.strip()} |"
+            f"{f'{icon[state(s)]} {_alert(s) if s.spent is not None else unknown_reason(s)}'.strip()} |"
         )
     source = (
         "month to date from production records"
