@@ -23,6 +23,7 @@ from promptops.spec import PromptSpec
 
 NEAR = 0.9  # normalised-text similarity above which two records are one case
 DEFAULT_WORST = 20
+MAX_FEEDBACK = 200  # thumbs-down records proposed at most, newest first
 _SPACE = re.compile(r"\s+")
 
 
@@ -63,7 +64,8 @@ def pick(calls: Sequence[Call], prompt: str, selection: Selection) -> list[Call]
         scored.sort(key=lambda c: (c.score(by) or 0.0, c.at, c.id))
         out += scored[: selection.worst or DEFAULT_WORST]
     if selection.feedback_down:
-        out += [c for c in mine if c.feedback is not None and c.feedback < 0.5 and c not in out]
+        down = [c for c in mine if c.feedback is not None and c.feedback < 0.5 and c not in out]
+        out += down[-MAX_FEEDBACK:]  # the newest: a reviewer reads them, and near-duplicates cost n² to find
     return out
 
 
