@@ -151,6 +151,8 @@ def test_the_pr_report_shows_what_a_prompt_change_costs_a_month(cli, project_dir
     report = (project_dir / "report.md").read_text(encoding="utf-8")
     (line,) = [t for t in report.splitlines() if t.startswith("**Projected cost**")]
     assert line == "**Projected cost** at 40 qps (`traffic:`): $327 → $2,504 a month (**+$2,177 a month**)"
+    combined = cli("report", "--results", ".promptops/runs/latest.json")  # the same line from results files
+    assert line in combined.out.splitlines()
 
 
 def test_cost_project_from_results_and_traces(cli, loop: Path) -> None:
