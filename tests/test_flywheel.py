@@ -266,6 +266,8 @@ def test_the_loop_from_real_calls_logged_by_the_sdk(cli, project_dir: Path, open
     # every list is put back afterwards or later tests' loggers would never be called
     lists = ("callbacks", "success_callback", "failure_callback", "_async_success_callback", "_async_failure_callback")
     saved = {name: list(getattr(litellm, name)) for name in lists}
+    for name in lists:  # and a logger an earlier test left in them would take this test's calls
+        setattr(litellm, name, [c for c in getattr(litellm, name) if not isinstance(c, TraceLogger)])
     litellm.callbacks = [TraceLogger(file)]
     messages = ["Where is ORD-40001?", "Mail me at sam@example.org about ORD-40002 please", "ORD-40003 status?"]
     try:
