@@ -106,6 +106,9 @@ class TraceStore:
     def open(cls, directory: Path) -> TraceStore:
         """Return the store in `directory`, creating it on first use."""
         (directory / "segments").mkdir(parents=True, exist_ok=True)
+        ignore = directory / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("# raw traces never go into git\n*\n", encoding="utf-8")
         db = sqlite3.connect(directory / "index.sqlite", isolation_level=None)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
