@@ -98,7 +98,7 @@ def test_inline_cases(tmp_path: Path) -> None:
     ('{"vars": {}}\n', ["evals/data/order-id.jsonl:1: missing required key 'id'"]),
     ('{"id": 7}\n', ["evals/data/order-id.jsonl:1: id: expected a string, got an integer"]),
     ('{"id": "a", "varz": {}}\n',
-     ["evals/data/order-id.jsonl:1: varz: unknown key; expected one of: critical, description, expected, id, tags, vars"]),
+     ["evals/data/order-id.jsonl:1: varz: unknown key; expected one of: assert, critical, description, expected, id, tags, vars"]),
     ('["a"]\n', ["evals/data/order-id.jsonl:1: a case must be a JSON object with an `id`"]),
     ('{"id": "a", "expected": NaN}\n', ["evals/data/order-id.jsonl:1: invalid JSON: NaN is not allowed"]),
     ('{"id": "a", "tags": "easy"}\n{"id": "b", "critical": "yes"}\n',
@@ -142,7 +142,7 @@ def test_bad_csv(tmp_path: Path, text: str, expected: list[str]) -> None:
      ["evals/order-id.yaml:3: scorers: [] should be non-empty"]),
     ("prompt: order-id\ndataset: data/order-id.jsonl\nscorers:\n  - {type: equal}\n",
      ["evals/order-id.yaml:4: scorers[0].type: unknown scorer 'equal'; expected one of: contains, equals, "
-      "json_field, json_schema, json_valid, llm_judge, max_cost, max_latency_ms, max_length, numeric, python, "
+      "json_field, json_schema, json_valid, llm_judge, max_cost, max_latency_ms, max_length, not_contains, numeric, python, "
       "regex, similarity"]),
     ("prompt: order-id\ndataset: data/order-id.jsonl\nscorers:\n  - type: regex\n    pattern: '(['\n",
      ["evals/order-id.yaml:5: scorers[0].pattern: invalid regular expression: unterminated character set at "

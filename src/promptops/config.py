@@ -1,4 +1,4 @@
-"""The project configuration as data: run defaults, the gate policy, prices (pure types)."""
+"""The project configuration as data: run defaults, the gate policy, prices, traffic, budgets (pure types)."""
 
 from __future__ import annotations
 
@@ -49,6 +49,23 @@ class RunsPolicy:
 
 
 @dataclass(frozen=True)
+class Traffic:
+    """The expected production rate of one prompt, for cost projections."""
+
+    qps: float
+
+
+@dataclass(frozen=True)
+class Budget:
+    """A feature's monthly spend limit over a set of prompts, with alert levels (shares of the limit)."""
+
+    name: str
+    monthly_usd: float
+    prompts: tuple[str, ...]
+    alerts: tuple[float, ...] = (0.5, 0.8, 1.0)
+
+
+@dataclass(frozen=True)
 class ProjectConfig:
     version: int = 1
     prompts_dir: str = "prompts"
@@ -60,6 +77,8 @@ class ProjectConfig:
     gate: GatePolicy = field(default_factory=GatePolicy)
     gate_overrides: Mapping[str, Any] = field(default_factory=dict)
     prices: Mapping[str, Price] = field(default_factory=dict)
+    traffic: Mapping[str, Traffic] = field(default_factory=dict)
+    budgets: Mapping[str, Budget] = field(default_factory=dict)
     runs: RunsPolicy = field(default_factory=RunsPolicy)
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from promptops.config import GatePolicy, Price, ProjectConfig, RunDefaults, RunsPolicy
+from promptops.config import Budget, GatePolicy, Price, ProjectConfig, RunDefaults, RunsPolicy, Traffic
 from promptops.errors import FileFormatError, InputError, Problem
 from promptops.formats import Document, decode, parse_yaml, validate
 from promptops.promptfile import read_prompt
@@ -91,7 +91,8 @@ def _path_problems(doc: Document) -> list[Problem]:
 
 def _to_config(doc: Document) -> ProjectConfig:
     data: dict[str, Any] = doc.data
-    plain = {f.name for f in fields(ProjectConfig)} - {"defaults", "gate", "gate_overrides", "prices", "runs"}
+    nested = {"defaults", "gate", "gate_overrides", "prices", "traffic", "budgets", "runs"}
+    plain = {f.name for f in fields(ProjectConfig)} - nested
     gate = dict(data.get("gate") or {})
     return ProjectConfig(
         **{k: v for k, v in data.items() if k in plain},
@@ -100,6 +101,16 @@ def _to_config(doc: Document) -> ProjectConfig:
         gate_overrides=gate,
         prices={m: Price(**p) for m, p in (data.get("prices") or {}).items()},
         runs=RunsPolicy(**(data.get("runs") or {})),
+        traffic={name: Traffic(qps=float(t["qps"])) for name, t in (data.get("traffic") or {}).items()},
+        budgets={
+            name: Budget(
+                name=name,
+                monthly_usd=float(b["monthly_usd"]),
+                prompts=tuple(b["prompts"]),
+                alerts=tuple(sorted(float(a) for a in b.get("alerts", Budget.alerts))),
+            )
+            for name, b in (data.get("budgets") or {}).items()
+        },
     )
 
 

@@ -12,10 +12,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from promptops import gate
+from promptops.cost import MonthlyCost, monthly
 from promptops.errors import ExitCode, IncomparableBaselineError, InputError, PromptOpsError, UnavailableError
 from promptops.evals import baselines
 from promptops.evals.cases import Suite
-from promptops.evals.records import Baseline, RunResult
+from promptops.evals.records import Baseline, RunResult, base_side, head_side
 from promptops.gate.result import GateResult
 from promptops.project import Project, repo_prefix, write_atomic
 from promptops.report.overall import overall
@@ -86,6 +87,25 @@ def compare_runs(
             if own is not None and own != base:  # the change rewrites the bar it is judged by: show it
                 result = replace(result, rewritten_baseline=own.summary)
         out.append(result)
+    return out
+
+
+def monthly_costs(project: Project, runs: Sequence[RunResult], ref: str | None) -> dict[str, MonthlyCost]:
+    """Return, per suite whose prompt has `traffic:` configured, base and head spend a month at that rate."""
+    out = {}
+    for run in runs:
+        traffic = project.config.traffic.get(run.provenance.prompt)
+        if traffic is None:
+            continue
+        base = baselines.read(project, run.suite, ref)
+        base_costs = [] if base is None else [base_side(c).cost for c in base.cases if not c.error]
+        paired = None if base is None else {c.id for c in base.cases}
+        # on the cases both sides ran, so added cases do not pass for a cost of the change
+        ran = [c for c in run.cases if c.error is None and (paired is None or c.id in paired)]
+        head = [head_side(c).cost for c in ran]
+        out[run.suite] = MonthlyCost(
+            traffic.qps, monthly(base_costs, traffic.qps), monthly(head, traffic.qps)
+        )
     return out
 
 
@@ -170,12 +190,15 @@ def _gate(
         diff, warning = prompt_diff(project, [r.provenance.prompt for r in runs], baseline_ref)
         if warning:
             messages.append(("warn", warning))
+        costs = monthly_costs(project, runs, baseline_ref)
         if outputs.report_md is not None:
-            write_atomic(outputs.report_md, markdown(gated, prompt_diff=diff, secrets=secrets))
+            write_atomic(outputs.report_md, markdown(gated, prompt_diff=diff, secrets=secrets, costs=costs))
             messages.append(("info", f"wrote {outputs.report_md}"))
         if summary:
             with Path(summary).open("a", encoding="utf-8") as handle:
-                handle.write(markdown(gated, prompt_diff=diff, secrets=secrets, marker=False) + "\n")
+                handle.write(
+                    markdown(gated, prompt_diff=diff, secrets=secrets, marker=False, costs=costs) + "\n"
+                )
     if outputs.junit_xml is not None:
         write_atomic(outputs.junit_xml, junit(gated, secrets=secrets))
         messages.append(("info", f"wrote {outputs.junit_xml}"))
@@ -263,7 +286,7 @@ def report(  # noqa: PLR0917 (the CLI passes its parsed options in order)
 
         diff, warning = prompt_diff(project, [r.provenance.prompt for r in merged], base)
         messages = (("warn", warning),) if warning else ()
-        text = markdown(gated, prompt_diff=diff, secrets=secrets)
+        text = markdown(gated, prompt_diff=diff, secrets=secrets, costs=monthly_costs(project, merged, base))
     if report_html is not None:
         write_html(project, gated, merged, base, report_html, secrets)
         messages += (("info", f"wrote {report_html}"),)

@@ -5,7 +5,18 @@ from __future__ import annotations
 import typer
 
 from promptops import __version__
-from promptops.cli import comparing, environments, evals, gating, github, prompts, traces, versions
+from promptops.cli import (
+    comparing,
+    environments,
+    evals,
+    flywheel,
+    gating,
+    github,
+    prompts,
+    spend,
+    traces,
+    versions,
+)
 
 app = typer.Typer(
     name="promptops",
@@ -33,5 +44,5 @@ def _root(
     """Git-native prompt registry and CI eval gate."""
 
 
-for group in (prompts, versions, evals, gating, comparing, environments, traces, github):
+for group in (prompts, versions, evals, gating, comparing, environments, traces, github, spend, flywheel):
     group.register(app)

@@ -30,6 +30,17 @@ class ReportFormat(str, Enum):
     json = "json"
 
 
+class CostFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+class BudgetFormat(str, Enum):
+    text = "text"
+    markdown = "markdown"
+    json = "json"
+
+
 Choice = TypeVar("Choice", bound=Enum)
 
 

@@ -30,6 +30,8 @@ class Case:
     critical: bool = False
     line: int | None = None  # line in the dataset file
     hash: str = ""  # content hash of the case, to tell a changed case from an unchanged one
+    # the case's own scorers (`assert:`), run after the suite's; see scoring.scorers_for
+    asserts: tuple[ScorerConfig, ...] = ()
 
 
 @dataclass(frozen=True)

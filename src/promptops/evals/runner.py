@@ -23,7 +23,7 @@ from promptops.evals.providers import (
     provider_for,
 )
 from promptops.evals.records import Attempt, CacheStats, Provenance, RunResult
-from promptops.evals.scoring import Subject, evaluate, resolve
+from promptops.evals.scoring import Subject, evaluate, resolve, scorers_for
 from promptops.evals.summary import case_result, summarize
 from promptops.formats import content_hash
 from promptops.project import Project
@@ -104,7 +104,9 @@ def plan_suite(project: Project, suite: Suite, options: RunOptions) -> _Plan:
         except PromptOpsError as exc:
             problems.append(Problem(label, case.line, "vars", exc.message))
         try:
-            resolved[case.id] = [resolve(s, case, f"scorer {s.name}") for s in suite.scorers]
+            resolved[case.id] = [
+                resolve(s, case, f"scorer {s.name}") for s in scorers_for(suite.scorers, case)
+            ]
         except PromptOpsError as exc:
             problems.append(Problem(label, case.line, "", exc.message))
     if problems:
@@ -150,7 +152,7 @@ async def _attempt(calls: _Calls, plan: _Plan, case: Case, repeat: int) -> Attem
 
     subject = Subject(reply.text, case, plan.spec, plan.messages[case.id], reply, calls.project.root, judge)
     try:
-        scored = await evaluate(plan.suite.scorers, plan.options[case.id], subject)
+        scored = await evaluate(scorers_for(plan.suite.scorers, case), plan.options[case.id], subject)
     except ProviderError as exc:  # the judge model failed
         if exc.fatal:
             raise

@@ -6,11 +6,13 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from promptops.config import policy_for
 from promptops.errors import FileFormatError, InputError, Problem
+from promptops.evals import pinned
 from promptops.evals.cases import Case, ScorerConfig, Suite
 from promptops.evals.scoring import COMMON_KEYS, SCORERS, options_schema
 from promptops.formats import content_hash, decode, key_path, parse_yaml, schema, validate, validate_data
@@ -68,11 +70,10 @@ def load_suite_file(project: Project, path: Path) -> Suite:
     scorers = _scorers(project, data["scorers"], spec, label, doc.line)
     dataset: str | None = None
     if "dataset" in data:
-        dataset_path = _dataset_path(project, path, data["dataset"], label, doc.line(("dataset",)))
-        dataset = project.relative(dataset_path)
-        cases = read_cases(read_bytes(dataset_path, dataset, MAX_DATASET_BYTES), dataset)
+        cases, dataset = _dataset(project, path, data["dataset"], label, doc.line)
     else:
         cases = _inline_cases(data["cases"], label, doc.line)
+    cases = _checked_asserts(project, cases, spec, dataset or label)
     return Suite(
         name=suite_name(project, path),
         prompt=data["prompt"],
@@ -121,7 +122,13 @@ def _prompt(project: Project, name: str, at: Problem) -> PromptSpec:
 
 
 def _scorers(
-    project: Project, entries: list[dict[str, Any]], spec: PromptSpec, label: str, line: Any
+    project: Project,
+    entries: list[dict[str, Any]],
+    spec: PromptSpec,
+    label: str,
+    line: Any,
+    *,
+    key: str = "scorers",
 ) -> tuple[ScorerConfig, ...]:
     problems: list[Problem] = []
     configs: list[ScorerConfig] = []
@@ -134,8 +141,8 @@ def _scorers(
             problems.append(
                 Problem(
                     label,
-                    line(("scorers", i, "type")),
-                    f"scorers[{i}].type",
+                    line((key, i, "type")),
+                    f"{key}[{i}].type",
                     f"unknown scorer '{kind}'; expected one of: {known}",
                 )
             )
@@ -143,16 +150,16 @@ def _scorers(
         found = validate_data(entry, options_schema(scorer), file=label)
         for p in found:
             first = p.path.split(".")[0].split("[")[0] if p.path else ""
-            at = ("scorers", i, first) if first else ("scorers", i)
+            at = (key, i, first) if first else (key, i)
             problems.append(
                 Problem(label, line(at), key_path(at[:2]) + (f".{p.path}" if p.path else ""), p.message)
             )
         if found:
             continue
         options = {k: v for k, v in entry.items() if k not in COMMON_KEYS}
-        for key, message in scorer.check(options, spec, project.root):
-            problems.append(Problem(label, line(("scorers", i, key)), f"scorers[{i}].{key}", message))
-        name = entry.get("name") or kind
+        for option, message in scorer.check(options, spec, project.root):
+            problems.append(Problem(label, line((key, i, option)), f"{key}[{i}].{option}", message))
+        name = entry.get("name") or (kind if key == "scorers" else f"{key}.{kind}")
         seen[name] = seen.get(name, 0) + 1
         if seen[name] > 1 and "name" not in entry:
             name = f"{name}#{seen[name]}"
@@ -164,7 +171,7 @@ def _scorers(
                 threshold=entry.get("threshold"),
                 options=options,
                 name=name,
-                line=line(("scorers", i)),
+                line=line((key, i)),
             )
         )
     if problems:
@@ -172,10 +179,45 @@ def _scorers(
     names = [c.name for c in configs]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
-        raise FileFormatError(
-            [Problem(label, line(("scorers",)), "scorers", f"duplicate scorer name '{duplicates[0]}'")]
-        )
+        raise FileFormatError([Problem(label, line((key,)), key, f"duplicate scorer name '{duplicates[0]}'")])
     return tuple(configs)
+
+
+def _dataset(
+    project: Project, suite_path: Path, value: str | dict[str, str], label: str, line: Any
+) -> tuple[tuple[Case, ...], str]:
+    """Return the cases of the suite's dataset and its path relative to the root, checking a pinned hash."""
+    if isinstance(value, str):
+        target = _dataset_path(project, suite_path, value, label, line(("dataset",)))
+        rel = project.relative(target)
+        return read_cases(read_bytes(target, rel, MAX_DATASET_BYTES), rel), rel
+    at = line(("dataset", "from"))
+    target = _dataset_path(project, suite_path, pinned.local_path(value["from"], label, at), label, at)
+    rel = project.relative(target)
+    if not target.is_file():
+        raise FileFormatError(
+            [
+                Problem(
+                    label, at, "dataset.from", f"no such file '{value['from']}' (this dataset is not in git)"
+                )
+            ],
+            hint=f"fetch the dataset to {rel}; the suite pins its sha256",
+        )
+    raw = read_bytes(target, rel, MAX_DATASET_BYTES)
+    found = pinned.digest(raw)
+    if found != value["sha256"].removeprefix("sha256:"):
+        raise FileFormatError(
+            [
+                Problem(
+                    label,
+                    line(("dataset", "sha256")),
+                    "dataset.sha256",
+                    f"{rel} has sha256 {found}, the suite pins {value['sha256'].removeprefix('sha256:')}",
+                )
+            ],
+            hint="fetch the dataset the suite was written for, or review the new one and update `sha256`",
+        )
+    return read_cases(raw, rel), rel
 
 
 def _dataset_path(project: Project, suite_path: Path, value: str, label: str, line: int | None) -> Path:
@@ -226,6 +268,9 @@ def to_case(data: Mapping[str, Any], line: int | None) -> Case:
     """Return the Case of one validated case mapping."""
     vars_ = dict(data.get("vars") or {})
     expected = data.get("expected")
+    hashed: dict[str, Any] = {"id": data["id"], "vars": vars_, "expected": expected}
+    if data.get("assert"):
+        hashed["assert"] = data["assert"]  # only then, so the hashes of existing cases stay the same
     return Case(
         id=data["id"],
         vars=vars_,
@@ -233,8 +278,27 @@ def to_case(data: Mapping[str, Any], line: int | None) -> Case:
         tags=tuple(data.get("tags") or ()),
         critical=bool(data.get("critical", False)),
         line=line,
-        hash=content_hash({"id": data["id"], "vars": vars_, "expected": expected}),
+        hash=content_hash(hashed),
+        # checked against each scorer's options by load_suite_file, which has the prompt
+        asserts=tuple(
+            ScorerConfig(type=a["type"], options=dict(a), line=line) for a in data.get("assert") or ()
+        ),
     )
+
+
+def _checked_asserts(
+    project: Project, cases: tuple[Case, ...], spec: PromptSpec, label: str
+) -> tuple[Case, ...]:
+    """Return the cases with their `assert:` entries validated as scorers (raise FileFormatError)."""
+    out = []
+    for case in cases:
+        if not case.asserts:
+            out.append(case)
+            continue
+        entries = [dict(a.options) for a in case.asserts]
+        checked = _scorers(project, entries, spec, label, lambda _path, n=case.line: n, key="assert")
+        out.append(replace(case, asserts=checked))
+    return tuple(out)
 
 
 def _reject_constant(name: str) -> Any:

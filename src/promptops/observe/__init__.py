@@ -20,6 +20,8 @@ The pieces:
 
   `Window(attributed=True)` (the default) reads only records attributed to their version; `None` reads all.
   For aggregates, `store.db` is the SQLite connection (table `records`, columns `store.COLUMNS`; `scores`).
+- `feed.read_calls`, `flywheel`, `proposals`, `placeholders`: production records become proposed cases
+  (`cases propose`), reviewed ones golden (`cases accept`); `spend`: `cost project` and `budget check`.
 - `summary.compute`: the `traces stats` figures (Wilson intervals for rates, order-statistic intervals for
   latency percentiles) and their text, markdown and JSON forms.
 """

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from promptops.cost import MonthlyCost, signed_month, usd_month
 from promptops.evals.records import Provenance
 from promptops.gate.result import CaseComparison, GateResult, Metric
 from promptops.report.escape import MARKER, code, escape, excerpt, ids, redacted
@@ -57,13 +58,17 @@ def markdown(
     secrets: Sequence[str] = (),
     marker: bool = True,
     limit: int = MAX_CHARS,
+    costs: Mapping[str, MonthlyCost] | None = None,
 ) -> str:
-    """Return the report markdown: at most `limit` characters, secrets redacted, file text escaped."""
+    """Return the report markdown: at most `limit` characters, secrets redacted, file text escaped.
+
+    `costs` holds the monthly spend of the suites whose prompt has `traffic:` configured.
+    """
     safe = [redacted(r, secrets) for r in results]
     diff = None if prompt_diff is None else _neutralize(redact(prompt_diff, secrets))
     text = ""
     for level in LEVELS:
-        text = _render(safe, diff, level, marker)
+        text = _render(safe, diff, level, marker, costs or {})
         if len(text) <= limit:
             return text
     note = "\n\n> ⚠️ Report cut here to stay under the comment size limit.\n"
@@ -76,7 +81,13 @@ def _neutralize(text: str) -> str:
     return text.replace("<!-- promptops-report", "&lt;!-- promptops-report")
 
 
-def _render(results: Sequence[GateResult], diff: str | None, level: _Detail, marker: bool) -> str:
+def _render(
+    results: Sequence[GateResult],
+    diff: str | None,
+    level: _Detail,
+    marker: bool,
+    costs: Mapping[str, MonthlyCost],
+) -> str:
     summary = overall(results)
     out = [MARKER] if marker else []
     title = "could not evaluate" if summary.unavailable else summary.verdict
@@ -84,7 +95,7 @@ def _render(results: Sequence[GateResult], diff: str | None, level: _Detail, mar
     if len(results) > 1:
         out += [""] + [f"- {ICON[r.verdict]} {code(r.suite)}: {escape(r.reason)}" for r in results]
     for result in results:
-        out += ["", *_suite(result, level, len(results) > 1)]
+        out += ["", *_suite(result, level, len(results) > 1, costs.get(result.suite))]
     if diff is not None and diff.strip():
         out += ["", "<details><summary>Prompt diff</summary>", ""]
         out += [diff.rstrip("\n") if level.diff else "_Prompt diff left out for size; run `promptops diff`._"]
@@ -99,7 +110,7 @@ def _render(results: Sequence[GateResult], diff: str | None, level: _Detail, mar
     return "\n".join(out) + "\n"
 
 
-def _suite(result: GateResult, level: _Detail, heading: bool) -> list[str]:
+def _suite(result: GateResult, level: _Detail, heading: bool, cost: MonthlyCost | None) -> list[str]:
     out = [f"### {ICON[result.verdict]} {code(result.suite)}: {result.verdict}", ""] if heading else []
     if heading:
         out += [escape(result.reason, line_start=True), ""]
@@ -115,6 +126,8 @@ def _suite(result: GateResult, level: _Detail, heading: bool) -> list[str]:
             "",
         ]
     out += _metrics(result.metrics)
+    if cost is not None:
+        out += ["", _monthly(cost)]
     by_id = {c.id: c for c in result.cases}
     regressed = [by_id[case_id] for case_id in result.regressed]
     if regressed:
@@ -153,6 +166,15 @@ def _suite(result: GateResult, level: _Detail, heading: bool) -> list[str]:
         )
         out += ["", "</details>"]
     return out
+
+
+def _monthly(cost: MonthlyCost) -> str:
+    rate = f"{cost.qps:g} qps"
+    head = f"{usd_month(cost.head)} a month"
+    if cost.base is None and cost.head is not None:
+        return f"**Projected cost** at {rate} (`traffic:`): {head} (no base to compare)"
+    change = f" (**{signed_month(cost.delta)} a month**)" if cost.delta is not None else ""
+    return f"**Projected cost** at {rate} (`traffic:`): {usd_month(cost.base)} → {head}{change}"
 
 
 def _at(ref: str | None) -> str:

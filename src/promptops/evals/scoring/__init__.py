@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ __all__ = [
     "options_schema",
     "register",
     "resolve",
+    "scorers_for",
     "structured",
     "text",
 ]
@@ -76,6 +78,30 @@ def _template(value: Any, context: Mapping[str, Any], where: str) -> Any:
     if isinstance(value, list | tuple):
         return [_template(v, context, where) for v in value]
     return value
+
+
+# scorers that fall back to the case's `expected` when their own options set none
+_DEFAULT_EXPECTED = frozenset({"equals", "similarity", "numeric"})
+_READS_EXPECTED = re.compile(r"\{[{%][^}]*\bexpected\b")
+
+
+def reads_expected(config: ScorerConfig) -> bool:
+    """Return whether a scorer needs the case's `expected` (its default, or a template naming it)."""
+    if config.type in _DEFAULT_EXPECTED and "expected" not in config.options:
+        return True
+    return _READS_EXPECTED.search(json.dumps(dict(config.options), default=str)) is not None
+
+
+def scorers_for(suite: Sequence[ScorerConfig], case: Case) -> tuple[ScorerConfig, ...]:
+    """Return a case's scorers: the suite's, then its own `assert:` entries.
+
+    A case that carries assertions instead of an `expected` answer (a production failure whose right
+    answer nobody wrote) skips the suite's scorers that would compare with that missing answer.
+    """
+    if not case.asserts:
+        return tuple(suite)
+    kept = suite if case.expected is not None else [s for s in suite if not reads_expected(s)]
+    return (*kept, *case.asserts)
 
 
 def resolve(config: ScorerConfig, case: Case, where: str) -> dict[str, Any]:

@@ -91,6 +91,30 @@ class Contains(Unchecked):
         )
 
 
+class NotContains(Unchecked):
+    """The output contains none of `value` (one string or a list): a case's "must not say" assertion."""
+
+    schema: Mapping[str, Any] = {
+        "required": ["value"],
+        "properties": {
+            "value": {
+                "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1}]
+            },
+            "ignore_case": {"type": "boolean"},
+        },
+    }
+    threshold: float = 1.0
+
+    async def score(self, options: Mapping[str, Any], subject: Subject) -> Outcome:
+        raw = options["value"]
+        needles = [text_of(v) for v in raw] if isinstance(raw, list) else [text_of(raw)]
+        haystack = _fold(subject.output, options)
+        found = [n for n in needles if _fold(n, options) in haystack]
+        return Outcome(
+            0.0 if found else 1.0, f"contains {', '.join(_short(n) for n in found)}" if found else None
+        )
+
+
 class Regex:
     """The output matches `pattern` (re.search; `flags` from `ims`)."""
 
@@ -171,6 +195,7 @@ class MaxLength(Unchecked):
 
 register("equals", Equals())
 register("contains", Contains())
+register("not_contains", NotContains())
 register("regex", Regex())
 register("similarity", Similarity())
 register("max_length", MaxLength())
