@@ -213,6 +213,48 @@ class _Converter:
         return value
 
 
+class _JSONValueError(ValueError):
+    """A JSON value that parses but is not data promptops accepts (NaN, a duplicate key)."""
+
+
+def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _JSONValueError(f"duplicate key {json.dumps(key, ensure_ascii=False)}")
+        out[key] = value
+    return out
+
+
+def _json_constant(name: str) -> Any:
+    raise _JSONValueError(f"{name} is not allowed (numbers must be finite)")
+
+
+def _json_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _JSONValueError(f"{text} is too large (numbers must be finite)")
+    return value
+
+
+def load_json(text: str, file: str, *, line: int | None = None, hint: str | None = None) -> Any:
+    """Return the data of JSON `text`; raise FileFormatError for invalid JSON, NaN/Infinity,
+    duplicate keys or nesting too deep, naming `file` and the line (`line` for one JSONL line)."""
+    try:
+        return json.loads(
+            text, object_pairs_hook=_json_object, parse_constant=_json_constant, parse_float=_json_float
+        )
+    except json.JSONDecodeError as exc:
+        where = exc.lineno if line is None else line
+        column = f" (column {exc.colno})"
+        problem = Problem(file, where, "", f"invalid JSON: {exc.msg}{column}")
+    except _JSONValueError as exc:
+        problem = Problem(file, line, "", f"invalid JSON: {exc}")
+    except RecursionError:
+        problem = Problem(file, line, "", "invalid JSON: nested too deeply")
+    raise FileFormatError([problem], hint=hint)
+
+
 @cache
 def schema(name: str) -> dict[str, Any]:
     """Return the packaged JSON Schema `name` (e.g. `prompt`)."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -18,7 +17,7 @@ from promptops.evals.records import (
     ScoreValue,
     Summary,
 )
-from promptops.formats import decode, dump_json, validate_data
+from promptops.formats import decode, dump_json, load_json, validate_data
 from promptops.formats import schema as load_schema
 from promptops.project import Project, read_bytes, write_atomic
 from promptops.version import __version__
@@ -63,11 +62,7 @@ def write_results(path: Path, runs: Sequence[RunResult]) -> None:
 
 def parse_results(text: str, file: str) -> list[RunResult]:
     """Return the runs in a results file's text; raise FileFormatError naming the problem."""
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        line = getattr(exc, "lineno", None)
-        raise FileFormatError([Problem(file, line, "", f"invalid JSON: {exc}")]) from None
+    data = load_json(text, file)
     if isinstance(data, dict) and data.get("schema_version") not in (None, SCHEMA_VERSION):
         raise FileFormatError(
             [
@@ -84,7 +79,18 @@ def parse_results(text: str, file: str) -> list[RunResult]:
     problems = validate_data(data, load_schema("results"), file=file)
     if problems:
         raise FileFormatError(problems)
+    for name, suite in sorted(data["suites"].items()):
+        _unique_ids(file, name, suite["cases"])
     return [from_suite_data(name, suite) for name, suite in sorted(data["suites"].items())]
+
+
+def _unique_ids(file: str, suite: str, cases: Sequence[Mapping[str, Any]]) -> None:
+    seen: set[str] = set()
+    for index, case in enumerate(cases):
+        if case["id"] in seen:
+            where = f"suites.{suite}.cases[{index}].id"
+            raise FileFormatError([Problem(file, None, where, f"duplicate case id '{case['id']}'")])
+        seen.add(case["id"])
 
 
 def load_results(path: Path, label: str | None = None) -> list[RunResult]:
