@@ -16,7 +16,7 @@ from promptops.config import GatePolicy
 from promptops.errors import ExitCode, IncomparableBaselineError, InputError, PromptOpsError, UnavailableError
 from promptops.evals import baselines
 from promptops.evals.cases import Suite
-from promptops.evals.records import Baseline, RunResult
+from promptops.evals.records import Baseline, CaseResult, RunResult
 from promptops.gate.result import GateResult
 from promptops.project import Project, repo_prefix, write_atomic
 from promptops.report.overall import overall
@@ -84,8 +84,7 @@ def compare_runs(
         try:
             result = gate.compare(run, base, rules, baseline_ref=ref)
         except IncomparableBaselineError as exc:
-            where = project.relative(project.baseline_path(run.suite))
-            label = f"{ref}:{where}" if ref else where
+            label = _baseline_label(project, run.suite, ref)
             raise IncomparableBaselineError(f"{label}: {exc.message}", hint=exc.hint) from None
         if ref is not None:
             own = baselines.read(project, run.suite)
@@ -93,6 +92,33 @@ def compare_runs(
                 result = replace(result, rewritten_baseline=own.summary)
         out.append(result)
     return out
+
+
+def check_comparable(project: Project, suites: Sequence[Suite], ref: str | None, *, sharded: bool) -> None:
+    """Raise IncomparableBaselineError (exit 2) before any model call when a suite's cases or scorers
+    no longer match its baseline at `ref`: the run could not be gated, so it must not be paid for."""
+    for suite in suites:
+        base = baselines.read(project, suite.name, ref)
+        if base is None:
+            continue
+        planned = RunResult(
+            suite=suite.name,
+            provenance=replace(base.provenance, scorers_hash=suite.scorers_hash),
+            cases=tuple(CaseResult(id=c.id, attempts=(), hash=c.hash) for c in suite.cases),
+            summary=base.summary,
+            shard="planned" if sharded else None,
+        )
+        try:
+            gate.check_comparable(planned, base)
+        except IncomparableBaselineError as exc:
+            raise IncomparableBaselineError(
+                f"{_baseline_label(project, suite.name, ref)}: {exc.message}", hint=exc.hint
+            ) from None
+
+
+def _baseline_label(project: Project, suite: str, ref: str | None) -> str:
+    where = project.relative(project.baseline_path(suite))
+    return f"{ref}:{where}" if ref else where
 
 
 def passes(project: Project, run: RunResult, base: Baseline | None, suite: Suite) -> bool:
@@ -137,6 +163,9 @@ def gate_suites(
     When more cases errored than `max_error_rate` allows, the reports are still written (the PR comment
     says "could not evaluate") and the review carries the exit-3 error.
     """
+    from promptops.evals.results import as_read
+
+    runs = as_read(runs)  # gate what the results file records, so `report --results` agrees
     unavailable = error_rate(project, suites, runs)
     if unavailable is None:
         return _gate(project, runs, suites, outputs, baseline_ref)
@@ -197,11 +226,21 @@ def report(
     from promptops.evals.suites import load_suites, suite_name
 
     runs: list[RunResult] = []
-    for path in paths:
-        runs += load_results(path, project.relative(path))
-    merged = merge_shards(runs)
     known = {suite_name(project, p) for p in project.suite_files()}
-    suites = load_suites(project, [r.suite for r in merged if r.suite in known])
+    for path in paths:
+        label = project.relative(path)
+        loaded = load_results(path, label)
+        for run in loaded:
+            if run.suite not in known:
+                # no suite file means no policy and no baseline to hold the run to: not a pass
+                where = project.relative(project.evals_dir / f"{run.suite}.yaml")
+                raise InputError(
+                    f"{label}: results of suite '{run.suite}', which has no suite file ({where})",
+                    hint=f"known suites: {', '.join(sorted(known)) or 'none'}",
+                )
+        runs += loaded
+    merged = merge_shards(runs)
+    suites = load_suites(project, [r.suite for r in merged])
     gated = compare_runs(project, merged, suites, base)
     secrets = secret_values(environ)
     messages: tuple[Message, ...] = ()

@@ -71,6 +71,7 @@ def eval_command(  # noqa: PLR0917 (typer maps each option to a parameter)
         return 0
     if baseline_ref is not None:
         review.check_ref(project, baseline_ref)  # before any model call
+    review.check_comparable(project, loaded, baseline_ref, sharded=shard is not None)
     runs = run(project, loaded, _options(model, repeats, concurrency, no_cache, shard), out)
     output.data(summary_text(runs))
     outputs = review.Outputs(report_md=report_md, junit_xml=junit_xml, environ=os.environ)

@@ -17,7 +17,7 @@ from promptops.evals.records import (
     ScoreValue,
     Summary,
 )
-from promptops.formats import decode, dump_json, load_json, validate_data
+from promptops.formats import decode, dump_json, load_json, normalize, validate_data
 from promptops.formats import schema as load_schema
 from promptops.project import Project, read_bytes, write_atomic
 from promptops.version import __version__
@@ -123,6 +123,13 @@ def _attempt(data: Mapping[str, Any]) -> Attempt:
     fields = dict(data)
     fields["scores"] = tuple(ScoreValue(**s) for s in data["scores"])
     return Attempt(**fields)
+
+
+def as_read(runs: Sequence[RunResult]) -> list[RunResult]:
+    """Return `runs` as a results file holding them reads back (the same float rounding), so a verdict
+    computed by `eval` is the one `report --results` computes from the file."""
+    data = normalize(to_data(runs))
+    return [from_suite_data(run.suite, data["suites"][run.suite]) for run in runs]
 
 
 def merge_shards(runs: Sequence[RunResult]) -> list[RunResult]:

@@ -78,6 +78,9 @@ def load_suite_file(project: Project, path: Path) -> Suite:
         dataset_path = _dataset_path(project, path, data["dataset"], label, doc.line(("dataset",)))
         dataset = project.relative(dataset_path)
         cases = read_cases(read_bytes(dataset_path, dataset, MAX_DATASET_BYTES), dataset)
+        if not cases:
+            # nothing to score would pass every gate: an empty golden set is a mistake, not a result
+            raise FileFormatError([Problem(dataset, None, "", "no cases; a dataset needs at least one case")])
     else:
         cases = _inline_cases(data["cases"], label, doc.line)
     return Suite(
