@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import stat
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from promptops.config import GatePolicy, Price, ProjectConfig, RunDefaults
-from promptops.errors import FileFormatError, InputError, Problem
+from promptops.errors import FileFormatError, InputError, Problem, PromptOpsError, UnavailableError
 from promptops.formats import Document, decode, parse_yaml, validate
 from promptops.promptfile import read_prompt
 from promptops.spec import PromptSpec
@@ -185,15 +186,51 @@ def repo_prefix(root: Path) -> str:
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path` through a temporary file and a rename, so readers never see half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    """Write `text` to `path` through a temporary file and a rename, so readers never see half.
+
+    The file gets the mode a plain `open()` would give (0666 less the umask; an existing file keeps
+    its mode). A path that cannot be written is exit 2 naming it; a full disk is exit 3.
+    """
+    tmp: str | None = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            mode = stat.S_IMODE(path.stat().st_mode)
+        except FileNotFoundError:
+            mode = 0o666 & ~_umask()
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        os.fchmod(fd, mode)  # mkstemp makes 0600, which an application reading a bundle may not share
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
+    except OSError as exc:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        raise _write_error(path, exc) from None
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _write_error(path: Path, exc: OSError) -> PromptOpsError:
+    what = exc.strerror or str(exc)
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EIO):
+        return UnavailableError(f"{path}: cannot write: {what}", hint="free some disk space and run again")
+    return InputError(f"{path}: cannot write: {what}")
+
+
+def _umask() -> int:
+    # Linux shows the umask without changing it; elsewhere it can only be read by setting it
+    try:
+        with open("/proc/self/status", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    current = os.umask(0o022)
+    os.umask(current)
+    return current

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import sys
+import threading
 import traceback
+from collections.abc import Iterator
+from types import FrameType
 
 from promptops.errors import ExitCode, PromptOpsError
+
+TERMINATED = 143  # 128 + SIGTERM: what a shell reports for a job that was told to stop
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -16,29 +24,77 @@ def main(argv: list[str] | None = None) -> int:
     from promptops.cli.app import app
 
     args = list(sys.argv[1:] if argv is None else argv)
-    debug = "--debug" in args
-    try:
-        result = app(args=args, prog_name="promptops", standalone_mode=False)
-    except PromptOpsError as exc:
-        if debug:
+    debug, args = _debug(args)
+    with _sigterm_as_interrupt() as stopped:
+        try:
+            result = app(args=args, prog_name="promptops", standalone_mode=False)
+        except PromptOpsError as exc:
+            if debug:
+                traceback.print_exc()
+            output.error(exc.lines(), exc.hint)
+            return int(exc.exit_code)
+        except (typer.Abort, KeyboardInterrupt):
+            output.error(["terminated" if stopped else "interrupted"], None)
+            return TERMINATED if stopped else int(ExitCode.INTERRUPTED)
+        except typer.TyperException as exc:
+            output.usage_error(exc)
+            return int(ExitCode.BAD_INPUT)
+        except BrokenPipeError:
+            return _closed_pipe()
+        except SystemExit as exc:
+            # click and rich turn a closed stdout (EPIPE) into exit 1, which reads as "the check said no"
+            if hasattr(sys.stdout, "wrapped") or isinstance(exc.__context__, BrokenPipeError):
+                return _closed_pipe()
+            raise
+        except Exception:
             traceback.print_exc()
-        output.error(exc.lines(), exc.hint)
-        return int(exc.exit_code)
-    except (typer.Abort, KeyboardInterrupt):
-        output.error(["interrupted"], None)
-        return int(ExitCode.INTERRUPTED)
-    except typer.TyperException as exc:
-        output.usage_error(exc)
-        return int(ExitCode.BAD_INPUT)
-    except BrokenPipeError:
-        return int(ExitCode.OK)
-    except Exception:
-        traceback.print_exc()
-        output.error(
-            ["internal error: this is a bug in promptops"],
-            "please report it with the traceback above at https://github.com/promptops/promptops-cli/issues",
-        )
-        return int(ExitCode.INTERNAL)
+            output.error(
+                ["internal error: this is a bug in promptops"],
+                "please report it with the traceback above at https://github.com/promptops/promptops-cli/issues",
+            )
+            return int(ExitCode.INTERNAL)
+    if stopped and result == int(ExitCode.INTERRUPTED):
+        return TERMINATED  # typer answered the interrupt with 130 itself
     if isinstance(result, int):
         return result
     return int(ExitCode.OK)
+
+
+def _debug(args: list[str]) -> tuple[bool, list[str]]:
+    """Return whether `--debug` was given anywhere before `--`, and the arguments without it."""
+    end = args.index("--") if "--" in args else len(args)
+    kept = [a for a in args[:end] if a != "--debug"] + args[end:]
+    return len(kept) != len(args), kept
+
+
+def _closed_pipe() -> int:
+    # `promptops log x | head -1`: the reader has what it wanted; point stdout at /dev/null so the
+    # interpreter's last flush cannot fail again, and report success
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    return int(ExitCode.OK)
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[list[bool]]:
+    """Treat SIGTERM (what CI runners send on cancel) as Ctrl-C: finished results are kept.
+
+    Yields a list that is non-empty once SIGTERM arrived, so the exit code can say which signal it was.
+    """
+    stopped: list[bool] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield stopped
+        return
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        stopped.append(True)
+        if signal.getsignal(signal.SIGINT) in (signal.SIG_IGN, signal.SIG_DFL, None):
+            raise KeyboardInterrupt  # SIGINT is ignored (a background job): interrupt directly
+        signal.raise_signal(signal.SIGINT)  # the same path as Ctrl-C, inside asyncio too
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield stopped
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -133,7 +133,7 @@ def run(project: Project, suites: list[Suite], options: RunOptions, out: Path | 
     total_cases = sum(len(s.cases) for s in suites)
     with output.progress(f"eval {total_cases} cases") as progress:
         try:
-            runs = runner.run_suites(project, suites, options, progress)
+            runs = runner.run_suites(project, suites, options, progress, warn=output.warn)
         except runner.InterruptedRun as stop:
             paths = write_runs(project, stop.runs, out)
             finished = sum(len(r.cases) for r in stop.runs)

@@ -243,13 +243,17 @@ async def _execute(plans: list[_Plan], calls: _Calls, concurrency: int, progress
 
 
 def run_suites(
-    project: Project, suites: Sequence[Suite], options: RunOptions, progress: Progress | None = None
+    project: Project,
+    suites: Sequence[Suite],
+    options: RunOptions,
+    progress: Progress | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> list[RunResult]:
     """Run every suite and return one RunResult per suite; raise InterruptedRun on Ctrl-C."""
     plans = [plan_suite(project, suite, options) for suite in suites]
     defaults = project.config.defaults
     policy = RetryPolicy.from_defaults(defaults)
-    cache = open_cache(project.state_dir, read=options.use_cache)
+    cache = open_cache(project.state_dir, read=options.use_cache, warn=warn)
     calls = _Calls(project, cache, policy)
     sha = git_sha(project)
     try:
