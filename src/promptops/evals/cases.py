@@ -29,6 +29,7 @@ class Case:
     critical: bool = False
     line: int | None = None  # line in the dataset file
     hash: str = ""  # content hash of the case, to tell a changed case from an unchanged one
+    has_expected: bool = False  # `expected` was given (so `expected: null` is a value to compare with)
 
 
 @dataclass(frozen=True)

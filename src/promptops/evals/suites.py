@@ -243,6 +243,7 @@ def to_case(data: Mapping[str, Any], line: int | None) -> Case:
         critical=bool(data.get("critical", False)),
         line=line,
         hash=content_hash({"id": data["id"], "vars": vars_, "expected": expected}),
+        has_expected="expected" in data,
     )
 
 

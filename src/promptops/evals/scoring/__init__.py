@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -103,7 +104,12 @@ async def evaluate(
         threshold = scorer.threshold if config.threshold is None else config.threshold
         try:
             outcome = await scorer.score(opts, subject)
-        except ScorerError as exc:
+            if not math.isfinite(outcome.value):
+                raise ScorerError(f"returned {outcome.value}, not a number in [0, 1]")
+        except (ScorerError, RecursionError) as exc:
+            # RecursionError: an output nested thousands of levels deep is this case's problem, not a bug
+            if isinstance(exc, RecursionError):
+                exc = ScorerError("the output is nested too deeply to read")
             error = error or f"scorer {config.name}: {exc}"
             values.append(
                 ScoreValue(config.name, config.type, None, False, config.weight, config.required, str(exc))
