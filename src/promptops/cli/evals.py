@@ -142,6 +142,9 @@ def run(project: Project, suites: list[Suite], options: RunOptions, out: Path | 
                 "their answers are cached, so a re-run resumes"
             )
             raise KeyboardInterrupt from None
+        except runner.UnavailableRun as stop:
+            write_runs(project, stop.runs, out)  # every case is there, the unreachable model's as errors
+            raise
     write_runs(project, runs, out)
     return runs
 

@@ -248,9 +248,7 @@ class LiteLLMProvider:
         text = getattr(message, "content", None)
         if text is not None and not isinstance(text, str):
             raise ProviderError(request.model, "malformed", "the response content is not text")
-        usage = getattr(response, "usage", None)
-        input_tokens = getattr(usage, "prompt_tokens", None)
-        output_tokens = getattr(usage, "completion_tokens", None)
+        input_tokens, output_tokens = _usage(getattr(response, "usage", None))
         return Reply(
             text=text or "",
             input_tokens=input_tokens,
@@ -275,6 +273,16 @@ class LiteLLMProvider:
         except Exception:  # litellm raises for models it has no price for
             return None
         return float(prompt_cost) + float(completion_cost)
+
+
+def _usage(usage: Any) -> tuple[int | None, int | None]:
+    """Return the reported (input, output) tokens, None when unknown. litellm fills a missing `usage`
+    with zeros, and no real call reads zero prompt tokens: that is "not reported", never a free call."""
+    input_tokens = getattr(usage, "prompt_tokens", None)
+    output_tokens = getattr(usage, "completion_tokens", None)
+    if not isinstance(input_tokens, int) or not isinstance(output_tokens, int) or input_tokens <= 0:
+        return None, None
+    return input_tokens, output_tokens
 
 
 def _register_local(litellm: Any) -> None:
@@ -357,6 +365,9 @@ def map_error(model: str, exc: BaseException) -> ProviderError:
         kind = "server"
     elif status is not None and 400 <= status < 500:
         kind = "bad_request"
+    elif names & {"APIError", "OpenAIError"}:
+        # no status: the provider answered (often HTTP 200) with an `{"error": ...}` body; transient
+        kind = "server"
     else:
         kind = "unknown"
     return ProviderError(model, kind, detail, status, _retry_after(exc))

@@ -72,6 +72,15 @@ class InterruptedRun(KeyboardInterrupt):
         self.runs = runs
 
 
+class UnavailableRun(UnavailableError):
+    """A model that no call can reach (auth, unreachable): carries every suite's results, its cases
+    recorded with the error, so the results file is still written (exit 3)."""
+
+    def __init__(self, error: ProviderError, runs: list[RunResult]) -> None:
+        super().__init__(f"could not evaluate: {error.message}", hint=error.hint)
+        self.runs = runs
+
+
 @dataclass
 class _Plan:
     suite: Suite
@@ -120,6 +129,9 @@ class _Calls:
         self.cache = cache
         self.policy = policy
         self.providers: dict[str, Provider] = {}
+        # a model whose every call would fail the same way (auth, unreachable): its remaining cases
+        # are recorded with that error at once, the other models' cases still run
+        self.dead: dict[str, ProviderError] = {}
 
     async def get(self, request: CallRequest, repeat: int, plan: _Plan) -> tuple[Reply, bool]:
         key = cache_key(request, repeat)
@@ -128,9 +140,16 @@ class _Calls:
             plan.hits += 1
             return hit, True
         plan.misses += 1
+        if request.model in self.dead:
+            raise self.dead[request.model]
         if request.model not in self.providers:
             self.providers[request.model] = provider_for(request.model, self.project.config)
-        reply = await complete(self.providers[request.model], request, self.policy)
+        try:
+            reply = await complete(self.providers[request.model], request, self.policy)
+        except ProviderError as exc:
+            if exc.fatal:
+                self.dead.setdefault(request.model, exc)
+            raise
         self.cache.put(key, request.model, reply)
         return reply, False
 
@@ -140,8 +159,6 @@ async def _attempt(calls: _Calls, plan: _Plan, case: Case, repeat: int) -> Attem
     try:
         reply, cached = await calls.get(request, repeat, plan)
     except ProviderError as exc:
-        if exc.fatal:
-            raise
         return Attempt(repeat, None, (), None, None, error=exc.message)
 
     async def judge(judge_request: CallRequest) -> Reply:
@@ -151,8 +168,6 @@ async def _attempt(calls: _Calls, plan: _Plan, case: Case, repeat: int) -> Attem
     try:
         scored = await evaluate(plan.suite.scorers, plan.options[case.id], subject)
     except ProviderError as exc:  # the judge model failed
-        if exc.fatal:
-            raise
         return Attempt(
             repeat,
             reply.text,
@@ -262,7 +277,10 @@ def run_suites(
         raise InterruptedRun([_result(p, sha, options.shard, finished_only=True) for p in plans]) from None
     finally:
         cache.close()
-    return [_result(p, sha, options.shard) for p in plans]
+    runs = [_result(p, sha, options.shard) for p in plans]
+    if calls.dead:
+        raise UnavailableRun(next(iter(calls.dead.values())), runs)
+    return runs
 
 
 def git_sha(project: Project) -> str | None:
