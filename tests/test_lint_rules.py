@@ -90,4 +90,5 @@ def test_rule_codes_and_slugs_are_unique_and_stable() -> None:
         ("PO007", "floating-model", "error"),
         ("PO008", "secret", "error"),
         ("PO009", "invalid-example", "error"),
+        ("PO010", "unsafe-template", "error"),
     ]

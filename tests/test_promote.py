@@ -329,7 +329,10 @@ def test_status_without_an_environments_file(git_repo: GitRepo, cli: CLI) -> Non
     releases.start_project(git_repo)
     result = cli("status")
     assert result.code == 2
-    assert result.err == "error: environments.yaml: no such file\n"
+    assert result.err == (
+        "error: environments.yaml: no such file: nothing is deployed yet\n"
+        "hint: `promptops release` tags the versions, then `promptops promote NAME@VERSION --env staging` "
+        "creates it\n")
 
 
 def test_commands_run_from_a_subdirectory_print_paths_from_there(git_repo: GitRepo, cli: CLI, monkeypatch) -> None:

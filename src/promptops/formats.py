@@ -307,13 +307,29 @@ def validate_data(
     problems: list[Problem] = []
     seen: set[tuple[int | None, str, str]] = set()
     for err in errors:
-        problem = _describe(err, doc, file)
-        key = (problem.line, problem.path, problem.message)
-        if key not in seen:
-            seen.add(key)
-            problems.append(problem)
+        for problem in _describe_each(err, doc, file):
+            key = (problem.line, problem.path, problem.message)
+            if key not in seen:
+                seen.add(key)
+                problems.append(problem)
     problems.sort(key=lambda p: (p.line or 0, p.path))
     return problems
+
+
+def _describe_each(err: jsonschema.ValidationError, doc: Document | None, file: str) -> list[Problem]:
+    """Return the problems of one schema error: one per unknown key (jsonschema reports them together)."""
+    if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+        rules = err.schema if isinstance(err.schema, dict) else {}
+        allowed = set(rules.get("properties", {}))
+        extra = sorted(k for k in err.instance if k not in allowed)
+        if len(extra) > 1:
+            message = "unknown key" + (f"; expected one of: {', '.join(sorted(allowed))}" if allowed else "")
+            located = [(*err.absolute_path, key) for key in extra]
+            return [
+                Problem(doc.file if doc else file, doc.line(at) if doc else None, key_path(at), message)
+                for at in located
+            ]
+    return [_describe(err, doc, file)]
 
 
 def _describe(err: jsonschema.ValidationError, doc: Document | None, file: str) -> Problem:

@@ -6,8 +6,9 @@ import errno
 import os
 import re
 import stat
+import string
 import tempfile
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -73,9 +74,37 @@ def parse_config(raw: bytes, file: str) -> ProjectConfig:
             [Problem(file, doc.line(()), "", "must be a mapping with at least `version: 1`")]
         )
     problems = validate(doc, "promptops-config")
+    if not problems and "tag_format" in doc.data:
+        problems = _tag_format(doc, doc.data["tag_format"])
     if problems:
         raise FileFormatError(problems)
     return _to_config(doc)
+
+
+def _tag_format(doc: Document, fmt: str) -> list[Problem]:
+    """Return why `tag_format` cannot make tags: only `{name}` and `{version}` may be filled in."""
+    where = Problem(doc.file, doc.line(("tag_format",)), "tag_format", "")
+    try:
+        parts = list(string.Formatter().parse(fmt))
+    except ValueError as exc:
+        return [replace(where, message=f"invalid format: {exc} (write a literal brace as {{{{ or }}}})")]
+    for _text, field_name, spec, conversion in parts:
+        if field_name is None:
+            continue
+        if field_name not in ("name", "version") or spec or conversion:
+            shown = (
+                "{"
+                + field_name
+                + (f"!{conversion}" if conversion else "")
+                + (f":{spec}" if spec else "")
+                + "}"
+            )
+            return [
+                replace(
+                    where, message=f"unknown field '{shown}'; only {{name}} and {{version}} are filled in"
+                )
+            ]
+    return []
 
 
 def _to_config(doc: Document) -> ProjectConfig:

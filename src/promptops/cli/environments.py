@@ -112,6 +112,12 @@ def status(
     if format not in ("text", "json"):
         raise InputError(f"--format must be text or json, got '{format}'")
     project = Project.load()
+    if not environments.file_path(project).exists():
+        raise InputError(
+            f"{project.relative(environments.file_path(project))}: no such file: nothing is deployed yet",
+            hint="`promptops release` tags the versions, then `promptops promote NAME@VERSION --env staging` "
+            "creates it",
+        )
     envs = environments.read(project, missing_ok=False)
     registry: Registry | None = None
     try:
