@@ -120,7 +120,7 @@ def test_out_that_cannot_be_written_names_the_path(cli: CLI, project_dir: Path, 
     write_project(project_dir, count=2)
     (project_dir / "blocker").write_text("a file, not a directory", encoding="utf-8")
     result = cli("eval", "--out", "blocker/results.json")
-    assert (result.code, result.err.splitlines()[-1]) == (2, "error: blocker/results.json: cannot write: File exists")
+    assert (result.code, result.err.splitlines()[-1]) == (2, "error: blocker/results.json: cannot write: blocker is a file, not a directory")
     assert len(results(project_dir)["suites"]["order-id"]["cases"]) == 2  # latest.json kept the run
 
 

@@ -129,7 +129,7 @@ class GitHubClient:
             ) from None
         try:
             data = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
             raise UnavailableError(f"GitHub API: {method} {_path(url)} answered with invalid JSON") from None
         return _Response(data, _next_link(link))
 
@@ -169,7 +169,7 @@ def _path(url: str) -> str:
 def _api_error(method: str, url: str, exc: urllib.error.HTTPError) -> UnavailableError:
     try:
         detail = json.loads(exc.read().decode("utf-8")).get("message", "")
-    except (ValueError, AttributeError, OSError):
+    except (ValueError, AttributeError, OSError, RecursionError):
         detail = ""
     what = f"GitHub API: {method} {_path(url)} failed with HTTP {exc.code}"
     what += f": {detail}" if detail else ""

@@ -246,6 +246,9 @@ def write_atomic(path: Path, text: str) -> None:
 
 def _write_error(path: Path, exc: OSError) -> PromptOpsError:
     what = exc.strerror or str(exc)
+    blocker = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+    if blocker is not None:  # mkdir says "File exists", which hides the reason
+        what = f"{blocker} is a file, not a directory"
     if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EIO):
         return UnavailableError(f"{path}: cannot write: {what}", hint="free some disk space and run again")
     return InputError(f"{path}: cannot write: {what}")

@@ -270,7 +270,7 @@ def coerce(spec: PromptSpec, raw: Mapping[str, str]) -> dict[str, Any]:
         out[key] = text
         if "string" not in kinds:
             # unparsable text stays text; validation then names the variable and the type it wants
-            with contextlib.suppress(ValueError):
+            with contextlib.suppress(ValueError, RecursionError):
                 out[key] = json.loads(text)
     return out
 
