@@ -99,3 +99,9 @@ def test_empty_value_or_pattern_is_a_configuration_error(cli: CLI, project_dir: 
     result = cli("eval")
     assert (result.code, result.err) == (2, f"error: evals/order-id.yaml:4: {message}\n")
     assert openai_server.count == 0
+
+
+def test_templated_expected_of_a_case_without_one_is_still_missing() -> None:
+    with pytest.raises(ScorerError, match="no expected value"):
+        score("equals", "null", Case("c", {}), expected="{{ expected }}")
+    assert score("equals", "null", Case("c", {}, expected=None, has_expected=True), expected="{{ expected }}") == 1.0

@@ -82,7 +82,14 @@ def _template(value: Any, context: Mapping[str, Any], where: str) -> Any:
 def resolve(config: ScorerConfig, case: Case, where: str) -> dict[str, Any]:
     """Return the scorer's options templated against `case`; raise TemplateError."""
     context = case_context(case)
-    return {k: _template(v, context, where) for k, v in config.options.items()}
+    absent = case.expected is None and not case.has_expected
+    out = {}
+    for key, value in config.options.items():
+        whole = _WHOLE.match(value) if isinstance(value, str) else None
+        if absent and whole is not None and whole.group(1) == "expected":
+            continue  # the case gives no `expected`: missing, not an explicit null to compare with
+        out[key] = _template(value, context, where)
+    return out
 
 
 @dataclass(frozen=True)
