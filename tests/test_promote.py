@@ -55,7 +55,7 @@ def test_promote_refuses_a_version_without_a_passing_gate_result(git_repo: GitRe
     assert result.out == ""
     assert result.err == (
         "error: order-id@1.0.0 has no passing gate result; refusing to promote it to production\n"
-        "hint: run `promptops eval` on order-id@1.0.0 (its gate must pass) or commit a baseline produced by "
+        "hint: run `promptops eval order-id@1.0.0` (its gate must pass) or commit a baseline produced by "
         "it with `promptops baseline update`; --force promotes anyway\n"
     )
     assert "Traceback" not in result.err
