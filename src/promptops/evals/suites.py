@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -247,13 +247,23 @@ def to_case(data: Mapping[str, Any], line: int | None) -> Case:
     )
 
 
+def _lines(text: str) -> Iterator[str]:
+    # one slice at a time: splitlines() or StringIO would hold a second (wider) copy of a huge file
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end + 1
+        yield text[start:end]
+        start = end
+
+
 def _jsonl(text: str, label: str) -> tuple[Case, ...]:
     # one line at a time, duplicates checked as they come: a huge bad file stops at its first problems
     rules = schema("suite")["$defs"]["case"]
     problems: list[Problem] = []
     cases: list[Case] = []
     first: dict[str, int] = {}
-    for number, line_text in enumerate(io.StringIO(text), start=1):
+    for number, line_text in enumerate(_lines(text), start=1):
         if not line_text.strip():
             continue
         try:
