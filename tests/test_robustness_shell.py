@@ -149,3 +149,13 @@ def test_a_cache_that_fails_mid_run_loses_nothing(cli: CLI, project_dir: Path, s
     assert "failed (database or disk is full); going on without it" in result.err
     data = json.loads((project_dir / "results.json").read_text(encoding="utf-8"))
     assert [c["error"] for c in data["suites"]["order-id"]["cases"]] == [None, None, None]
+
+
+def test_an_unwritable_step_summary_is_a_warning(cli: CLI, project_dir: Path, server: FakeOpenAI,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    write_project(project_dir, count=2)
+    (project_dir / "summary").mkdir()
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(project_dir / "summary"))
+    result = cli("eval")
+    assert result.code == 0, result.err
+    assert f"warning: cannot write the step summary {project_dir / 'summary'}: Is a directory" in result.err

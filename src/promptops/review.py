@@ -200,8 +200,11 @@ def _gate(
             write_atomic(outputs.report_md, markdown(gated, prompt_diff=diff, secrets=secrets))
             messages.append(("info", f"wrote {outputs.report_md}"))
         if summary:
-            with Path(summary).open("a", encoding="utf-8") as handle:
-                handle.write(markdown(gated, prompt_diff=diff, secrets=secrets, marker=False) + "\n")
+            try:
+                with Path(summary).open("a", encoding="utf-8") as handle:
+                    handle.write(markdown(gated, prompt_diff=diff, secrets=secrets, marker=False) + "\n")
+            except OSError as exc:  # the step summary is a courtesy: it never decides the exit code
+                messages.append(("warn", f"cannot write the step summary {summary}: {exc.strerror or exc}"))
     if outputs.junit_xml is not None:
         write_atomic(outputs.junit_xml, junit(gated, secrets=secrets))
         messages.append(("info", f"wrote {outputs.junit_xml}"))
