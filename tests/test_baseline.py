@@ -40,7 +40,7 @@ def test_a_shard_or_a_run_with_errors_cannot_be_a_baseline() -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("{", "b.json:1: invalid JSON: Expecting property name enclosed in double quotes"),
+        ("{", "b.json:1: invalid JSON: Expecting property name enclosed in double quotes (column 2)"),
         ('{"schema_version": 1}', "b.json: missing required key 'suite'"),
         ('{"schema_version": 1, "suite": "s", "provenance": {}, "summary": {}, "cases": []}',
          "b.json: provenance: missing required key 'prompt'"),

@@ -136,7 +136,7 @@ def test_a_bundle_that_is_not_json(tmp_path: Path) -> None:
     path.write_text('{"schema_version": 1,\n  oops', encoding="utf-8")
     with pytest.raises(FileFormatError) as caught:
         load_prompt("order-id", env="production", bundle=path)
-    assert caught.value.message == f"{path}:2: invalid JSON: Expecting property name enclosed in double quotes"
+    assert caught.value.message == f"{path}:2: invalid JSON: Expecting property name enclosed in double quotes (column 3)"
 
 
 def test_unknown_names_in_a_bundle(bundled: Path) -> None:

@@ -126,7 +126,7 @@ def test_records_become_reviewed_cases_that_the_next_gate_runs_as_added(cli, loo
     gated = cli("eval", "--report-md", "report.md")
     assert gated.code == 0, gated.err
     report = (loop / "report.md").read_text(encoding="utf-8")
-    assert "Added (not gated) (2): `prod-82f3e9c695`, `prod-25f1c790f1`" in report
+    assert "Added (not gated) (2): `prod-25f1c790f1`, `prod-82f3e9c695`" in report  # by id, as the results file holds them
     latest = json.loads((loop / ".promptops/runs/latest.json").read_text(encoding="utf-8"))
     by_id = {c["id"]: c for c in latest["suites"]["order-id"]["cases"]}
     # the suite's `equals {{ expected }}` does not apply to the case without an answer; its assertion does

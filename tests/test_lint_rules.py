@@ -107,6 +107,7 @@ def test_rule_codes_and_slugs_are_unique_and_stable() -> None:
         ("PO007", "floating-model", "error"),
         ("PO008", "secret", "error"),
         ("PO009", "invalid-example", "error"),
+        ("PO010", "unsafe-template", "error"),
         ("PO101", "version-bump-insufficient", "error"),
         ("PO102", "version-decreased", "error"),
         ("PO103", "tagged-version-changed", "error"),

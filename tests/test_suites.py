@@ -100,7 +100,7 @@ def test_inline_cases(tmp_path: Path) -> None:
     ('{"id": "a", "varz": {}}\n',
      ["evals/data/order-id.jsonl:1: varz: unknown key; expected one of: assert, critical, description, expected, id, tags, vars"]),
     ('["a"]\n', ["evals/data/order-id.jsonl:1: a case must be a JSON object with an `id`"]),
-    ('{"id": "a", "expected": NaN}\n', ["evals/data/order-id.jsonl:1: invalid JSON: NaN is not allowed"]),
+    ('{"id": "a", "expected": NaN}\n', ["evals/data/order-id.jsonl:1: invalid JSON: NaN is not allowed (numbers must be finite)"]),
     ('{"id": "a", "tags": "easy"}\n{"id": "b", "critical": "yes"}\n',
      ["evals/data/order-id.jsonl:1: tags: expected a list, got a string",
       "evals/data/order-id.jsonl:2: critical: expected true or false, got a string"]),

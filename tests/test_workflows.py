@@ -56,6 +56,7 @@ def test_every_workflow_is_found() -> None:
     assert names == {
         ".github/workflows/ci.yml",
         ".github/workflows/dogfood.yml",
+        ".github/workflows/release.yml",
         "src/promptops/templates/workflows/promptops.yml",
         "src/promptops/templates/workflows/promptops-release.yml",
     }

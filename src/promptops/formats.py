@@ -279,6 +279,48 @@ class _Converter:
         return value
 
 
+class _JSONValueError(ValueError):
+    """A JSON value that parses but is not data promptops accepts (NaN, a duplicate key)."""
+
+
+def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _JSONValueError(f"duplicate key {json.dumps(key, ensure_ascii=False)}")
+        out[key] = value
+    return out
+
+
+def _json_constant(name: str) -> Any:
+    raise _JSONValueError(f"{name} is not allowed (numbers must be finite)")
+
+
+def _json_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _JSONValueError(f"{text} is too large (numbers must be finite)")
+    return value
+
+
+def load_json(text: str, file: str, *, line: int | None = None, hint: str | None = None) -> Any:
+    """Return the data of JSON `text`; raise FileFormatError for invalid JSON, NaN/Infinity,
+    duplicate keys or nesting too deep, naming `file` and the line (`line` for one JSONL line)."""
+    try:
+        return json.loads(
+            text, object_pairs_hook=_json_object, parse_constant=_json_constant, parse_float=_json_float
+        )
+    except json.JSONDecodeError as exc:
+        where = exc.lineno if line is None else line
+        column = f" (column {exc.colno})"
+        problem = Problem(file, where, "", f"invalid JSON: {exc.msg}{column}")
+    except _JSONValueError as exc:
+        problem = Problem(file, line, "", f"invalid JSON: {exc}")
+    except RecursionError:
+        problem = Problem(file, line, "", "invalid JSON: nested too deeply")
+    raise FileFormatError([problem], hint=hint)
+
+
 @cache
 def schema(name: str) -> dict[str, Any]:
     """Return the packaged JSON Schema `name` (e.g. `prompt`)."""
@@ -449,11 +491,11 @@ def validate_data(
     problems: list[Problem] = []
     seen: set[tuple[int | None, str, str]] = set()
     for err in errors:
-        problem = _describe(err, doc, file)
-        key = (problem.line, problem.path, problem.message)
-        if key not in seen:
-            seen.add(key)
-            problems.append(problem)
+        for problem in _describe_each(err, doc, file):
+            key = (problem.line, problem.path, problem.message)
+            if key not in seen:
+                seen.add(key)
+                problems.append(problem)
     problems.sort(key=lambda p: (p.line or 0, p.path))
     return problems
 
@@ -470,6 +512,22 @@ def _validator(rules: Mapping[str, Any]) -> jsonschema.Draft202012Validator:
     if len(_VALIDATORS) < 256:  # the object is kept alive with it, so its id is never reused
         _VALIDATORS[id(rules)] = (rules, validator)
     return validator
+
+
+def _describe_each(err: jsonschema.ValidationError, doc: Document | None, file: str) -> list[Problem]:
+    """Return the problems of one schema error: one per unknown key (jsonschema reports them together)."""
+    if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+        rules = err.schema if isinstance(err.schema, dict) else {}
+        allowed = set(rules.get("properties", {}))
+        extra = sorted(k for k in err.instance if k not in allowed)
+        if len(extra) > 1:
+            message = "unknown key" + (f"; expected one of: {', '.join(sorted(allowed))}" if allowed else "")
+            located = [(*err.absolute_path, key) for key in extra]
+            return [
+                Problem(doc.file if doc else file, doc.line(at) if doc else None, key_path(at), message)
+                for at in located
+            ]
+    return [_describe(err, doc, file)]
 
 
 def _describe(err: jsonschema.ValidationError, doc: Document | None, file: str) -> Problem:

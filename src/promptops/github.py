@@ -172,7 +172,7 @@ class GitHubClient:
             ) from None
         try:
             data = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
             raise UnavailableError(f"GitHub API: {method} {_path(url)} answered with invalid JSON") from None
         return _Response(data, _next_link(link))
 
@@ -212,7 +212,7 @@ def _path(url: str) -> str:
 def _api_error(method: str, url: str, exc: urllib.error.HTTPError, token: str) -> UnavailableError:
     try:
         detail = json.loads(exc.read().decode("utf-8")).get("message", "")
-    except (ValueError, AttributeError, OSError):
+    except (ValueError, AttributeError, OSError, RecursionError):
         detail = ""
     # the server's text may echo the token or other secrets: redact first, cut after
     detail = redact(str(detail), (token, *secret_values())) if detail else ""

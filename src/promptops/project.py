@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import stat
+import string
 import tempfile
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
 from promptops.config import Budget, GatePolicy, Price, ProjectConfig, RunDefaults, RunsPolicy, Traffic
-from promptops.errors import FileFormatError, InputError, Problem
+from promptops.errors import FileFormatError, InputError, Problem, PromptOpsError, UnavailableError
 from promptops.formats import Document, decode, parse_yaml, validate
 from promptops.promptfile import read_prompt
 from promptops.spec import PromptSpec
@@ -74,6 +76,8 @@ def parse_config(raw: bytes, file: str) -> ProjectConfig:
             [Problem(file, doc.line(()), "", "must be a mapping with at least `version: 1`")]
         )
     problems = validate(doc, "promptops-config") or _path_problems(doc)
+    if not problems and "tag_format" in doc.data:
+        problems = _tag_format(doc, doc.data["tag_format"])
     if problems:
         raise FileFormatError(problems, hint=INSIDE_HINT if problems[0].path in PATH_KEYS else None)
     return _to_config(doc)
@@ -87,6 +91,32 @@ def _path_problems(doc: Document) -> list[Problem]:
         if isinstance(value, str) and (Path(value).is_absolute() or ".." in Path(value).parts):
             out.append(Problem(doc.file, doc.line((key,)), key, f"'{value}' leaves the project root"))
     return out
+
+
+def _tag_format(doc: Document, fmt: str) -> list[Problem]:
+    """Return why `tag_format` cannot make tags: only `{name}` and `{version}` may be filled in."""
+    where = Problem(doc.file, doc.line(("tag_format",)), "tag_format", "")
+    try:
+        parts = list(string.Formatter().parse(fmt))
+    except ValueError as exc:
+        return [replace(where, message=f"invalid format: {exc} (write a literal brace as {{{{ or }}}})")]
+    for _text, field_name, spec, conversion in parts:
+        if field_name is None:
+            continue
+        if field_name not in ("name", "version") or spec or conversion:
+            shown = (
+                "{"
+                + field_name
+                + (f"!{conversion}" if conversion else "")
+                + (f":{spec}" if spec else "")
+                + "}"
+            )
+            return [
+                replace(
+                    where, message=f"unknown field '{shown}'; only {{name}} and {{version}} are filled in"
+                )
+            ]
+    return []
 
 
 def _to_config(doc: Document) -> ProjectConfig:
@@ -231,15 +261,54 @@ def repo_prefix(root: Path) -> str:
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path` through a temporary file and a rename, so readers never see half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    """Write `text` to `path` through a temporary file and a rename, so readers never see half.
+
+    The file gets the mode a plain `open()` would give (0666 less the umask; an existing file keeps
+    its mode). A path that cannot be written is exit 2 naming it; a full disk is exit 3.
+    """
+    tmp: str | None = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            mode = stat.S_IMODE(path.stat().st_mode)
+        except FileNotFoundError:
+            mode = 0o666 & ~_umask()
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        os.fchmod(fd, mode)  # mkstemp makes 0600, which an application reading a bundle may not share
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
+    except OSError as exc:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        raise _write_error(path, exc) from None
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _write_error(path: Path, exc: OSError) -> PromptOpsError:
+    what = exc.strerror or str(exc)
+    blocker = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+    if blocker is not None:  # mkdir says "File exists", which hides the reason
+        what = f"{blocker} is a file, not a directory"
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EIO):
+        return UnavailableError(f"{path}: cannot write: {what}", hint="free some disk space and run again")
+    return InputError(f"{path}: cannot write: {what}")
+
+
+def _umask() -> int:
+    # Linux shows the umask without changing it; elsewhere it can only be read by setting it
+    try:
+        with open("/proc/self/status", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    current = os.umask(0o022)
+    os.umask(current)
+    return current

@@ -16,7 +16,7 @@ from promptops.cost import MonthlyCost, monthly
 from promptops.errors import ExitCode, IncomparableBaselineError, InputError, PromptOpsError, UnavailableError
 from promptops.evals import baselines
 from promptops.evals.cases import Suite
-from promptops.evals.records import Baseline, RunResult, base_side, head_side
+from promptops.evals.records import Baseline, CaseResult, RunResult, base_side, head_side
 from promptops.gate.result import GateResult
 from promptops.project import Project, repo_prefix, write_atomic
 from promptops.report.overall import overall
@@ -79,8 +79,7 @@ def compare_runs(
         try:
             result = gate.compare(run, base, rules, baseline_ref=ref)
         except IncomparableBaselineError as exc:
-            where = project.relative(project.baseline_path(run.suite))
-            label = f"{ref}:{where}" if ref else where
+            label = _baseline_label(project, run.suite, ref)
             raise IncomparableBaselineError(f"{label}: {exc.message}", hint=exc.hint) from None
         if ref is not None:
             own = baselines.read(project, run.suite)
@@ -107,6 +106,33 @@ def monthly_costs(project: Project, runs: Sequence[RunResult], ref: str | None) 
             traffic.qps, monthly(base_costs, traffic.qps), monthly(head, traffic.qps)
         )
     return out
+
+
+def check_comparable(project: Project, suites: Sequence[Suite], ref: str | None, *, sharded: bool) -> None:
+    """Raise IncomparableBaselineError (exit 2) before any model call when a suite's cases or scorers
+    no longer match its baseline at `ref`: the run could not be gated, so it must not be paid for."""
+    for suite in suites:
+        base = baselines.read(project, suite.name, ref)
+        if base is None:
+            continue
+        planned = RunResult(
+            suite=suite.name,
+            provenance=replace(base.provenance, scorers_hash=suite.scorers_hash),
+            cases=tuple(CaseResult(id=c.id, attempts=(), hash=c.hash) for c in suite.cases),
+            summary=base.summary,
+            shard="planned" if sharded else None,
+        )
+        try:
+            gate.check_comparable(planned, base)
+        except IncomparableBaselineError as exc:
+            raise IncomparableBaselineError(
+                f"{_baseline_label(project, suite.name, ref)}: {exc.message}", hint=exc.hint
+            ) from None
+
+
+def _baseline_label(project: Project, suite: str, ref: str | None) -> str:
+    where = project.relative(project.baseline_path(suite))
+    return f"{ref}:{where}" if ref else where
 
 
 def passes(project: Project, run: RunResult, base: Baseline | None, suite: Suite) -> bool:
@@ -154,7 +180,9 @@ def gate_suites(
     says "could not evaluate") and the review carries the exit-3 error.
     """
     from promptops.evals import history
+    from promptops.evals.results import as_read
 
+    runs = as_read(runs)  # gate what the results file records, so `report --results` agrees
     unavailable = error_rate(project, suites, runs)
     if unavailable is None:
         reviewed = _gate(project, runs, suites, outputs, baseline_ref)
@@ -195,10 +223,13 @@ def _gate(
             write_atomic(outputs.report_md, markdown(gated, prompt_diff=diff, secrets=secrets, costs=costs))
             messages.append(("info", f"wrote {outputs.report_md}"))
         if summary:
-            with Path(summary).open("a", encoding="utf-8") as handle:
-                handle.write(
-                    markdown(gated, prompt_diff=diff, secrets=secrets, marker=False, costs=costs) + "\n"
-                )
+            try:
+                with Path(summary).open("a", encoding="utf-8") as handle:
+                    handle.write(
+                        markdown(gated, prompt_diff=diff, secrets=secrets, marker=False, costs=costs) + "\n"
+                    )
+            except OSError as exc:  # the step summary is a courtesy: it never decides the exit code
+                messages.append(("warn", f"cannot write the step summary {summary}: {exc.strerror or exc}"))
     if outputs.junit_xml is not None:
         write_atomic(outputs.junit_xml, junit(gated, secrets=secrets))
         messages.append(("info", f"wrote {outputs.junit_xml}"))
@@ -245,16 +276,29 @@ def write_html(  # noqa: PLR0917 (one call site each, in this module)
 
 
 def read_runs(project: Project, sources: Sequence[Path]) -> list[RunResult]:
-    """Return the runs in results files, or in stored runs named by id (`promptops runs` lists them)."""
+    """Return the runs in results files, or in stored runs named by id (`promptops runs` lists them).
+
+    A run of a suite that has no suite file is bad input: no policy and no baseline can hold it.
+    """
     from promptops.evals import history
     from promptops.evals.results import load_results
+    from promptops.evals.suites import suite_name
 
+    known = {suite_name(project, p) for p in project.suite_files()}
     runs: list[RunResult] = []
     for source in sources:
-        if not source.exists() and history.is_id(str(source)):
-            runs.append(history.load(project, str(source)))
-        else:
-            runs += load_results(source, project.relative(source))
+        stored = not source.exists() and history.is_id(str(source))
+        label = str(source) if stored else project.relative(source)
+        loaded = [history.load(project, str(source))] if stored else load_results(source, label)
+        for run in loaded:
+            if run.suite not in known:
+                # no suite file means no policy and no baseline to hold the run to: not a pass
+                where = project.relative(project.evals_dir / f"{run.suite}.yaml")
+                raise InputError(
+                    f"{label}: results of suite '{run.suite}', which has no suite file ({where})",
+                    hint=f"known suites: {', '.join(sorted(known)) or 'none'}",
+                )
+        runs += loaded
     return runs
 
 
@@ -268,12 +312,10 @@ def report(  # noqa: PLR0917 (the CLI passes its parsed options in order)
 ) -> tuple[str, Review]:
     """Return the combined PR report of results files or stored runs and the review behind it."""
     from promptops.evals.results import merge_shards
-    from promptops.evals.suites import load_suites, suite_name
+    from promptops.evals.suites import load_suites
 
-    runs = read_runs(project, paths)
-    merged = merge_shards(runs)
-    known = {suite_name(project, p) for p in project.suite_files()}
-    suites = load_suites(project, [r.suite for r in merged if r.suite in known])
+    merged = merge_shards(read_runs(project, paths))
+    suites = load_suites(project, [r.suite for r in merged])
     gated = compare_runs(project, merged, suites, base)
     secrets = secret_values(environ)
     messages: tuple[Message, ...] = ()

@@ -5,13 +5,26 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+# Below a millionth of a cent an amount is float noise (the difference of two equal sums), not money.
+MONEY_NOISE = 1e-12
 
-def money(value: float) -> str:
-    """Return USD with three significant digits, never in exponent form: $0.00000306, $0.0100, $12.3."""
-    if value == 0 or not math.isfinite(value):
-        return f"${value:.2f}"
+
+def money(value: float, *, signed: bool = False) -> str:
+    """Return USD with three significant digits, never in exponent form: $0.00000306, $0.0100, $12.3;
+    `signed` puts + or - in front (a delta). Float noise reads as $0.00."""
+    sign = "+" if signed else ""
+    if not math.isfinite(value):
+        return f"{sign}${value:.2f}"
+    if abs(value) < MONEY_NOISE:
+        return f"{sign}$0.00"
     digits = max(2, 2 - math.floor(math.log10(abs(value))))
-    return f"{'-' if value < 0 else ''}${abs(value):.{digits}f}"
+    return f"{'-' if value < 0 else sign}${abs(value):.{digits}f}"
+
+
+def change(ratio: float) -> str:
+    """Return a relative change as a signed whole percent (+12%), never `-0%`."""
+    rounded = round(ratio * 100)
+    return f"{'+' if rounded >= 0 else '-'}{abs(rounded)}%"
 
 
 def ids_text(ids: Sequence[str], limit: int = 10) -> str:

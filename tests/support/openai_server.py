@@ -17,6 +17,7 @@ import argparse
 import contextlib
 import json
 import socket
+import struct
 import sys
 import threading
 import time
@@ -38,6 +39,9 @@ FAULT_KINDS = (
     "malformed",  # 200 with a body that is not JSON
     "empty_choices",  # 200 with `choices: []`
     "slow",  # the answer arrives after `delay` seconds (past the client's timeout)
+    "error_body",  # 200 whose body is `{"error": {...}}` (some gateways answer failures this way)
+    "no_usage",  # a normal answer without the `usage` object
+    "reset",  # the connection is reset (RST) before any response
 )
 
 Answerer = Callable[[list[dict[str, Any]]], str]
@@ -264,12 +268,12 @@ def _handler(state: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             request, fault = state._admit(body, {k.lower(): v for k, v in self.headers.items()})
             if state.latency:
                 time.sleep(state.latency)
-            if fault is not None and self._inject(fault):
+            if fault is not None and self._inject(fault, body, request.number):
                 return
             content = state.answer(body.get("messages") or [], body.get("model"))
             self._send(200, json.dumps(_completion(body, request.number, content)).encode())
 
-        def _inject(self, fault: Fault) -> bool:
+        def _inject(self, fault: Fault, body: dict[str, Any], number: int) -> bool:
             """Apply `fault`; return True when the response has been dealt with."""
             retry = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
             if fault.kind == "429":
@@ -289,6 +293,18 @@ def _handler(state: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             elif fault.kind == "empty_choices":
                 self._send(200, json.dumps({"id": "chatcmpl-x", "object": "chat.completion", "created": 1,
                                             "model": "m", "choices": []}).encode())
+            elif fault.kind == "error_body":
+                error = {"error": {"message": "upstream overloaded", "type": "server_error", "code": None}}
+                self._send(200, json.dumps(error).encode())
+            elif fault.kind == "no_usage":
+                answer = _completion(body, number, state.answer(body.get("messages") or []))
+                del answer["usage"]
+                self._send(200, json.dumps(answer).encode())
+            elif fault.kind == "reset":
+                self.close_connection = True
+                with contextlib.suppress(OSError):  # SO_LINGER 0: close() sends RST, not FIN
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    self.connection.close()
             elif fault.kind == "slow":
                 time.sleep(fault.delay)
                 return False

@@ -22,7 +22,7 @@ app = typer.Typer(
     name="promptops",
     help="Git-native prompt registry and CI eval gate.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )

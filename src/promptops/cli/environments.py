@@ -39,7 +39,7 @@ def promote(
     if proof is None and not force:
         output.error(
             [f"{name}@{version} has no passing gate result; refusing to promote it to {env}"],
-            f"run `promptops eval` on {name}@{version} (its gate must pass) or commit a baseline "
+            f"run `promptops eval {name}@{version}` (its gate must pass) or commit a baseline "
             "produced by it with `promptops baseline update`; --force promotes anyway",
         )
         return 1

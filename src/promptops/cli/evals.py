@@ -29,7 +29,10 @@ def register(app: typer.Typer) -> None:
 
 def eval_command(  # noqa: PLR0917 (typer maps each option to a parameter)
     names: list[str] = typer.Argument(
-        None, metavar="[SUITE]...", help="Suites to run (default: every suite)."
+        None,
+        metavar="[SUITE | NAME@VERSION]...",
+        help="Suites to run (default: every suite); NAME@VERSION runs the suites of prompt NAME on that "
+        "released version.",
     ),
     model: str | None = typer.Option(
         None, "--model", help="Call this model instead of each prompt's pinned one."
@@ -74,6 +77,7 @@ def eval_command(  # noqa: PLR0917 (typer maps each option to a parameter)
         return 0
     if baseline_ref is not None:
         review.check_ref(project, baseline_ref)  # before any model call
+    review.check_comparable(project, loaded, baseline_ref, sharded=shard is not None)
     runs, run_ids = run(project, loaded, _options(model, repeats, concurrency, no_cache, shard), out)
     output.data(summary_text(runs))
     outputs = review.Outputs(
@@ -94,7 +98,15 @@ def select(project: Project, names: list[str], changed: bool, base: str | None) 
     """Return the suites to run: those named (default every one), narrowed by `--changed`."""
     from promptops.evals import suites
 
-    loaded = suites.load_suites(project, names)
+    pinned = [n for n in names if "@" in n]
+    plain = [n for n in names if "@" not in n]
+    if pinned:
+        everything = suites.load_suites(project)
+        loaded = suites.load_suites(project, plain) if plain else []
+        for selector in pinned:
+            loaded += _on_release(project, everything, selector, loaded)
+    else:
+        loaded = suites.load_suites(project, names)
     if not loaded:
         raise InputError(
             f"no eval suites in {project.relative(project.evals_dir)}/",
@@ -103,6 +115,24 @@ def select(project: Project, names: list[str], changed: bool, base: str | None) 
     if changed or base is not None:
         return only_changed(project, loaded, changed, base)
     return loaded
+
+
+def _on_release(project: Project, every: list[Suite], selector: str, chosen: list[Suite]) -> list[Suite]:
+    """Return the suites of prompt NAME, to run on the released NAME@VERSION instead of the working tree."""
+    from dataclasses import replace
+
+    from promptops.prompts.registry import open_registry
+
+    name = selector.split("@", 1)[0]
+    spec = open_registry(project).load(selector)
+    taken = {c.name for c in chosen}
+    found = [replace(s, spec=spec) for s in every if s.prompt == name and s.name not in taken]
+    if not found and all(c.prompt != name for c in chosen):
+        raise InputError(
+            f"no eval suite evaluates prompt '{name}'",
+            hint=f"add a suite with `prompt: {name}` below {project.relative(project.evals_dir)}/",
+        )
+    return found
 
 
 def _options(
@@ -139,7 +169,7 @@ def run(
     total_cases = sum(len(s.cases) for s in suites)
     with output.progress(f"eval {total_cases} cases") as progress:
         try:
-            runs = runner.run_suites(project, suites, options, progress)
+            runs = runner.run_suites(project, suites, options, progress, warn=output.warn)
         except runner.InterruptedRun as stop:
             paths, _ = write_runs(project, stop.runs, out)
             finished = sum(len(r.cases) for r in stop.runs)
@@ -148,6 +178,9 @@ def run(
                 "their answers are cached, so a re-run resumes"
             )
             raise KeyboardInterrupt from None
+        except runner.UnavailableRun as stop:
+            write_runs(project, stop.runs, out)  # every case is there, the unreachable model's as errors
+            raise
     _, ids = write_runs(project, runs, out)
     return runs, ids
 

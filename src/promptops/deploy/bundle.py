@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,7 +9,16 @@ from typing import Any
 
 from promptops.deploy.environments import Assignment, Canary, Environments
 from promptops.errors import FileFormatError, Problem, UnknownPromptError
-from promptops.formats import Document, content_hash, decode, dump_json, key_path, schema, validate_data
+from promptops.formats import (
+    Document,
+    content_hash,
+    decode,
+    dump_json,
+    key_path,
+    load_json,
+    schema,
+    validate_data,
+)
 from promptops.project import read_bytes, write_atomic
 from promptops.promptfile import check, to_spec
 from promptops.spec import PromptSpec
@@ -105,12 +113,7 @@ def read(path: Path, label: str | None = None) -> Bundle:
 
 def parse(text: str, file: str) -> Bundle:
     """Return the verified bundle in `text`: every content hash and every environment reference checked."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise FileFormatError(
-            [Problem(file, exc.lineno, "", f"invalid JSON: {exc.msg}")], hint=REBUILD
-        ) from None
+    data = load_json(text, file, hint=REBUILD)
     problems = validate_data(data, schema("bundle"), file=file)
     if problems:
         raise FileFormatError(problems, hint=REBUILD)

@@ -211,6 +211,12 @@ def project_status(project: Project) -> Status:
     from promptops.errors import RefError
     from promptops.prompts.gitstore import open_store
 
+    if not environments.file_path(project).exists():
+        raise InputError(
+            f"{project.relative(environments.file_path(project))}: no such file: nothing is deployed yet",
+            hint="`promptops release` tags the versions, then `promptops promote NAME@VERSION --env staging` "
+            "creates it",
+        )
     envs = environments.read(project, missing_ok=False)
     registry: Registry | None = None
     try:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
 
 from promptops.errors import FileFormatError, InputError, Problem
 from promptops.evals.records import Baseline, BaselineCase, Provenance, RunResult, Summary, head_side
-from promptops.formats import decode, dump_json, schema, validate_data
+from promptops.formats import decode, dump_json, load_json, schema, validate_data
 from promptops.project import Project, read_bytes, write_atomic
 from promptops.secrets import redact_data
 from promptops.wording import ids_text
@@ -63,10 +62,7 @@ def to_json(baseline: Baseline) -> str:
 
 def from_json(text: str, file: str) -> Baseline:
     """Return the Baseline in `text`; raise FileFormatError naming the file and key path."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise FileFormatError([Problem(file, exc.lineno, "", f"invalid JSON: {exc.msg}")]) from None
+    data = load_json(text, file)
     version = data.get("schema_version") if isinstance(data, dict) else None
     if isinstance(version, int) and version > SCHEMA_VERSION:
         raise FileFormatError(

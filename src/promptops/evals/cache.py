@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -30,6 +32,9 @@ class ResponseCache:
     read: bool = True
     hits: int = 0
     misses: int = 0
+    # told once when the cache fails mid-run (a full disk): the run goes on without it
+    warn: Callable[[str], None] | None = None
+    failed: str | None = None
     _db: sqlite3.Connection | None = field(default=None, repr=False)
 
     def _conn(self) -> sqlite3.Connection:
@@ -53,10 +58,14 @@ class ResponseCache:
 
     def get(self, key: str) -> Reply | None:
         """Return the cached answer for `key` (and count a hit or a miss)."""
-        if not self.read:
+        if not self.read or self.failed is not None:
             self.misses += 1
             return None
-        row = self._conn().execute("SELECT reply FROM replies WHERE key = ?", (key,)).fetchone()
+        try:
+            row = self._conn().execute("SELECT reply FROM replies WHERE key = ?", (key,)).fetchone()
+        except sqlite3.Error as exc:
+            self._fail(exc)
+            row = None
         if row is None:
             self.misses += 1
             return None
@@ -65,11 +74,23 @@ class ResponseCache:
 
     def put(self, key: str, model: str, reply: Reply) -> None:
         """Store an answer at once, so an interrupted run keeps it (secrets redacted: CI caches this file)."""
-        clean = replace(reply, text=redact(reply.text))
-        self._conn().execute(
-            "INSERT OR REPLACE INTO replies (key, model, reply) VALUES (?, ?, ?)",
-            (key, model, json.dumps(asdict(clean), sort_keys=True)),
-        )
+        if self.failed is not None:
+            return
+        try:
+            self._conn().execute(
+                "INSERT OR REPLACE INTO replies (key, model, reply) VALUES (?, ?, ?)",
+                (key, model, json.dumps(asdict(replace(reply, text=redact(reply.text))), sort_keys=True)),
+            )
+        except sqlite3.Error as exc:
+            self._fail(exc)
+
+    def _fail(self, exc: sqlite3.Error) -> None:
+        # answers already paid for must not be lost to a cache problem: go on without the cache
+        self.failed = f"the response cache {self.path} failed ({exc}); going on without it"
+        if self.warn is not None:
+            self.warn(self.failed)
+        with contextlib.suppress(sqlite3.Error):
+            self.close()
 
     def stats(self) -> CacheStats:
         return CacheStats(hits=self.hits, misses=self.misses)
@@ -80,6 +101,8 @@ class ResponseCache:
             self._db = None
 
 
-def open_cache(state_dir: Path, read: bool = True) -> ResponseCache:
+def open_cache(
+    state_dir: Path, read: bool = True, warn: Callable[[str], None] | None = None
+) -> ResponseCache:
     """Return the project's response cache (created on first write)."""
-    return ResponseCache(state_dir / "cache" / CACHE_FILE, read=read)
+    return ResponseCache(state_dir / "cache" / CACHE_FILE, read=read, warn=warn)

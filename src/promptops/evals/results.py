@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import fields, is_dataclass
 from pathlib import Path
@@ -18,7 +17,7 @@ from promptops.evals.records import (
     ScoreValue,
     Summary,
 )
-from promptops.formats import decode, dump_json, validate_data
+from promptops.formats import decode, dump_json, load_json, normalize, validate_data
 from promptops.formats import schema as load_schema
 from promptops.project import Project, read_bytes, write_atomic
 from promptops.secrets import redact_data
@@ -84,11 +83,7 @@ def write_results(path: Path, runs: Sequence[RunResult]) -> None:
 
 def parse_results(text: str, file: str) -> list[RunResult]:
     """Return the runs in a results file's text; raise FileFormatError naming the problem."""
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        line = getattr(exc, "lineno", None)
-        raise FileFormatError([Problem(file, line, "", f"invalid JSON: {exc}")]) from None
+    data = load_json(text, file)
     if isinstance(data, dict) and data.get("schema_version") not in (None, SCHEMA_VERSION):
         raise FileFormatError(
             [
@@ -105,7 +100,18 @@ def parse_results(text: str, file: str) -> list[RunResult]:
     problems = validate_data(data, load_schema("results"), file=file)
     if problems:
         raise FileFormatError(problems)
+    for name, suite in sorted(data["suites"].items()):
+        _unique_ids(file, name, suite["cases"])
     return [from_suite_data(name, suite) for name, suite in sorted(data["suites"].items())]
+
+
+def _unique_ids(file: str, suite: str, cases: Sequence[Mapping[str, Any]]) -> None:
+    seen: set[str] = set()
+    for index, case in enumerate(cases):
+        if case["id"] in seen:
+            where = f"suites.{suite}.cases[{index}].id"
+            raise FileFormatError([Problem(file, None, where, f"duplicate case id '{case['id']}'")])
+        seen.add(case["id"])
 
 
 def load_results(path: Path, label: str | None = None) -> list[RunResult]:
@@ -138,6 +144,13 @@ def _attempt(data: Mapping[str, Any]) -> Attempt:
     fields = dict(data)
     fields["scores"] = tuple(ScoreValue(**s) for s in data["scores"])
     return Attempt(**fields)
+
+
+def as_read(runs: Sequence[RunResult]) -> list[RunResult]:
+    """Return `runs` as a results file holding them reads back (the same float rounding), so a verdict
+    computed by `eval` is the one `report --results` computes from the file."""
+    data = normalize(to_data(runs))
+    return [from_suite_data(run.suite, data["suites"][run.suite]) for run in runs]
 
 
 def merge_shards(runs: Sequence[RunResult]) -> list[RunResult]:

@@ -73,6 +73,15 @@ class InterruptedRun(KeyboardInterrupt):
         self.runs = runs
 
 
+class UnavailableRun(UnavailableError):
+    """A model that no call can reach (auth, unreachable): carries every suite's results, its cases
+    recorded with the error, so the results file is still written (exit 3)."""
+
+    def __init__(self, error: ProviderError, runs: list[RunResult]) -> None:
+        super().__init__(f"could not evaluate: {error.message}", hint=error.hint)
+        self.runs = runs
+
+
 @dataclass
 class _Plan:
     suite: Suite
@@ -123,6 +132,9 @@ class _Calls:
         self.cache = cache
         self.policy = policy
         self.providers: dict[str, Provider] = {}
+        # a model whose every call would fail the same way (auth, unreachable): its remaining cases
+        # are recorded with that error at once, the other models' cases still run
+        self.dead: dict[str, ProviderError] = {}
 
     async def get(self, request: CallRequest, repeat: int, plan: _Plan) -> tuple[Reply, bool]:
         key = cache_key(request, repeat)
@@ -131,9 +143,16 @@ class _Calls:
             plan.hits += 1
             return hit, True
         plan.misses += 1
+        if request.model in self.dead:
+            raise self.dead[request.model]
         if request.model not in self.providers:
             self.providers[request.model] = provider_for(request.model, self.project.config)
-        reply = await complete(self.providers[request.model], request, self.policy)
+        try:
+            reply = await complete(self.providers[request.model], request, self.policy)
+        except ProviderError as exc:
+            if exc.fatal:
+                self.dead.setdefault(request.model, exc)
+            raise
         self.cache.put(key, request.model, reply)
         return reply, False
 
@@ -143,8 +162,6 @@ async def _attempt(calls: _Calls, plan: _Plan, case: Case, repeat: int) -> Attem
     try:
         reply, cached = await calls.get(request, repeat, plan)
     except ProviderError as exc:
-        if exc.fatal:
-            raise
         return Attempt(repeat, None, (), None, None, error=exc.message)
 
     async def judge(judge_request: CallRequest) -> Reply:
@@ -154,8 +171,6 @@ async def _attempt(calls: _Calls, plan: _Plan, case: Case, repeat: int) -> Attem
     try:
         scored = await evaluate(scorers_for(plan.suite.scorers, case), plan.options[case.id], subject)
     except ProviderError as exc:  # the judge model failed
-        if exc.fatal:
-            raise
         return Attempt(
             repeat,
             reply.text,
@@ -248,10 +263,14 @@ async def _execute(plans: list[_Plan], calls: _Calls, concurrency: int, progress
 
 
 def run_suites(
-    project: Project, suites: Sequence[Suite], options: RunOptions, progress: Progress | None = None
+    project: Project,
+    suites: Sequence[Suite],
+    options: RunOptions,
+    progress: Progress | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> list[RunResult]:
     """Run every suite and return one RunResult per suite; raise InterruptedRun on Ctrl-C."""
-    return run_plans(project, [(suite, options) for suite in suites], options, progress)
+    return run_plans(project, [(suite, options) for suite in suites], options, progress, warn)
 
 
 def run_plans(
@@ -259,13 +278,14 @@ def run_plans(
     planned: Sequence[tuple[Suite, RunOptions]],
     options: RunOptions,
     progress: Progress | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> list[RunResult]:
     """Run each (suite, options) pair in one pass over one cache (compare's candidates); a RunResult each."""
     plans = [plan_suite(project, suite, own) for suite, own in planned]
     defaults = project.config.defaults
     policy = RetryPolicy.from_defaults(defaults)
     project.contained(project.state_dir / "cache" / CACHE_FILE)  # a committed symlink cannot move the cache
-    cache = open_cache(project.state_dir, read=options.use_cache)
+    cache = open_cache(project.state_dir, read=options.use_cache, warn=warn)
     calls = _Calls(project, cache, policy)
     sha = git_sha(project)
     try:
@@ -274,7 +294,10 @@ def run_plans(
         raise InterruptedRun([_result(p, sha, options.shard, finished_only=True) for p in plans]) from None
     finally:
         cache.close()
-    return [_result(p, sha, options.shard) for p in plans]
+    runs = [_result(p, sha, options.shard) for p in plans]
+    if calls.dead:
+        raise UnavailableRun(next(iter(calls.dead.values())), runs)
+    return runs
 
 
 def git_sha(project: Project) -> str | None:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,16 @@ from promptops.errors import FileFormatError, InputError, Problem
 from promptops.evals import pinned
 from promptops.evals.cases import Case, ScorerConfig, Suite
 from promptops.evals.scoring import COMMON_KEYS, SCORERS, options_schema
-from promptops.formats import content_hash, decode, key_path, parse_yaml, schema, validate, validate_data
+from promptops.formats import (
+    content_hash,
+    decode,
+    key_path,
+    load_json,
+    parse_yaml,
+    schema,
+    validate,
+    validate_data,
+)
 from promptops.project import Project, read_bytes
 from promptops.spec import PromptSpec
 
@@ -71,6 +79,9 @@ def load_suite_file(project: Project, path: Path) -> Suite:
     dataset: str | None = None
     if "dataset" in data:
         cases, dataset = _dataset(project, path, data["dataset"], label, doc.line)
+        if not cases:
+            # nothing to score would pass every gate: an empty golden set is a mistake, not a result
+            raise FileFormatError([Problem(dataset, None, "", "no cases; a dataset needs at least one case")])
     else:
         cases = _inline_cases(data["cases"], label, doc.line)
     cases = _checked_asserts(project, cases, spec, dataset or label)
@@ -279,6 +290,7 @@ def to_case(data: Mapping[str, Any], line: int | None) -> Case:
         critical=bool(data.get("critical", False)),
         line=line,
         hash=content_hash(hashed),
+        has_expected="expected" in data,
         # checked against each scorer's options by load_suite_file, which has the prompt
         asserts=tuple(
             ScorerConfig(type=a["type"], options=dict(a), line=line) for a in data.get("assert") or ()
@@ -305,32 +317,46 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not allowed")
 
 
+def _lines(text: str) -> Iterator[str]:
+    # one slice at a time: splitlines() or StringIO would hold a second (wider) copy of a huge file
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end + 1
+        yield text[start:end]
+        start = end
+
+
 def _jsonl(text: str, label: str) -> tuple[Case, ...]:
+    # one line at a time, duplicates checked as they come: a huge bad file stops at its first problems
     rules = schema("suite")["$defs"]["case"]
     problems: list[Problem] = []
-    cases: list[tuple[Case, int | None]] = []
-    for number, line_text in enumerate(text.splitlines(), start=1):
+    cases: list[Case] = []
+    first: dict[str, int] = {}
+    for number, line_text in enumerate(_lines(text), start=1):
         if not line_text.strip():
             continue
         try:
-            data = json.loads(line_text, parse_constant=_reject_constant)
-        except ValueError as exc:
-            message = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
-            column = f" (column {exc.colno})" if isinstance(exc, json.JSONDecodeError) else ""
-            problems.append(Problem(label, number, "", f"invalid JSON: {message}{column}"))
-            continue
-        if not isinstance(data, dict):
+            data = load_json(line_text, label, line=number)
+        except FileFormatError as exc:
+            problems.extend(exc.problems)
+            data = None
+        if data is not None and not isinstance(data, dict):
             problems.append(Problem(label, number, "", "a case must be a JSON object with an `id`"))
-            continue
-        found = validate_data(data, rules, file=label)
-        problems.extend(Problem(label, number, p.path, p.message) for p in found)
-        if not found:
-            cases.append((to_case(data, number), number))
+        elif data is not None:
+            found = validate_data(data, rules, file=label)
+            problems.extend(Problem(label, number, p.path, p.message) for p in found)
+            if not found and data["id"] in first:
+                message = f"duplicate case id '{data['id']}' (first on line {first[data['id']]})"
+                problems.append(Problem(label, number, "id", message))
+            elif not found:
+                first[data["id"]] = number
+                cases.append(to_case(data, number))
         if len(problems) >= MAX_PROBLEMS:
             break
     if problems:
         raise FileFormatError(problems[:MAX_PROBLEMS])
-    return _unique(cases, label)
+    return tuple(cases)
 
 
 def _csv(text: str, label: str) -> tuple[Case, ...]:

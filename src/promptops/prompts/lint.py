@@ -33,6 +33,9 @@ SECRET = Rule("PO008", "secret", "error", "a prompt file holds an API key, crede
 INVALID_EXAMPLE = Rule(
     "PO009", "invalid-example", "error", "an entry of `examples` does not fit the prompt's variables"
 )
+UNSAFE = Rule(
+    "PO010", "unsafe-template", "error", "a template reaches for Python internals; render refuses it"
+)
 
 
 @dataclass(frozen=True)
@@ -70,11 +73,38 @@ def schema(f: PromptFile) -> Iterator[Finding]:
         yield SCHEMA.finding(p.file or f.label, p.line, f"{p.path}: {p.message}" if p.path else p.message)
 
 
+def _templates(f: PromptFile) -> Iterator[tuple[int, str, int | None]]:
+    """Yield (index, text, line) of every message template, also from a file with schema errors."""
+    if f.spec is not None:
+        for i, message in enumerate(f.spec.messages):
+            yield i, message.content, message.line
+        return
+    data = f.doc.data if f.doc is not None else None
+    messages = data.get("messages") if isinstance(data, dict) else None
+    for i, message in enumerate(messages if isinstance(messages, list) else ()):
+        content = message.get("content") if isinstance(message, dict) else None
+        if isinstance(content, str) and f.doc is not None:
+            at = ("messages", i, "content")
+            yield i, content, f.doc.value_lines.get(at, f.doc.line(at))
+
+
 def template_syntax(f: PromptFile) -> Iterator[Finding]:
-    for i, message in enumerate(f.spec.messages if f.spec else ()):
-        problem = render.syntax_problem(message.content, f.label, message.line, f"messages[{i}].content")
+    for i, content, line in _templates(f):
+        problem = render.syntax_problem(content, f.label, line, f"messages[{i}].content")
         if problem is not None:
             yield TEMPLATE_SYNTAX.finding(f.label, problem.line, f"{problem.path}: {problem.message}")
+
+
+def unsafe_template(f: PromptFile) -> Iterator[Finding]:
+    for i, content, line in _templates(f):
+        problem = render.unsafe_problem(content, f.label, line, f"messages[{i}].content")
+        if problem is not None:
+            yield UNSAFE.finding(
+                f.label,
+                problem.line,
+                f"{problem.path}: {problem.message}",
+                "templates may not reach Python internals",
+            )
 
 
 def _used(spec: PromptSpec) -> dict[str, int]:
@@ -217,6 +247,7 @@ FILE_RULES: tuple[tuple[Rule, Callable[[PromptFile], Iterable[Finding]]], ...] =
     (FLOATING, floating_model),
     (SECRET, secret),
     (INVALID_EXAMPLE, invalid_example),
+    (UNSAFE, unsafe_template),
 )
 RULES: tuple[Rule, ...] = tuple(
     sorted((*(rule for rule, _ in FILE_RULES), DUPLICATE, *version_rules.RULES), key=lambda r: r.code)
@@ -307,10 +338,16 @@ def _open(project: Project, path: Path) -> PromptFile:
         return read(None, label, name, exc.problems[0])
 
 
+def _entries(folder: Path) -> list[Path]:
+    # every `*.yaml` entry, not only regular files: a directory or FIFO named like a prompt file is
+    # reported (read_bytes says what it is), never skipped in silence
+    return sorted(folder.rglob("*.yaml")) if folder.is_dir() else []
+
+
 def targets(project: Project, paths: Sequence[Path]) -> list[Path]:
     """Return the prompt files that `paths` name (every prompt file when empty)."""
     if not paths:
-        return project.prompt_files()
+        return _entries(project.prompts_dir)
     out: list[Path] = []
     prompts = project.prompts_dir.resolve()
     for path in paths:
@@ -318,9 +355,9 @@ def targets(project: Project, paths: Sequence[Path]) -> list[Path]:
         if not full.exists():
             raise InputError(f"{path}: no such file or directory")
         if full.is_dir() and full in prompts.parents:  # e.g. the project root: every prompt file
-            out.extend(project.prompt_files())
-        elif full.is_dir() and (full == prompts or prompts in full.parents):
-            out.extend(sorted(p for p in full.rglob("*.yaml") if p.is_file()))
+            out.extend(_entries(project.prompts_dir))
+        elif full.is_dir() and (full == prompts or prompts in full.parents) and full.suffix != ".yaml":
+            out.extend(_entries(full))
         elif full == (project.root / CONFIG_FILE).resolve():
             continue
         elif prompts not in full.parents:
@@ -349,7 +386,7 @@ def lint(
         extra = [*extra, *(f for f in found if f.file in wanted)]
     files = [_open(project, p) for p in chosen]
     picked = {p.resolve() for p in chosen}
-    others = [_open(project, p) for p in project.prompt_files() if p.resolve() not in picked]
+    others = [_open(project, p) for p in _entries(project.prompts_dir) if p.resolve() not in picked]
     findings = [*extra]
     for f in files:
         findings.extend(lint_file(f))

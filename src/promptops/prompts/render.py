@@ -11,7 +11,7 @@ from functools import cache
 from typing import Any
 
 import jinja2
-from jinja2 import meta
+from jinja2 import meta, nodes, sandbox
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -51,6 +51,38 @@ def syntax_problem(source: str, file: str, line: int | None, path: str) -> Probl
         return Problem(file, at, path, f"template syntax error: {exc.message}")
     except RecursionError:
         return Problem(file, line, path, "template syntax error: expressions are nested too deeply")
+    return None
+
+
+# what the sandbox refuses at render time, found before it: private and dunder names and the
+# attributes that reach frames, code and globals
+_UNSAFE_NAMES = frozenset(
+    {"mro", "format_map"}
+    | sandbox.UNSAFE_FUNCTION_ATTRIBUTES
+    | sandbox.UNSAFE_METHOD_ATTRIBUTES
+    | sandbox.UNSAFE_GENERATOR_ATTRIBUTES
+    | sandbox.UNSAFE_COROUTINE_ATTRIBUTES
+    | sandbox.UNSAFE_ASYNC_GENERATOR_ATTRIBUTES
+)
+
+
+def unsafe_problem(source: str, file: str, line: int | None, path: str) -> Problem | None:
+    """Return where `source` reaches for Python internals (which render refuses), or None."""
+    try:
+        tree = environment().parse(source)
+    except (jinja2.TemplateSyntaxError, RecursionError):
+        return None  # reported as a syntax problem
+    for node in tree.find_all((nodes.Getattr, nodes.Getitem, nodes.Filter)):
+        name: object = None
+        if isinstance(node, nodes.Getattr):
+            name = node.attr
+        elif isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
+            name = node.arg.value
+        elif isinstance(node, nodes.Filter) and node.name == "attr" and node.args:
+            name = node.args[0].value if isinstance(node.args[0], nodes.Const) else None
+        if isinstance(name, str) and (name.startswith("_") or name in _UNSAFE_NAMES):
+            at = None if line is None else line + max((node.lineno or 1) - 1, 0)
+            return Problem(file, at, path, f"unsafe template code: '{name}' reaches Python internals")
     return None
 
 
@@ -158,7 +190,7 @@ def coerce(spec: PromptSpec, raw: Mapping[str, str]) -> dict[str, Any]:
         out[key] = text
         if "string" not in kinds:
             # unparsable text stays text; validation then names the variable and the type it wants
-            with contextlib.suppress(ValueError):
+            with contextlib.suppress(ValueError, RecursionError):
                 out[key] = json.loads(text)
     return out
 

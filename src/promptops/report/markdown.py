@@ -11,7 +11,7 @@ from promptops.gate.result import CaseComparison, GateResult, Metric
 from promptops.report.escape import MARKER, code, escape, excerpt, ids, redacted
 from promptops.report.overall import overall
 from promptops.secrets import redact
-from promptops.wording import money
+from promptops.wording import change, money
 
 MAX_CHARS = 60_000
 ICON = {"PASS": "✅", "FAIL": "❌", "INCONCLUSIVE": "⚠️"}
@@ -223,7 +223,7 @@ def _delta(metric: Metric, value: float) -> str:
         "rate": f"{value * 100:+.1f} pp",
         "count": f"{value:+.0f}" if metric.base is not None else f"{value:.0f}",
         "tokens": f"{value:+.1f}",
-        "usd": ("+" if value >= 0 else "") + money(value),
+        "usd": money(value, signed=True),
         "ms": f"{value:+.0f} ms",
     }[metric.unit]
 
@@ -231,7 +231,7 @@ def _delta(metric: Metric, value: float) -> str:
 def _relative(metric: Metric) -> str:
     if metric.unit not in ("usd", "ms", "tokens") or not metric.base or metric.delta is None:
         return ""
-    return f" ({metric.delta / metric.base:+.0%})"
+    return f" ({change(metric.delta / metric.base)})"
 
 
 def _score(value: float | None) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -107,7 +108,14 @@ def scorers_for(suite: Sequence[ScorerConfig], case: Case) -> tuple[ScorerConfig
 def resolve(config: ScorerConfig, case: Case, where: str) -> dict[str, Any]:
     """Return the scorer's options templated against `case`; raise TemplateError."""
     context = case_context(case)
-    return {k: _template(v, context, where) for k, v in config.options.items()}
+    absent = case.expected is None and not case.has_expected
+    out = {}
+    for key, value in config.options.items():
+        whole = _WHOLE.match(value) if isinstance(value, str) else None
+        if absent and whole is not None and whole.group(1) == "expected":
+            continue  # the case gives no `expected`: missing, not an explicit null to compare with
+        out[key] = _template(value, context, where)
+    return out
 
 
 @dataclass(frozen=True)
@@ -129,7 +137,12 @@ async def evaluate(
         threshold = scorer.threshold if config.threshold is None else config.threshold
         try:
             outcome = await scorer.score(opts, subject)
-        except ScorerError as exc:
+            if not math.isfinite(outcome.value):
+                raise ScorerError(f"returned {outcome.value}, not a number in [0, 1]")
+        except (ScorerError, RecursionError) as exc:
+            # RecursionError: an output nested thousands of levels deep is this case's problem, not a bug
+            if isinstance(exc, RecursionError):
+                exc = ScorerError("the output is nested too deeply to read")
             error = error or f"scorer {config.name}: {exc}"
             values.append(
                 ScoreValue(config.name, config.type, None, False, config.weight, config.required, str(exc))

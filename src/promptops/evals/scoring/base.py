@@ -59,12 +59,46 @@ class Unchecked:
         return []
 
 
-def expected_of(options: Mapping[str, Any], subject: Subject) -> Any:
-    """Return the scorer's `expected`, else the case's; raise ScorerError when neither is set."""
-    expected = options.get("expected", subject.case.expected)
-    if expected is None:
+def expected_of(options: Mapping[str, Any], subject: Subject, *, nullable: bool = False) -> Any:
+    """Return the scorer's `expected`, else the case's; raise ScorerError when neither is set.
+
+    With `nullable`, an explicit `expected: null` is a value to compare with, not a missing one.
+    """
+    if "expected" in options:
+        expected = options["expected"]
+    else:
+        expected = subject.case.expected
+        if expected is None and not subject.case.has_expected:
+            raise ScorerError("no expected value (set `expected` on the case or the scorer)")
+    if expected is None and not nullable:
         raise ScorerError("no expected value (set `expected` on the case or the scorer)")
     return expected
+
+
+def _finite_only(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def output_json(text: str) -> Any:
+    """Return the JSON value of `text` as a JSON parser would (NaN and Infinity are not JSON);
+    raise ValueError, also for nesting too deep to read."""
+    try:
+        return json.loads(text, parse_constant=_finite_only)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+
+
+def same_json(a: Any, b: Any) -> bool:
+    """Return whether two JSON values are equal as JSON sees them: true is not 1, "1" is not 1."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return a == b
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(same_json(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(same_json(x, y) for x, y in zip(a, b, strict=True))
+    return type(a) is type(b) and a == b
 
 
 SCORERS: dict[str, Scorer] = {}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Mapping
@@ -10,12 +9,22 @@ from pathlib import Path
 from typing import Any
 
 from promptops.errors import InputError
-from promptops.evals.scoring.base import Outcome, ScorerError, Subject, Unchecked, register, text_of
+from promptops.evals.scoring.base import (
+    Outcome,
+    ScorerError,
+    Subject,
+    Unchecked,
+    output_json,
+    register,
+    same_json,
+    text_of,
+)
 from promptops.formats import find, validate_data
 from promptops.spec import PromptSpec
 
 _FENCE = re.compile(r"^```[\w-]*\s*\n(.*?)\n?```\s*$", re.DOTALL)
-_NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
+# a sign only where it cannot be a hyphen: `ORD-12345` holds 12345, not -12345
+_NUMBER = re.compile(r"(?:(?<![\w.])[-+])?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?", re.ASCII)
 _PATH_PART = re.compile(r"[^.\[\]]+|\[\d+\]")
 
 
@@ -26,7 +35,7 @@ def parse_json(output: str) -> Any:
         fenced = find(_FENCE.pattern, text, _FENCE.flags, at_start=True)  # bounded: the text is a model's
     except TimeoutError as exc:
         raise ScorerError(f"{exc} looking for a code fence in this output") from None
-    return json.loads(fenced.group(1) if fenced else text)
+    return output_json(fenced.group(1) if fenced else text)
 
 
 def _json_or_fail(output: str) -> Outcome | Any:
@@ -117,7 +126,7 @@ class JsonField:
             except (KeyError, IndexError, TypeError):
                 return Outcome(0.0, f"no field {options['path']}")
         expected = options["expected"]
-        same = value == expected or (isinstance(expected, str) and text_of(value) == expected)
+        same = same_json(value, expected) or (isinstance(expected, str) and text_of(value) == expected)
         if same:
             return Outcome(1.0)
         return Outcome(0.0, f"{options['path']}: expected {text_of(expected)}, got {text_of(value)}")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -15,7 +14,9 @@ from promptops.evals.scoring.base import (
     Subject,
     Unchecked,
     expected_of,
+    output_json,
     register,
+    same_json,
     text_of,
 )
 from promptops.formats import search
@@ -45,11 +46,11 @@ class Equals(Unchecked):
     threshold: float = 1.0
 
     async def score(self, options: Mapping[str, Any], subject: Subject) -> Outcome:
-        expected = expected_of(options, subject)
+        expected = expected_of(options, subject, nullable=True)
         output = subject.output
-        if not isinstance(expected, str):  # structured expectations compare as JSON values
+        if not isinstance(expected, str):  # structured expectations compare as JSON values, types too
             try:
-                if json.loads(output) == expected:
+                if same_json(output_json(output), expected):
                     return Outcome(1.0)
             except ValueError:
                 pass
@@ -62,7 +63,7 @@ class Equals(Unchecked):
         )
 
 
-class Contains(Unchecked):
+class Contains:
     """The output contains `value` (one string or a list; `mode: all` (default) or `any`)."""
 
     schema: Mapping[str, Any] = {
@@ -77,9 +78,17 @@ class Contains(Unchecked):
     }
     threshold: float = 1.0
 
+    def check(self, options: Mapping[str, Any], spec: PromptSpec, root: Path) -> list[tuple[str, str]]:
+        raw = options["value"]
+        if "" in (raw if isinstance(raw, list) else [raw]):
+            return [("value", "must not be empty: every output contains the empty string")]
+        return []
+
     async def score(self, options: Mapping[str, Any], subject: Subject) -> Outcome:
         raw = options["value"]
         needles = [text_of(v) for v in raw] if isinstance(raw, list) else [text_of(raw)]
+        if "" in needles:  # a template that rendered empty: "" is in every output
+            raise ScorerError("`value` is empty for this case")
         haystack = _fold(subject.output, options)
         found = [n for n in needles if _fold(n, options) in haystack]
         missing = [n for n in needles if n not in found]
@@ -115,16 +124,26 @@ class NotContains(Unchecked):
         )
 
 
+# `\d`, `\w`, `\s` and `\b` are ASCII unless `flags` has `u` (as in JavaScript, so `ORD-\d{5}` does not
+# accept Arabic-Indic or full-width digits)
+_FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL, "u": re.UNICODE}
+
+
 class Regex:
-    """The output matches `pattern` (re.search; `flags` from `ims`)."""
+    """The output matches `pattern` (re.search; `flags` from `imsu`; ASCII classes unless `u`)."""
 
     schema: Mapping[str, Any] = {
         "required": ["pattern"],
-        "properties": {"pattern": {"type": "string"}, "flags": {"type": "string", "pattern": "^[ims]*$"}},
+        "properties": {
+            "pattern": {"type": "string"},
+            "flags": {"type": "string", "pattern": "^[imsu]*$"},
+        },
     }
     threshold: float = 1.0
 
     def check(self, options: Mapping[str, Any], spec: PromptSpec, root: Path) -> list[tuple[str, str]]:
+        if not options["pattern"]:
+            return [("pattern", "must not be empty: an empty pattern matches every output")]
         if "{{" in options["pattern"]:
             return []  # templated: checked per case
         try:
@@ -134,9 +153,12 @@ class Regex:
         return []
 
     async def score(self, options: Mapping[str, Any], subject: Subject) -> Outcome:
-        flags = 0
-        for letter in options.get("flags", ""):
-            flags |= {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL}[letter]
+        letters = options.get("flags", "")
+        flags = 0 if "u" in letters else re.ASCII
+        for letter in letters:
+            flags |= _FLAGS[letter]
+        if not options["pattern"]:  # a template that rendered empty would match every output
+            raise ScorerError("`pattern` is empty for this case")
         try:
             matched = search(options["pattern"], subject.output, flags)  # bounded in time
         except re.error as exc:
