@@ -3,6 +3,7 @@ exact tests for paired pass/fail outcomes and the power of a test."""
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 from collections.abc import Callable, Sequence
@@ -35,25 +36,30 @@ def paired_bootstrap(
     linear: bool = False,
 ) -> tuple[float, float]:
     """Return the percentile interval of statistic(head) - statistic(base) over resampled cases."""
-    rng = random.Random(seed)  # noqa: S311 -- reproducible resampling, not secrecy
-    n = len(pairs)
-    indices = range(n)
+    samples = _resamples(seed, len(pairs))
     deltas = []
     if linear:
         # a mean or sum of differences equals the difference of means or sums: half the work
         diff = [h - b for b, h in pairs].__getitem__
-        for _ in range(BOOTSTRAP_SAMPLES):
-            deltas.append(statistic(list(map(diff, rng.choices(indices, k=n)))))
+        for sample in samples:
+            deltas.append(statistic(list(map(diff, sample))))
     else:
         base, head = [b for b, _ in pairs].__getitem__, [h for _, h in pairs].__getitem__
-        for _ in range(BOOTSTRAP_SAMPLES):
-            sample = rng.choices(indices, k=n)
+        for sample in samples:
             deltas.append(statistic(list(map(head, sample))) - statistic(list(map(base, sample))))
     deltas.sort()
     alpha = (1.0 - confidence) / 2
     low = deltas[int(alpha * (BOOTSTRAP_SAMPLES - 1))]
     high = deltas[round((1 - alpha) * (BOOTSTRAP_SAMPLES - 1))]
     return low, high
+
+
+@functools.lru_cache(maxsize=2)
+def _resamples(seed: int, n: int) -> tuple[list[int], ...]:
+    # every metric of a comparison resamples the same cases: draw the indices once
+    rng = random.Random(seed)  # noqa: S311 -- reproducible resampling, not secrecy
+    indices = range(n)
+    return tuple(rng.choices(indices, k=n) for _ in range(BOOTSTRAP_SAMPLES))
 
 
 # Exact tests and power for paired pass/fail outcomes: the gate's evidence (pure, standard library only).

@@ -61,9 +61,7 @@ def quality_check(  # noqa: PLR0917 -- the metric, its key and its test: one cal
 
 def underpowered(drop: float, margin: float, cases: int | None, repeats: int | None) -> str:
     """Return the sentence that says a drop of `margin` could have gone unseen, and what would see it."""
-    text = (
-        f"this suite cannot detect a {margin * 100:.1f} pp drop (minimum detectable drop {drop * 100:.1f} pp)"
-    )
+    text = f"cannot detect a {margin * 100:.1f} pp drop: minimum detectable drop {drop * 100:.1f} pp"
     ways = []
     if cases is not None:
         ways.append(f"{cases} cases")

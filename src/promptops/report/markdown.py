@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from promptops.evals.records import Provenance
 from promptops.gate.result import CaseComparison, GateResult, Metric
+from promptops.report.evidence import evidence_lines, slice_lines
 from promptops.report.overall import overall
 from promptops.report.text import MARKER, code, escape, excerpt, ids, redacted
 from promptops.secrets import redact
@@ -19,6 +20,8 @@ STATUS = {
     "pass": "pass",
     "fail": "fail (also in base)",
     "new_failure": "**new failure**",
+    "flaky": "flaky",
+    "flipped": "passed in base, fails now (within noise)",
     "fixed": "fixed",
     "critical_failure": "**critical failure**",
     "added": "added (not gated)",
@@ -115,6 +118,8 @@ def _suite(result: GateResult, level: _Detail, heading: bool) -> list[str]:
             "",
         ]
     out += _metrics(result.metrics)
+    out += evidence_lines(result)
+    out += _slices(result)
     by_id = {c.id: c for c in result.cases}
     regressed = [by_id[case_id] for case_id in result.regressed]
     if regressed:
@@ -124,7 +129,12 @@ def _suite(result: GateResult, level: _Detail, heading: bool) -> list[str]:
             [[code(c.id), _scores(c), STATUS[c.status], excerpt(c.output)] for c in regressed],
             level.regressed,
         )
-    lists = [("Fixed", result.fixed), ("Added (not gated)", result.added)]
+    lists = [
+        ("Fixed", result.fixed),
+        ("Flaky, mixed results over repeats (not regressions)", result.flaky),
+        ("Passed in the baseline, fail now, within noise", result.flipped),
+        ("Added (not gated)", result.added),
+    ]
     out += [
         f"\n{name} ({len(values)}): {ids(values[:50])}{' …' * (len(values) > 50)}"
         for name, values in lists
@@ -153,6 +163,16 @@ def _suite(result: GateResult, level: _Detail, heading: bool) -> list[str]:
         )
         out += ["", "</details>"]
     return out
+
+
+def _slices(result: GateResult) -> list[str]:
+    rows = slice_lines(result)
+    if not rows:
+        return []
+    worst = result.worst_slice
+    name = f"; worst: {code(worst.tag)}" if worst is not None else ""
+    header = ["tag", "cases", "base", "head", "delta", f"{result.policy.confidence:.0%} interval"]
+    return ["", f"**Slices by tag ({len(rows)}){name}**", "", *_table(header, rows, None)]
 
 
 def _at(ref: str | None) -> str:
