@@ -110,7 +110,7 @@ def compare(
         metrics=rows,
         checks=results,
         cases=cases,
-        new_failures=ids("new_failure"),
+        new_failures=weighing.new_failures,
         fixed=ids("fixed"),
         added=tuple(c.id for c in run.cases if c.id not in base_cases),
         errors=errors,

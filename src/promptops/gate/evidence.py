@@ -104,7 +104,9 @@ def _drop_test(tallies: Sequence[Tally]) -> tuple[float, str]:
         pmfs = [hypergeometric(t.base_n + t.head_n, t.base_passes + t.head_passes, t.head_n) for t in useful]
         observed = sum(t.head_passes for t in useful)
         return convolve_lower(pmfs, observed), "exact stratified test"
-    # many cases or uneven repeats: the same conditional null, by its mean and variance
+    if len(useful) <= EXACT_LIMIT // 3:
+        return _uneven_exact(useful), "exact stratified test"
+    # many cases: the same conditional null, by its mean and variance
     score = var = 0.0
     for t in useful:
         size, passes = t.base_n + t.head_n, t.base_passes + t.head_passes
@@ -113,6 +115,24 @@ def _drop_test(tallies: Sequence[Tally]) -> tuple[float, str]:
         score += weight * (t.head_passes - t.head_n * share)
         var += weight**2 * t.head_n * share * (1 - share) * (size - t.head_n) / (size - 1)
     return normal_cdf(score / math.sqrt(var)), "stratified test (normal)"
+
+
+def _uneven_exact(useful: Sequence[Tally]) -> float:
+    """Return the exact conditional p-value of the pass-rate change when cases have different repeats."""
+    dist = {0.0: 1.0}
+    observed = 0.0
+    for t in useful:
+        weight = 1 / t.head_n + 1 / t.base_n  # each head pass moves the pass-rate change by this much
+        pmf = hypergeometric(t.base_n + t.head_n, t.base_passes + t.head_passes, t.head_n)
+        observed += weight * t.head_passes
+        nxt: dict[float, float] = {}
+        for value, mass in dist.items():
+            for k, p in enumerate(pmf):
+                if p:
+                    key = round(value + weight * k, 9)
+                    nxt[key] = nxt.get(key, 0.0) + mass * p
+        dist = nxt
+    return min(1.0, sum(mass for value, mass in dist.items() if value <= observed + 1e-9))
 
 
 def _floor(tallies: Sequence[Tally], alpha: float) -> float:

@@ -26,6 +26,7 @@ def evidence_lines(result: GateResult) -> list[str]:
     ]
     drops = result.case_drops
     if drops is not None and drops.possible:
+        out.append("")
         out.append(
             f"Per-case exact tests: {len(drops.suspects)} cases dropped on their own repeats, noise explains "
             f"{drops.expected:.1f} (p = {_p(drops.p_value)})."
@@ -35,6 +36,7 @@ def evidence_lines(result: GateResult) -> list[str]:
         f"**Power.** With {power.cases} cases and {repeats}, the smallest pass-rate drop this gate catches "
         f"{power.power:.0%} of the time is {power.detectable_drop * 100:.1f} pp"
     )
+    out.append("")
     if power.enough:
         out.append(f"{sees}: it can see {margin}.")
     else:
@@ -44,6 +46,7 @@ def evidence_lines(result: GateResult) -> list[str]:
         need = f"; {' or '.join(ways)} would" if ways else ""
         out.append(f"{sees}: ⚠️ it cannot detect {margin}, so a PASS does not rule such a drop out{need}.")
     if result.verdict == "INCONCLUSIVE" and result.needed_cases is not None:
+        out.append("")
         out.append(
             f"To decide: about {result.needed_cases} cases, or {result.needed_repeats} repeats on base "
             "and head."
