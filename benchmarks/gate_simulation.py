@@ -105,7 +105,9 @@ class Tally:
     silent_pass: int = 0  # PASS without the report saying the margin could not be detected
 
 
-def pull_request(n: int, repeats: int, kind: str, rng: random.Random, policy: GatePolicy) -> tuple[GateResult, float]:
+def pull_request(
+    n: int, repeats: int, kind: str, rng: random.Random, policy: GatePolicy
+) -> tuple[GateResult, float]:
     """Return the gate result of one simulated pull request and its true pass-rate change."""
     truth = golden(n, rng)
     head_truth = changed(truth, kind, rng)
@@ -114,7 +116,7 @@ def pull_request(n: int, repeats: int, kind: str, rng: random.Random, policy: Ga
     return result, (sum(head_truth) - sum(truth)) / n
 
 
-def simulate(n: int, repeats: int, kind: str, prs: int, seed: int, policy: GatePolicy | None = None) -> Tally:
+def simulate(n: int, repeats: int, kind: str, prs: int, *, seed: int, policy: GatePolicy | None = None) -> Tally:
     """Return how `prs` pull requests of one kind fared through the gate."""
     rng = random.Random(f"{seed}-{n}-{repeats}-{kind}")
     tally = Tally()
@@ -142,10 +144,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     for n in (int(s) for s in args.sizes.split(",")):
         for repeats in (int(r) for r in args.repeats.split(",")):
             for kind in KINDS:
-                t = simulate(n, repeats, kind, args.prs, args.seed)
+                t = simulate(n, repeats, kind, args.prs, seed=args.seed)
                 print(f"| {n} | {repeats} | {kind} | {t.blocked / t.prs:.1%} | {t.covered / t.prs:.1%} | "
                       f"{t.silent_pass / t.prs:.1%} |", flush=True)
-    print(f"\n{args.prs} pull requests per row, seed {args.seed}, {time.monotonic() - start:.0f} s", file=sys.stderr)
+    took = time.monotonic() - start
+    print(f"\n{args.prs} pull requests per row, seed {args.seed}, {took:.0f} s", file=sys.stderr)
     return 0
 
 
