@@ -116,7 +116,9 @@ def pull_request(
     return result, (sum(head_truth) - sum(truth)) / n
 
 
-def simulate(n: int, repeats: int, kind: str, prs: int, *, seed: int, policy: GatePolicy | None = None) -> Tally:
+def simulate(
+    n: int, repeats: int, kind: str, prs: int, *, seed: int, policy: GatePolicy | None = None
+) -> Tally:
     """Return how `prs` pull requests of one kind fared through the gate."""
     rng = random.Random(f"{seed}-{n}-{repeats}-{kind}")
     tally = Tally()
