@@ -55,7 +55,8 @@ def dataset(count: int = 10) -> str:
 
 
 PROJECT = {
-    "promptops.yaml": "version: 1\n",
+    # three repeats: with one, three broken cases of ten are no evidence against noise (McNemar p = 0.125)
+    "promptops.yaml": "version: 1\ndefaults: {repeats: 3}\n",
     ".gitignore": ".promptops/\n*.md\n*.xml\nresults*.json\n",
     "prompts/order-id.yaml": prompt(MAIN_PROMPT, "1.0.0"),
     "evals/order-id.yaml": """\
@@ -103,7 +104,7 @@ def test_a_regressing_branch_fails_with_the_regressed_cases_in_the_report(repo: 
     result = cli("eval", "order-id", "--baseline-ref", "main", "--report-md", "report.md", "--junit", "junit.xml")
     assert result.code == 1, result.err
     assert "Traceback" not in result.err
-    assert "gate order-id: FAIL: mean score 0.800 → 0.500, dropped more than max_score_drop 0.020" in result.err
+    assert "gate order-id: FAIL: pass rate 80.0% → 50.0%, a significant drop (one-sided p < 0.001)" in result.err
     report = (repo.root / "report.md").read_text("utf-8")
     assert report.startswith(f"{MARKER}\n## ❌ promptops: FAIL\n")
     assert "3 new failures (c01, c02, c03)" in report

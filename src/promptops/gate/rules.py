@@ -46,7 +46,7 @@ def quality_check(  # noqa: PLR0917 -- the metric, its key and its test: one cal
     if p_value is None:
         return GateCheck(metric.name, "pass", f"{change}; too few paired cases to test")
     significant = p_value <= weighing.alpha
-    test = f"one-sided p = {_p(p_value)}"
+    test = f"one-sided p {_p(p_value)}"
     if significant and metric.low <= margin + EPSILON:
         return GateCheck(metric.name, "fail", f"{change}, a significant drop ({test}); {interval}")
     if significant:
@@ -81,12 +81,12 @@ def new_failures_check(policy: GatePolicy, weighing: Weighing) -> GateCheck | No
     if drops is not None and drops.possible:
         why = (
             f"{len(drops.suspects)} cases dropped by their own exact test "
-            f"(noise explains {drops.expected:.1f}; p = {_p(drops.p_value)})"
+            f"(noise explains {drops.expected:.1f}; p {_p(drops.p_value)})"
         )
     else:
         why = (
             f"{len(weighing.flipped) + len(found)} cases passed in the baseline and fail now, judged in "
-            f"aggregate without repeats ({weighing.change.method}, p = {_p(weighing.change.p_value)})"
+            f"aggregate without repeats ({weighing.change.method}, p {_p(weighing.change.p_value)})"
         )
     detail = f"{len(found)} new failures" + (f" ({ids_text(found, 5)})" if found else "")
     verb = "more than" if over else "within"
@@ -141,4 +141,4 @@ def _signed(value: float, rate: bool) -> str:
 
 
 def _p(value: float) -> str:
-    return f"{value:.3f}" if value >= 0.001 else "< 0.001"
+    return f"= {value:.3f}" if value >= 0.001 else "< 0.001"

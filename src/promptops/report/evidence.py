@@ -21,7 +21,7 @@ def evidence_lines(result: GateResult) -> list[str]:
         "",
         f"**Evidence.** Pass-rate change {_pp(change.delta)} ({confidence:.0%} interval [{_pp(change.low)}, "
         f"{_pp(change.high)}], clustered by case, the baseline's own noise included); {change.method}: "
-        f"one-sided p = {_p(change.p_value)} against the level {level:.3g} "
+        f"one-sided p {_p(change.p_value)} against the level {level:.3g} "
         f"({1 - confidence:.0%} split over {round((1 - confidence) / level)} quality tests).",
     ]
     drops = result.case_drops
@@ -29,7 +29,7 @@ def evidence_lines(result: GateResult) -> list[str]:
         out.append("")
         out.append(
             f"Per-case exact tests: {len(drops.suspects)} cases dropped on their own repeats, noise explains "
-            f"{drops.expected:.1f} (p = {_p(drops.p_value)})."
+            f"{drops.expected:.1f} (p {_p(drops.p_value)})."
         )
     margin = f"max\\_pass\\_rate\\_drop {power.margin * 100:.1f} pp"
     sees = (
@@ -77,7 +77,7 @@ def _pp(value: float) -> str:
 
 
 def _p(value: float) -> str:
-    return f"{value:.3f}" if value >= 0.001 else "< 0.001"
+    return f"= {value:.3f}" if value >= 0.001 else "< 0.001"
 
 
 def plan_text(plans: Sequence[Plan]) -> str:
