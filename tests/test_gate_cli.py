@@ -243,3 +243,14 @@ def test_an_unknown_baseline_ref_fails_before_any_model_call(repo: GitRepo, cli:
     assert (result.code, result.out) == (2, "")
     assert result.err.startswith("error: unknown git ref 'nope'\nhint: ")
     assert openai_server.count == 0
+
+
+def test_plan_says_what_the_margins_need_without_a_model_call(repo: GitRepo, cli: CLI, openai_server: FakeOpenAI) -> None:
+    openai_server.reset()
+    result = cli("eval", "order-id", "--plan")
+    assert (result.code, openai_server.count) == (0, 0)
+    assert result.out == (
+        "order-id: 10 cases, 3 repeats (baseline 3); per-case variance 0.000 (from the baseline's repeats); "
+        "minimum detectable pass-rate drop 20.0 pp (80% power, one-sided level 0.025): not enough for "
+        "max_pass_rate_drop 5.0 pp; about 40 cases would be\n"
+    )
