@@ -136,3 +136,14 @@ def test_plan_states_the_detectable_drop_and_the_sample_the_margin_needs():
     assert planned.variance == pytest.approx(0.2 * 1.5 * (2 / 3) * (1 / 3))
     assert not planned.enough and planned.needed_cases is not None and planned.needed_cases > 100
     assert plan(base, replace(POLICY, max_pass_rate_drop=0.5), 3).enough
+
+
+def test_slices_between_two_runs_for_a_model_comparison():
+    from promptops.gate.slices import between_runs
+
+    cases = {f"c{i}": (1, 1) for i in range(6)}
+    tags = {"c0": ("billing",), "c1": ("billing",), "c2": ("shipping",)}
+    a = tagged(run(repeated(cases)), tags)
+    b = tagged(run(repeated(cases | {"c0": (0, 1)})), tags)
+    found = between_runs(a, b)
+    assert [(s.tag, s.paired, s.delta) for s in found] == [("billing", 2, -0.5), ("shipping", 1, 0.0)]

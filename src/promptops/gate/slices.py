@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from promptops.evals.records import CaseResult, RunResult
 from promptops.gate.evidence import Tally, rate_change
 
 
@@ -58,3 +59,23 @@ def worst(found: Sequence[Slice]) -> Slice | None:
         return min(paired, key=lambda s: (s.delta, s.head, s.tag))
     unpaired = [s for s in found if s.head is not None]
     return min(unpaired, key=lambda s: (s.head, s.tag)) if unpaired else None
+
+
+def between_runs(base: RunResult, head: RunResult, *, confidence: float = 0.95) -> tuple[Slice, ...]:
+    """Return the slices of `head` against another run of the same cases (e.g. two models compared)."""
+    base_cases = {c.id: c for c in base.cases}
+    tallies = [t for c in head.cases if c.id in base_cases and (t := _pair(base_cases[c.id], c)) is not None]
+    tags = {c.id: c.tags for c in head.cases if c.tags}
+    rates = {c.id: c.pass_rate for c in head.cases if c.pass_rate is not None and c.error is None}
+    return slices(tags, rates, tallies, confidence=confidence, alpha=1 - confidence)
+
+
+def _pair(base: CaseResult, head: CaseResult) -> Tally | None:
+    def counts(case: CaseResult) -> tuple[int, int]:
+        done = [a for a in case.attempts if a.error is None and a.score is not None]
+        return sum(1 for a in done if a.passed), len(done)
+
+    (base_passes, base_n), (head_passes, head_n) = counts(base), counts(head)
+    if not base_n or not head_n:
+        return None
+    return Tally(head.id, base_passes, base_n, head_passes, head_n)
