@@ -55,7 +55,7 @@ EXPECTED: dict[str, str] = {
     "unclosed-quote": "unclosed-quote.yaml:6: invalid YAML: quoted string opened on line 5 is never closed",
     "unknown-key": f"unknown-key.yaml:4: temprature: unknown key; expected one of: {UNKNOWN_KEYS}",
     "wrong-type": "wrong-type.yaml:4: messages: expected a list, got a string",
-    "config-bad-gate": 'promptops.yaml:3: gate.decision: must be one of: "threshold", "statistical"\n'
+    "config-bad-gate": 'promptops.yaml:3: gate.decision: must be one of: "evidence", "threshold", "statistical"\n'
                        "promptops.yaml:4: gate.max_score_drop: -1 is less than the minimum of 0",
     "config-list": "promptops.yaml:1: must be a mapping with at least `version: 1`",
     "config-unknown-key": "promptops.yaml:2: prompt_dir: unknown key; expected one of: baselines_dir, budgets, "

@@ -22,10 +22,19 @@ def test_round_trip_is_deterministic_and_sorted() -> None:
     assert [c["id"] for c in data["cases"]] == ["c1", "c2"]
     assert data["cases"][0] == {
         "id": "c1", "hash": "h-c1", "score": 0.75, "pass_rate": 0.5, "passed": False, "critical": True,
-        "error": False, "cost_usd": None, "latency_ms": 100.0, "tokens": 44,
+        "error": False, "cost_usd": None, "latency_ms": 100.0, "tokens": 44, "repeats": 2, "repeats_passed": 1,
     }
     assert text == baselines.to_json(baselines.from_json(text, "b.json"))
     assert list(data) == sorted(data) and text.endswith("}\n")
+
+
+def test_a_baseline_without_repeat_counts_still_reads() -> None:
+    built = baselines.from_run(run({"c1": 1.0, "c2": 0.0}))
+    data = json.loads(baselines.to_json(built))
+    for case in data["cases"]:
+        del case["repeats"], case["repeats_passed"]  # a file written before the counts were kept
+    old = baselines.from_json(json.dumps(data), "b.json")
+    assert [(c.repeats, c.repeats_passed, c.pass_rate) for c in old.cases] == [(None, None, 1.0), (None, None, 0.0)]
 
 
 def test_a_shard_or_a_run_with_errors_cannot_be_a_baseline() -> None:

@@ -55,7 +55,8 @@ def dataset(count: int = 10) -> str:
 
 
 PROJECT = {
-    "promptops.yaml": "version: 1\n",
+    # three repeats: with one, three broken cases of ten are no evidence against noise (McNemar p = 0.125)
+    "promptops.yaml": "version: 1\ndefaults: {repeats: 3}\n",
     ".gitignore": ".promptops/\n*.md\n*.xml\nresults*.json\n",
     "prompts/order-id.yaml": prompt(MAIN_PROMPT, "1.0.0"),
     "evals/order-id.yaml": """\
@@ -103,7 +104,7 @@ def test_a_regressing_branch_fails_with_the_regressed_cases_in_the_report(repo: 
     result = cli("eval", "order-id", "--baseline-ref", "main", "--report-md", "report.md", "--junit", "junit.xml")
     assert result.code == 1, result.err
     assert "Traceback" not in result.err
-    assert "gate order-id: FAIL: mean score 0.800 → 0.500, dropped more than max_score_drop 0.020" in result.err
+    assert "gate order-id: FAIL: pass rate 80.0% → 50.0%, a significant drop (one-sided p < 0.001)" in result.err
     report = (repo.root / "report.md").read_text("utf-8")
     assert report.startswith(f"{MARKER}\n## ❌ promptops: FAIL\n")
     assert "3 new failures (c01, c02, c03)" in report
@@ -242,3 +243,14 @@ def test_an_unknown_baseline_ref_fails_before_any_model_call(repo: GitRepo, cli:
     assert (result.code, result.out) == (2, "")
     assert result.err.startswith("error: unknown git ref 'nope'\nhint: ")
     assert openai_server.count == 0
+
+
+def test_plan_says_what_the_margins_need_without_a_model_call(repo: GitRepo, cli: CLI, openai_server: FakeOpenAI) -> None:
+    openai_server.reset()
+    result = cli("eval", "order-id", "--plan")
+    assert (result.code, openai_server.count) == (0, 0)
+    assert result.out == (
+        "order-id: 10 cases, 3 repeats (baseline 3); per-case variance 0.000 (from the baseline's repeats); "
+        "minimum detectable pass-rate drop 20.0 pp (80% power, one-sided level 0.025): not enough for "
+        "max_pass_rate_drop 5.0 pp; about 40 cases would be\n"
+    )

@@ -80,7 +80,8 @@ def test_eval_and_report_write_html(cli, project_dir: Path, server: FakeOpenAI) 
     page = (project_dir / "eval.html").read_text(encoding="utf-8")
     data = json.loads(re.search(r'id="report-data">(.*?)</script>', page, re.S).group(1))
     c004 = next(c for c in data["panels"][0]["cases"] if c["id"] == "c004")
-    assert (c004["base_output"], c004["head_output"], c004["status"]) == ("ORD-10004", IMG, "new_failure")
+    # one repeat: a single flip is within noise for the evidence gate (the run still fails on its pass rate)
+    assert (c004["base_output"], c004["head_output"], c004["status"]) == ("ORD-10004", IMG, "flipped")
     assert '<p class="verdict v-FAIL">FAIL</p>' in page
     again = cli("report", "--results", "results.json", "--report-html", "report.html")
     assert again.code == 1

@@ -110,7 +110,7 @@ def test_a_stored_results_file_whose_gate_passes_allows_promotion(git_repo: GitR
     releases.release(git_repo, "1.0.0")
     commit_baseline(git_repo, "1.0.0", [1.0, 1.0, 1.0, 0.0])
     releases.release(git_repo, "1.1.0")
-    git_repo.commit(suite())
+    git_repo.commit(suite("{decision: threshold}"))  # 4 cases: only a point comparison can fail them
     stored = git_repo.root / ".promptops" / "runs" / "latest.json"
     stored.parent.mkdir(parents=True)
     results.write_results(stored, [releases.run("1.1.0", [1.0, 1.0, 1.0, 1.0])])
@@ -127,7 +127,7 @@ def test_a_stored_results_file_whose_gate_fails_is_refused(git_repo: GitRepo, cl
     releases.release(git_repo, "1.0.0")
     commit_baseline(git_repo, "1.0.0", [1.0, 1.0, 1.0, 1.0])
     releases.release(git_repo, "1.1.0")
-    git_repo.commit(suite())
+    git_repo.commit(suite("{decision: threshold}"))  # 4 cases: only a point comparison can fail them
     stored = git_repo.root / ".promptops" / "runs" / "latest.json"
     stored.parent.mkdir(parents=True)
     results.write_results(stored, [releases.run("1.1.0", [1.0, 0.0, 0.0, 1.0])])

@@ -131,11 +131,13 @@ def test_a_regressing_pull_request_gets_a_failing_check_and_one_comment_updated_
     (comment,) = github_api.comments[42]
     body = comment["body"]
     assert body.splitlines()[:2] == [MARKER, "## ❌ promptops: FAIL"]
-    assert "| `c001` | 1.00 → 0.00 | **new failure** | Sure! The order ID is ORD-12345. |" in body
+    # one repeat: a flip is no evidence on its own; the critical case fails the gate
+    assert "| `c001` | 1.00 → 0.00 | passed in base, fails now (within noise) | Sure! The order ID is ORD-12345. |" \
+        in body
     assert "| `c004` | 1.00 → 0.00 | **critical failure** | Sure! The order ID is NONE. |" in body
     assert "1.0.0" in body and "1.1.0" in body  # the prompt diff: the version bump
     assert MARKER not in failed.summary
-    assert "## ❌ promptops: FAIL" in failed.summary and "**new failure** | Sure!" in failed.summary
+    assert "## ❌ promptops: FAIL" in failed.summary and "**critical failure** | Sure!" in failed.summary
     (tmp_path / "comment-fail.md").write_text(body, encoding="utf-8")
 
     # The author fixes the prompt: the same comment is updated, the check turns green.

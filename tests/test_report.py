@@ -74,7 +74,8 @@ def test_junit_matches_golden_file_and_parses():
     assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("10", "4", "0")
     failures = {c.get("name"): c.find("failure").get("type") for c in suite.iter("testcase")
                 if c.find("failure") is not None}
-    assert failures == {"c02": "new_failure", "c05": "new_failure", "c09": "critical_failure", "c10": "added"}
+    # one repeat, 2 of 9 cases flipped: within noise, so failing cases but not new failures
+    assert failures == {"c02": "flipped", "c05": "flipped", "c09": "critical_failure", "c10": "added"}
 
 
 class _Tables(HTMLParser):
@@ -191,9 +192,9 @@ def test_annotations_point_at_dataset_lines_at_most_ten():
     assert lines == [
         "::error file=evals/data/order-id.jsonl,line=9,title=promptops order-id%3A c09 critical case failed"
         "::c09: score 1.00 -> 0.50; output: ORD-?",
-        "::error file=evals/data/order-id.jsonl,line=2,title=promptops order-id%3A c02 new failure"
+        "::error file=evals/data/order-id.jsonl,line=2,title=promptops order-id%3A c02 fails now"
         "::c02: score 1.00 -> 0.00; output: I could not find an order ID in that message.",
-        "::error file=evals/data/order-id.jsonl,line=5,title=promptops order-id%3A c05 new failure"
+        "::error file=evals/data/order-id.jsonl,line=5,title=promptops order-id%3A c05 fails now"
         "::c05: score 1.00 -> 0.50; output: ORD-1234 | see `details` </details> <!-- promptops-report -->",
         "::error file=evals/data/order-id.jsonl,line=7,title=promptops order-id%3A c07 score dropped"
         "::c07: score 1.00 -> 0.90; output: ORD-55555%0Asecond line",
@@ -211,7 +212,9 @@ def test_gate_json_is_deterministic_and_complete():
     data = json.loads(text)
     assert (data["verdict"], data["exit_code"], data["schema_version"]) == ("FAIL", 1, 1)
     suite = data["suites"][0]
-    assert suite["new_failures"] == ["c02", "c05", "c09"]
+    assert (suite["new_failures"], suite["flipped"]) == ([], ["c02", "c05"])
+    assert suite["power"]["enough"] is False and suite["power"]["needed_cases"] == 611
+    assert suite["pass_rate_change"]["method"] == "exact stratified test"
     assert suite["critical_failures"] == ["c09"]
     assert suite["base"]["prompt_version"] == "1.0.0" and suite["head"]["prompt_version"] == "1.1.0"
     assert {m["name"] for m in suite["metrics"]} >= {"score", "pass_rate", "cost", "latency_p95"}

@@ -23,14 +23,20 @@ class RunDefaults:
 class GatePolicy:
     max_score_drop: float = 0.02
     max_pass_rate_drop: float = 0.05
-    max_new_failures: int = 0
+    max_new_failures: int | None = (
+        0  # cases with evidence of a drop beyond what noise explains; None: not gated
+    )
     min_score: float = 0.0
     max_cost_increase: float | None = 0.25
     max_latency_p95_increase: float | None = None
     max_error_rate: float = 0.0
-    decision: Literal["threshold", "statistical"] = "threshold"
+    decision: Literal["evidence", "threshold", "statistical"] = "evidence"
     confidence: float = 0.95
     on_inconclusive: Literal["fail", "pass"] = "fail"
+    power: float = 0.8  # chance of catching a drop of max_pass_rate_drop that the report calls enough
+    max_slice_drop: float | None = (
+        None  # per case tag: the pass-rate drop a slice may not show; None: not gated
+    )
 
 
 @dataclass(frozen=True)

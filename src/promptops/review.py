@@ -385,3 +385,19 @@ def _check_current(run: RunResult, suite: Suite, label: str) -> None:
             hint=f"run `promptops eval {suite.name} --out results.json` again, or `promptops baseline update "
             f"{suite.name}` without --from",
         )
+
+
+def plan_text(project: Project, suites: Sequence[Suite], repeats: int | None, ref: str | None) -> str:
+    """Return what `eval --plan` prints: per suite, the power of the next run against its baseline."""
+    from promptops.gate.plan import plan
+    from promptops.report.evidence import plan_text as render
+
+    lines = []
+    for suite in suites:
+        base = baselines.read(project, suite.name, ref)
+        if base is None:
+            lines.append(f"{suite.name}: no baseline; run `promptops baseline update {suite.name}` first")
+            continue
+        planned = repeats or suite.repeats or project.config.defaults.repeats
+        lines.append(render([plan(base, suite.policy, planned)]))
+    return "\n".join(lines)

@@ -64,6 +64,9 @@ def eval_command(  # noqa: PLR0917 (typer maps each option to a parameter)
     base: str | None = typer.Option(
         None, "--base", help="Git ref for --changed (default: the merge base with the default branch)."
     ),
+    plan: bool = typer.Option(
+        False, "--plan", help="Call no model: say how many cases and repeats the gate's margins need."
+    ),
 ) -> int:
     """Run eval suites through the models and write a results file; exit 3 when it cannot evaluate."""
     import os
@@ -77,6 +80,9 @@ def eval_command(  # noqa: PLR0917 (typer maps each option to a parameter)
         return 0
     if baseline_ref is not None:
         review.check_ref(project, baseline_ref)  # before any model call
+    if plan:
+        output.data(review.plan_text(project, loaded, repeats, baseline_ref))
+        return 0
     review.check_comparable(project, loaded, baseline_ref, sharded=shard is not None)
     runs, run_ids = run(project, loaded, _options(model, repeats, concurrency, no_cache, shard), out)
     output.data(summary_text(runs))

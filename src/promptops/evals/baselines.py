@@ -36,6 +36,7 @@ def from_run(run: RunResult) -> Baseline:
     cases = []
     for case in sorted(run.cases, key=lambda c: c.id):
         side = sides[case.id]
+        done = [a for a in case.attempts if a.error is None and a.score is not None]
         cases.append(
             BaselineCase(
                 id=case.id,
@@ -48,6 +49,8 @@ def from_run(run: RunResult) -> Baseline:
                 cost_usd=side.cost,
                 latency_ms=side.latency,
                 tokens=None if side.tokens is None else round(side.tokens),
+                repeats=len(done),
+                repeats_passed=sum(1 for a in done if a.passed),
             )
         )
     return Baseline(suite=run.suite, provenance=run.provenance, cases=tuple(cases), summary=run.summary)

@@ -108,6 +108,9 @@ class BaselineCase:
     cost_usd: float | None = None
     latency_ms: float | None = None
     tokens: int | None = None
+    # evaluated repeats and how many passed: the baseline's own noise (None in files before they were kept)
+    repeats: int | None = None
+    repeats_passed: int | None = None
 
 
 @dataclass(frozen=True)

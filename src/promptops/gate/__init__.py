@@ -11,6 +11,8 @@ from promptops.evals.records import Baseline, BaselineCase, CaseResult, RunResul
 from promptops.gate.checks import EPSILON, checks
 from promptops.gate.metrics import by_name, metrics
 from promptops.gate.result import CaseComparison, CaseStatus, Check, GateCheck, GateResult, Metric, Verdict
+from promptops.gate.rules import underpowered
+from promptops.gate.weighing import Weighing, weigh
 from promptops.wording import ids_text
 
 __all__ = ["check_comparable", "compare", "policy_for"]
@@ -57,18 +59,23 @@ def compare(
     base_cases = {c.id: c for c in baseline.cases} if baseline is not None else {}
     heads = {c.id: head_side(c) for c in run.cases}
     pairs = [(base_side(base_cases[c.id]), heads[c.id]) for c in run.cases if c.id in base_cases]
-    cases = tuple(_compare_case(c, heads[c.id], base_cases.get(c.id)) for c in run.cases)
+    weighing = weigh(run, baseline, policy)
+    mixed = {t.id for t in weighing.tallies if t.mixed}
+    cases = tuple(
+        _compare_case(c, heads[c.id], base_cases.get(c.id), weighing, c.id in mixed) for c in run.cases
+    )
 
     def ids(*statuses: CaseStatus) -> tuple[str, ...]:
         return tuple(c.id for c in cases if c.status in statuses)
 
-    new_failures = tuple(
-        c.id for c in cases if c.base_passed is True and c.head_passed is False and c.status != "added"
-    )
     critical_failures = ids("critical_failure")
     errors = ids("error")
     raw_rows = metrics(pairs, heads=heads, baseline=baseline, seed=seed, confidence=policy.confidence)
-    results = checks(policy, raw_rows, new_failures, critical_failures, cases)
+    if weighing.change is not None:  # the pass rate's interval: clustered by case, both sides' noise
+        rate = by_name(raw_rows, "pass_rate")
+        fitted = replace(rate, low=weighing.change.low, high=weighing.change.high)
+        raw_rows = [fitted if m is rate else m for m in raw_rows]
+    results = checks(policy, raw_rows, weighing, critical_failures, cases)
     rows = tuple(_with_check(m, results) for m in raw_rows)
     regressed = sorted((c for c in cases if _drop(c) > EPSILON), key=lambda c: (-_drop(c), c.id))
     added = len(run.cases) - len(pairs)
@@ -79,7 +86,9 @@ def compare(
         compared=len(pairs),
         added=added,
         has_baseline=baseline is not None,
+        weighing=weighing,
     )
+    inconclusive = verdict == "INCONCLUSIVE"
     return GateResult(
         suite=run.suite,
         verdict=verdict,
@@ -91,7 +100,7 @@ def compare(
         metrics=rows,
         checks=results,
         cases=cases,
-        new_failures=new_failures,
+        new_failures=weighing.new_failures,
         fixed=ids("fixed"),
         added=tuple(c.id for c in run.cases if c.id not in base_cases),
         errors=errors,
@@ -99,6 +108,14 @@ def compare(
         regressed=tuple(c.id for c in regressed),
         unavailable=any(c.name == "error_rate" and c.status == "fail" for c in results),
         baseline_ref=baseline_ref,
+        flaky=ids("flaky"),
+        flipped=ids("flipped"),
+        pass_rate_change=weighing.change,
+        case_drops=weighing.drops,
+        power=weighing.power,
+        slices=weighing.slices,
+        needed_cases=weighing.needed[0] if inconclusive else None,
+        needed_repeats=weighing.needed[1] if inconclusive else None,
     )
 
 
@@ -108,7 +125,9 @@ def _drop(case: CaseComparison) -> float:
     return case.base_score - case.head_score
 
 
-def _compare_case(case: CaseResult, head: Side, base: BaselineCase | None) -> CaseComparison:
+def _compare_case(
+    case: CaseResult, head: Side, base: BaselineCase | None, weighing: Weighing, mixed: bool
+) -> CaseComparison:
     done = [a for a in case.attempts if a.error is None and a.score is not None]
     worst = min(done, key=lambda a: (a.score or 0.0, a.repeat)) if done else None
     error_attempt = next((a for a in case.attempts if a.error is not None), None)
@@ -121,10 +140,14 @@ def _compare_case(case: CaseResult, head: Side, base: BaselineCase | None) -> Ca
         status = "added"
     elif case.critical and any(a.passed is not True for a in done):
         status = "critical_failure"
-    elif base_values is not None and base_values.passed is True and head.passed is False:
+    elif case.id in weighing.new_failures:
         status = "new_failure"
+    elif mixed:
+        status = "flaky"
     elif base_values is not None and base_values.passed is False and head.passed is True:
         status = "fixed"
+    elif case.id in weighing.flipped:
+        status = "flipped"
     else:
         status = "pass" if head.passed else "fail"
     return CaseComparison(
@@ -159,6 +182,7 @@ def _decide(
     compared: int,
     added: int,
     has_baseline: bool,
+    weighing: Weighing,
 ) -> tuple[Verdict, bool, str]:
     failed = [c for c in results if c.status == "fail"]
     unsure = [c for c in results if c.status == "inconclusive"]
@@ -174,6 +198,11 @@ def _decide(
     if score.base is not None and score.head is not None and score.delta is not None:
         parts.append(f"mean score {score.base:.3f} → {score.head:.3f} ({score.delta:+.3f})")
     parts.append(f"{compared} cases compared" + (f", {added} added (not gated)" if added else ""))
+    power = weighing.power
+    if policy.decision == "evidence" and power is not None and not power.enough:
+        parts.append(
+            underpowered(power.detectable_drop, power.margin, power.needed_cases, power.needed_repeats)
+        )
     return "PASS", True, "; ".join(parts)
 
 

@@ -6,16 +6,18 @@ from collections.abc import Callable, Sequence
 
 from promptops.config import GatePolicy
 from promptops.gate.metrics import by_name
-from promptops.gate.result import CaseComparison, Check, GateCheck, Metric
-from promptops.wording import ids_text, money
+from promptops.gate.result import CaseComparison, GateCheck, Metric
+from promptops.gate.rules import EPSILON, new_failures_check, quality_check, slice_checks
+from promptops.gate.weighing import Weighing
+from promptops.wording import money
 
-EPSILON = 1e-9
+__all__ = ["EPSILON", "checks"]
 
 
 def checks(
     policy: GatePolicy,
     metrics: Sequence[Metric],
-    new_failures: Sequence[str],
+    weighing: Weighing,
     critical_failures: Sequence[str],
     cases: Sequence[CaseComparison],
 ) -> tuple[GateCheck, ...]:
@@ -38,19 +40,17 @@ def checks(
                 f"{policy.min_score:.3f}",
             )
         )
-    out.append(_drop_check(policy, score, policy.max_score_drop, "max_score_drop", "{:.3f}"))
-    rate = by_name(metrics, "pass_rate")
-    out.append(_drop_check(policy, rate, policy.max_pass_rate_drop, "max_pass_rate_drop", "{:.1%}"))
-    over = len(new_failures) > policy.max_new_failures
-    detail = f"{len(new_failures)} new failures" + (f" ({ids_text(new_failures, 5)})" if new_failures else "")
-    limit = f"max_new_failures {policy.max_new_failures}"
-    out.append(
-        GateCheck(
-            "new_failures",
-            "fail" if over else "pass",
-            f"{detail}, {'more than' if over else 'within'} {limit}",
+    if not weighing.score_redundant:  # pass/fail scorers: the mean score is the pass rate, judged once
+        out.append(
+            quality_check(policy, score, policy.max_score_drop, "max_score_drop", weighing.score_p, weighing)
         )
+    rate = by_name(metrics, "pass_rate")
+    p_value = weighing.change.p_value if weighing.change is not None else None
+    out.append(
+        quality_check(policy, rate, policy.max_pass_rate_drop, "max_pass_rate_drop", p_value, weighing)
     )
+    out.append(new_failures_check(policy, weighing))
+    out += slice_checks(policy, weighing)
     cost = by_name(metrics, "cost")
     out.append(_increase_check(cost, policy.max_cost_increase, "max_cost_increase", money))
     latency = by_name(metrics, "latency_p95")
@@ -72,29 +72,6 @@ def _errors_check(policy: GatePolicy, cases: Sequence[CaseComparison]) -> GateCh
         f"{errored} of {len(cases)} cases could not be evaluated ({rate:.1%}), "
         f"{'more than' if over else 'within'} max_error_rate {policy.max_error_rate:.1%}",
     )
-
-
-def _drop_check(policy: GatePolicy, metric: Metric, allowed: float, key: str, fmt: str) -> GateCheck | None:
-    if metric.base is None or metric.head is None or metric.delta is None:
-        return None
-    change = f"{metric.label} {fmt.format(metric.base)} → {fmt.format(metric.head)}"
-    if policy.decision == "threshold":
-        over = -metric.delta > allowed + EPSILON
-        verb = "dropped more than" if over else "within"
-        return GateCheck(
-            metric.name, "fail" if over else "pass", f"{change}, {verb} {key} {fmt.format(allowed)}"
-        )
-    assert metric.low is not None and metric.high is not None
-    interval = f"{policy.confidence:.0%} interval of the change [{metric.low:+.3f}, {metric.high:+.3f}]"
-    margin = -allowed
-    status: Check
-    if metric.low >= margin - EPSILON:
-        status, how = "pass", f"lower bound clears the margin {margin:+.3f}"
-    elif metric.high < margin - EPSILON:
-        status, how = "fail", f"lies below the margin {margin:+.3f}"
-    else:
-        status, how = "inconclusive", f"straddles the margin {margin:+.3f}"
-    return GateCheck(metric.name, status, f"{change}; {interval} {how}")
 
 
 def _increase_check(

@@ -7,6 +7,8 @@ from typing import Literal
 
 from promptops.config import GatePolicy
 from promptops.evals.records import Provenance, Summary
+from promptops.gate.evidence import CaseDrops, Power, RateChange
+from promptops.gate.slices import Slice, worst
 
 Verdict = Literal["PASS", "FAIL", "INCONCLUSIVE"]
 
@@ -14,7 +16,11 @@ Verdict = Literal["PASS", "FAIL", "INCONCLUSIVE"]
 Check = Literal["pass", "fail", "inconclusive"]
 
 
-CaseStatus = Literal["pass", "fail", "new_failure", "fixed", "critical_failure", "added", "error"]
+# new_failure: evidence that the case's pass probability dropped; flaky: mixed results over its repeats;
+# flipped: passed in the baseline and fails now, with no evidence beyond what noise explains
+CaseStatus = Literal[
+    "pass", "fail", "new_failure", "flaky", "flipped", "fixed", "critical_failure", "added", "error"
+]
 
 
 Unit = Literal["score", "rate", "count", "tokens", "usd", "ms"]
@@ -83,6 +89,18 @@ class GateResult:
     unavailable: bool = False  # more cases could not be evaluated than max_error_rate allows
     baseline_ref: str | None = None  # where the baseline was read: a git ref, or None for the working tree
     rewritten_baseline: Summary | None = None  # the working tree's baseline when it differs from the ref's
+    flaky: tuple[str, ...] = ()  # mixed results over the baseline's or the head's repeats, not regressions
+    flipped: tuple[str, ...] = ()  # passed in the baseline, fail now, within noise
+    pass_rate_change: RateChange | None = None  # the pass-rate test: interval, one-sided p-value, method
+    case_drops: CaseDrops | None = None  # the per-case exact tests and the test of their number
+    power: Power | None = None  # minimum detectable drop at this N and repeats, and the sample needed
+    slices: tuple[Slice, ...] = ()  # per case tag
+    needed_cases: int | None = None  # for INCONCLUSIVE: cases (at these repeats) that would decide it
+    needed_repeats: int | None = None  # ... or repeats of these cases, on base and head
+
+    @property
+    def worst_slice(self) -> Slice | None:
+        return worst(self.slices)
 
     @property
     def exit_code(self) -> int:

@@ -40,9 +40,11 @@ def _command(suite: str, case: CaseComparison, file: str | None, secrets: Sequen
         props.append(f"file={workflow_property(file)}")
         if case.line is not None:
             props.append(f"line={case.line}")
-    what = {"critical_failure": "critical case failed", "new_failure": "new failure"}.get(
-        case.status, "score dropped"
-    )
+    what = {
+        "critical_failure": "critical case failed",
+        "new_failure": "new failure",
+        "flipped": "fails now",
+    }.get(case.status, "score dropped")
     props.append(f"title={workflow_property(f'promptops {suite}: {case.id} {what}')}")
     base = "none" if case.base_score is None else f"{case.base_score:.2f}"
     head = "none" if case.head_score is None else f"{case.head_score:.2f}"

@@ -8,10 +8,12 @@ from collections.abc import Sequence
 from promptops.gate.result import CaseComparison, GateResult
 from promptops.report.escape import clean, redacted
 
-FAILING = ("fail", "new_failure", "critical_failure")
+FAILING = ("fail", "new_failure", "flipped", "critical_failure")
 MESSAGES = {
     "fail": "fails (failed in the baseline too)",
     "new_failure": "new failure: passed in the baseline",
+    "flipped": "fails now, passed in the baseline (within noise)",
+    "flaky": "fails now; flaky: mixed results over repeats",
     "critical_failure": "critical case failed in at least one repeat",
     "added": "fails (case added since the baseline, not gated)",
 }
@@ -65,7 +67,7 @@ def _testcase(suite: ET.Element, name: str, case: CaseComparison) -> None:
 
 
 def _failing(case: CaseComparison) -> bool:
-    return case.status in FAILING or (case.status == "added" and case.head_passed is False)
+    return case.status in FAILING or (case.status in ("added", "flaky") and case.head_passed is False)
 
 
 def _score(value: float | None) -> str:

@@ -9,6 +9,7 @@ from promptops.cost import MonthlyCost, signed_month, usd_month
 from promptops.evals.records import Provenance
 from promptops.gate.result import CaseComparison, GateResult, Metric
 from promptops.report.escape import MARKER, code, escape, excerpt, ids, redacted
+from promptops.report.evidence import evidence_lines, slice_lines
 from promptops.report.overall import overall
 from promptops.secrets import redact
 from promptops.wording import change, money
@@ -20,6 +21,8 @@ STATUS = {
     "pass": "pass",
     "fail": "fail (also in base)",
     "new_failure": "**new failure**",
+    "flaky": "flaky",
+    "flipped": "passed in base, fails now (within noise)",
     "fixed": "fixed",
     "critical_failure": "**critical failure**",
     "added": "added (not gated)",
@@ -126,8 +129,10 @@ def _suite(result: GateResult, level: _Detail, heading: bool, cost: MonthlyCost 
             "",
         ]
     out += _metrics(result.metrics)
+    out += evidence_lines(result)
     if cost is not None:
         out += ["", _monthly(cost)]
+    out += _slices(result)
     by_id = {c.id: c for c in result.cases}
     regressed = [by_id[case_id] for case_id in result.regressed]
     if regressed:
@@ -137,7 +142,12 @@ def _suite(result: GateResult, level: _Detail, heading: bool, cost: MonthlyCost 
             [[code(c.id), _scores(c), STATUS[c.status], excerpt(c.output)] for c in regressed],
             level.regressed,
         )
-    lists = [("Fixed", result.fixed), ("Added (not gated)", result.added)]
+    lists = [
+        ("Fixed", result.fixed),
+        ("Flaky, mixed results over repeats (not regressions)", result.flaky),
+        ("Passed in the baseline, fail now, within noise", result.flipped),
+        ("Added (not gated)", result.added),
+    ]
     out += [
         f"\n{name} ({len(values)}): {ids(values[:50])}{' …' * (len(values) > 50)}"
         for name, values in lists
@@ -175,6 +185,16 @@ def _monthly(cost: MonthlyCost) -> str:
         return f"**Projected cost** at {rate} (`traffic:`): {head} (no base to compare)"
     change = f" (**{signed_month(cost.delta)} a month**)" if cost.delta is not None else ""
     return f"**Projected cost** at {rate} (`traffic:`): {usd_month(cost.base)} → {head}{change}"
+
+
+def _slices(result: GateResult) -> list[str]:
+    rows = slice_lines(result)
+    if not rows:
+        return []
+    worst = result.worst_slice
+    name = f"; worst: {code(worst.tag)}" if worst is not None else ""
+    header = ["tag", "cases", "base", "head", "delta", f"{result.policy.confidence:.0%} interval"]
+    return ["", f"**Slices by tag ({len(rows)}){name}**", "", *_table(header, rows, None)]
 
 
 def _at(ref: str | None) -> str:

@@ -31,7 +31,7 @@ table.cases{width:100%;table-layout:fixed}table.cases td.out{white-space:pre-wra
 font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:12px}
 table.cases th:nth-child(1){width:90px}table.cases th:nth-child(2){width:110px}
 table.cases th:nth-child(3){width:100px}table.cases th:nth-child(4){width:110px}
-tr.s-new_failure,tr.s-critical_failure,tr.s-error{background:#fff5f5}tr.s-fixed{background:#f3fbf5}
+tr.s-new_failure,tr.s-flipped,tr.s-critical_failure,tr.s-error{background:#fff5f5}tr.s-fixed{background:#f3fbf5}
 mark.del{background:#fde2e1;text-decoration:line-through}mark.ins{background:#d8f3dc}
 .missing{color:#8a94a6}.note{color:#5b6577;font-style:italic}
 """
