@@ -231,11 +231,18 @@ async def _execute(plans: list[_Plan], calls: _Calls, concurrency: int, progress
     semaphore = asyncio.Semaphore(concurrency)
     total = sum(len(p.cases) * p.repeats for p in plans)
     done = 0
+    fatal: list[ProviderError] = []
 
     async def one(plan: _Plan, case: Case, repeat: int) -> None:
         nonlocal done
         async with semaphore:
-            attempt = await _attempt(calls, plan, case, repeat)
+            if fatal:  # every other call would fail the same way: start no more
+                return
+            try:
+                attempt = await _attempt(calls, plan, case, repeat)
+            except ProviderError as exc:
+                fatal.append(exc)
+                raise
         plan.attempts.setdefault(case.id, {})[repeat] = attempt
         done += 1
         if progress is not None:
