@@ -10,9 +10,20 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from promptops.config import GatePolicy, Price, ProjectConfig, RunDefaults
+from promptops.config import (
+    CostRule,
+    ErrorRateRule,
+    GatePolicy,
+    LatencyRule,
+    Price,
+    ProjectConfig,
+    QualityRule,
+    RolloutPolicy,
+    RunDefaults,
+    duration_seconds,
+)
 from promptops.errors import FileFormatError, InputError, Problem
-from promptops.formats import Document, decode, parse_yaml, validate
+from promptops.formats import Document, decode, key_path, parse_yaml, validate
 from promptops.promptfile import read_prompt
 from promptops.spec import PromptSpec
 
@@ -71,22 +82,83 @@ def parse_config(raw: bytes, file: str) -> ProjectConfig:
         raise FileFormatError(
             [Problem(file, doc.line(()), "", "must be a mapping with at least `version: 1`")]
         )
-    problems = validate(doc, "promptops-config")
+    problems = validate(doc, "promptops-config") or _rollout_problems(doc)
     if problems:
         raise FileFormatError(problems)
     return _to_config(doc)
 
 
+RULES: dict[str, type[Any]] = {
+    "quality": QualityRule,
+    "error_rate": ErrorRateRule,
+    "latency": LatencyRule,
+    "cost_per_call": CostRule,
+}
+
+
+def _rollout_problems(doc: Document) -> list[Problem]:
+    """Return what the schema cannot say: a quality rule needs a scorer, after per-prompt merging."""
+    rollout = doc.data.get("rollout") or {}
+    out = []
+    for prompt, override in [(None, {}), *(rollout.get("prompts") or {}).items()]:
+        merged = _merged(rollout, override)
+        if isinstance(merged.get("quality"), dict) and "scorer" not in merged["quality"]:
+            path = ("rollout",) if prompt is None else ("rollout", "prompts", prompt)
+            where = (*path, "quality") if "quality" in (override if prompt else rollout) else path
+            out.append(Problem(doc.file, doc.line(where), key_path(where), "quality needs a `scorer`"))
+    return out
+
+
+def _merged(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    # a metric's override changes only the keys it names; null switches the metric off
+    out = {k: v for k, v in base.items() if k != "prompts"}
+    for key, value in override.items():
+        if key in RULES and isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = {**out[key], **value}
+        else:
+            out[key] = value
+    return out
+
+
+def _rollout(raw: dict[str, Any]) -> RolloutPolicy:
+    default = RolloutPolicy()
+    rules = {k: default.__dict__[k] for k in RULES}
+    for key, kind in RULES.items():
+        if key in raw:
+            rules[key] = None if raw[key] is None else kind(**raw[key])
+    duration = raw.get("max_duration")
+    return RolloutPolicy(
+        min_calls_per_arm=raw.get("min_calls_per_arm", default.min_calls_per_arm),
+        max_duration_s=default.max_duration_s if duration is None else (duration_seconds(duration) or 0.0),
+        confidence=raw.get("confidence", default.confidence),
+        on_inconclusive=raw.get("on_inconclusive", default.on_inconclusive),
+        **rules,
+    )
+
+
 def _to_config(doc: Document) -> ProjectConfig:
     data: dict[str, Any] = doc.data
-    plain = {f.name for f in fields(ProjectConfig)} - {"defaults", "gate", "gate_overrides", "prices"}
+    plain = {f.name for f in fields(ProjectConfig)} - {
+        "defaults",
+        "gate",
+        "gate_overrides",
+        "prices",
+        "rollout",
+        "rollout_prompts",
+    }
     gate = dict(data.get("gate") or {})
+    rollout = dict(data.get("rollout") or {})
     return ProjectConfig(
         **{k: v for k, v in data.items() if k in plain},
         defaults=RunDefaults(**(data.get("defaults") or {})),
         gate=GatePolicy(**gate),
         gate_overrides=gate,
         prices={m: Price(**p) for m, p in (data.get("prices") or {}).items()},
+        rollout=_rollout(rollout),
+        rollout_prompts={
+            name: _rollout(_merged(rollout, override))
+            for name, override in (rollout.get("prompts") or {}).items()
+        },
     )
 
 

@@ -1,0 +1,1 @@
+"""Production traces: records, the store, scoring of samples, canary analysis."""
