@@ -79,3 +79,54 @@ def outcome(canary: Truth, seed: int, control_per_hour: int, canary_per_hour: in
     """Return the verdict that ended the canary and the hour it came."""
     ran = list(checks(canary, seed, control_per_hour, canary_per_hour))
     return ran[-1].verdict, len(ran)
+
+
+def trace_lines(
+    calls_by_hour: list[list[Call]],
+    versions: dict[str, str],
+    prompt: str = "order-id",
+    env: str = "production",
+) -> str:
+    """Return DESIGN §8.1 trace records (JSON Lines) of the calls, an hour apart from 2026-12-01T00:00Z."""
+    import json
+    from datetime import UTC, datetime, timedelta
+
+    start = datetime(2026, 12, 1, tzinfo=UTC)
+    lines = []
+    for hour, ordered in enumerate(calls_by_hour):
+        batch = list(ordered)
+        random.Random(hour).shuffle(batch)  # the arms interleave, as traffic does
+        for index, call in enumerate(batch):
+            at = start + timedelta(hours=hour, seconds=index * 3600 / max(len(batch), 1))
+            record = {
+                "id": f"r{hour:03d}-{index:05d}",
+                "ts_end": at.isoformat().replace("+00:00", "Z"),
+                "source": "promptops",
+                "prompt": {
+                    "name": prompt,
+                    "version": versions[call.arm],
+                    "environment": env,
+                    "arm": call.arm,
+                    "pair_id": call.pair_id,
+                },
+                "status": "ok" if call.ok else "error",
+                "latency_ms": round(call.latency_ms or 0, 1),
+                "cost_usd": call.cost_usd,
+                "purpose": "shadow" if call.arm == "shadow" else "prod",
+                "scores": []
+                if call.score is None
+                else [{"name": "judge_ok", "value": call.score, "source": "judge", "evaluator": "test"}],
+            }
+            lines.append(json.dumps(record))
+    return "\n".join(lines) + "\n"
+
+
+def hours_of(
+    canary: Truth, seed: int, hours: int, control_per_hour: int, canary_per_hour: int
+) -> list[list[Call]]:
+    rng = random.Random(seed)
+    return [
+        calls(rng, "control", EQUAL, control_per_hour, 0.5)
+        + calls(rng, "canary", canary, canary_per_hour, 0.5)
+        for _ in range(hours)
+    ]

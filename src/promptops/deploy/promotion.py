@@ -196,3 +196,12 @@ def _working_version(project: Project, name: str) -> str | None:
 
 def _has_tag(registry: Registry, name: str, version: str) -> bool:
     return registry.history.tag(tag_name(registry.project.config, name, version)) is not None
+
+
+def settle(envs: Environments, env: str, name: str, promote: bool) -> Change:
+    """Return the change that ends `env`'s canary of `name`: everyone gets the canary, or no one does."""
+    current = envs.require(env, name)
+    if current.canary is None:
+        raise InputError(f"{env} serves {name}@{current.version} with no canary; there is nothing to settle")
+    after = Assignment(current.canary.version if promote else current.version)
+    return Change(env, name, current, after)
