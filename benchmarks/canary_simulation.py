@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from support.canary_traffic import EQUAL, SLOWER_P99, WORSE_QUALITY, Truth, checks  # noqa: E402
+from support.canary_traffic import EQUAL, SLOWER_P99, WORSE_QUALITY, Truth, checks
 
 CANARIES: dict[str, Truth] = {
     "equal": EQUAL,

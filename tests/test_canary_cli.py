@@ -118,3 +118,30 @@ def test_a_plain_assignment_has_no_canary_to_analyze(project_dir: Path, cli: CLI
     assert result.err.splitlines()[0] == (
         "error: production serves order-id@1.3.0 with no canary; there is nothing to analyze"
     )
+
+
+def test_shadow_compares_paired_calls(project_dir: Path, cli: CLI) -> None:
+    import random
+    from dataclasses import replace
+
+    from support.canary_traffic import calls
+
+    project(project_dir, EQUAL, 1)
+    (project_dir / "environments.yaml").write_text("production:\n  order-id: 1.3.0\n", encoding="utf-8")
+    rng = random.Random(5)
+    batches = []
+    for hour in range(20):
+        primary = calls(rng, "control", EQUAL, 100, 1.0)
+        shadow = calls(rng, "shadow", WORSE_QUALITY, 100, 1.0)
+        ids = [f"pair-{hour}-{i}" for i in range(100)]
+        batches.append([replace(c, pair_id=i) for c, i in zip(primary + shadow, ids + ids, strict=True)])
+    store = project_dir / ".promptops" / "traces"
+    (store / "segment-0002.jsonl").write_text(trace_lines(batches, VERSIONS, prefix="s"), encoding="utf-8")
+    result = cli("canary", "analyze", "order-id", "--env", "production", "--shadow", "--format", "json")
+    report = json.loads(result.out)
+    assert report["shadow"] is True and report["versions"] == {"control": "1.3.0", "canary": "1.4.0"}
+    assert report["arms"] == {"control": 2000, "canary": 2000}
+    assert report["metrics"][0]["method"] == "paired mSPRT on the score difference (always valid)"
+    assert report["verdict"] in ("ROLLBACK", "CONTINUE")
+    applied = cli("canary", "analyze", "order-id", "--env", "production", "--shadow", "--apply")
+    assert applied.code == 2 and "--apply needs a canary" in applied.err

@@ -86,6 +86,7 @@ def trace_lines(
     versions: dict[str, str],
     prompt: str = "order-id",
     env: str = "production",
+    prefix: str = "r",
 ) -> str:
     """Return DESIGN §8.1 trace records (JSON Lines) of the calls, an hour apart from 2026-12-01T00:00Z."""
     import json
@@ -99,7 +100,7 @@ def trace_lines(
         for index, call in enumerate(batch):
             at = start + timedelta(hours=hour, seconds=index * 3600 / max(len(batch), 1))
             record = {
-                "id": f"r{hour:03d}-{index:05d}",
+                "id": f"{prefix}{hour:03d}-{index:05d}",
                 "ts_end": at.isoformat().replace("+00:00", "Z"),
                 "source": "promptops",
                 "prompt": {

@@ -139,6 +139,13 @@ def select(
     first = min((t for t, _, arm in mine if arm == challenger), default=min(times))
     start = max(first, newest - since_s) if since_s is not None else first
     inside = [(t, r, arm) for t, r, arm in mine if t >= start]
+    if shadow:  # a pair counts when its shadow call is in the window, even if the primary came just before
+        paired = {(r.get("prompt") or {}).get("pair_id") for _, r, arm in inside if arm == "shadow"}
+        inside += [
+            (t, r, arm)
+            for t, r, arm in mine
+            if t < start and (r.get("prompt") or {}).get("pair_id") in paired
+        ]
     calls = [to_call(r, arm, scorer) for _, r, arm in inside if arm is not None]
     unattributed = sum(arm is None for _, _, arm in inside)
     bounds = [t for t, _, arm in inside if arm is not None]
