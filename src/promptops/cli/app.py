@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from promptops import __version__
-from promptops.cli import canary, environments, evals, gating, github, prompts, versions
+from promptops.cli import canary, environments, evals, gating, github, prompts, scoring, versions
 
 app = typer.Typer(
     name="promptops",
@@ -33,5 +33,5 @@ def _root(
     """Git-native prompt registry and CI eval gate."""
 
 
-for group in (prompts, versions, evals, gating, environments, canary, github):
+for group in (prompts, versions, evals, gating, environments, canary, scoring, github):
     group.register(app)

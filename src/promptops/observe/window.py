@@ -41,13 +41,15 @@ def read_records(store: Path) -> list[dict[str, Any]]:
     for segment in sorted(store.glob("*.jsonl")) if store.is_dir() else []:
         for line_no, record in _lines(segment):
             key = str(record.get("id", f"{segment.name}:{line_no}"))
-            if key in by_id:
-                seen = by_id[key].setdefault("scores", [])
-                for score in record.get("scores") or []:
-                    if score not in seen:
-                        seen.append(score)
-            else:
+            if key not in by_id:
                 by_id[key] = record
+                continue
+            known = by_id[key]  # a scored copy (or the record after its scores): fill in, add scores
+            seen = list(known.get("scores") or [])
+            seen += [s for s in record.get("scores") or [] if s not in seen]
+            for name, value in record.items():
+                known.setdefault(name, value)
+            known["scores"] = seen
     return list(by_id.values())
 
 
