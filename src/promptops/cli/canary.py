@@ -66,9 +66,8 @@ def _apply(project: Project, run: CanaryRun) -> None:
     before, after = change.before, change.after
     described = "" if before is None or before.canary is None else before.canary.version
     verb = "promote" if after.version == described else "roll back"
-    output.info(
-        f"{change.env}: {change.prompt} {verb} canary {described}: now serves {after.version} to everyone"
-    )
+    done = "promoted" if verb == "promote" else "rolled back"
+    output.info(f"{change.env}: {change.prompt} canary {described} {done}; {after.version} serves everyone")
     paths = [environments.file_path(project), *evidence]
     output.info(f"wrote {', '.join(project.relative(p) for p in paths)}; to ship it:")
     rels = " ".join(shlex.quote(os.path.relpath(p, Path.cwd())) for p in paths)

@@ -20,7 +20,7 @@ def _number(value: float | None, metric: Metric) -> str:
         return "-"
     if not math.isfinite(value):
         return "∞" if value > 0 else "-∞"
-    if metric.name.startswith("latency") and metric.name != "latency_shift":
+    if metric.name.startswith("latency"):
         return f"{value:.0f} ms"
     if metric.name == "cost_per_call":
         return money(value)
@@ -32,7 +32,7 @@ def _number(value: float | None, metric: Metric) -> str:
 def _bound(value: float, ratio: bool) -> str:
     if not math.isfinite(value):
         return "∞" if value > 0 else "-∞"
-    return f"{value:.2f}x" if ratio else f"{value:+.3f}"
+    return f"{value:.2f}x" if ratio else f"{value * 100:+.2f}"  # rates: percentage points
 
 
 def _ratio(metric: Metric) -> bool:
@@ -45,11 +45,13 @@ def interval_text(metric: Metric) -> str:
     if found is None:
         return "-"
     if metric.name == "latency_sla_p99":
-        return f"{found.estimate:.0f} ms [{_bound(found.low, False)[1:]}, {_bound(found.high, False)[1:]}]"
+        high = "∞" if not math.isfinite(found.high) else f"{found.high:.0f}"
+        return f"p99 {found.estimate:.0f} ms [{found.low:.0f}, {high}]"
     if metric.name == "latency_shift":
         return f"P(slower) {found.estimate:.3f} [{found.low:.3f}, {found.high:.3f}]"
     ratio = _ratio(metric)
-    return f"{_bound(found.estimate, ratio)} [{_bound(found.low, ratio)}, {_bound(found.high, ratio)}]"
+    unit = "" if ratio else " pp"
+    return f"{_bound(found.estimate, ratio)}{unit} [{_bound(found.low, ratio)}, {_bound(found.high, ratio)}]"
 
 
 def limit_text(metric: Metric) -> str:
@@ -60,8 +62,8 @@ def limit_text(metric: Metric) -> str:
     if _ratio(metric):
         return f"ratio < {metric.limit:.2f}"
     if metric.name.startswith("quality"):
-        return f"drop < {metric.limit:.3f}"
-    return f"increase < {metric.limit:.3f}"
+        return f"drop < {metric.limit * 100:.2f} pp"
+    return f"increase < {metric.limit * 100:.2f} pp"
 
 
 def _rows(analysis: Analysis) -> list[list[str]]:
@@ -72,7 +74,8 @@ def _rows(analysis: Analysis) -> list[list[str]]:
             _number(m.canary, m),
             interval_text(m),
             limit_text(m),
-            m.classification + ("" if m.non_inferior or not m.gating else " (open)"),
+            m.classification
+            + (" (open)" if m.gating and not m.non_inferior and m.classification != "worse" else ""),
             "yes" if m.critical else "no",
         ]
         for m in analysis.metrics
