@@ -9,6 +9,7 @@ import pytest
 
 from support.canary_traffic import EQUAL, WORSE_QUALITY, Truth, hours_of, trace_lines
 from support.fixtures import CLI
+from support.golden import check_golden
 
 CONFIG = (
     "version: 1\n"
@@ -145,3 +146,11 @@ def test_shadow_compares_paired_calls(project_dir: Path, cli: CLI) -> None:
     assert report["verdict"] in ("ROLLBACK", "CONTINUE")
     applied = cli("canary", "analyze", "order-id", "--env", "production", "--shadow", "--apply")
     assert applied.code == 2 and "--apply needs a canary" in applied.err
+
+
+@pytest.mark.parametrize("kind", ["markdown", "json", "text"])
+def test_the_rollback_report_matches_its_golden_file(project_dir: Path, cli: CLI, kind: str) -> None:
+    project(project_dir, WORSE_QUALITY, 17, seed=1)
+    result = cli("canary", "analyze", "order-id", "--env", "production", "--format", kind)
+    assert result.code == 1
+    check_golden(f"canary/rollback.{ {'markdown': 'md', 'json': 'json', 'text': 'txt'}[kind] }", result.out)
