@@ -79,12 +79,21 @@ def test_completion_kwargs_carry_the_version_for_tracing(bundled: Path) -> None:
         "max_tokens": 16,
         "fallbacks": ["anthropic/claude-3-5-haiku-20241022"],
         "metadata": {
-            "prompt": "order-id",
-            "prompt_version": "1.0.0",
-            "prompt_content_hash": releases.prompt_hash("1.0.0"),
-            "prompt_environment": "production",
-            "prompt_canary": False,
-            "prompt_ref": "order-id@1.0.0 (production)",
+            "metadata": {
+                "gen_ai.prompt.name": "order-id",
+                "promptops.prompt.version": "1.0.0",
+                "promptops.prompt.hash": releases.prompt_hash("1.0.0"),
+                "promptops.environment": "production",
+                "promptops.arm": "control",
+                "promptops.prompt.ref": "order-id@1.0.0 (production)",
+                "promptops.prompt.variables": {"message": "Where is ORD-1?"},
+            },
+            "tags": [
+                "promptops.prompt:order-id",
+                "promptops.version:1.0.0",
+                "promptops.arm:control",
+                "promptops.environment:production",
+            ],
         },
     }
 

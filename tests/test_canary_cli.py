@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from support.canary_traffic import EQUAL, WORSE_QUALITY, Truth, hours_of, trace_lines
+from support.canary_traffic import EQUAL, WORSE_QUALITY, Truth, fill_store, hours_of, trace_lines
 from support.fixtures import CLI
 from support.golden import check_golden
 
@@ -26,10 +26,8 @@ VERSIONS = {"control": "1.3.0", "canary": "1.4.0", "shadow": "1.4.0"}
 def project(root: Path, truth: Truth, hours: int, seed: int = 2, canary_per_hour: int = 100) -> None:
     (root / "promptops.yaml").write_text(CONFIG, encoding="utf-8")
     (root / "environments.yaml").write_text(ENVS, encoding="utf-8")
-    store = root / ".promptops" / "traces"
-    store.mkdir(parents=True)
     batches = hours_of(truth, seed, hours, 300, canary_per_hour)
-    (store / "segment-0001.jsonl").write_text(trace_lines(batches, VERSIONS), encoding="utf-8")
+    fill_store(root, trace_lines(batches, VERSIONS))
 
 
 def test_a_worse_canary_is_rolled_back_and_apply_sets_it_back(project_dir: Path, cli: CLI) -> None:
@@ -136,8 +134,7 @@ def test_shadow_compares_paired_calls(project_dir: Path, cli: CLI) -> None:
         shadow = calls(rng, "shadow", WORSE_QUALITY, 100, 1.0)
         ids = [f"pair-{hour}-{i}" for i in range(100)]
         batches.append([replace(c, pair_id=i) for c, i in zip(primary + shadow, ids + ids, strict=True)])
-    store = project_dir / ".promptops" / "traces"
-    (store / "segment-0002.jsonl").write_text(trace_lines(batches, VERSIONS, prefix="s"), encoding="utf-8")
+    fill_store(project_dir, trace_lines(batches, VERSIONS, prefix="s"))
     result = cli("canary", "analyze", "order-id", "--env", "production", "--shadow", "--format", "json")
     report = json.loads(result.out)
     assert report["shadow"] is True and report["versions"] == {"control": "1.3.0", "canary": "1.4.0"}

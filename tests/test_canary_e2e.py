@@ -37,7 +37,7 @@ def _records(count: int) -> str:
             json.dumps(
                 {
                     "id": f"call-{index:04d}",
-                    "ts_end": f"2026-12-01T{10 + index // 3600:02d}:{index // 60 % 60:02d}:{index % 60:02d}Z",
+                    "ts_start": f"2026-12-01T{10 + index // 3600:02d}:{index // 60 % 60:02d}:{index % 60:02d}Z",
                     "source": "promptops",
                     "prompt": {
                         "name": "order-id",
@@ -70,9 +70,9 @@ def test_a_bad_canary_is_scored_rolled_back_and_the_bundle_serves_the_old_versio
             "environments.yaml": "production:\n  order-id: {version: 1.3.0, canary: {version: 1.4.0, percent: 50}}\n",
         }
     )
-    store = git_repo.root / ".promptops" / "traces"
-    store.mkdir(parents=True)
-    (store / "segment-0001.jsonl").write_text(_records(240), encoding="utf-8")
+    (git_repo.root / "calls.jsonl").write_text(_records(240), encoding="utf-8")
+    imported = cli("traces", "import", "calls.jsonl")
+    assert imported.code == 0, imported.err
     openai_server.answers = lambda messages: (
         '{"score": 1}' if "RESPONSE:\nORD-" in messages[-1]["content"] else '{"score": 0, "reason": "no id"}'
     )

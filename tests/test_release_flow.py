@@ -50,4 +50,4 @@ def test_release_eval_promote_rollback_bundle(git_repo: GitRepo, cli: CLI, opena
     assert cli("bundle", "--out", "prompts.lock.json").code == 0
     prompt = load_prompt("order-id", env="production", bundle="prompts.lock.json")
     assert prompt.ref == "order-id@1.0.0 (production)"
-    assert prompt.metadata["prompt_content_hash"] == releases.prompt_hash("1.0.0")
+    assert prompt.attribution["promptops.prompt.hash"] == releases.prompt_hash("1.0.0")

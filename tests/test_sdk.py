@@ -10,6 +10,7 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -48,7 +49,7 @@ def test_canary_choice_is_stable_per_key(bundle_file: Path) -> None:
     assert again == canary_keys
     chosen = load_prompt("order-id", env="production", bundle=bundle_file, key=canary_keys[0])
     assert chosen.ref == "order-id@1.1.0 (production, canary)"
-    assert chosen.metadata["prompt_canary"] is True
+    assert chosen.arm == "canary" and "promptops.arm:canary" in chosen.metadata["tags"]
     # without a key everyone gets the stable version
     assert load_prompt("order-id", env="production", bundle=bundle_file).version == "1.0.0"
 
@@ -132,9 +133,9 @@ def test_prompt_is_immutable(bundle_file: Path) -> None:
         prompt.environment = "staging"  # type: ignore[misc]
     kwargs = prompt.completion_kwargs(message="x")
     kwargs["temperature"] = 1.5
-    kwargs["metadata"]["prompt_version"] = "9.9.9"
+    kwargs["metadata"]["metadata"]["promptops.prompt.version"] = "9.9.9"
     assert prompt.completion_kwargs(message="x")["temperature"] == 0
-    assert prompt.metadata["prompt_version"] == "1.0.0"
+    assert prompt.attribution["promptops.prompt.version"] == "1.0.0"
 
 
 def test_importing_and_using_the_sdk_stays_light(bundle_file: Path) -> None:
@@ -153,21 +154,23 @@ def test_importing_and_using_the_sdk_stays_light(bundle_file: Path) -> None:
 def test_an_application_calls_litellm_with_the_prompt(bundle_file: Path, openai_server: FakeOpenAI) -> None:
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     import litellm
+    from litellm.integrations.custom_logger import CustomLogger
 
-    seen: list[dict[str, object]] = []
+    seen: list[dict[str, Any]] = []
 
-    def capture(kwargs, response, start, end):  # type: ignore[no-untyped-def]
-        seen.append(kwargs["litellm_params"]["metadata"])  # what tracing callbacks (Langfuse, ...) receive
+    class Capture(CustomLogger):  # what every litellm sink (OTel, Langfuse, JSON, ...) is built from
+        def log_success_event(self, kwargs, response_obj, start_time, end_time):  # type: ignore[no-untyped-def]
+            seen.append(kwargs["standard_logging_object"])
 
     openai_server.answers = {"ORD-27611": "ORD-27611"}
     prompt = load_prompt("order-id", env="production", bundle=bundle_file, key="user-1")
     kwargs = prompt.completion_kwargs(message="Where is my order ORD-27611?")
     response = litellm.completion(**kwargs)
     # litellm 1.106 drops callbacks and metadata on its `fallbacks=` path (BerriAI/litellm#9540), so the
-    # README's tracing recipe calls each model itself; check that the metadata then reaches the callbacks.
+    # README's tracing recipe calls each model itself; check that the attribution then reaches the sinks.
     traced = {k: v for k, v in kwargs.items() if k != "fallbacks"}
-    saved = litellm.success_callback
-    litellm.success_callback = [capture]
+    saved = litellm.callbacks
+    litellm.callbacks = [Capture()]
     try:
         litellm.completion(**traced)
         for _ in range(100):  # success callbacks of a sync call run on a worker thread
@@ -175,14 +178,40 @@ def test_an_application_calls_litellm_with_the_prompt(bundle_file: Path, openai_
                 break
             time.sleep(0.05)
     finally:
-        litellm.success_callback = saved
+        litellm.callbacks = saved
     assert response.choices[0].message.content == "ORD-27611"
     assert openai_server.count == 2
     sent = openai_server.requests[0].body
     assert sent["messages"] == kwargs["messages"]
     assert (sent["model"], sent["temperature"], sent["max_tokens"]) == ("gpt-4o-mini-2024-07-18", 0, 16)
     assert seen, "litellm did not report the call to its callbacks"
-    assert {k: seen[0].get(k) for k in prompt.metadata} == prompt.metadata
+    payload = seen[0]
+    assert payload["metadata"]["requester_metadata"] == {
+        **prompt.attribution,
+        "promptops.prompt.variables": {"message": "Where is my order ORD-27611?"},
+    }
+    assert payload["request_tags"] == prompt.tags
+    assert prompt.tags == [
+        "promptops.prompt:order-id", "promptops.version:1.0.0", "promptops.arm:control",
+        "promptops.environment:production",
+    ]
+    assert set(prompt.completion_kwargs(message="x")["metadata"]) == {"metadata", "tags"}  # no `prompt` key for litellm's Langfuse to pop
+
+
+def test_span_attributes_name_the_version_in_otel_and_openinference_terms(bundle_file: Path) -> None:
+    prompt = load_prompt("order-id", env="production", bundle=bundle_file)
+    assert prompt.span_attributes(message="Where is ORD-1?") == {
+        "gen_ai.prompt.name": "order-id",
+        "promptops.prompt.version": "1.0.0",
+        "promptops.prompt.hash": releases.prompt_hash("1.0.0"),
+        "promptops.environment": "production",
+        "promptops.arm": "control",
+        "promptops.prompt.ref": "order-id@1.0.0 (production)",
+        "llm.prompt_template.version": "1.0.0",
+        "llm.prompt_template.variables": '{"message": "Where is ORD-1?"}',
+    }
+    pinned = load_prompt("order-id@1.0.0", bundle=bundle_file)
+    assert pinned.arm is None and "promptops.arm" not in pinned.span_attributes()
 
 
 def test_attempts_try_the_model_then_each_fallback_with_the_same_metadata(bundle_file: Path) -> None:
@@ -193,5 +222,5 @@ def test_attempts_try_the_model_then_each_fallback_with_the_same_metadata(bundle
     del full["fallbacks"]
     assert attempts[0] == full
     assert {k: v for k, v in attempts[1].items() if k != "model"} == {k: v for k, v in full.items() if k != "model"}
-    attempts[0]["metadata"]["prompt"] = "changed"
-    assert attempts[1]["metadata"]["prompt"] == "order-id"
+    attempts[0]["metadata"]["metadata"]["gen_ai.prompt.name"] = "changed"
+    assert attempts[1]["metadata"]["metadata"]["gen_ai.prompt.name"] == "order-id"

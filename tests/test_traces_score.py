@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from promptops.observe.record import Score
+from promptops.observe.store import TraceStore
+from support.canary_traffic import fill_store
 from support.fixtures import CLI
 from support.openai_server import FakeOpenAI
 from support.releases import prompt_text
@@ -21,7 +24,7 @@ scorers:
 
 def _record(index: int, output: str, status: str = "ok") -> str:
     return json.dumps({
-        "id": f"r{index:03d}", "ts_end": f"2026-12-01T10:{index // 60:02d}:{index % 60:02d}Z",
+        "id": f"r{index:03d}", "ts_start": f"2026-12-01T10:{index // 60:02d}:{index % 60:02d}Z",
         "prompt": {"name": "order-id", "version": "1.3.0", "environment": "production", "arm": "control"},
         "status": status, "latency_ms": 500, "cost_usd": 0.0001, "purpose": "prod",
         "variables": {"message": f"Where is ORD-{index}?"}, "output": output,
@@ -34,24 +37,18 @@ def _project(root: Path, count: int = 20) -> None:
     (root / "prompts" / "order-id.yaml").write_text(prompt_text("1.3.0"), encoding="utf-8")
     (root / "evals").mkdir()
     (root / "evals" / "order-id.yaml").write_text(SUITE, encoding="utf-8")
-    store = root / ".promptops" / "traces"
-    store.mkdir(parents=True)
     lines = [_record(i, f"ORD-{i}" if i % 4 else "no idea") for i in range(count)]
     lines.append(_record(count, "", status="error"))
-    (store / "segment-0001.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    fill_store(root, "\n".join(lines) + "\n")
 
 
 def _judge(messages: list[dict[str, str]]) -> str:
     return '{"score": 1, "reason": "an id"}' if "RESPONSE:\nORD-" in messages[-1]["content"] else '{"score": 0}'
 
 
-def _scores(root: Path) -> dict[str, list[dict[str, object]]]:
-    out: dict[str, list[dict[str, object]]] = {}
-    for segment in sorted((root / ".promptops" / "traces").glob("scores-*.jsonl")):
-        for line in segment.read_text(encoding="utf-8").splitlines():
-            entry = json.loads(line)
-            out.setdefault(entry["id"], []).extend(entry["scores"])
-    return out
+def _scores(root: Path) -> dict[str, list[Score]]:
+    with TraceStore.open(root / ".promptops" / "traces") as store:
+        return store.scores([f"r{i:03d}" for i in range(30)])
 
 
 def test_scores_a_sample_with_the_judge_and_records_the_evaluator(
@@ -68,11 +65,13 @@ def test_scores_a_sample_with_the_judge_and_records_the_evaluator(
     assert result.out.splitlines()[1].startswith("judge spend: $")
     scores = _scores(project_dir)
     assert len(scores) == 8 and openai_server.count == 8
-    judged = next(s for s in next(iter(scores.values())) if s["name"] == "judge_ok")
-    assert judged["source"] == "judge" and judged["judge_model"] == "openai/gpt-4o-2024-08-06"
-    assert str(judged["judge_prompt"]).startswith("sha256:") and judged["prompt_version"] == "1.3.0"
+    judged = next(s for s in next(iter(scores.values())) if s.name == "judge_ok")
+    assert judged.source == "judge" and judged.evaluator is not None
+    model, digest, on = judged.evaluator.split(" ", 1)[1].split(" ", 2)
+    assert (model, on) == ("openai/gpt-4o-2024-08-06", "on order-id@1.3.0")
+    assert digest.startswith("judge_prompt=sha256:")
     for record_id, entries in scores.items():
-        value = {e["name"]: e["value"] for e in entries}
+        value = {e.name: e.value for e in entries}
         assert value["judge_ok"] == value["regex"], record_id
     again = cli("traces", "score", "order-id", "--max", "8")
     assert "scored 0 of 8" in again.out and openai_server.count == 8  # already scored: nothing new

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import json
 import os
 import threading
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from promptops.deploy.bundle import Bundle
 
 BUCKETS = 10_000
+VARIABLES = "promptops.prompt.variables"  # the template variables, in the nested litellm metadata
 
 
 @dataclass(frozen=True, repr=False)
@@ -51,16 +53,60 @@ class Prompt:
         return f"{self.name}@{self.version}" + (f" ({', '.join(where)})" if where else "")
 
     @property
-    def metadata(self) -> dict[str, Any]:
-        """Return the tracing metadata attached to every call: prompt, version, content hash, environment."""
-        return {
-            "prompt": self.name,
-            "prompt_version": self.version,
-            "prompt_content_hash": self.content_hash,
-            "prompt_environment": self.environment,
-            "prompt_canary": self.canary,
-            "prompt_ref": self.ref,
+    def arm(self) -> str | None:
+        """Return the arm this version serves: `canary`, `control` (through an environment), else None."""
+        if self.canary:
+            return "canary"
+        return "control" if self.environment is not None else None
+
+    @property
+    def attribution(self) -> dict[str, Any]:
+        """Return who served a call: prompt name, version, content hash, environment, arm (span names)."""
+        found = {
+            "gen_ai.prompt.name": self.name,
+            "promptops.prompt.version": self.version,
+            "promptops.prompt.hash": self.content_hash,
+            "promptops.environment": self.environment,
+            "promptops.arm": self.arm,
+            "promptops.prompt.ref": self.ref,
         }
+        return {k: v for k, v in found.items() if v is not None}
+
+    @property
+    def tags(self) -> list[str]:
+        """Return the litellm tags: `promptops.prompt:NAME`, `promptops.version:X`, `promptops.arm:ARM`."""
+        tags = [f"promptops.prompt:{self.name}", f"promptops.version:{self.version}"]
+        if self.arm is not None:
+            tags.append(f"promptops.arm:{self.arm}")
+        if self.environment is not None:
+            tags.append(f"promptops.environment:{self.environment}")
+        return tags
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """Return litellm's `metadata=` for a call: attribution nested where litellm keeps it, and tags."""
+        return self.litellm_metadata()
+
+    def litellm_metadata(self, **values: Any) -> dict[str, Any]:
+        """Return litellm's `metadata=` carrying the attribution and the template variables `values`.
+
+        litellm keeps only known top-level keys in the payload its callbacks and sinks get (and its
+        Langfuse integration takes `metadata["prompt"]` for a Langfuse prompt), so everything sits in
+        the nested `metadata` (`requester_metadata` in the payload) and in `tags` (`request_tags`).
+        """
+        nested = self.attribution
+        if values:
+            nested[VARIABLES] = _plain(values)
+        return {"metadata": nested, "tags": self.tags}
+
+    def span_attributes(self, **values: Any) -> dict[str, str]:
+        """Return OpenTelemetry span attributes for a call (GenAI, promptops and OpenInference names)."""
+        out = {k: str(v) for k, v in self.attribution.items()}
+        out["llm.prompt_template.version"] = self.version
+        if values:
+            variables = json.dumps(_plain(values), sort_keys=True, ensure_ascii=False)
+            out["llm.prompt_template.variables"] = variables
+        return out
 
     def render(self, **values: Any) -> list[dict[str, str]]:
         """Return the messages rendered with `values` (checked against the prompt's `inputs`)."""
@@ -80,7 +126,7 @@ class Prompt:
         kwargs["messages"] = self.render(**values)
         if self.spec.fallbacks:
             kwargs["fallbacks"] = list(self.spec.fallbacks)
-        kwargs["metadata"] = self.metadata
+        kwargs["metadata"] = self.litellm_metadata(**values)
         return kwargs
 
     def attempts(self, **values: Any) -> list[dict[str, Any]]:
@@ -92,6 +138,19 @@ class Prompt:
         kwargs.pop("fallbacks", None)
         models = (self.spec.model, *self.spec.fallbacks)
         return [{**copy.deepcopy(kwargs), "model": model} for model in models]
+
+
+def _plain(values: dict[str, Any]) -> dict[str, Any]:
+    # variables travel as JSON (a log line, a span attribute): anything else becomes its text
+    simple = str | int | float | bool | None
+    return {str(k): v if isinstance(v, simple) else _json(v) for k, v in values.items()}
+
+
+def _json(value: Any) -> Any:
+    try:
+        return json.loads(json.dumps(value, ensure_ascii=False))
+    except (TypeError, ValueError):
+        return str(value)
 
 
 def load_prompt(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable, Sequence
+from statistics import NormalDist
 
 BOOTSTRAP_SAMPLES = 1000
 
@@ -52,3 +53,30 @@ def paired_bootstrap(
     low = deltas[int(alpha * (BOOTSTRAP_SAMPLES - 1))]
     high = deltas[round((1 - alpha) * (BOOTSTRAP_SAMPLES - 1))]
     return low, high
+
+
+def wilson(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float] | None:
+    """Return the Wilson score interval of a proportion, or None for no trials."""
+    if n == 0:
+        return None
+    z = NormalDist().inv_cdf(1 - (1 - confidence) / 2)
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def quantile_interval(
+    ordered: Sequence[float], q: float, confidence: float = 0.95
+) -> tuple[float, float] | None:
+    """Return a distribution-free interval of the q-th percentile (0..100) of sorted values (order ranks).
+
+    None when there are too few values for the ranks to fall inside the sample.
+    """
+    n, p = len(ordered), q / 100
+    z = NormalDist().inv_cdf(1 - (1 - confidence) / 2)
+    spread = z * math.sqrt(n * p * (1 - p))
+    low, high = math.floor(n * p - spread), math.ceil(n * p + spread)
+    if n == 0 or low < 0 or high > n - 1:
+        return None
+    return ordered[low], ordered[high]

@@ -6,6 +6,7 @@ import math
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from promptops.config import ErrorRateRule, LatencyRule, QualityRule, RolloutPolicy
 from promptops.observe.metric import Call
@@ -101,7 +102,7 @@ def trace_lines(
             at = start + timedelta(hours=hour, seconds=index * 3600 / max(len(batch), 1))
             record = {
                 "id": f"{prefix}{hour:03d}-{index:05d}",
-                "ts_end": at.isoformat().replace("+00:00", "Z"),
+                "ts_start": at.isoformat().replace("+00:00", "Z"),
                 "source": "promptops",
                 "prompt": {
                     "name": prompt,
@@ -131,3 +132,15 @@ def hours_of(
         + calls(rng, "canary", canary, canary_per_hour, 0.5)
         for _ in range(hours)
     ]
+
+
+def fill_store(root: Path, text: str) -> int:
+    """Add the JSON Lines `text` to the project's trace store as attributed records; return how many."""
+    import json
+
+    from promptops.observe.record import from_data
+    from promptops.observe.store import Stored, TraceStore
+
+    batch = [Stored(from_data(json.loads(line)), line, True) for line in text.splitlines() if line.strip()]
+    with TraceStore.open(root / ".promptops" / "traces") as store:
+        return store.add(batch)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from promptops import __version__
-from promptops.cli import canary, environments, evals, gating, github, prompts, scoring, versions
+from promptops.cli import canary, environments, evals, gating, github, prompts, traces, versions
 
 app = typer.Typer(
     name="promptops",
@@ -33,5 +33,5 @@ def _root(
     """Git-native prompt registry and CI eval gate."""
 
 
-for group in (prompts, versions, evals, gating, environments, canary, scoring, github):
+for group in (prompts, versions, evals, gating, environments, traces, canary, github):
     group.register(app)

@@ -1,4 +1,4 @@
-"""`promptops traces score`: run the suite's scorers on sampled production records."""
+"""`promptops traces score`: run the suite's scorers on sampled production records (in the `traces` group)."""
 
 from __future__ import annotations
 
@@ -49,8 +49,10 @@ def traces_score(
             f"{suite.prompt}: scored {report.scored} of {report.sampled} sampled records "
             f"({report.candidates} scorable): {counts}" + (f"; skipped {skipped}" if skipped else "")
         )
-        if report.segment is not None:
-            output.info(f"wrote {project.relative(report.segment)}")
+        if report.stored:
+            output.info(
+                f"stored {report.stored} new score(s) in {project.relative(project.state_dir / 'traces')}"
+            )
         if report.unpriced_calls:
             output.warn(
                 f"{report.unpriced_calls} judge call(s) have no known price; the budget cannot count them"
@@ -59,12 +61,3 @@ def traces_score(
             output.warn(f"{suite.prompt}: stopped at the budget; the rest of the sample is not scored")
     output.data(f"judge spend: {money(spent)} of the {money(budget)} budget")
     return 0
-
-
-def register(app: typer.Typer) -> None:
-    """Add `traces score` to `app` (the `traces` group; `traces import` and `stats` join it)."""
-    group = typer.Typer(
-        name="traces", help="Production traces: import, stats, scoring.", no_args_is_help=True
-    )
-    group.command("score")(traces_score)
-    app.add_typer(group)

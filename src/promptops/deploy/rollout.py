@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from promptops.deploy import environments, promotion
 from promptops.deploy.promotion import Change
@@ -33,16 +34,25 @@ def analyze(project: Project, name: str, env: str, since_s: float | None, shadow
             hint=f"start one with `promptops promote {name}@VERSION --env {env} --canary 5`, "
             "or compare a shadow version with --shadow",
         )
-    records = window.read_records(project.state_dir / window.TRACES_DIR)
+    found_records = window.read_records(project.state_dir / window.TRACES_DIR, name, env)
+    records = found_records.records
     versions = {
         "control": current.version,
         "canary": None if shadow or current.canary is None else current.canary.version,
     }
     policy = project.config.rollout_for(name)
     scorer = policy.quality.scorer if policy.quality is not None else None
-    calls, unattributed, start, end, age = window.select(
-        records, name, env, versions, since_s=since_s, scorer=scorer, shadow=shadow
+    calls, no_arm, start, end, age = window.select(
+        records,
+        name,
+        env,
+        versions,
+        newest=found_records.newest_s,
+        since_s=since_s,
+        scorer=scorer,
+        shadow=shadow,
     )
+    unattributed = no_arm + found_records.unattributed
     challenger = "shadow" if shadow else "canary"
     version = versions["canary"] if not shadow else _shadow_version(records, name, env)
     found = Window(
@@ -68,7 +78,7 @@ def analyze(project: Project, name: str, env: str, since_s: float | None, shadow
     return CanaryRun(found, analysis)
 
 
-def _shadow_version(records: list[dict[str, object]], name: str, env: str) -> str | None:
+def _shadow_version(records: list[dict[str, Any]], name: str, env: str) -> str | None:
     for record in reversed(records):
         prompt = record.get("prompt")
         if (

@@ -3,7 +3,7 @@
 Each sampled record becomes a case with its recorded variables and no expected value; a scorer that needs a
 reference says so and is skipped. Judge calls go through the eval cache and retry policy, one at a time, so
 the spend never passes the budget by more than one call. Every score records its evaluator: the judge's
-model and the hash of its instructions and rubric, and the version of the prompt that produced the output.
+model and the hash of its instructions and rubric, and the prompt version that produced the output.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from promptops.evals.cache import ResponseCache, cache_key, open_cache
@@ -23,8 +22,10 @@ from promptops.evals.providers import CallRequest, Provider, Reply, RetryPolicy,
 from promptops.evals.scoring import SCORERS, ScorerError, Subject, resolve
 from promptops.evals.scoring.judge import INSTRUCTIONS
 from promptops.formats import dump_json
+from promptops.observe.record import Score
+from promptops.observe.store import TraceStore
 from promptops.observe.window import TRACES_DIR, read_records
-from promptops.project import Project, write_atomic
+from promptops.project import Project
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ class ScoreReport:
     spent_usd: float = 0.0
     unpriced_calls: int = 0
     over_budget: bool = False
-    segment: Path | None = None
+    stored: int = 0  # new scores in the store
 
 
 class _Budget(Exception):
@@ -91,21 +92,20 @@ def score(project: Project, suite: Suite, env: str | None, sampling: Sampling) -
     """Score sampled records of the suite's prompt, append the scores to the store and report the spend."""
     store = project.state_dir / TRACES_DIR
     report = ScoreReport()
-    found = candidates(read_records(store), suite.prompt, env)
+    found = candidates(read_records(store, suite.prompt, env).records, suite.prompt, env)
     report.candidates = len(found)
     chosen = sample(found, sampling)
     report.sampled = len(chosen)
     cache = open_cache(project.state_dir, read=True)
     try:
-        lines = asyncio.run(
+        scored = asyncio.run(
             _score_all(project, suite, chosen, report, cache=cache, budget=sampling.budget_usd)
         )
     finally:
         cache.close()
-    if lines:
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-        report.segment = store / f"scores-{stamp}.jsonl"
-        write_atomic(report.segment, "".join(lines))
+    if scored:
+        with TraceStore.open(store) as traces:
+            report.stored = traces.add_scores(scored)
     return report
 
 
@@ -117,7 +117,7 @@ async def _score_all(
     *,
     cache: ResponseCache,
     budget: float,
-) -> list[str]:
+) -> list[tuple[str, Score]]:
     providers: dict[str, Provider] = {}
     policy = RetryPolicy.from_defaults(project.config.defaults)
 
@@ -138,7 +138,7 @@ async def _score_all(
             report.spent_usd += reply.cost_usd
         return reply
 
-    lines = []
+    out: list[tuple[str, Score]] = []
     now = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     for record in records:
         try:
@@ -148,20 +148,21 @@ async def _score_all(
             break
         if new:
             report.scored += 1
-            lines.append(dump_json({"id": record["id"], "scores": new}).replace("\n", "") + "\n")
-    return lines
+            out += [(str(record["id"]), entry) for entry in new]
+    return out
 
 
 async def _score_one(
     project: Project, suite: Suite, record: Mapping[str, Any], report: ScoreReport, *, judge: Any, now: str
-) -> list[dict[str, Any]]:
+) -> list[Score]:
     variables = record.get("variables") if isinstance(record.get("variables"), dict) else {}
     case = Case(str(record["id"]), variables or {})
     assert suite.spec is not None
     messages = _messages(record) or _rendered(suite, variables or {})
     subject = Subject(str(record["output"]), case, suite.spec, messages, None, project.root, judge)
     have = {s.get("name") for s in record.get("scores") or [] if isinstance(s, dict)}
-    version = (record.get("prompt") or {}).get("version")
+    found = record.get("prompt") or {}
+    prompt = f"{found.get('name')}@{found.get('version')}"
     out = []
     for config in suite.scorers:
         if config.name in have:
@@ -174,26 +175,17 @@ async def _score_one(
             reason = "needs a reference (expected)" if "expected" in str(exc) else f"{config.name}: {exc}"
             report.skipped[reason] += 1
             continue
-        out.append(_entry(config, options, min(1.0, max(0.0, outcome.value)), version, now))
+        out.append(_entry(config, options, min(1.0, max(0.0, outcome.value)), prompt, now))
         report.scores[config.name] += 1
     return out
 
 
-def _entry(
-    config: ScorerConfig, options: Mapping[str, Any], value: float, version: Any, now: str
-) -> dict[str, Any]:
-    entry: dict[str, Any] = {"name": config.name, "value": value, "at": now, "prompt_version": version}
+def _entry(config: ScorerConfig, options: Mapping[str, Any], value: float, prompt: str, now: str) -> Score:
+    """Return the stored score; its evaluator names the judge model and prompt, and the prompt version."""
     if config.type == "llm_judge":
-        digest = judge_hash(options)
-        entry.update(
-            source="judge",
-            judge_model=options["model"],
-            judge_prompt=digest,
-            evaluator=f"llm_judge {options['model']} {digest}",
-        )
-    else:
-        entry.update(source="code", evaluator=config.type)
-    return entry
+        evaluator = f"llm_judge {options['model']} judge_prompt={judge_hash(options)} on {prompt}"
+        return Score(config.name, value, "judge", evaluator, now)
+    return Score(config.name, value, "code", f"{config.type} on {prompt}", now)
 
 
 def _messages(record: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:

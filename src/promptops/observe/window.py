@@ -1,20 +1,21 @@
-"""The calls of one prompt in one environment over a window, read from the trace store's JSONL segments.
+"""The calls of one prompt in one environment over a window, read from the trace store.
 
-`read_records` is the one function that touches the store (DESIGN §8.2: `.promptops/traces/*.jsonl`); it
-reads the §8.1 records directly and merges the scores of records seen more than once (scored copies).
+`read_records` is the one function that touches the store (observe.store: JSONL segments and their
+SQLite index); the rest works on the §8.1 record objects it returns.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from promptops.errors import FileFormatError, Problem
 from promptops.observe.metric import Call
+from promptops.observe.record import to_data
+from promptops.observe.store import TraceStore
+from promptops.observe.store import Window as StoreWindow
 
 TRACES_DIR = "traces"  # below the project's .promptops/
 
@@ -35,43 +36,28 @@ class Window:
     since_canary_s: float = 0.0  # newest record minus the canary's first record
 
 
-def read_records(store: Path) -> list[dict[str, Any]]:
-    """Return every trace record in the store's JSONL segments, one per id, scores merged, in file order."""
-    by_id: dict[str, dict[str, Any]] = {}
-    for segment in sorted(store.glob("*.jsonl")) if store.is_dir() else []:
-        for line_no, record in _lines(segment):
-            key = str(record.get("id", f"{segment.name}:{line_no}"))
-            if key not in by_id:
-                by_id[key] = record
-                continue
-            known = by_id[key]  # a scored copy (or the record after its scores): fill in, add scores
-            seen = list(known.get("scores") or [])
-            seen += [s for s in record.get("scores") or [] if s not in seen]
-            for name, value in record.items():
-                known.setdefault(name, value)
-            known["scores"] = seen
-    return list(by_id.values())
+@dataclass(frozen=True)
+class Records:
+    """The records of one prompt in one environment, as §8.1 objects with their scores."""
+
+    records: list[dict[str, Any]]
+    newest_s: float | None  # the newest record in the whole store (POSIX seconds)
+    unattributed: int  # records the store did not attribute to their version (content hash, no release)
 
 
-def _lines(segment: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    with segment.open(encoding="utf-8") as handle:
-        for line_no, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise FileFormatError([Problem(str(segment), line_no, "", f"not JSON: {exc.msg}")]) from None
-            if not isinstance(record, dict):
-                raise FileFormatError(
-                    [Problem(str(segment), line_no, "", "a trace record must be an object")]
-                )
-            yield line_no, record
+def read_records(directory: Path, prompt: str | None, env: str | None) -> Records:
+    """Return the attributed records of `prompt` in `env` from the trace store, oldest first."""
+    where = StoreWindow(prompt=prompt, env=env)
+    with TraceStore.open(directory) as store:
+        newest = store.newest_ms()
+        found = [to_data(r) for r in store.records(where)]
+        unattributed = sum(count for _, count in store.unattributed(where))
+    return Records(found, None if newest is None else newest / 1000, unattributed)
 
 
 def timestamp(record: Mapping[str, Any]) -> float | None:
-    """Return the POSIX time a record ended (or started), or None when it has neither."""
-    for key in ("ts_end", "ts_start"):
+    """Return the POSIX time a record started (or ended), or None when it has neither."""
+    for key in ("ts_start", "ts_end"):  # the store orders and windows records by their start
         value = record.get(key)
         if isinstance(value, str):
             try:
@@ -121,6 +107,7 @@ def select(
     env: str,
     versions: Mapping[str, str | None],
     *,
+    newest: float | None,
     since_s: float | None,
     scorer: str | None,
     shadow: bool,
@@ -132,9 +119,8 @@ def select(
     """
     stamped = [(timestamp(r), r) for r in records]
     times = [t for t, _ in stamped if t is not None]
-    if not times:
+    if not times or newest is None:
         return [], 0, None, None, 0.0
-    newest = max(times)
     mine = [(t, r, arm_of(r, versions, shadow)) for t, r in stamped if _of(r, prompt, env) and t is not None]
     challenger = "shadow" if shadow else "canary"
     # no challenger call yet: the whole history, so the message can count what was not attributed

@@ -1,0 +1,70 @@
+"""`traces import`: trace files into the store, redacted and checked against the released versions."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from promptops.errors import Problem
+from promptops.observe import reader
+from promptops.observe.attribution import Attribution
+from promptops.observe.record import to_data
+from promptops.observe.redaction import redact_line
+from promptops.observe.store import Stored, TraceStore
+
+BATCH = 5000
+
+
+@dataclass
+class ImportSummary:
+    """What an import did: records read and new, lines with problems, why records are unattributed."""
+
+    read: int = 0
+    added: int = 0
+    other_spans: int = 0
+    unhashed: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    bad_lines: int = 0
+    unattributed: Counter[str] = field(default_factory=Counter)
+
+
+def import_files(
+    store: TraceStore,
+    files: Sequence[tuple[Path, str]],
+    fmt: str,
+    *,
+    attribution: Attribution,
+    secrets: Sequence[str],
+    keep_problems: int = 50,
+    progress: Callable[[int], None] | None = None,
+) -> ImportSummary:
+    """Import every (path, label) into `store`; bad lines are named and skipped, the rest is kept."""
+    summary = ImportSummary()
+    batch: list[Stored] = []
+    for path, label in files:
+        for line in reader.lines(path, label, fmt):
+            if line.problem is not None:
+                summary.bad_lines += 1
+                if len(summary.problems) < keep_problems:
+                    summary.problems.append(line.problem)
+                continue
+            summary.other_spans += line.other_spans
+            for record in line.records:
+                reason = attribution.check(record.prompt)
+                if reason is not None:
+                    summary.unattributed[reason] += 1
+                text = json.dumps(to_data(record), ensure_ascii=False, separators=(",", ":"))
+                batch.append(Stored(record, redact_line(text, secrets), reason is None, reason))
+            if len(batch) >= BATCH:
+                summary.read += len(batch)
+                summary.added += store.add(batch)
+                batch = []
+                if progress is not None:
+                    progress(summary.read)
+    summary.read += len(batch)
+    summary.added += store.add(batch)
+    summary.unhashed = attribution.unhashed
+    return summary

@@ -1,0 +1,67 @@
+"""Reading trace files line by line (bounded memory): each line's records, or the problem with it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from promptops.errors import FileFormatError, Problem
+from promptops.observe import litellm_payload, otlp
+from promptops.observe.record import RecordError, TraceRecord, from_data
+
+FORMATS = ("auto", "promptops", "otlp", "litellm")
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of a trace file: the records it holds, spans that are no LLM call, or its problem."""
+
+    number: int
+    records: list[TraceRecord]
+    other_spans: int = 0
+    problem: Problem | None = None
+
+
+def parse(data: Any, fmt: str) -> tuple[list[TraceRecord], int]:
+    """Return the records in one decoded line and how many spans were no LLM call."""
+    if fmt == "otlp" or (fmt == "auto" and isinstance(data, dict) and "resourceSpans" in data):
+        return otlp.parse(data)
+    if fmt == "litellm" or (fmt == "auto" and litellm_payload.is_payload(data)):
+        return [litellm_payload.record(data)], 0
+    return [from_data(data)], 0
+
+
+def lines(path: Path, label: str, fmt: str) -> Iterator[Line]:
+    """Yield every non-blank line of `path` parsed as `fmt` (auto: detected per line)."""
+    try:
+        handle = path.open("rb")
+    except FileNotFoundError:
+        raise FileFormatError([Problem(label, None, "", "no such file")]) from None
+    except OSError as exc:
+        raise FileFormatError([Problem(label, None, "", f"cannot read: {exc.strerror}")]) from None
+    with handle:
+        for number, raw in enumerate(handle, 1):
+            if not raw.strip():
+                continue
+            try:
+                data = json.loads(raw)
+            except UnicodeDecodeError:
+                yield Line(number, [], problem=Problem(label, number, "", "not UTF-8 text"))
+                continue
+            except ValueError as exc:
+                what = (
+                    f"not JSON ({exc.msg} at column {exc.colno})"
+                    if isinstance(exc, json.JSONDecodeError)
+                    else "not JSON"
+                )
+                yield Line(number, [], problem=Problem(label, number, "", what))
+                continue
+            try:
+                found, other = parse(data, fmt)
+            except RecordError as exc:
+                yield Line(number, [], problem=Problem(label, number, "", str(exc)))
+                continue
+            yield Line(number, found, other)

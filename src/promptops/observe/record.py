@@ -1,0 +1,271 @@
+"""The trace record (DESIGN §8.1): one LLM call, its prompt version, model, usage, cost, outcome, scores."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+ARMS = ("control", "canary", "shadow")
+SOURCES = ("otlp", "litellm", "promptops")
+COST_SOURCES = ("reported", "computed", "unknown")
+STATUSES = ("ok", "error")
+PURPOSES = ("prod", "shadow", "judge", "eval")
+SCORE_SOURCES = ("judge", "user", "code")
+
+
+class RecordError(ValueError):
+    """A record that does not have the trace record's shape; the message names the key."""
+
+
+@dataclass(frozen=True, slots=True)
+class PromptRef:
+    name: str | None = None
+    version: str | None = None
+    hash: str | None = None
+    environment: str | None = None
+    arm: str | None = None
+    pair_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ModelRef:
+    requested: str | None = None
+    served: str | None = None
+    provider: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    input: int | None = None
+    output: int | None = None
+    cache_read: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    name: str
+    value: float | None
+    source: str = "code"
+    evaluator: str | None = None
+    at: str | None = None
+    label: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TraceRecord:
+    id: str
+    ts_start: str
+    source: str
+    trace_id: str | None = None
+    response_id: str | None = None
+    ts_end: str | None = None
+    prompt: PromptRef = field(default_factory=PromptRef)
+    model: ModelRef = field(default_factory=ModelRef)
+    usage: Usage = field(default_factory=Usage)
+    cost_usd: float | None = None
+    cost_source: str = "unknown"
+    latency_ms: float | None = None
+    ttft_ms: float | None = None
+    status: str = "ok"
+    error_type: str | None = None
+    finish_reason: str | None = None
+    purpose: str = "prod"
+    variables: dict[str, Any] | None = None
+    input_messages: list[Any] | None = None
+    output: str | None = None
+    scores: tuple[Score, ...] = ()
+    user_key_hash: str | None = None
+
+    @property
+    def ts_ms(self) -> int:
+        """Return the start as milliseconds since the epoch."""
+        return parse_ms(self.ts_start)
+
+
+def iso(ms: float) -> str:
+    """Return milliseconds since the epoch as `2026-12-01T10:00:00.123Z`."""
+    moment = datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def parse_ms(text: str) -> int:
+    """Return an ISO 8601 time (Z or an offset) as milliseconds since the epoch; RecordError otherwise."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except (ValueError, AttributeError):
+        raise RecordError(f"'{text}' is not an ISO 8601 time") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return int(moment.timestamp() * 1000)
+
+
+def to_data(record: TraceRecord) -> dict[str, Any]:
+    """Return the record as the plain JSON object of the record format (content fields only when set)."""
+    p, m, u = record.prompt, record.model, record.usage
+    out: dict[str, Any] = {
+        "id": record.id,
+        "trace_id": record.trace_id,
+        "response_id": record.response_id,
+        "ts_start": record.ts_start,
+        "ts_end": record.ts_end,
+        "source": record.source,
+        "prompt": {
+            "name": p.name,
+            "version": p.version,
+            "hash": p.hash,
+            "environment": p.environment,
+            "arm": p.arm,
+            "pair_id": p.pair_id,
+        },
+        "model": {"requested": m.requested, "served": m.served, "provider": m.provider},
+        "usage": {"input": u.input, "output": u.output, "cache_read": u.cache_read},
+        "cost_usd": record.cost_usd,
+        "cost_source": record.cost_source,
+        "latency_ms": record.latency_ms,
+        "ttft_ms": record.ttft_ms,
+        "status": record.status,
+        "error_type": record.error_type,
+        "finish_reason": record.finish_reason,
+        "purpose": record.purpose,
+        "scores": [_score_data(s) for s in record.scores],
+        "user_key_hash": record.user_key_hash,
+    }
+    for key in ("variables", "input_messages", "output"):
+        value = getattr(record, key)
+        if value is not None:
+            out[key] = value
+    return out
+
+
+def _score_data(score: Score) -> dict[str, Any]:
+    out = {
+        "name": score.name,
+        "value": score.value,
+        "source": score.source,
+        "evaluator": score.evaluator,
+        "at": score.at,
+    }
+    if score.label is not None:
+        out["label"] = score.label
+    return out
+
+
+def from_data(data: Any) -> TraceRecord:
+    """Return the TraceRecord in a decoded JSON object; RecordError naming the first bad key."""
+    if not isinstance(data, dict):
+        raise RecordError("a trace record must be a JSON object")
+    prompt, model, usage = (_object(data, k) for k in ("prompt", "model", "usage"))
+    scores = data.get("scores") or []
+    if not isinstance(scores, list):
+        raise RecordError("scores: expected a list")
+    ts_start = _required(data, "ts_start")
+    parse_ms(ts_start)
+    return TraceRecord(
+        id=_required(data, "id"),
+        ts_start=ts_start,
+        source=_choice(data, "source", SOURCES, "promptops"),
+        trace_id=_text(data, "trace_id"),
+        response_id=_text(data, "response_id"),
+        ts_end=_text(data, "ts_end"),
+        prompt=PromptRef(
+            _text(prompt, "name", "prompt."),
+            _text(prompt, "version", "prompt."),
+            _text(prompt, "hash", "prompt."),
+            _text(prompt, "environment", "prompt."),
+            _choice(prompt, "arm", ARMS, None, "prompt."),
+            _text(prompt, "pair_id", "prompt."),
+        ),
+        model=ModelRef(*(_text(model, k, "model.") for k in ("requested", "served", "provider"))),
+        usage=Usage(*(_count(usage, k) for k in ("input", "output", "cache_read"))),
+        cost_usd=_number(data, "cost_usd"),
+        cost_source=_choice(data, "cost_source", COST_SOURCES, "unknown"),
+        latency_ms=_number(data, "latency_ms"),
+        ttft_ms=_number(data, "ttft_ms"),
+        status=_choice(data, "status", STATUSES, "ok"),
+        error_type=_text(data, "error_type"),
+        finish_reason=_text(data, "finish_reason"),
+        purpose=_choice(data, "purpose", PURPOSES, "prod"),
+        variables=_object(data, "variables") if data.get("variables") is not None else None,
+        input_messages=_list(data, "input_messages"),
+        output=_text(data, "output"),
+        scores=tuple(score_from_data(s, f"scores[{i}]") for i, s in enumerate(scores)),
+        user_key_hash=_text(data, "user_key_hash"),
+    )
+
+
+def score_from_data(data: Any, where: str) -> Score:
+    """Return the Score in a decoded JSON object (`where` names it in errors)."""
+    if not isinstance(data, dict):
+        raise RecordError(f"{where}: expected an object")
+    return Score(
+        _required(data, "name", f"{where}."),
+        _number(data, "value", f"{where}."),
+        _choice(data, "source", SCORE_SOURCES, "code", f"{where}."),
+        _text(data, "evaluator", f"{where}."),
+        _text(data, "at", f"{where}."),
+        _text(data, "label", f"{where}."),
+    )
+
+
+def _object(data: dict[str, Any], key: str) -> dict[str, Any]:
+    value = data.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise RecordError(f"{key}: expected an object")
+    return value
+
+
+def _list(data: dict[str, Any], key: str) -> list[Any] | None:
+    value = data.get(key)
+    if value is not None and not isinstance(value, list):
+        raise RecordError(f"{key}: expected a list")
+    return value
+
+
+def _text(data: dict[str, Any], key: str, at: str = "", required: bool = False) -> str | None:
+    value = data.get(key)
+    if value is None:
+        if required:
+            raise RecordError(f"{at}{key}: required")
+        return None
+    if not isinstance(value, str):
+        raise RecordError(f"{at}{key}: expected a string")
+    return value
+
+
+def _required(data: dict[str, Any], key: str, at: str = "") -> str:
+    value = _text(data, key, at)
+    if not value:
+        raise RecordError(f"{at}{key}: required")
+    return value
+
+
+def _number(data: dict[str, Any], key: str, at: str = "") -> float | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise RecordError(f"{at}{key}: expected a number")
+    return float(value)
+
+
+def _count(data: dict[str, Any], key: str) -> int | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise RecordError(f"usage.{key}: expected a whole number of tokens")
+    return value
+
+
+def _choice(
+    data: dict[str, Any], key: str, allowed: tuple[str, ...], default: str | None, at: str = ""
+) -> Any:
+    value = data.get(key)
+    if value is None:
+        return default
+    if value not in allowed:
+        raise RecordError(f"{at}{key}: '{value}' is not one of {', '.join(allowed)}")
+    return value
