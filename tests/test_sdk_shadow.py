@@ -85,3 +85,43 @@ def test_a_zero_rate_fires_no_shadow_and_a_failing_shadow_stays_silent(bundle_fi
             break
         time.sleep(0.02)
     assert len(calls) == 3 and calls[2]["timeout"] == 2
+
+
+def test_trace_logger_records_pair_and_canary_analyze_shadow_reads_them(
+    bundle_file: Path, openai_server: FakeOpenAI, cli: CLI
+) -> None:
+    import json
+
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    import litellm
+
+    from promptops.observe.logger import TraceLogger
+
+    openai_server.answers = {"ORD-": "ORD-27611"}
+    primary = load_prompt("order-id", env="production", bundle=bundle_file)
+    shadow = load_prompt("order-id@1.1.0", bundle=bundle_file)
+    file = bundle_file.parent / "traces.jsonl"
+    saved = litellm.callbacks
+    litellm.callbacks = [TraceLogger(file)]
+    try:
+        for index in range(3):
+            call_with_shadow(litellm.completion, primary, shadow, message=f"Where is ORD-{index}?")
+            time.sleep(0.2)  # the shadow goes out after the primary returned
+        for _ in range(200):
+            if file.exists() and len(file.read_text().splitlines()) == 6:
+                break
+            time.sleep(0.05)
+    finally:
+        litellm.callbacks = saved
+    records = [json.loads(line) for line in file.read_text().splitlines()]
+    shadows = {r["prompt"]["pair_id"]: r for r in records if r["prompt"]["arm"] == "shadow"}
+    primaries = {r["prompt"]["pair_id"]: r for r in records if r["prompt"]["arm"] == "control"}
+    assert len(shadows) == len(primaries) == 3 and set(shadows) == set(primaries)
+    one = next(iter(shadows.values()))
+    assert (one["purpose"], one["prompt"]["version"], one["prompt"]["environment"]) == ("shadow", "1.1.0", "production")
+    assert cli("traces", "import", str(file)).code == 0
+    result = cli("canary", "analyze", "order-id", "--env", "production", "--shadow", "--format", "json")
+    assert result.code == 0, result.err
+    report = json.loads(result.out)
+    assert report["arms"] == {"control": 3, "canary": 3} and report["verdict"] == "CONTINUE"
+    assert report["versions"] == {"control": "1.0.0", "canary": "1.1.0"}

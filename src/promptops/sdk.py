@@ -307,7 +307,6 @@ def shadow_kwargs(shadow: Prompt, primary: Prompt, pair_id: str, **values: Any) 
         "promptops.arm": "shadow",
         "promptops.purpose": "shadow",
         "promptops.environment": primary.environment,
-        "prompt_environment": primary.environment,
     }
     return _attribute(kwargs, found)
 
@@ -326,14 +325,17 @@ def call_with_shadow(
 
     `complete` is the application's `litellm.completion` (the SDK imports no model client). The shadow call
     runs in a daemon thread after the primary has returned, with `timeout_s`; its result and its errors are
-    dropped, never returned to the user; its record (written by the tracing callback) pairs by id.
+    dropped, never returned to the user; its record (written by the tracing callback) pairs by id. The
+    primary goes without `fallbacks` (litellm would drop its tracing metadata); use `attempts()` for those.
     """
     pair_id = new_pair_id()
-    result = complete(**paired_kwargs(primary, pair_id, **values))
+    kwargs = paired_kwargs(primary, pair_id, **values)
+    kwargs.pop("fallbacks", None)  # litellm drops callbacks and metadata on its fallbacks path: no pairing
+    result = complete(**kwargs)
     chosen = bucket(f"{primary.name}#shadow", key) < rate * BUCKETS if key is not None else _draw() < rate
     if chosen and _SHADOW_SLOTS.acquire(blocking=False):
-        kwargs = {**shadow_kwargs(shadow, primary, pair_id, **values), "timeout": timeout_s}
-        threading.Thread(target=_fire, args=(complete, kwargs), daemon=True, name="promptops-shadow").start()
+        second = {**shadow_kwargs(shadow, primary, pair_id, **values), "timeout": timeout_s}
+        threading.Thread(target=_fire, args=(complete, second), daemon=True, name="promptops-shadow").start()
     return result
 
 
