@@ -5,6 +5,7 @@ confidence 0.95) and analyses the whole window, until a verdict acts or 72 check
 gives, per canary, the share of runs that ended in each verdict and the median hour of the end.
 
 Run: PYTHONPATH=src:tests python benchmarks/canary_simulation.py [--runs 200] [--control 1900 --canary 100]
+     [--only equal]...
 """
 
 from __future__ import annotations
@@ -33,11 +34,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--control", type=int, default=1900, help="control calls per hour")
     parser.add_argument("--canary", type=int, default=100, help="canary calls per hour")
+    parser.add_argument("--only", choices=sorted(CANARIES), action="append", help="run only these canaries")
     args = parser.parse_args()
     print(f"{args.runs} runs per canary; {args.control} control + {args.canary} canary calls per hour")
     print("| canary | PROMOTE | ROLLBACK | INCONCLUSIVE (rolled back) | exit 1 | median end (h) | s/run |")
     print("|---|---|---|---|---|---|---|")
     for name, truth in CANARIES.items():
+        if args.only and name not in args.only:
+            continue
         per_hour = 5 if name.startswith("too few") else args.canary
         ends: dict[str, int] = dict.fromkeys(VERDICTS, 0)
         hours = []
