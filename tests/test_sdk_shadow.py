@@ -102,7 +102,8 @@ def test_trace_logger_records_pair_and_canary_analyze_shadow_reads_them(
     shadow = load_prompt("order-id@1.1.0", bundle=bundle_file)
     file = bundle_file.parent / "traces.jsonl"
     saved = litellm.callbacks
-    litellm.callbacks = [TraceLogger(file)]
+    logger = TraceLogger(file)
+    litellm.callbacks = [logger]
     try:
         for index in range(3):
             call_with_shadow(litellm.completion, primary, shadow, message=f"Where is ORD-{index}?")
@@ -113,6 +114,8 @@ def test_trace_logger_records_pair_and_canary_analyze_shadow_reads_them(
             time.sleep(0.05)
     finally:
         litellm.callbacks = saved
+        # litellm copies callbacks into its internal lists; leave none behind for later tests
+        litellm.logging_callback_manager.remove_callback_from_all_lists(logger)
     records = [json.loads(line) for line in file.read_text().splitlines()]
     shadows = {r["prompt"]["pair_id"]: r for r in records if r["prompt"]["arm"] == "shadow"}
     primaries = {r["prompt"]["pair_id"]: r for r in records if r["prompt"]["arm"] == "control"}
