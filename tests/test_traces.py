@@ -116,6 +116,7 @@ def test_secrets_are_redacted_before_they_are_stored(
     assert cli("traces", "import", "t.jsonl").code == 0
     stored = "".join(p.read_text() for p in (project.root / ".promptops/traces/segments").glob("*.jsonl"))
     assert "hunter2" not in stored and "sk-abc" not in stored
+    assert (project.root / ".promptops/traces/.gitignore").read_text().endswith("*\n")  # never into git
     with TraceStore.open(project.root / ".promptops/traces") as store:
         [back] = list(store.records(Window()))
     assert back.output == "key [REDACTED] and [REDACTED]"

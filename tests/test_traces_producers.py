@@ -120,7 +120,7 @@ def test_the_shipped_logger_records_real_litellm_calls(bundle: Path, openai_serv
 def test_spans_from_the_opentelemetry_sdk_in_otlp_json(bundle: Path, cli: CLI) -> None:
     control, canary = both_arms(bundle)
     exporter = InMemorySpanExporter()
-    provider = TracerProvider()
+    provider = TracerProvider(shutdown_on_exit=False)
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     tracer = provider.get_tracer("shop")
     with tracer.start_as_current_span("request"):  # a parent span that is no LLM call

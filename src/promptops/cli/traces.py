@@ -100,9 +100,9 @@ def stats(
     elif format == "markdown":
         output.data(summary.markdown(result))
     else:
-        columns, rows = summary.table(result)
-        if rows:
-            output.table(None, columns, rows)
+        table = summary.text(result)
+        if table:
+            output.data(table)
         else:
             output.info("no attributed records in the window; import some with `promptops traces import`")
         for line in summary.notes(result):

@@ -11,8 +11,8 @@ from pathlib import Path
 from promptops.errors import Problem
 from promptops.observe import reader
 from promptops.observe.attribution import Attribution
-from promptops.observe.record import to_data
-from promptops.observe.redaction import redact_line
+from promptops.observe.record import TraceRecord, to_data
+from promptops.observe.redaction import redact_record
 from promptops.observe.store import Stored, TraceStore
 
 BATCH = 5000
@@ -56,8 +56,10 @@ def import_files(
                 reason = attribution.check(record.prompt)
                 if reason is not None:
                     summary.unattributed[reason] += 1
-                text = json.dumps(to_data(record), ensure_ascii=False, separators=(",", ":"))
-                batch.append(Stored(record, redact_line(text, secrets), reason is None, reason))
+                clean = redact_record(record, secrets)
+                # a line already in the record format is stored as it came, unless redaction changed it
+                text = line.text if clean is record and line.text is not None else _line(clean)
+                batch.append(Stored(clean, text, reason is None, reason))
             if len(batch) >= BATCH:
                 summary.read += len(batch)
                 summary.added += store.add(batch)
@@ -68,3 +70,7 @@ def import_files(
     summary.added += store.add(batch)
     summary.unhashed = attribution.unhashed
     return summary
+
+
+def _line(record: TraceRecord) -> str:
+    return json.dumps(to_data(record), ensure_ascii=False, separators=(",", ":"))

@@ -20,7 +20,7 @@ from litellm.integrations.custom_logger import CustomLogger
 
 from promptops.observe import litellm_payload
 from promptops.observe.record import RecordError, to_data
-from promptops.observe.redaction import redact_line, secret_values
+from promptops.observe.redaction import redact_record, secret_values
 
 
 class TraceLogger(CustomLogger):
@@ -40,11 +40,11 @@ class TraceLogger(CustomLogger):
             record = litellm_payload.record(payload)
         except RecordError:
             return None
-        data = to_data(record)
+        data = to_data(redact_record(record, self._secrets))
         if not self.content:
             for key in ("variables", "input_messages", "output"):
                 data.pop(key, None)
-        return redact_line(json.dumps(data, ensure_ascii=False, separators=(",", ":")), self._secrets)
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
     def _write(self, kwargs: dict[str, Any]) -> None:
         text = self.line(kwargs)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,7 @@ from promptops.observe import litellm_payload, otlp
 from promptops.observe.record import RecordError, TraceRecord, from_data
 
 FORMATS = ("auto", "promptops", "otlp", "litellm")
+KEYS = frozenset(f.name for f in fields(TraceRecord))
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,7 @@ class Line:
     records: list[TraceRecord]
     other_spans: int = 0
     problem: Problem | None = None
+    text: str | None = None  # the line itself when it is one record in the record format, with no other keys
 
 
 def parse(data: Any, fmt: str) -> tuple[list[TraceRecord], int]:
@@ -31,7 +33,7 @@ def parse(data: Any, fmt: str) -> tuple[list[TraceRecord], int]:
         return otlp.parse(data)
     if fmt == "litellm" or (fmt == "auto" and litellm_payload.is_payload(data)):
         return [litellm_payload.record(data)], 0
-    return [from_data(data)], 0
+    return [from_data(data)], -1  # -1: the line is in the record format
 
 
 def lines(path: Path, label: str, fmt: str) -> Iterator[Line]:
@@ -64,4 +66,8 @@ def lines(path: Path, label: str, fmt: str) -> Iterator[Line]:
             except RecordError as exc:
                 yield Line(number, [], problem=Problem(label, number, "", str(exc)))
                 continue
-            yield Line(number, found, other)
+            if other == -1:
+                plain = data.keys() <= KEYS
+                yield Line(number, found, 0, None, raw.decode("utf-8").strip() if plain else None)
+            else:
+                yield Line(number, found, other)

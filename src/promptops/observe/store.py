@@ -20,33 +20,21 @@ from promptops.observe.record import Score, TraceRecord, from_data
 
 SEGMENT_BYTES = 128 * 1024 * 1024
 COLUMNS = (
-    "id",
-    "trace_id",
-    "response_id",
-    "ts",
-    "prompt",
-    "version",
-    "hash",
-    "env",
-    "arm",
-    "attributed",
-    "reason",
-    "model_requested",
-    "model_served",
-    "provider",
-    "status",
-    "error_type",
-    "latency",
-    "ttft",
-    "input_tokens",
-    "output_tokens",
-    "cost",
-    "cost_source",
-    "purpose",
-    "segment",
-    "offset",
-    "length",
+    *("id", "trace_id", "response_id", "ts", "prompt", "version", "hash", "env", "arm", "attributed"),
+    *("reason", "model_requested", "model_served", "provider", "status", "error_type", "latency", "ttft"),
+    *(
+        "input_tokens",
+        "output_tokens",
+        "cost",
+        "cost_source",
+        "purpose",
+        "segment",
+        "offset",
+        "length",
+        "dim",
+    ),
 )
+DIMENSIONS = ("prompt", "version", "env", "arm", "model", "attributed", "reason")
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS records ({", ".join(COLUMNS)});
 CREATE UNIQUE INDEX IF NOT EXISTS records_id ON records (id);
@@ -55,6 +43,10 @@ CREATE TABLE IF NOT EXISTS segments (number INTEGER PRIMARY KEY, bytes INTEGER N
 CREATE TABLE IF NOT EXISTS scores (key TEXT PRIMARY KEY, record_id TEXT NOT NULL, name TEXT NOT NULL,
   value REAL, label TEXT, source TEXT NOT NULL, evaluator TEXT, at TEXT);
 CREATE INDEX IF NOT EXISTS scores_record ON scores (record_id);
+CREATE TABLE IF NOT EXISTS dims (id INTEGER PRIMARY KEY, {", ".join(DIMENSIONS)},
+  UNIQUE ({", ".join(DIMENSIONS)}));
+CREATE TABLE IF NOT EXISTS facts (dim INTEGER, ts INTEGER, at INTEGER, error INTEGER, latency REAL,
+  input_tokens INTEGER, output_tokens INTEGER, cost REAL, PRIMARY KEY (dim, ts, at)) WITHOUT ROWID;
 """
 
 
@@ -106,6 +98,7 @@ class TraceStore:
         self.directory = directory
         self.db = db
         self._handle: IO[bytes] | None = None
+        self._dims: dict[tuple[Any, ...], int] | None = None
         self._segment = 0
         self._size = 0
 
@@ -113,6 +106,9 @@ class TraceStore:
     def open(cls, directory: Path) -> TraceStore:
         """Return the store in `directory`, creating it on first use."""
         (directory / "segments").mkdir(parents=True, exist_ok=True)
+        ignore = directory / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("# raw traces never go into git\n*\n", encoding="utf-8")
         db = sqlite3.connect(directory / "index.sqlite", isolation_level=None)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
@@ -155,14 +151,29 @@ class TraceStore:
         """Store the records whose id is new; return how many were new."""
         known = self._known([s.record.id for s in batch])
         handle = self._writer()
-        rows, chunks, offset = [], [], self._size
+        rows, facts, chunks, offset = [], [], [], self._size
         for item in batch:
-            if item.record.id in known:
+            r = item.record
+            if r.id in known:
                 continue
-            known.add(item.record.id)
+            known.add(r.id)
             data = (item.line + "\n").encode("utf-8")
             chunks.append(data)
-            rows.append(_row(item, self._segment, offset, len(data)))
+            dim, ts = self._dim(item), r.ts_ms
+            rows.append(_row(item, ts, self._segment, offset, len(data), dim))
+            at = (self._segment << 40) | offset
+            facts.append(
+                (
+                    dim,
+                    ts,
+                    at,
+                    int(r.status == "error"),
+                    r.latency_ms,
+                    r.usage.input,
+                    r.usage.output,
+                    r.cost_usd,
+                )
+            )
             offset += len(data)
         if not rows:
             return 0
@@ -172,10 +183,48 @@ class TraceStore:
         with self.db:
             self.db.execute("BEGIN")
             self.db.executemany(f"INSERT INTO records VALUES ({', '.join('?' * len(COLUMNS))})", rows)
+            self.db.executemany("INSERT INTO facts VALUES (?, ?, ?, ?, ?, ?, ?, ?)", facts)
             self.db.executemany("INSERT OR IGNORE INTO scores VALUES (?, ?, ?, ?, ?, ?, ?, ?)", scores)
             self.db.execute("INSERT OR REPLACE INTO segments VALUES (?, ?)", (self._segment, offset))
         self._size = offset
         return len(rows)
+
+    def _dim(self, item: Stored) -> int:
+        # the few distinct (prompt, version, env, arm, model, attributed) combinations get an integer each
+        if self._dims is None:
+            self._dims = {tuple(row[1:]): row[0] for row in self.db.execute("SELECT * FROM dims")}
+        p, m = item.record.prompt, item.record.model
+        key = (
+            p.name,
+            p.version,
+            p.environment,
+            p.arm,
+            m.served or m.requested,
+            int(item.attributed),
+            item.reason,
+        )
+        found = self._dims.get(key)
+        if found is None:
+            cursor = self.db.execute(f"INSERT INTO dims VALUES (NULL, {', '.join('?' * len(key))})", key)
+            found = self._dims[key] = int(cursor.lastrowid or 0)
+        return found
+
+    def dimensions(self, window: Window) -> list[tuple[int, dict[str, Any]]]:
+        """Return (id, values) of every prompt/version/env/arm/model combination in `window`'s filters.
+
+        Table `facts` holds one narrow row per record, clustered by (dim, ts): what fast aggregates read.
+        """
+        parts: list[str] = ["1=1"]
+        params: list[Any] = []
+        for column, value in (("prompt", window.prompt), ("env", window.env), ("arm", window.arm)):
+            if value is not None:
+                parts.append(f"{column} = ?")
+                params.append(value)
+        if window.attributed is not None:
+            parts.append("attributed = ?")
+            params.append(int(window.attributed))
+        rows = self.db.execute(f"SELECT * FROM dims WHERE {' AND '.join(parts)} ORDER BY id", params)
+        return [(row[0], dict(zip(DIMENSIONS, row[1:], strict=True))) for row in rows]
 
     def _known(self, ids: list[str]) -> set[str]:
         found: set[str] = set()
@@ -189,8 +238,12 @@ class TraceStore:
 
     def newest_ms(self) -> int | None:
         """Return the start of the newest record in the store (ms since the epoch), None when empty."""
-        row = self.db.execute("SELECT MAX(ts) FROM records").fetchone()
-        return None if row[0] is None else int(row[0])
+        newest = None
+        for (dim,) in self.db.execute("SELECT id FROM dims").fetchall():
+            row = self.db.execute("SELECT MAX(ts) FROM facts WHERE dim = ?", (dim,)).fetchone()
+            if row[0] is not None and (newest is None or row[0] > newest):
+                newest = int(row[0])
+        return newest
 
     def count(self, window: Window) -> int:
         where, params = window.where()
@@ -198,11 +251,16 @@ class TraceStore:
 
     def unattributed(self, window: Window) -> list[tuple[str, int]]:
         """Return (reason, count) of the records in `window` not attributed to their version, most first."""
-        where, params = Window(
-            window.prompt, window.env, window.arm, window.since_ms, window.until_ms, False
-        ).where()
-        query = f"SELECT reason, COUNT(*) FROM records WHERE {where} GROUP BY reason ORDER BY 2 DESC, 1"
-        return [(str(r), int(n)) for r, n in self.db.execute(query, params)]
+        unattributed = Window(window.prompt, window.env, window.arm, attributed=False)
+        counts: dict[str, int] = {}
+        for dim, values in self.dimensions(unattributed):
+            row = self.db.execute(
+                "SELECT COUNT(*) FROM facts WHERE dim = ? AND ts >= ? AND ts < ?",
+                (dim, window.since_ms or -(2**62), window.until_ms or 2**62),
+            ).fetchone()
+            if row[0]:
+                counts[str(values["reason"])] = counts.get(str(values["reason"]), 0) + int(row[0])
+        return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
 
     def records(self, window: Window) -> Iterator[TraceRecord]:
         """Yield the full records in `window`, oldest first, with every score attached to them."""
@@ -262,36 +320,14 @@ class TraceStore:
         return None if row is None else str(row[0])
 
 
-def _row(item: Stored, segment: int, offset: int, length: int) -> tuple[Any, ...]:
+def _row(item: Stored, ts: int, segment: int, offset: int, length: int, dim: int) -> tuple[Any, ...]:  # noqa: PLR0917
     r = item.record
     p, m, u = r.prompt, r.model, r.usage
     return (
-        r.id,
-        r.trace_id,
-        r.response_id,
-        r.ts_ms,
-        p.name,
-        p.version,
-        p.hash,
-        p.environment,
-        p.arm,
-        int(item.attributed),
-        item.reason,
-        m.requested,
-        m.served,
-        m.provider,
-        r.status,
-        r.error_type,
-        r.latency_ms,
-        r.ttft_ms,
-        u.input,
-        u.output,
-        r.cost_usd,
-        r.cost_source,
-        r.purpose,
-        segment,
-        offset,
-        length,
+        *(r.id, r.trace_id, r.response_id, ts, p.name, p.version, p.hash, p.environment, p.arm),
+        *(int(item.attributed), item.reason, m.requested, m.served, m.provider, r.status, r.error_type),
+        *(r.latency_ms, r.ttft_ms, u.input, u.output, r.cost_usd, r.cost_source, r.purpose, segment, offset),
+        *(length, dim),
     )
 
 

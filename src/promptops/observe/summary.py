@@ -7,16 +7,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from promptops.errors import InputError
+from promptops.observe.record import iso
 from promptops.observe.store import TraceStore, Window
 from promptops.stats import percentile, quantile_interval, wilson
 from promptops.wording import money
 
-GROUPS = {
-    "version": "COALESCE(version, '-')",
-    "arm": "COALESCE(arm, '-')",
-    "model": "COALESCE(model_served, model_requested, '-')",
-    "day": "date(ts / 1000, 'unixepoch')",
-}
+GROUPS = ("version", "arm", "model", "day")
 UNITS = {"m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 7 * 86_400_000}
 QUANTILES = (50, 95, 99)
 
@@ -63,6 +59,18 @@ class TraceStats:
     unattributed: list[tuple[str, int]] = field(default_factory=list)
 
 
+@dataclass
+class _Sums:
+    calls: int = 0
+    errors: int = 0
+    tokens: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0, 0.0])  # input sum, n, output sum, n
+    cost: float = 0.0
+    priced: int = 0
+    latencies: list[float] = field(default_factory=list)
+    rated: set[str] = field(default_factory=set)
+    ratings: list[float] = field(default_factory=list)
+
+
 def compute(store: TraceStore, prompt: str | None, env: str | None, since: str | None, by: str) -> TraceStats:
     """Return the stats of the attributed records in the window, one group per prompt and `by` value."""
     if by not in GROUPS:
@@ -71,62 +79,71 @@ def compute(store: TraceStore, prompt: str | None, env: str | None, since: str |
     newest = store.newest_ms()
     start = newest - back + 1 if back is not None and newest is not None else None
     window = Window(prompt=prompt, env=env, since_ms=start)
-    where, params = window.where()
-    key = GROUPS[by]
-    totals = store.db.execute(
-        f"SELECT prompt, {key} AS g, COUNT(*), SUM(status = 'error'), AVG(input_tokens), AVG(output_tokens), "
-        f"AVG(cost), SUM(cost), COUNT(cost) FROM records WHERE {where} GROUP BY prompt, g ORDER BY prompt, g",
-        params,
-    ).fetchall()
-    latencies: dict[tuple[str, str], list[float]] = {}
-    rows = store.db.execute(
-        f"SELECT prompt, {key}, latency FROM records WHERE {where} AND latency IS NOT NULL", params
-    )
-    for name, group, latency in rows:
-        latencies.setdefault((name, group), []).append(latency)
-    feedback = {
-        (name, group): (int(calls), int(n), float(total), int(other))
-        for name, group, calls, n, total, other in store.db.execute(
-            f"SELECT prompt, g, COUNT(DISTINCT s.record_id), COUNT(s.value), TOTAL(s.value), "
-            "TOTAL(s.value NOT IN (0, 1)) FROM scores s JOIN "
-            f"(SELECT id AS rid, prompt, {key} AS g FROM records WHERE {where}) ON s.record_id = rid "
-            "WHERE s.source = 'user' GROUP BY prompt, g",
-            params,
+    dims = dict(store.dimensions(window))
+    bucket = "ts / 86400000" if by == "day" else "0"
+    sums: dict[tuple[str, str], _Sums] = {}
+
+    def group_of(values: dict[str, Any], day: int) -> tuple[str, str]:
+        if by == "day":
+            return values["prompt"], iso(day * 86_400_000)[:10]
+        return values["prompt"], str(values[by] or "-")
+
+    for dim, values in dims.items():
+        rows = store.db.execute(
+            f"SELECT {bucket}, COUNT(*), SUM(error), TOTAL(input_tokens), COUNT(input_tokens), "
+            "TOTAL(output_tokens), COUNT(output_tokens), TOTAL(cost), COUNT(cost), group_concat(latency) "
+            "FROM facts WHERE dim = ? AND ts >= ? GROUP BY 1",
+            (dim, start if start is not None else -(2**62)),
         )
-    }
-    groups = [
-        _group(row, latencies.get((row[0], row[1]), []), feedback.get((row[0], row[1]))) for row in totals
-    ]
+        for day, calls, errors, t_in, n_in, t_out, n_out, cost, priced, latencies in rows:
+            acc = sums.setdefault(group_of(values, day), _Sums())
+            acc.calls += calls
+            acc.errors += errors
+            for i, value in enumerate((t_in, n_in, t_out, n_out)):
+                acc.tokens[i] += value
+            acc.cost += cost
+            acc.priced += priced
+            if latencies:
+                acc.latencies.extend(map(float, latencies.split(",")))
+    feedback = store.db.execute(
+        "SELECT r.dim, r.ts, s.record_id, s.value FROM scores s JOIN records r ON r.id = s.record_id "
+        "WHERE s.source = 'user' AND r.ts >= ?",
+        (start if start is not None else -(2**62),),
+    )
+    for dim, ts, record_id, value in feedback:
+        if dim in dims and (key := group_of(dims[dim], ts // 86_400_000)) in sums:
+            sums[key].rated.add(record_id)
+            if value is not None:
+                sums[key].ratings.append(value)
+    groups = [_group(name, group, sums[(name, group)]) for name, group in sorted(sums)]
     return TraceStats(by, prompt, env, since, (start, newest), groups, store.unattributed(window))
 
 
-def _group(
-    row: tuple[Any, ...], latencies: list[float], feedback: tuple[int, int, float, int] | None
-) -> GroupStats:
-    name, group, calls, errors, tokens_in, tokens_out, cost_mean, cost_total, cost_known = row
-    latencies.sort()
-    rated, n, total, non_binary = feedback or (0, 0, 0.0, 0)
-    score = total / n if n else None
+def _group(name: str, group: str, acc: _Sums) -> GroupStats:
+    acc.latencies.sort()
+    n = len(acc.ratings)
+    score = sum(acc.ratings) / n if n else None
     # thumbs are a proportion (Wilson); a mean of free-form scores is shown without an interval
-    score_interval = wilson(round(total), n) if score is not None and non_binary == 0 else None
+    binary = all(v in (0.0, 1.0) for v in acc.ratings)
+    t_in, n_in, t_out, n_out = acc.tokens
     return GroupStats(
         prompt=name,
-        group=str(group),
-        calls=calls,
-        errors=int(errors),
-        error_rate=errors / calls,
-        error_interval=wilson(int(errors), calls),
-        latency_ms={q: percentile(latencies, q) for q in QUANTILES},
-        latency_interval={q: quantile_interval(latencies, q) for q in QUANTILES},
-        input_tokens=tokens_in,
-        output_tokens=tokens_out,
-        cost_per_call=cost_mean,
-        cost_total=cost_total,
-        cost_known=int(cost_known),
-        feedback_calls=rated,
-        feedback_rate=rated / calls,
+        group=group,
+        calls=acc.calls,
+        errors=acc.errors,
+        error_rate=acc.errors / acc.calls,
+        error_interval=wilson(acc.errors, acc.calls),
+        latency_ms={q: percentile(acc.latencies, q) for q in QUANTILES},
+        latency_interval={q: quantile_interval(acc.latencies, q) for q in QUANTILES},
+        input_tokens=t_in / n_in if n_in else None,
+        output_tokens=t_out / n_out if n_out else None,
+        cost_per_call=acc.cost / acc.priced if acc.priced else None,
+        cost_total=acc.cost if acc.priced else None,
+        cost_known=acc.priced,
+        feedback_calls=len(acc.rated),
+        feedback_rate=len(acc.rated) / acc.calls,
         feedback_score=score,
-        feedback_interval=score_interval,
+        feedback_interval=wilson(round(sum(acc.ratings)), n) if score is not None and binary else None,
     )
 
 
@@ -241,6 +258,19 @@ def markdown(stats: TraceStats) -> str:
     if not rows:
         lines = ["No attributed records in the window."]
     return "\n".join([*lines, "", *notes(stats)]).rstrip() + "\n"
+
+
+def text(stats: TraceStats) -> str:
+    """Return the stats as an aligned plain-text table (no terminal width cut: it goes to pipes and logs)."""
+    columns, rows = table(stats)
+    if not rows:
+        return ""
+    widths = [max(len(r[i]) for r in [columns, *rows]) for i in range(len(columns))]
+    lines = [
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in [columns, *rows]
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def _pct(value: float) -> str:
