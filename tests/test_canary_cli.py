@@ -151,3 +151,16 @@ def test_the_rollback_report_matches_its_golden_file(project_dir: Path, cli: CLI
     result = cli("canary", "analyze", "order-id", "--env", "production", "--format", kind)
     assert result.code == 1
     check_golden(f"canary/rollback.{ {'markdown': 'md', 'json': 'json', 'text': 'txt'}[kind] }", result.out)
+
+
+def test_control_history_before_the_canary_is_not_compared(project_dir: Path, cli: CLI) -> None:
+    import random
+
+    from support.canary_traffic import calls
+
+    project(project_dir, EQUAL, 10)
+    before = json.loads(cli("canary", "analyze", "order-id", "--env", "production", "--format", "json").out)
+    old = trace_lines([calls(random.Random(9), "control", EQUAL, 500, 0.5)], VERSIONS, prefix="old")
+    fill_store(project_dir, old.replace("2026-12-01T", "2026-11-30T"))  # a day of control traffic before
+    after = json.loads(cli("canary", "analyze", "order-id", "--env", "production", "--format", "json").out)
+    assert after["arms"] == before["arms"] and after["window"] == before["window"]

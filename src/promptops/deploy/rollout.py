@@ -34,12 +34,16 @@ def analyze(project: Project, name: str, env: str, since_s: float | None, shadow
             hint=f"start one with `promptops promote {name}@VERSION --env {env} --canary 5`, "
             "or compare a shadow version with --shadow",
         )
-    found_records = window.read_records(project.state_dir / window.TRACES_DIR, name, env)
-    records = found_records.records
+    challenger = "shadow" if shadow else "canary"
     versions = {
         "control": current.version,
         "canary": None if shadow or current.canary is None else current.canary.version,
     }
+    directory = project.state_dir / window.TRACES_DIR
+    found_records = window.read_records(
+        directory, name, env, challenger=challenger, version=versions["canary"], since_s=since_s
+    )
+    records = found_records.records
     policy = project.config.rollout_for(name)
     scorer = policy.quality.scorer if policy.quality is not None else None
     calls, no_arm, start, end, age = window.select(
@@ -48,12 +52,12 @@ def analyze(project: Project, name: str, env: str, since_s: float | None, shadow
         env,
         versions,
         newest=found_records.newest_s,
+        first=found_records.first_s,
         since_s=since_s,
         scorer=scorer,
         shadow=shadow,
     )
     unattributed = no_arm + found_records.unattributed
-    challenger = "shadow" if shadow else "canary"
     version = versions["canary"] if not shadow else _shadow_version(records, name, env)
     found = Window(
         name,

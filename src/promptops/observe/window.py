@@ -6,14 +6,15 @@ SQLite index); the rest works on the §8.1 record objects it returns.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Generator, Mapping, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from promptops.observe.metric import Call
-from promptops.observe.record import to_data
+from promptops.observe.record import TraceRecord, to_data
 from promptops.observe.store import TraceStore
 from promptops.observe.store import Window as StoreWindow
 
@@ -43,16 +44,45 @@ class Records:
     records: list[dict[str, Any]]
     newest_s: float | None  # the newest record in the whole store (POSIX seconds)
     unattributed: int  # records the store did not attribute to their version (content hash, no release)
+    first_s: float | None = None  # the challenger arm's first record, when one was asked for
 
 
-def read_records(directory: Path, prompt: str | None, env: str | None) -> Records:
-    """Return the attributed records of `prompt` in `env` from the trace store, oldest first."""
-    where = StoreWindow(prompt=prompt, env=env)
+PAIR_LEAD_MS = 600_000  # a primary call may start this long before its shadow call
+
+
+def read_records(
+    directory: Path,
+    prompt: str | None,
+    env: str | None,
+    *,
+    challenger: str | None = None,
+    version: str | None = None,
+    since_s: float | None = None,
+) -> Records:
+    """Return the attributed records of `prompt` in `env` from the trace store, oldest first.
+
+    With `challenger` (an arm), only the records from that arm's first call (of `version`, when given) on,
+    and shortly before for shadow pairs: the history before a canary began is never read; nor what lies
+    more than `since_s` before the newest record.
+    """
     with TraceStore.open(directory) as store:
         newest = store.newest_ms()
-        found = [to_data(r) for r in store.records(where)]
+        first_ms = None
+        if challenger is not None:
+            oldest = store.records(StoreWindow(prompt=prompt, env=env, arm=challenger))
+            with closing(cast("Generator[TraceRecord, None, None]", oldest)) as found:
+                first = next((r for r in found if version is None or r.prompt.version == version), None)
+            first_ms = None if first is None else first.ts_ms
+        lead = PAIR_LEAD_MS if challenger == "shadow" else 0
+        starts = [] if first_ms is None else [first_ms - lead]
+        if since_s is not None and newest is not None:
+            starts.append(newest - round(since_s * 1000) - lead)
+        since = max(starts) if starts else None
+        where = StoreWindow(prompt=prompt, env=env, since_ms=since)
+        records = [to_data(r) for r in store.records(where)]
         unattributed = sum(count for _, count in store.unattributed(where))
-    return Records(found, None if newest is None else newest / 1000, unattributed)
+    seconds = None if newest is None else newest / 1000
+    return Records(records, seconds, unattributed, None if first_ms is None else first_ms / 1000)
 
 
 def timestamp(record: Mapping[str, Any]) -> float | None:
@@ -108,6 +138,7 @@ def select(
     versions: Mapping[str, str | None],
     *,
     newest: float | None,
+    first: float | None = None,
     since_s: float | None,
     scorer: str | None,
     shadow: bool,
@@ -115,7 +146,8 @@ def select(
     """Return the calls of the window, the unattributed count, its bounds and the canary's age in seconds.
 
     The window ends at the newest record in the store and starts `since_s` before it, but never before the
-    canary's (or shadow's) first call: the control is compared only with traffic served at the same time.
+    canary's (or shadow's) first call (`first`, else the first in `records`): the control is compared only
+    with traffic served at the same time.
     """
     stamped = [(timestamp(r), r) for r in records]
     times = [t for t, _ in stamped if t is not None]
@@ -123,8 +155,8 @@ def select(
         return [], 0, None, None, 0.0
     mine = [(t, r, arm_of(r, versions, shadow)) for t, r in stamped if _of(r, prompt, env) and t is not None]
     challenger = "shadow" if shadow else "canary"
-    # no challenger call yet: the whole history, so the message can count what was not attributed
-    first = min((t for t, _, arm in mine if arm == challenger), default=min(times))
+    if first is None:  # no challenger call yet: the whole history, so the message can count the rest
+        first = min((t for t, _, arm in mine if arm == challenger), default=min(times))
     start = max(first, newest - since_s) if since_s is not None else first
     inside = [(t, r, arm) for t, r, arm in mine if t >= start]
     if shadow:  # a pair counts when its shadow call is in the window, even if the primary came just before
