@@ -73,8 +73,9 @@ def test_scores_a_sample_with_the_judge_and_records_the_evaluator(
     for record_id, entries in scores.items():
         value = {e.name: e.value for e in entries}
         assert value["judge_ok"] == value["regex"], record_id
-    again = cli("traces", "score", "order-id", "--max", "8")
-    assert "scored 0 of 8" in again.out and openai_server.count == 8  # already scored: nothing new
+    again = cli("traces", "score", "order-id", "--max", "8")  # the next 8: a record is scored once
+    assert again.out.startswith("order-id: scored 8 of 8 sampled records (20 scorable)")
+    assert openai_server.count == 16 and len(_scores(project_dir)) == 16
 
 
 def test_the_budget_stops_the_judge(project_dir: Path, cli: CLI, openai_server: FakeOpenAI) -> None:

@@ -94,7 +94,12 @@ def score(project: Project, suite: Suite, env: str | None, sampling: Sampling) -
     report = ScoreReport()
     found = candidates(read_records(store, suite.prompt, env).records, suite.prompt, env)
     report.candidates = len(found)
-    chosen = sample(found, sampling)
+    names = {config.name for config in suite.scorers}
+    # a record this suite has scored is not drawn again: the next --max N takes the next N
+    fresh = [
+        r for r in found if not names & {s.get("name") for s in r.get("scores") or [] if isinstance(s, dict)}
+    ]
+    chosen = sample(fresh, sampling)
     report.sampled = len(chosen)
     cache = open_cache(project.state_dir, read=True)
     try:
