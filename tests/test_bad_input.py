@@ -59,8 +59,8 @@ EXPECTED: dict[str, str] = {
                        "promptops.yaml:4: gate.max_score_drop: -1 is less than the minimum of 0",
     "config-list": "promptops.yaml:1: must be a mapping with at least `version: 1`",
     "config-unknown-key": "promptops.yaml:2: prompt_dir: unknown key; expected one of: baselines_dir, budgets, "
-                          "defaults, environments_file, evals_dir, gate, prices, prompts_dir, runs, tag_format, "
-                          "traffic, version",
+                          "defaults, environments_file, evals_dir, gate, prices, prompts_dir, rollout, runs, "
+                          "tag_format, traffic, version",
     "config-version-2": "promptops.yaml:1: version: must be 1",
 }
 

@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = ROOT / "src" / "promptops" / "templates" / "workflows"
 PR_TEMPLATE = TEMPLATES / "promptops.yml"
 RELEASE_TEMPLATE = TEMPLATES / "promptops-release.yml"
+CANARY_TEMPLATE = TEMPLATES / "promptops-canary.yml"
 ACTION = ROOT / "action.yml"
 WORKFLOWS = sorted([*TEMPLATES.glob("*.yml"), *(ROOT / ".github" / "workflows").glob("*.yml")])
 SHA_PIN = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
@@ -59,6 +60,7 @@ def test_every_workflow_is_found() -> None:
         ".github/workflows/release.yml",
         "src/promptops/templates/workflows/promptops.yml",
         "src/promptops/templates/workflows/promptops-release.yml",
+        "src/promptops/templates/workflows/promptops-canary.yml",
     }
 
 
@@ -140,7 +142,7 @@ def test_every_action_is_pinned_by_commit_sha() -> None:
 
 
 def test_the_templates_and_the_action_pin_this_promptops_version() -> None:
-    for path in (PR_TEMPLATE, RELEASE_TEMPLATE):
+    for path in (PR_TEMPLATE, RELEASE_TEMPLATE, CANARY_TEMPLATE):
         env = next(iter(_load(path)["jobs"].values()))["env"]
         assert env["PROMPTOPS_VERSION"] == promptops.__version__, path.name
     assert _load(ACTION)["inputs"]["promptops-version"]["default"] == promptops.__version__
@@ -181,6 +183,18 @@ def test_the_release_workflow_tags_after_a_merge_only() -> None:
     assert "promptops release" in job["steps"][-1]["run"]
 
 
+def test_the_canary_workflow_judges_on_a_schedule_and_opens_a_pull_request() -> None:
+    workflow = _load(CANARY_TEMPLATE)
+    assert set(_triggers(workflow)) == {"schedule", "workflow_dispatch"}
+    assert workflow["permissions"] == {}
+    job = workflow["jobs"]["canary"]
+    assert job["permissions"] == {"contents": "write", "pull-requests": "write"}
+    assert job["steps"][0]["with"]["persist-credentials"] is False
+    last = job["steps"][-1]["run"]
+    assert 'promptops canary analyze "$prompt" --env "$env" --format markdown --apply' in last
+    assert "gh pr create" in last and "promptops status --format json" in last
+
+
 @pytest.mark.parametrize("version", ["3.10", "3.11", "3.12", "3.13"])
 def test_ci_tests_every_supported_python(version: str) -> None:
     job = _load(ROOT / ".github" / "workflows" / "ci.yml")["jobs"]["test"]
@@ -201,6 +215,7 @@ def test_init_writes_the_workflows_and_they_lint_clean_in_the_new_project(cli, p
     written = project_dir / ".github" / "workflows"
     assert (written / "promptops.yml").read_bytes() == PR_TEMPLATE.read_bytes()
     assert (written / "promptops-release.yml").read_bytes() == RELEASE_TEMPLATE.read_bytes()
+    assert (written / "promptops-canary.yml").read_bytes() == CANARY_TEMPLATE.read_bytes()
     lint = subprocess.run(_actionlint(), cwd=project_dir,
                           capture_output=True, text=True, timeout=120, check=False)
     assert (lint.returncode, lint.stdout + lint.stderr) == (0, "")

@@ -1,4 +1,4 @@
-"""The project configuration as data: run defaults, the gate policy, prices, traffic, budgets (pure types)."""
+"""The project configuration as data: defaults, gate and rollout policies, prices, traffic, budgets (pure)."""
 
 from __future__ import annotations
 
@@ -72,6 +72,68 @@ class Budget:
 
 
 @dataclass(frozen=True)
+class QualityRule:
+    """The quality metric of a canary: a score name on the records and its allowed absolute drop."""
+
+    scorer: str
+    max_drop: float = 0.05
+    critical: bool = True
+
+
+@dataclass(frozen=True)
+class ErrorRateRule:
+    max_increase: float = 0.01  # absolute: canary rate - control rate
+    critical: bool = True
+
+
+@dataclass(frozen=True)
+class LatencyRule:
+    """Allowed canary/control ratios of latency quantiles (None: not judged) and an absolute p99 SLA."""
+
+    p50: float | None = 1.10
+    p95: float | None = 1.20
+    p99: float | None = 1.30
+    sla_p99_ms: float | None = None
+    critical: bool = False
+
+
+@dataclass(frozen=True)
+class CostRule:
+    max_increase: float = 0.15  # relative: canary/control mean cost per call may reach 1 + this
+    critical: bool = False
+
+
+@dataclass(frozen=True)
+class RolloutPolicy:
+    """When a canary may be promoted or must be rolled back (`rollout:` in promptops.yaml)."""
+
+    min_calls_per_arm: int = 500
+    max_duration_s: float = 72 * 3600.0
+    confidence: float = 0.95
+    on_inconclusive: Literal["rollback", "promote"] = "rollback"
+    quality: QualityRule | None = None  # no default scorer: without one, quality is not judged
+    error_rate: ErrorRateRule | None = field(default_factory=ErrorRateRule)
+    latency: LatencyRule | None = field(default_factory=LatencyRule)
+    cost_per_call: CostRule | None = field(default_factory=CostRule)
+
+
+DURATION = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def duration_seconds(text: str) -> float | None:
+    """Return the seconds of a duration such as `90m`, `24h`, `7d`, or None when it is not one."""
+    text = text.strip()
+    unit = DURATION.get(text[-1:])
+    try:
+        amount = float(text[:-1]) if unit else None
+    except ValueError:
+        return None
+    if amount is None or not amount > 0 or amount == float("inf"):
+        return None
+    return amount * (unit or 1)
+
+
+@dataclass(frozen=True)
 class ProjectConfig:
     version: int = 1
     prompts_dir: str = "prompts"
@@ -86,6 +148,12 @@ class ProjectConfig:
     traffic: Mapping[str, Traffic] = field(default_factory=dict)
     budgets: Mapping[str, Budget] = field(default_factory=dict)
     runs: RunsPolicy = field(default_factory=RunsPolicy)
+    rollout: RolloutPolicy = field(default_factory=RolloutPolicy)
+    rollout_prompts: Mapping[str, RolloutPolicy] = field(default_factory=dict)  # per-prompt overrides
+
+    def rollout_for(self, prompt: str) -> RolloutPolicy:
+        """Return the rollout policy of `prompt`: its override merged over the project's, or the project's."""
+        return self.rollout_prompts.get(prompt, self.rollout)
 
 
 def policy_for(config: ProjectConfig, suite_gate: Mapping[str, Any]) -> GatePolicy:

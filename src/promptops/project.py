@@ -12,9 +12,23 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from promptops.config import Budget, GatePolicy, Price, ProjectConfig, RunDefaults, RunsPolicy, Traffic
+from promptops.config import (
+    Budget,
+    CostRule,
+    ErrorRateRule,
+    GatePolicy,
+    LatencyRule,
+    Price,
+    ProjectConfig,
+    QualityRule,
+    RolloutPolicy,
+    RunDefaults,
+    RunsPolicy,
+    Traffic,
+    duration_seconds,
+)
 from promptops.errors import FileFormatError, InputError, Problem, PromptOpsError, UnavailableError
-from promptops.formats import Document, decode, parse_yaml, validate
+from promptops.formats import Document, decode, key_path, parse_yaml, validate
 from promptops.promptfile import read_prompt
 from promptops.spec import PromptSpec
 
@@ -75,7 +89,7 @@ def parse_config(raw: bytes, file: str) -> ProjectConfig:
         raise FileFormatError(
             [Problem(file, doc.line(()), "", "must be a mapping with at least `version: 1`")]
         )
-    problems = validate(doc, "promptops-config") or _path_problems(doc)
+    problems = validate(doc, "promptops-config") or _path_problems(doc) or _rollout_problems(doc)
     if not problems and "tag_format" in doc.data:
         problems = _tag_format(doc, doc.data["tag_format"])
     if problems:
@@ -119,11 +133,70 @@ def _tag_format(doc: Document, fmt: str) -> list[Problem]:
     return []
 
 
+RULES: dict[str, type[Any]] = {
+    "quality": QualityRule,
+    "error_rate": ErrorRateRule,
+    "latency": LatencyRule,
+    "cost_per_call": CostRule,
+}
+
+
+def _rollout_problems(doc: Document) -> list[Problem]:
+    """Return what the schema cannot say: a quality rule needs a scorer, after per-prompt merging."""
+    rollout = doc.data.get("rollout") or {}
+    out = []
+    for prompt, override in [(None, {}), *(rollout.get("prompts") or {}).items()]:
+        merged = _merged(rollout, override)
+        if isinstance(merged.get("quality"), dict) and "scorer" not in merged["quality"]:
+            path = ("rollout",) if prompt is None else ("rollout", "prompts", prompt)
+            where = (*path, "quality") if "quality" in (override if prompt else rollout) else path
+            out.append(Problem(doc.file, doc.line(where), key_path(where), "quality needs a `scorer`"))
+    return out
+
+
+def _merged(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    # a metric's override changes only the keys it names; null switches the metric off
+    out = {k: v for k, v in base.items() if k != "prompts"}
+    for key, value in override.items():
+        if key in RULES and isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = {**out[key], **value}
+        else:
+            out[key] = value
+    return out
+
+
+def _rollout(raw: dict[str, Any]) -> RolloutPolicy:
+    default = RolloutPolicy()
+    rules = {k: default.__dict__[k] for k in RULES}
+    for key, kind in RULES.items():
+        if key in raw:
+            rules[key] = None if raw[key] is None else kind(**raw[key])
+    duration = raw.get("max_duration")
+    return RolloutPolicy(
+        min_calls_per_arm=raw.get("min_calls_per_arm", default.min_calls_per_arm),
+        max_duration_s=default.max_duration_s if duration is None else (duration_seconds(duration) or 0.0),
+        confidence=raw.get("confidence", default.confidence),
+        on_inconclusive=raw.get("on_inconclusive", default.on_inconclusive),
+        **rules,
+    )
+
+
 def _to_config(doc: Document) -> ProjectConfig:
     data: dict[str, Any] = doc.data
-    nested = {"defaults", "gate", "gate_overrides", "prices", "traffic", "budgets", "runs"}
+    nested = {
+        "defaults",
+        "gate",
+        "gate_overrides",
+        "prices",
+        "traffic",
+        "budgets",
+        "runs",
+        "rollout",
+        "rollout_prompts",
+    }
     plain = {f.name for f in fields(ProjectConfig)} - nested
     gate = dict(data.get("gate") or {})
+    rollout = dict(data.get("rollout") or {})
     return ProjectConfig(
         **{k: v for k, v in data.items() if k in plain},
         defaults=RunDefaults(**(data.get("defaults") or {})),
@@ -140,6 +213,11 @@ def _to_config(doc: Document) -> ProjectConfig:
                 alerts=tuple(sorted(float(a) for a in b.get("alerts", Budget.alerts))),
             )
             for name, b in (data.get("budgets") or {}).items()
+        },
+        rollout=_rollout(rollout),
+        rollout_prompts={
+            name: _rollout(_merged(rollout, override))
+            for name, override in (rollout.get("prompts") or {}).items()
         },
     )
 

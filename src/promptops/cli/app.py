@@ -6,6 +6,7 @@ import typer
 
 from promptops import __version__
 from promptops.cli import (
+    canary,
     comparing,
     environments,
     evals,
@@ -44,5 +45,17 @@ def _root(
     """Git-native prompt registry and CI eval gate."""
 
 
-for group in (prompts, versions, evals, gating, comparing, environments, traces, github, spend, flywheel):
+for group in (
+    prompts,
+    versions,
+    evals,
+    gating,
+    comparing,
+    environments,
+    traces,
+    canary,
+    github,
+    spend,
+    flywheel,
+):
     group.register(app)

@@ -25,6 +25,12 @@ class DiffFormat(str, Enum):
     json = "json"
 
 
+class CanaryFormat(str, Enum):
+    text = "text"
+    markdown = "markdown"
+    json = "json"
+
+
 class ReportFormat(str, Enum):
     markdown = "markdown"
     json = "json"

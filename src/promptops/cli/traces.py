@@ -12,12 +12,15 @@ STATS_FORMATS = ("text", "markdown", "json")
 
 
 def register(app: typer.Typer) -> None:
-    """Add `traces import|stats` and `feedback import` to `app`."""
+    """Add `traces import|stats|score` and `feedback import` to `app`."""
+    from promptops.cli.scoring import traces_score
+
     traces = typer.Typer(
         name="traces", help="Production calls: import them, summarize them.", no_args_is_help=True
     )
     traces.command("import")(import_traces)
     traces.command("stats")(stats)
+    traces.command("score")(traces_score)
     app.add_typer(traces)
     feedback = typer.Typer(name="feedback", help="User ratings of production calls.", no_args_is_help=True)
     feedback.command("import")(import_feedback)

@@ -271,3 +271,12 @@ def bundle_for(project: Project) -> tuple[Bundle, Environments]:
         return found.spec, found.tag.name
 
     return build(envs, resolve), envs
+
+
+def settle(envs: Environments, env: str, name: str, promote: bool) -> Change:
+    """Return the change that ends `env`'s canary of `name`: everyone gets the canary, or no one does."""
+    current = envs.require(env, name)
+    if current.canary is None:
+        raise InputError(f"{env} serves {name}@{current.version} with no canary; there is nothing to settle")
+    after = Assignment(current.canary.version if promote else current.version)
+    return Change(env, name, current, after)

@@ -24,4 +24,7 @@ The pieces:
   (`cases propose`), reviewed ones golden (`cases accept`); `spend`: `cost project` and `budget check`.
 - `summary.compute`: the `traces stats` figures (Wilson intervals for rates, order-statistic intervals for
   latency percentiles) and their text, markdown and JSON forms.
+- Evaluating in production: `scoring` (the suite's scorers on sampled records), `window` (a canary's
+  calls read from the store), `metric`, `canary` and `latency` (per-metric always-valid comparisons),
+  `verdict` (PROMOTE / CONTINUE / ROLLBACK / INCONCLUSIVE) and `canary_report` (text, markdown, JSON).
 """

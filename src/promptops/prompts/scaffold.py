@@ -24,6 +24,7 @@ PROJECT_FILES: tuple[Template, ...] = (
     Template("promptops.yaml", "project/promptops.yaml"),
     Template(".github/workflows/promptops.yml", "workflows/promptops.yml"),
     Template(".github/workflows/promptops-release.yml", "workflows/promptops-release.yml"),
+    Template(".github/workflows/promptops-canary.yml", "workflows/promptops-canary.yml"),
 )
 
 
