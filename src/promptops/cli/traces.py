@@ -32,45 +32,15 @@ def import_traces(
     format: str = typer.Option("auto", "--format", help="auto, promptops, otlp or litellm."),
 ) -> int:
     """Import trace files into .promptops/traces/ (idempotent; bad lines are named, the rest kept)."""
-    from promptops.errors import FileFormatError, InputError
-    from promptops.observe import ingest, reader
-    from promptops.observe.attribution import Attribution, registry_hashes
-    from promptops.observe.store import TraceStore
+    from promptops.observe import ingest
     from promptops.project import Project
-    from promptops.secrets import secret_values
 
-    if format not in reader.FORMATS:
-        raise InputError(f"--format '{format}': expected auto, promptops, otlp or litellm")
-    project = Project.load()
-    labelled = [(path, str(path)) for path in files]
-    with TraceStore.open(project.state_dir / "traces") as store:
-        summary = ingest.import_files(
-            store,
-            labelled,
-            format,
-            attribution=Attribution(registry_hashes(project)),
-            secrets=secret_values(),
-        )
-    already = summary.read - summary.added
-    output.info(
-        f"imported {summary.added} new record{'s' if summary.added != 1 else ''} "
-        f"({summary.read} read, {already} already in the store)"
-    )
-    if summary.other_spans:
-        output.info(f"skipped {summary.other_spans} spans that are not LLM calls")
-    attributed = summary.read - sum(summary.unattributed.values())
-    output.info(f"attributed to a released prompt version: {attributed} of {summary.read}")
-    for reason, count in sorted(summary.unattributed.items(), key=lambda item: (-item[1], item[0])):
-        output.info(f"unattributed: {count} ({reason})")
-    if summary.unhashed:
-        output.info(f"note: {summary.unhashed} records carry no content hash; attributed by version alone")
-    if summary.bad_lines:
-        more = summary.bad_lines - len(summary.problems)
-        raise FileFormatError(
-            summary.problems,
-            hint=(f"and {more} more bad lines; " if more else "")
-            + "the other lines were imported; fix these and import the file again (nothing is added twice)",
-        )
+    summary = ingest.import_project(Project.load(), files, format)
+    for line in ingest.summary_lines(summary):
+        output.info(line)
+    error = ingest.bad_lines_error(summary)
+    if error is not None:
+        raise error
     return 0
 
 

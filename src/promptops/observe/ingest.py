@@ -8,12 +8,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from promptops.errors import Problem
+from promptops.errors import FileFormatError, InputError, Problem
 from promptops.observe import reader
 from promptops.observe.attribution import Attribution
 from promptops.observe.record import TraceRecord, to_data
 from promptops.observe.redaction import redact_record
 from promptops.observe.store import Stored, TraceStore
+from promptops.project import Project
 
 BATCH = 5000
 
@@ -74,3 +75,50 @@ def import_files(
 
 def _line(record: TraceRecord) -> str:
     return json.dumps(to_data(record), ensure_ascii=False, separators=(",", ":"))
+
+
+def import_project(project: Project, files: Sequence[Path], fmt: str) -> ImportSummary:
+    """Import `files` into the project's trace store, attributed against its released versions."""
+    from promptops.observe.attribution import registry_hashes
+    from promptops.secrets import secret_values
+
+    if fmt not in reader.FORMATS:
+        raise InputError(f"--format '{fmt}': expected auto, promptops, otlp or litellm")
+    with TraceStore.open(project.state_dir / "traces") as store:
+        return import_files(
+            store,
+            [(path, str(path)) for path in files],
+            fmt,
+            attribution=Attribution(registry_hashes(project)),
+            secrets=secret_values(),
+        )
+
+
+def summary_lines(summary: ImportSummary) -> list[str]:
+    """Return what an import reports on stderr: new records, skipped spans, attribution."""
+    already = summary.read - summary.added
+    lines = [
+        f"imported {summary.added} new record{'s' if summary.added != 1 else ''} "
+        f"({summary.read} read, {already} already in the store)"
+    ]
+    if summary.other_spans:
+        lines.append(f"skipped {summary.other_spans} spans that are not LLM calls")
+    attributed = summary.read - sum(summary.unattributed.values())
+    lines.append(f"attributed to a released prompt version: {attributed} of {summary.read}")
+    for reason, count in sorted(summary.unattributed.items(), key=lambda item: (-item[1], item[0])):
+        lines.append(f"unattributed: {count} ({reason})")
+    if summary.unhashed:
+        lines.append(f"note: {summary.unhashed} records carry no content hash; attributed by version alone")
+    return lines
+
+
+def bad_lines_error(summary: ImportSummary) -> FileFormatError | None:
+    """Return the exit-2 error naming the bad lines (the good ones are imported), or None."""
+    if not summary.bad_lines:
+        return None
+    more = summary.bad_lines - len(summary.problems)
+    return FileFormatError(
+        summary.problems,
+        hint=(f"and {more} more bad lines; " if more else "")
+        + "the other lines were imported; fix these and import the file again (nothing is added twice)",
+    )

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from promptops.errors import InputError
 from promptops.evals.cache import ResponseCache, cache_key, open_cache
 from promptops.evals.cases import Case, ScorerConfig, Suite
 from promptops.evals.providers import CallRequest, Provider, Reply, RetryPolicy, complete, provider_for
@@ -214,3 +215,38 @@ def _rendered(suite: Suite, variables: Mapping[str, Any]) -> tuple[tuple[str, st
         return tuple((m.role, m.content) for m in render(suite.spec, dict(variables)))
     except PromptOpsError:
         return ()
+
+
+def sampling(sample_rate: float | None, max_records: int | None, budget: float) -> Sampling:
+    """Return the sampling `traces score` asked for; InputError (exit 2) for a bad combination."""
+    if sample_rate is not None and max_records is not None:
+        raise InputError("pass --sample RATE or --max N, not both")
+    if sample_rate is not None and not 0 < sample_rate <= 1:
+        raise InputError(f"--sample must be above 0 and at most 1, got {sample_rate:g}")
+    if max_records is not None and max_records < 1:
+        raise InputError(f"--max must be at least 1, got {max_records}")
+    if budget < 0:
+        raise InputError(f"--budget must not be negative, got {budget:g}")
+    return Sampling(sample_rate, max_records, budget)
+
+
+def score_prompts(
+    project: Project, name: str | None, env: str | None, asked: Sampling
+) -> list[tuple[Suite, ScoreReport]]:
+    """Score every suite of `name` (default: every suite) within one budget; a report per suite."""
+    from promptops.evals.suites import load_suites
+
+    suites = [s for s in load_suites(project) if name is None or s.prompt == name]
+    if not suites:
+        raise InputError(
+            f"no eval suite for prompt '{name}': its scorers are what score the samples",
+            hint=f"add evals/{name}.yaml with `prompt: {name}` and reference-free scorers such as llm_judge",
+        )
+    out = []
+    spent = 0.0
+    for suite in suites:
+        left = max(asked.budget_usd - spent, 0.0)
+        report = score(project, suite, env, Sampling(asked.rate, asked.max, left))
+        spent += report.spent_usd
+        out.append((suite, report))
+    return out
