@@ -19,7 +19,7 @@ from support.openai_server import FakeOpenAI
 REFUSED = "refused unsafe template code: "
 VALUE = "would build a value of more than 1000000 characters or items"
 STEPS = "more than 200000 loop steps, calls and filters in one render"
-CPU = "rendering takes more than 0.25 s of CPU time"
+CPU = "rendering takes more than 1.0 s of CPU time"
 DIGITS = "numbers may have at most 4300 digits"
 CPU_OR_STEPS = f"{CPU}|{STEPS}"  # which budget runs out first depends on the machine
 
@@ -33,8 +33,8 @@ PAYLOADS = [
     ("{% set ns = namespace(s='x'*1000) %}{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}", VALUE),
     ("{% set ns = namespace(s='x'*1000) %}{% for i in range(40) %}{% set ns.s = ns.s + ns.s %}{% endfor %}", VALUE),
     ("{% set ns = namespace(l=[1]) %}{% for i in range(40) %}{% set ns.l = ns.l + ns.l %}{% endfor %}", VALUE),
-    ("{% set s = 'x'*100000 %}{% for a in s %}{% for b in s %}{% endfor %}{% endfor %}", STEPS),
-    ("{% for i in range(1000000) %}{% endfor %}", STEPS),
+    ("{% set s = 'x'*100000 %}{% for a in s %}{% for b in s %}{% endfor %}{% endfor %}", CPU_OR_STEPS),
+    ("{% for i in range(1000000) %}{% endfor %}", CPU_OR_STEPS),
     ("{% macro f(n) %}{% if n > 0 %}{{ f(n-1) }}{{ f(n-1) }}{% endif %}{% endmacro %}{{ f(40) }}", CPU_OR_STEPS),
     ("{{ ((9**1000)**1000)**1000 }}", DIGITS),
     ("{% set ns = namespace(n=2) %}{% for i in range(30) %}{% set ns.n = ns.n * ns.n %}{% endfor %}", DIGITS),
@@ -92,7 +92,7 @@ def test_render_refuses_exhaustion_quickly_in_little_memory(
         f"error: prompts/evil.yaml:6: {REFUSED}{one}\nhint: templates may not reach Python internals\n"
         for one in message.split("|")
     }, result.err
-    assert elapsed < 5  # generous: the refusals take milliseconds, the CPU budget is 0.25 s
+    assert elapsed < 5  # generous: the refusals take milliseconds, the CPU budget is 1 s
     assert peak < 64_000_000
 
 
