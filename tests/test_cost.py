@@ -11,11 +11,10 @@ from promptops.cost import (
     MonthlyCost,
     line,
     monthly,
-    signed_month,
-    usd_month,
 )
 from promptops.errors import FileFormatError
 from promptops.project import parse_config
+from promptops.wording import signed_month, usd_month
 
 
 def test_a_month_at_a_rate_with_intervals() -> None:

@@ -13,7 +13,7 @@ import pytest
 
 from promptops.formats import content_hash, schema, validate_data
 from promptops.project import Project
-from support.evalproject import FAST_CONFIG, order_id_answer, results, write_project
+from support.evalproject import FAST_CONFIG, interrupted_eval, order_id_answer, results, write_project
 from support.fixtures import run_subprocess
 from support.openai_server import FakeOpenAI
 
@@ -325,18 +325,9 @@ def test_subprocess_eval_against_the_server(project_dir: Path, server: FakeOpenA
 
 def test_ctrl_c_keeps_finished_cases_and_a_rerun_resumes(project_dir: Path, server: FakeOpenAI) -> None:
     import signal
-    import subprocess
 
-    write_project(project_dir, count=20)
-    server.latency = 0.3
-    proc = subprocess.Popen([sys.executable, "-m", "promptops", "eval", "--concurrency", "2"], cwd=project_dir,
-                            env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while server.count < 7 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGINT)
-    _out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, err
+    returncode, err = interrupted_eval(project_dir, server, signal.SIGINT)
+    assert returncode == 130, err
     assert "Traceback" not in err
     # typer turns KeyboardInterrupt into exit 130 itself; our line says what was kept
     finished = ids(results(project_dir))

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from promptops.formats import parse_yaml
+from support import litellm_callbacks
 from support.evalproject import FAST_CONFIG, order_id_answer, write_project
 from support.golden import check_golden
 from support.openai_server import FakeOpenAI
@@ -262,15 +263,8 @@ def test_the_loop_from_real_calls_logged_by_the_sdk(cli, project_dir: Path, open
     openai_server.answers = lambda messages: "NONE" if "ORD-40002" in str(messages[-1]) else order_id_answer(messages)
     file = project_dir / "app-traces.jsonl"
     prompt = load_prompt("order-id", root=project_dir)
-    # litellm promotes callbacks into four more lists and skips a second logger of a type it holds, so
-    # every list is put back afterwards or later tests' loggers would never be called
-    lists = ("callbacks", "success_callback", "failure_callback", "_async_success_callback", "_async_failure_callback")
-    saved = {name: list(getattr(litellm, name)) for name in lists}
-    for name in lists:  # and a logger an earlier test left in them would take this test's calls
-        setattr(litellm, name, [c for c in getattr(litellm, name) if not isinstance(c, TraceLogger)])
-    litellm.callbacks = [TraceLogger(file)]
     messages = ["Where is ORD-40001?", "Mail me at sam@example.org about ORD-40002 please", "ORD-40003 status?"]
-    try:
+    with litellm_callbacks.installed(TraceLogger(file)):
         for message in messages:
             with contextlib.suppress(litellm.APIError):
                 litellm.completion(**prompt.completion_kwargs(message=message), num_retries=0)
@@ -278,9 +272,6 @@ def test_the_loop_from_real_calls_logged_by_the_sdk(cli, project_dir: Path, open
             if file.exists() and len(file.read_text(encoding="utf-8").splitlines()) == len(messages):
                 break
             time.sleep(0.05)
-    finally:
-        for name, value in saved.items():
-            setattr(litellm, name, value)
     lines = [json.loads(t) for t in file.read_text(encoding="utf-8").splitlines()]
     assert len(lines) == 3
     assert cli("traces", "import", str(file)).code == 0

@@ -11,14 +11,6 @@ from support.github_server import TOKEN, FakeGitHub
 MARKER = "<!-- promptops-report -->"
 
 
-@pytest.fixture
-def gh_env(github_api: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> FakeGitHub:
-    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
-    monkeypatch.setenv("GITHUB_REPOSITORY", github_api.repository)
-    monkeypatch.setenv("GITHUB_API_URL", github_api.url)
-    return github_api
-
-
 def _report(tmp_path: Path, text: str) -> str:
     path = tmp_path / "report.md"
     path.write_text(text, encoding="utf-8")

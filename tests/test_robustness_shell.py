@@ -10,7 +10,6 @@ import sqlite3
 import stat
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import pytest
 
 from promptops.errors import InputError, UnavailableError
 from promptops.project import _write_error, write_atomic
-from support.evalproject import order_id_answer, results, write_project
+from support.evalproject import interrupted_eval, order_id_answer, results, write_project
 from support.fixtures import CLI, run_subprocess
 from support.openai_server import FakeOpenAI
 
@@ -99,16 +98,8 @@ def test_shell_completion_is_offered(project_dir: Path) -> None:
 
 
 def test_sigterm_keeps_finished_cases_like_ctrl_c(project_dir: Path, server: FakeOpenAI) -> None:
-    write_project(project_dir, count=20)
-    server.latency = 0.3
-    proc = subprocess.Popen([sys.executable, "-m", "promptops", "eval", "--concurrency", "2"], cwd=project_dir,
-                            env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while server.count < 7 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGTERM)
-    _out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 143, err
+    returncode, err = interrupted_eval(project_dir, server, signal.SIGTERM)
+    assert returncode == 143, err
     assert "Traceback" not in err
     finished = [c["id"] for c in results(project_dir)["suites"]["order-id"]["cases"]]
     assert 4 <= len(finished) < 20

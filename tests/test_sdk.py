@@ -17,7 +17,7 @@ import pytest
 from promptops import Prompt, load_prompt
 from promptops.errors import InputError, UnknownPromptError
 from promptops.sdk import bucket
-from support import releases
+from support import litellm_callbacks, releases
 from support.fixtures import CLI, GitRepo
 from support.openai_server import FakeOpenAI
 
@@ -26,12 +26,7 @@ CANARY = "production:\n  order-id: {version: 1.0.0, canary: {version: 1.1.0, per
 
 @pytest.fixture
 def bundle_file(git_repo: GitRepo, cli: CLI) -> Path:
-    releases.start_project(git_repo)
-    for version in ("1.0.0", "1.1.0"):
-        releases.release(git_repo, version)
-    git_repo.commit({"environments.yaml": CANARY})
-    assert cli("bundle", "--out", "prompts.lock.json").code == 0
-    return git_repo.root / "prompts.lock.json"
+    return releases.bundled(git_repo, cli, CANARY)
 
 
 def test_canary_share_is_close_to_the_configured_percent(bundle_file: Path) -> None:
@@ -169,16 +164,12 @@ def test_an_application_calls_litellm_with_the_prompt(bundle_file: Path, openai_
     # litellm 1.106 drops callbacks and metadata on its `fallbacks=` path (BerriAI/litellm#9540), so the
     # README's tracing recipe calls each model itself; check that the attribution then reaches the sinks.
     traced = {k: v for k, v in kwargs.items() if k != "fallbacks"}
-    saved = litellm.callbacks
-    litellm.callbacks = [Capture()]
-    try:
+    with litellm_callbacks.installed(Capture()):
         litellm.completion(**traced)
         for _ in range(100):  # success callbacks of a sync call run on a worker thread
             if seen:
                 break
             time.sleep(0.05)
-    finally:
-        litellm.callbacks = saved
     assert response.choices[0].message.content == "ORD-27611"
     assert openai_server.count == 2
     sent = openai_server.requests[0].body

@@ -11,7 +11,7 @@ import pytest
 
 from promptops import load_prompt
 from promptops.sdk import PAIR_KEY, call_with_shadow, paired_kwargs, shadow_kwargs
-from support import releases
+from support import litellm_callbacks, releases
 from support.fixtures import CLI, GitRepo
 from support.openai_server import FakeOpenAI
 
@@ -20,12 +20,7 @@ ENVS = "production:\n  order-id: 1.0.0\nstaging:\n  order-id: 1.1.0\n"  # the bu
 
 @pytest.fixture
 def bundle_file(git_repo: GitRepo, cli: CLI) -> Path:
-    releases.start_project(git_repo)
-    for version in ("1.0.0", "1.1.0"):
-        releases.release(git_repo, version)
-    git_repo.commit({"environments.yaml": ENVS})
-    assert cli("bundle", "--out", "prompts.lock.json").code == 0
-    return git_repo.root / "prompts.lock.json"
+    return releases.bundled(git_repo, cli, ENVS)
 
 
 def _nested(kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -101,10 +96,7 @@ def test_trace_logger_records_pair_and_canary_analyze_shadow_reads_them(
     primary = load_prompt("order-id", env="production", bundle=bundle_file)
     shadow = load_prompt("order-id@1.1.0", bundle=bundle_file)
     file = bundle_file.parent / "traces.jsonl"
-    saved = litellm.callbacks
-    logger = TraceLogger(file)
-    litellm.callbacks = [logger]
-    try:
+    with litellm_callbacks.installed(TraceLogger(file)):
         for index in range(3):
             call_with_shadow(litellm.completion, primary, shadow, message=f"Where is ORD-{index}?")
             time.sleep(0.2)  # the shadow goes out after the primary returned
@@ -112,10 +104,6 @@ def test_trace_logger_records_pair_and_canary_analyze_shadow_reads_them(
             if file.exists() and len(file.read_text().splitlines()) == 6:
                 break
             time.sleep(0.05)
-    finally:
-        litellm.callbacks = saved
-        # litellm copies callbacks into its internal lists; leave none behind for later tests
-        litellm.logging_callback_manager.remove_callback_from_all_lists(logger)
     records = [json.loads(line) for line in file.read_text().splitlines()]
     shadows = {r["prompt"]["pair_id"]: r for r in records if r["prompt"]["arm"] == "shadow"}
     primaries = {r["prompt"]["pair_id"]: r for r in records if r["prompt"]["arm"] == "control"}

@@ -10,14 +10,6 @@ from support.fixtures import CLI
 from support.github_server import TOKEN, FakeGitHub
 
 
-@pytest.fixture
-def gh_env(github_api: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> FakeGitHub:
-    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
-    monkeypatch.setenv("GITHUB_REPOSITORY", github_api.repository)
-    monkeypatch.setenv("GITHUB_API_URL", github_api.url)
-    return github_api
-
-
 def _comment(cli: CLI, tmp_path: Path) -> tuple[int, str]:
     path = tmp_path / "report.md"
     path.write_text("report\n", encoding="utf-8")

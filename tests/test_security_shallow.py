@@ -28,15 +28,20 @@ def _clone(origin: GitRepo, target: Path, branch: str, head_branch: str) -> GitR
     return clone
 
 
-@pytest.fixture
-def pr_clone(tmp_path: Path, git_repo: GitRepo, monkeypatch: pytest.MonkeyPatch) -> GitRepo:
-    """A depth-1 clone of a pull request branch that changes the prompt; origin/HEAD names that branch."""
+def _pull_request(git_repo: GitRepo) -> None:
+    """Commit a project on main, then a branch `pr` that changes the prompt (checked out)."""
     write_project(git_repo.root, count=2)
     git_repo.commit(message="project")
     git_repo.git("checkout", "-q", "-b", "pr")
     prompt = git_repo.root / "prompts" / "order-id.yaml"
     git_repo.commit({"prompts/order-id.yaml": prompt.read_text(encoding="utf-8").replace(
         "Reply with the ID only", "Reply with just the ID")}, "pr change")
+
+
+@pytest.fixture
+def pr_clone(tmp_path: Path, git_repo: GitRepo, monkeypatch: pytest.MonkeyPatch) -> GitRepo:
+    """A depth-1 clone of a pull request branch that changes the prompt; origin/HEAD names that branch."""
+    _pull_request(git_repo)
     clone = _clone(git_repo, tmp_path / "clone", "pr", "pr")
     monkeypatch.chdir(clone.root)
     return clone
@@ -70,12 +75,7 @@ def test_shallow_clone_of_the_default_branch_refuses_too(tmp_path: Path, git_rep
 
 
 def test_a_full_clone_keeps_comparing_with_the_merge_base(cli: CLI, git_repo: GitRepo) -> None:
-    write_project(git_repo.root, count=2)
-    git_repo.commit(message="project")
-    git_repo.git("checkout", "-q", "-b", "pr")
-    prompt = git_repo.root / "prompts" / "order-id.yaml"
-    git_repo.commit({"prompts/order-id.yaml": prompt.read_text(encoding="utf-8").replace(
-        "Reply with the ID only", "Reply with just the ID")}, "pr change")
+    _pull_request(git_repo)
     result = cli("diff")
     assert result.code == 0, result.err
     assert "order-id" in result.out

@@ -24,7 +24,7 @@ from opentelemetry.trace import Status, StatusCode
 from promptops import Prompt, load_prompt
 from promptops.formats import schema
 from promptops.observe.store import TraceStore, Window
-from support import releases
+from support import litellm_callbacks, releases
 from support.fixtures import CLI, GitRepo
 from support.openai_server import FakeOpenAI
 
@@ -33,12 +33,7 @@ ENVS = "production:\n  order-id: {version: 1.0.0, canary: {version: 1.1.0, perce
 
 @pytest.fixture
 def bundle(git_repo: GitRepo, cli: CLI) -> Path:
-    releases.start_project(git_repo)
-    for version in ("1.0.0", "1.1.0"):
-        releases.release(git_repo, version)
-    git_repo.commit({"environments.yaml": ENVS})
-    assert cli("bundle", "--out", "prompts.lock.json").code == 0
-    return git_repo.root / "prompts.lock.json"
+    return releases.bundled(git_repo, cli, ENVS)
 
 
 def both_arms(bundle: Path) -> tuple[Prompt, Prompt]:
@@ -83,17 +78,13 @@ def test_the_shipped_logger_records_real_litellm_calls(bundle: Path, openai_serv
     openai_server.answers = {"ORD-1": "ORD-1"}
     openai_server.fail("400", match="broken")
     file = bundle.parent / "traces.jsonl"
-    saved = litellm.callbacks
-    litellm.callbacks = [TraceLogger(file)]
-    try:
+    with litellm_callbacks.installed(TraceLogger(file)):
         for prompt, message in ((control, "Where is ORD-1?"), (canary, "Where is ORD-1?"), (control, "broken")):
             kwargs = prompt.completion_kwargs(message=message)
             del kwargs["fallbacks"]  # litellm 1.106 drops callbacks on its fallbacks path (BerriAI/litellm#9540)
             with contextlib.suppress(litellm.BadRequestError):  # the failure is recorded too
                 litellm.completion(**kwargs, num_retries=0)
         wait_for(lambda: file.exists() and len(file.read_text().splitlines()) == 3)
-    finally:
-        litellm.callbacks = saved
     lines = [json.loads(line) for line in file.read_text().splitlines()]
     for line in lines:
         jsonschema.validate(line, schema("trace"))
@@ -173,15 +164,11 @@ def test_spans_from_litellm_own_otel_callback(bundle: Path, openai_server: FakeO
 
     control, _ = both_arms(bundle)
     exporter = InMemorySpanExporter()
-    saved = litellm.callbacks
-    litellm.callbacks = [OpenTelemetry(config=OpenTelemetryConfig(exporter=exporter, skip_set_global=True))]
-    try:
+    with litellm_callbacks.installed(OpenTelemetry(config=OpenTelemetryConfig(exporter=exporter, skip_set_global=True))):
         kwargs = control.completion_kwargs(message="Where is ORD-1?")
         del kwargs["fallbacks"]
         litellm.completion(**kwargs)
         wait_for(lambda: any(s.name == "litellm_request" for s in exporter.get_finished_spans()))
-    finally:
-        litellm.callbacks = saved
     file = bundle.parent / "otlp.jsonl"
     file.write_text(otlp_line(exporter.get_finished_spans(), hex_ids=True) + "\n")
     result = cli("traces", "import", "otlp.jsonl")

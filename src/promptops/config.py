@@ -133,6 +133,14 @@ def duration_seconds(text: str) -> float | None:
     return amount * (unit or 1)
 
 
+def since_seconds(text: str, option: str = "--since", examples: str = "30m, 24h, 7d or 2w") -> float:
+    """Return the seconds of a duration option's value; InputError (exit 2) naming the option otherwise."""
+    seconds = duration_seconds(text)
+    if seconds is None:
+        raise InputError(f"{option} '{text}': expected a duration such as {examples}")
+    return seconds
+
+
 @dataclass(frozen=True)
 class ProjectConfig:
     version: int = 1

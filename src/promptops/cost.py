@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 from promptops.config import Budget
 from promptops.stats import Statistic, mean, paired_bootstrap, percentile
-from promptops.wording import money
 
 SECONDS_PER_MONTH = 30 * 24 * 3600
 CONFIDENCE = 0.95
@@ -134,19 +133,3 @@ def monthly(costs: Sequence[float | None], qps: float) -> float | None:
     if not costs or None in costs:
         return None
     return mean([c for c in costs if c is not None]) * qps * SECONDS_PER_MONTH
-
-
-def usd_month(value: float | None) -> str:
-    """Return a monthly amount as a reader scans it: $1,240 (whole dollars from $100), else $0.305."""
-    if value is None:
-        return "unknown"
-    if abs(value) >= 100:
-        return f"{'-' if value < 0 else ''}${abs(value):,.0f}"
-    return money(value)
-
-
-def signed_month(value: float | None) -> str:
-    """Return a monthly difference with its sign: +$1,240, -$12.0, unknown."""
-    if value is None:
-        return "unknown"
-    return ("+" if value >= 0 else "") + usd_month(value)

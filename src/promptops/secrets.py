@@ -71,10 +71,11 @@ def redact(text: str, values: Sequence[str] | None = None) -> str:
 
 
 def redact_data(value: Any, values: Sequence[str] | None = None) -> Any:
-    """Return plain data (what a JSON file will hold) with `redact` applied to every string in it."""
+    """Return plain data (what a JSON file will hold) with `redact` applied to every string in it
+    (keys too); a string `suspect` clears is kept as it is, without running the patterns."""
     found = secret_values() if values is None else values
     if isinstance(value, str):
-        return redact(value, found)
+        return redact(value, found) if suspect(value, found) else value
     if isinstance(value, Mapping):
         return {redact_data(k, found): redact_data(v, found) for k, v in value.items()}
     if isinstance(value, list | tuple):

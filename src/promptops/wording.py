@@ -1,4 +1,4 @@
-"""How numbers and lists read in messages and reports: money, id lists."""
+"""How numbers and lists read in messages and reports: money (per call and a month), id lists."""
 
 from __future__ import annotations
 
@@ -19,6 +19,22 @@ def money(value: float, *, signed: bool = False) -> str:
         return f"{sign}$0.00"
     digits = max(2, 2 - math.floor(math.log10(abs(value))))
     return f"{'-' if value < 0 else sign}${abs(value):.{digits}f}"
+
+
+def usd_month(value: float | None) -> str:
+    """Return a monthly amount as a reader scans it: $1,240 (whole dollars from $100), else $0.305."""
+    if value is None:
+        return "unknown"
+    if abs(value) >= 100:
+        return f"{'-' if value < 0 else ''}${abs(value):,.0f}"
+    return money(value)
+
+
+def signed_month(value: float | None) -> str:
+    """Return a monthly difference with its sign: +$1,240, -$12.0, unknown."""
+    if value is None:
+        return "unknown"
+    return ("+" if value >= 0 else "") + usd_month(value)
 
 
 def change(ratio: float) -> str:

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
+import subprocess
+import sys
 import textwrap
+import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from support.openai_server import FakeOpenAI
 
 FAST_CONFIG = """\
 version: 1
@@ -76,3 +84,18 @@ def write_project(root: Path, count: int = 6, files: dict[str, str] | None = Non
 def results(root: Path, path: str = ".promptops/runs/latest.json") -> dict[str, Any]:
     loaded: dict[str, Any] = json.loads((root / path).read_text(encoding="utf-8"))
     return loaded
+
+
+def interrupted_eval(root: Path, server: FakeOpenAI, signum: signal.Signals) -> tuple[int, str]:
+    """Run `promptops eval` of 20 slow cases in a subprocess, send `signum` once about 7 calls went out;
+    return its exit code and stderr."""
+    write_project(root, count=20)
+    server.latency = 0.3
+    proc = subprocess.Popen([sys.executable, "-m", "promptops", "eval", "--concurrency", "2"], cwd=root,
+                            env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while server.count < 7 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signum)
+    _out, err = proc.communicate(timeout=60)
+    return proc.returncode, err

@@ -140,6 +140,15 @@ def github_api() -> Iterator[FakeGitHub]:
 
 
 @pytest.fixture
+def gh_env(github_api: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> FakeGitHub:
+    """The fake API with the variables of a GitHub Actions run pointing at it."""
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    monkeypatch.setenv("GITHUB_REPOSITORY", github_api.repository)
+    monkeypatch.setenv("GITHUB_API_URL", github_api.url)
+    return github_api
+
+
+@pytest.fixture
 def other_origin() -> Iterator[FakeGitHub]:
     """A second fake API on another port (another origin): the token must never reach it."""
     yield from _serve()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from promptops.evals.records import (
     Attempt,
     Baseline,
@@ -14,7 +16,7 @@ from promptops.evals.records import (
 )
 from promptops.formats import content_hash
 from promptops.promptfile import read_prompt
-from support.fixtures import GitRepo
+from support.fixtures import CLI, GitRepo
 
 PROMPT = """\
 name: order-id
@@ -112,3 +114,13 @@ def baseline(version: str, scores: list[float]) -> Baseline:
         for i, s in enumerate(scores)
     )
     return Baseline("order-id", provenance(version), cases, summary(scores))
+
+
+def bundled(repo: GitRepo, cli: CLI, environments: str) -> Path:
+    """Release order-id 1.0.0 and 1.1.0, serve them as `environments` says, bundle; return the bundle."""
+    start_project(repo)
+    for version in ("1.0.0", "1.1.0"):
+        release(repo, version)
+    repo.commit({"environments.yaml": environments})
+    assert cli("bundle", "--out", "prompts.lock.json").code == 0
+    return repo.root / "prompts.lock.json"

@@ -30,18 +30,13 @@ def analyze(  # noqa: PLR0917 (typer maps each option to a parameter)
     apply: bool = typer.Option(False, "--apply", help="Carry the verdict out on environments.yaml."),
 ) -> int:
     """Compare the canary arm with the control arm: PROMOTE, CONTINUE, ROLLBACK or INCONCLUSIVE."""
-    from promptops.config import duration_seconds
+    from promptops.config import since_seconds
     from promptops.deploy import rollout
-    from promptops.errors import InputError
     from promptops.observe import canary_report
     from promptops.project import Project
 
     kind = choose(format, CanaryFormat)
-    since_s = None
-    if since is not None:
-        since_s = duration_seconds(since)
-        if since_s is None:
-            raise InputError(f"--since '{since}': expected a duration such as 90m, 24h or 7d")
+    since_s = None if since is None else since_seconds(since, examples="90m, 24h or 7d")
     project = Project.load()
     run = rollout.analyze(project, name, env, since_s, shadow)
     render = {

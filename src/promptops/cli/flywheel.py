@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from pathlib import Path
 
 import typer
 
 from promptops.cli import output
+from promptops.config import since_seconds
 from promptops.errors import ExitCode, InputError
-
-_DURATION = re.compile(r"(\d+)([mhdw])")
-_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
 def register(app: typer.Typer) -> None:
@@ -21,14 +18,6 @@ def register(app: typer.Typer) -> None:
     group.command("propose")(propose)
     group.command("accept")(accept)
     app.add_typer(group)
-
-
-def duration(text: str, option: str) -> timedelta:
-    """Return `7d`, `24h`, `30m` or `2w` as a timedelta; InputError (exit 2) otherwise."""
-    match = _DURATION.fullmatch(text.strip())
-    if match is None or int(match.group(1)) == 0:
-        raise InputError(f"{option} '{text}': expected a duration such as 30m, 24h, 7d or 2w")
-    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
 
 
 def propose(  # noqa: PLR0917 (typer maps each option to a parameter)
@@ -54,7 +43,9 @@ def propose(  # noqa: PLR0917 (typer maps each option to a parameter)
         raise InputError("--worst needs --by SCORE (the score to rank records by)")
     if by is None and feedback is None:
         raise InputError("choose records with --worst N --by SCORE or --feedback down (or both)")
-    selection = Selection(worst, by, feedback == "down", duration(since, "--since") if since else None)
+    selection = Selection(
+        worst, by, feedback == "down", timedelta(seconds=since_seconds(since)) if since else None
+    )
     project = Project.load()
     path, proposal = run(project, name, selection, out)
     for refusal in proposal.refused:

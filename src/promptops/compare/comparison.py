@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from promptops import gate, review
+from promptops.cost import monthly
 from promptops.errors import ExitCode, InputError, UnavailableError
 from promptops.evals import baselines, history
 from promptops.evals.cases import Suite
@@ -21,8 +22,6 @@ from promptops.project import Project
 from promptops.report.overall import overall
 from promptops.report.tags import tag_pass_rates, worst_tag
 from promptops.stats import percentile
-
-SECONDS_PER_MONTH = 30 * 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -193,7 +192,7 @@ def _standing(
         gate=result,
         calls=len(answered),
         cost_per_call=per_call,
-        monthly_cost=None if per_call is None or qps is None else per_call * qps * SECONDS_PER_MONTH,
+        monthly_cost=None if qps is None else monthly(costs, qps),
         latency_p50_ms=percentile(latencies, 50),
         latency_p95_ms=percentile(latencies, 95),
         latency_p99_ms=percentile(latencies, 99),

@@ -8,6 +8,7 @@ from typing import Any
 
 from promptops.errors import FileFormatError, InputError, Problem
 from promptops.evals.records import Baseline, BaselineCase, Provenance, RunResult, Summary, head_side
+from promptops.evals.results import unique_ids
 from promptops.formats import decode, dump_json, load_json, schema, validate_data
 from promptops.project import Project, read_bytes, write_atomic
 from promptops.secrets import redact_data
@@ -82,12 +83,7 @@ def from_json(text: str, file: str) -> Baseline:
     problems = validate_data(data, schema(SCHEMA), file=file)
     if problems:
         raise FileFormatError(problems)
-    seen: set[str] = set()
-    for index, case in enumerate(data["cases"]):
-        if case["id"] in seen:
-            where = f"cases[{index}].id"
-            raise FileFormatError([Problem(file, None, where, f"duplicate case id '{case['id']}'")])
-        seen.add(case["id"])
+    unique_ids(file, data["cases"])
     return Baseline(
         suite=data["suite"],
         provenance=Provenance(**_known(Provenance, data["provenance"])),

@@ -30,7 +30,7 @@ from promptops.evals.providers import (
     Provider,
     ProviderError,
     Reply,
-    configured_cost,
+    call_cost,
     parse_retry_after,
     status_kind,
 )
@@ -162,15 +162,7 @@ class OpenAIHTTPProvider:
 
     def cost(self, model: str, input_tokens: int | None, output_tokens: int | None) -> float | None:
         """Return the USD cost from `prices` (preferred) or litellm's price map; None when unknown."""
-        if input_tokens is None or output_tokens is None:
-            return None
-        configured = configured_cost(self.prices, model, input_tokens, output_tokens)
-        if configured is not None:
-            return configured
-        per_token = catalog.token_prices(model)
-        if per_token is None:
-            return None
-        return input_tokens * per_token[0] + output_tokens * per_token[1]
+        return call_cost(self.prices, model, input_tokens, output_tokens, _listed_cost)
 
     def _client(self) -> Any:
         loop = asyncio.get_running_loop()
@@ -227,6 +219,13 @@ def _proxy_for(url: str) -> str | None:
     if not parts.hostname or bypass(parts.hostname, proxies):
         return None
     return proxies.get(parts.scheme) or proxies.get("all") or None
+
+
+def _listed_cost(model: str, input_tokens: int, output_tokens: int) -> float | None:
+    per_token = catalog.token_prices(model)  # litellm's price map, read without importing litellm
+    if per_token is None:
+        return None
+    return input_tokens * per_token[0] + output_tokens * per_token[1]
 
 
 def _count(value: object) -> int | None:

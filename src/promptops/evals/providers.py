@@ -273,20 +273,36 @@ class LiteLLMProvider:
 
     def cost(self, model: str, input_tokens: int | None, output_tokens: int | None) -> float | None:
         """Return the USD cost from `prices` (preferred) or litellm's price map; None when unknown."""
-        if input_tokens is None or output_tokens is None:
-            return None
-        configured = configured_cost(self.prices, model, input_tokens, output_tokens)
-        if configured is not None:
-            return configured
-        if model.startswith(local.PREFIX):
-            return 0.0  # runs in this process: no per-token price
-        try:
-            prompt_cost, completion_cost = _litellm().cost_per_token(
-                model=model, prompt_tokens=input_tokens, completion_tokens=output_tokens
-            )
-        except Exception:  # litellm raises for models it has no price for
-            return None
-        return float(prompt_cost) + float(completion_cost)
+        return call_cost(self.prices, model, input_tokens, output_tokens, _litellm_cost)
+
+
+def _litellm_cost(model: str, input_tokens: int, output_tokens: int) -> float | None:
+    if model.startswith(local.PREFIX):
+        return 0.0  # runs in this process: no per-token price
+    try:
+        prompt_cost, completion_cost = _litellm().cost_per_token(
+            model=model, prompt_tokens=input_tokens, completion_tokens=output_tokens
+        )
+    except Exception:  # litellm raises for models it has no price for
+        return None
+    return float(prompt_cost) + float(completion_cost)
+
+
+def call_cost(
+    prices: Mapping[str, Price],
+    model: str,
+    input_tokens: int | None,
+    output_tokens: int | None,
+    listed: Callable[[str, int, int], float | None],
+) -> float | None:
+    """Return the USD cost of a call: `prices` (preferred), else the price map behind `listed`;
+    None when a token count or the price is unknown. Both provider paths price calls with this."""
+    if input_tokens is None or output_tokens is None:
+        return None
+    configured = configured_cost(prices, model, input_tokens, output_tokens)
+    if configured is not None:
+        return configured
+    return listed(model, input_tokens, output_tokens)
 
 
 def configured_cost(

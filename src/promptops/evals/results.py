@@ -101,15 +101,16 @@ def parse_results(text: str, file: str) -> list[RunResult]:
     if problems:
         raise FileFormatError(problems)
     for name, suite in sorted(data["suites"].items()):
-        _unique_ids(file, name, suite["cases"])
+        unique_ids(file, suite["cases"], f"suites.{name}.")
     return [from_suite_data(name, suite) for name, suite in sorted(data["suites"].items())]
 
 
-def _unique_ids(file: str, suite: str, cases: Sequence[Mapping[str, Any]]) -> None:
+def unique_ids(file: str, cases: Sequence[Mapping[str, Any]], at: str = "") -> None:
+    """Raise FileFormatError naming `{at}cases[i].id` of the first case id seen twice (results, baselines)."""
     seen: set[str] = set()
     for index, case in enumerate(cases):
         if case["id"] in seen:
-            where = f"suites.{suite}.cases[{index}].id"
+            where = f"{at}cases[{index}].id"
             raise FileFormatError([Problem(file, None, where, f"duplicate case id '{case['id']}'")])
         seen.add(case["id"])
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
 
 from promptops.observe.record import TraceRecord
-from promptops.secrets import redact, suspect
+from promptops.secrets import redact_data
 
 __all__ = ["CONTENT", "redact_record"]
 
@@ -20,17 +19,7 @@ def redact_record(record: TraceRecord, values: Sequence[str]) -> TraceRecord:
     for key in CONTENT:
         value = getattr(record, key)
         if value is not None:
-            cleaned = _deep(value, values)
+            cleaned = redact_data(value, values)
             if cleaned != value:
                 changes[key] = cleaned
     return replace(record, **changes) if changes else record
-
-
-def _deep(value: Any, values: Sequence[str]) -> Any:
-    if isinstance(value, str):
-        return redact(value, values) if suspect(value, values) else value
-    if isinstance(value, dict):
-        return {k: _deep(v, values) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_deep(v, values) for v in value]
-    return value

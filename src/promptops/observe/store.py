@@ -71,18 +71,18 @@ class Window:
     until_ms: int | None = None
     attributed: bool | None = True  # None: attributed or not
 
-    def where(self) -> tuple[str, list[Any]]:
-        """Return the SQL condition and its parameters."""
+    def where(self, times: bool = True) -> tuple[str, list[Any]]:
+        """Return the SQL condition and its parameters (without `times`, no `ts` column is named)."""
         parts: list[str] = ["1=1"]
         params: list[Any] = []
         for column, value in (("prompt", self.prompt), ("env", self.env), ("arm", self.arm)):
             if value is not None:
                 parts.append(f"{column} = ?")
                 params.append(value)
-        if self.since_ms is not None:
+        if times and self.since_ms is not None:
             parts.append("ts >= ?")
             params.append(self.since_ms)
-        if self.until_ms is not None:
+        if times and self.until_ms is not None:
             parts.append("ts < ?")
             params.append(self.until_ms)
         if self.attributed is not None:
@@ -214,16 +214,8 @@ class TraceStore:
 
         Table `facts` holds one narrow row per record, clustered by (dim, ts): what fast aggregates read.
         """
-        parts: list[str] = ["1=1"]
-        params: list[Any] = []
-        for column, value in (("prompt", window.prompt), ("env", window.env), ("arm", window.arm)):
-            if value is not None:
-                parts.append(f"{column} = ?")
-                params.append(value)
-        if window.attributed is not None:
-            parts.append("attributed = ?")
-            params.append(int(window.attributed))
-        rows = self.db.execute(f"SELECT * FROM dims WHERE {' AND '.join(parts)} ORDER BY id", params)
+        where, params = window.where(times=False)  # the dims table has no times
+        rows = self.db.execute(f"SELECT * FROM dims WHERE {where} ORDER BY id", params)
         return [(row[0], dict(zip(DIMENSIONS, row[1:], strict=True))) for row in rows]
 
     def _known(self, ids: list[str]) -> set[str]:

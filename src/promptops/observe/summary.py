@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from promptops.config import since_seconds
 from promptops.errors import InputError
 from promptops.observe.record import iso
 from promptops.observe.store import TraceStore, Window
@@ -13,18 +13,9 @@ from promptops.stats import percentile, quantile_interval, wilson
 from promptops.wording import money
 
 GROUPS = ("version", "arm", "model", "day")
-UNITS = {"m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 7 * 86_400_000}
 QUANTILES = (50, 95, 99)
 
 Interval = tuple[float, float] | None
-
-
-def duration_ms(text: str) -> int:
-    """Return `30m`, `24h`, `7d` or `2w` in milliseconds; InputError otherwise."""
-    match = re.fullmatch(r"(\d+)([mhdw])", text.strip())
-    if not match or int(match[1]) == 0:
-        raise InputError(f"--since '{text}': expected a duration such as 30m, 24h, 7d or 2w")
-    return int(match[1]) * UNITS[match[2]]
 
 
 @dataclass(frozen=True)
@@ -75,7 +66,7 @@ def compute(store: TraceStore, prompt: str | None, env: str | None, since: str |
     """Return the stats of the attributed records in the window, one group per prompt and `by` value."""
     if by not in GROUPS:
         raise InputError(f"--by '{by}': expected version, arm, model or day")
-    back = duration_ms(since) if since is not None else None
+    back = round(since_seconds(since) * 1000) if since is not None else None
     newest = store.newest_ms()
     start = newest - back + 1 if back is not None and newest is not None else None
     window = Window(prompt=prompt, env=env, since_ms=start)

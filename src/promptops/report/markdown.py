@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from promptops.cost import MonthlyCost, signed_month, usd_month
+from promptops.cost import MonthlyCost
 from promptops.evals.records import Provenance
 from promptops.gate.result import CaseComparison, GateResult, Metric
 from promptops.report.escape import MARKER, code, escape, excerpt, ids, redacted
 from promptops.report.evidence import evidence_lines, slice_lines
 from promptops.report.overall import overall
 from promptops.secrets import redact
-from promptops.wording import change, money
+from promptops.wording import change, money, signed_month, usd_month
 
 MAX_CHARS = 60_000
 ICON = {"PASS": "✅", "FAIL": "❌", "INCONCLUSIVE": "⚠️"}

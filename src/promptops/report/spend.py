@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from promptops.cost import BudgetStatus, Estimate, Line, Projection, usd_month
+from promptops.cost import BudgetStatus, Estimate, Line, Projection
 from promptops.formats import dump_json
-from promptops.wording import money
+from promptops.wording import money, usd_month
 
 BUDGET_MARKER = "<!-- promptops-budget -->"
 

@@ -1,7 +1,8 @@
 """Pass rate per tag: the tail of a run, where an average hides a slice that got worse (pure).
 
-TODO(slices): replace with the per-tag slices of the gate result (src/promptops/gate/slices.py) once
-they land, so the gate and the reports read one computation.
+Not gate/slices.py: a slice is the mean of per-case pass rates over repeats, paired with the baseline,
+untagged cases left out; this is the share of cases whose verdict passed, with an `(untagged)` bar,
+as the compare table and the HTML chart show it. Replacing one with the other changes those numbers.
 """
 
 from __future__ import annotations
