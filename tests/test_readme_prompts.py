@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+from dataclasses import fields, replace
 from pathlib import Path
 
+from promptops.config import ProjectConfig
+from promptops.project import Project
 from promptops.prompts import lint
 from support.fixtures import CLI
 
@@ -45,3 +48,13 @@ def test_render_error_examples_are_real(cli: CLI, project_dir: Path) -> None:
     missing = cli("render", "order-id")
     typo = cli("render", "order-id", "--var", "mesage=hi")
     assert BLOCKS[4] == "$ promptops render order-id\n" + missing.err + "$ promptops render order-id --var mesage=hi\n" + typo.err
+
+
+def test_config_block_shows_the_defaults(project_dir: Path) -> None:
+    block = re.search(r"### `promptops.yaml`.*?```yaml\n(.*?)```", README, flags=re.DOTALL)
+    assert block
+    (project_dir / "promptops.yaml").write_text(block[1], encoding="utf-8")
+    shown = Project.load(project_dir).config
+    assert replace(shown, gate_overrides={}) == ProjectConfig()  # the overrides only record what was written
+    keys = {line.split(":")[0] for line in block[1].splitlines() if line and not line.startswith(" ")}
+    assert keys == {f.name for f in fields(ProjectConfig)} - {"gate_overrides", "rollout_prompts"}

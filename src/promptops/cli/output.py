@@ -65,7 +65,13 @@ def usage_error(exc: Any) -> None:
 def table(
     title: str | None, columns: Sequence[str], rows: Sequence[Sequence[str]], to_stderr: bool = False
 ) -> None:
-    """Print a table (coloured on terminals, plain text in pipes)."""
+    """Print a table: coloured on terminals, plain aligned columns in pipes (never wrapped at 80)."""
+    console = stderr() if to_stderr else stdout()
+    if not console.is_terminal:
+        from promptops.report.table import columns as aligned
+
+        console.file.write(aligned([columns, *rows]))
+        return
     from rich.table import Table
 
     grid = Table(title=title, show_edge=False, pad_edge=False, box=None, header_style="bold")
@@ -73,7 +79,7 @@ def table(
         grid.add_column(column)
     for row in rows:
         grid.add_row(*row)
-    (stderr() if to_stderr else stdout()).print(grid)
+    console.print(grid)
 
 
 def styled(lines: Sequence[tuple[str, str]]) -> None:
