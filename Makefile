@@ -27,9 +27,10 @@ pytest:
 
 test: lint typecheck imports pytest
 
-# The inner loop: everything but the tests marked slow (subprocesses, workflows, the real model); CI runs all.
+# The inner loop: everything but the tests marked slow (subprocesses, workflows, the real model), on every
+# core; CI runs all of them, one at a time, with coverage.
 test-fast:
-	$(BIN)/pytest -q -m "not slow"
+	$(BIN)/pytest -q -m "not slow" -n auto
 
 # The quickstart on a real local model (README's first section): PASS, then a blocked regression.
 demo: $(VENV)/.promptops-local

@@ -48,7 +48,7 @@ def fetches() -> Iterator[tuple[str, list[str]]]:
             self.wfile.write(raw)
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)  # fast shutdown
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}", seen
