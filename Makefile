@@ -14,7 +14,7 @@ install:
 
 lint:
 	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src
+	$(BIN)/ruff format --check src tests benchmarks
 
 typecheck:
 	$(BIN)/mypy --strict src/promptops

@@ -60,8 +60,13 @@ def build(root: Path, prompts: int, commits: int) -> None:
 
 def timed(root: Path, *args: str) -> tuple[float, int]:
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "promptops", "diff", *args], cwd=root, capture_output=True,
-                          text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "promptops", "diff", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:
         raise SystemExit(f"promptops diff failed ({proc.returncode}): {proc.stderr}")
@@ -74,8 +79,12 @@ def main() -> None:
     parser.add_argument("--commits", type=int, default=50)
     parser.add_argument("--runs", type=int, default=3)
     options = parser.parse_args()
-    env = {"GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.com",
-           "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@example.com"}
+    env = {
+        "GIT_AUTHOR_NAME": "bench",
+        "GIT_AUTHOR_EMAIL": "bench@example.com",
+        "GIT_COMMITTER_NAME": "bench",
+        "GIT_COMMITTER_EMAIL": "bench@example.com",
+    }
     os.environ.update(env)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -83,8 +92,13 @@ def main() -> None:
         build(root, options.prompts, options.commits)
         built = time.perf_counter() - start
         print(f"built {options.prompts} prompts, {options.commits} commits in {built:.1f}s")
-        first = subprocess.run(["git", "rev-list", "--max-parents=0", "HEAD"], cwd=root, check=True,
-                               capture_output=True, text=True).stdout.strip()
+        first = subprocess.run(
+            ["git", "rev-list", "--max-parents=0", "HEAD"],
+            cwd=root,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
         cases: list[tuple[str, tuple[str, ...]]] = [
             ("diff (working tree vs HEAD)", ()),
             ("diff --base <first commit> (every prompt changed)", ("--base", first)),

@@ -78,16 +78,41 @@ def run_of(truth: Sequence[float], repeats: int, rng: random.Random) -> RunResul
         rate = passes / repeats
         tags = ("hard",) if p < 0.55 else ("medium",) if p < 0.95 else ("easy",)
         cases.append(
-            CaseResult(id=f"c{i:04d}", attempts=attempts, hash=f"h{i}", score=rate, pass_rate=rate,
-                       passed=rate >= 0.5, tags=tags, line=i + 1)
+            CaseResult(
+                id=f"c{i:04d}",
+                attempts=attempts,
+                hash=f"h{i}",
+                score=rate,
+                pass_rate=rate,
+                passed=rate >= 0.5,
+                tags=tags,
+                line=i + 1,
+            )
         )
     done = len(cases)
-    summary = Summary(cases=done, evaluated=done, errors=0, pass_rate=sum(c.passed for c in cases) / done,
-                      mean_score=sum(c.score or 0 for c in cases) / done, input_tokens=0, output_tokens=0,
-                      cost_usd=None, latency_p50_ms=None, latency_p95_ms=None)
-    provenance = Provenance(prompt="sim", prompt_version="1.0.0", content_hash="sha256:x", model="m",
-                            dataset_hash="sha256:d", scorers_hash="sha256:s", repeats=repeats, git_sha=None,
-                            promptops_version="0")
+    summary = Summary(
+        cases=done,
+        evaluated=done,
+        errors=0,
+        pass_rate=sum(c.passed for c in cases) / done,
+        mean_score=sum(c.score or 0 for c in cases) / done,
+        input_tokens=0,
+        output_tokens=0,
+        cost_usd=None,
+        latency_p50_ms=None,
+        latency_p95_ms=None,
+    )
+    provenance = Provenance(
+        prompt="sim",
+        prompt_version="1.0.0",
+        content_hash="sha256:x",
+        model="m",
+        dataset_hash="sha256:d",
+        scorers_hash="sha256:s",
+        repeats=repeats,
+        git_sha=None,
+        promptops_version="0",
+    )
     return RunResult(suite="sim", provenance=provenance, cases=tuple(cases), summary=summary)
 
 
@@ -164,8 +189,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             for repeats, base_repeats in ((1, 1), (3, 3), (1, 5), (3, 9)):
                 kept = dict(base_repeats=base_repeats, baselines_count=10, prs=args.prs, seed=args.seed)
                 blocked, covered = reused(n, repeats, **kept)
-                print(f"| {n} | {repeats} ({base_repeats}) | {min(blocked):.0%} - {max(blocked):.0%} | "
-                      f"{min(covered):.0%} - {max(covered):.0%} |", flush=True)
+                print(
+                    f"| {n} | {repeats} ({base_repeats}) | {min(blocked):.0%} - {max(blocked):.0%} | "
+                    f"{min(covered):.0%} - {max(covered):.0%} |",
+                    flush=True,
+                )
         return 0
     print("| N | repeats | kind | blocked | interval coverage | PASS without 'cannot detect' |")
     print("|---:|---:|---|---:|---:|---:|")
@@ -174,8 +202,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         for repeats in (int(r) for r in args.repeats.split(",")):
             for kind in KINDS:
                 t = simulate(n, repeats, kind, args.prs, seed=args.seed)
-                print(f"| {n} | {repeats} | {kind} | {t.blocked / t.prs:.1%} | {t.covered / t.prs:.1%} | "
-                      f"{t.silent_pass / t.prs:.1%} |", flush=True)
+                print(
+                    f"| {n} | {repeats} | {kind} | {t.blocked / t.prs:.1%} | {t.covered / t.prs:.1%} | "
+                    f"{t.silent_pass / t.prs:.1%} |",
+                    flush=True,
+                )
     took = time.monotonic() - start
     print(f"\n{args.prs} pull requests per row, seed {args.seed}, {took:.0f} s", file=sys.stderr)
     return 0

@@ -12,11 +12,18 @@ pytest_plugins = ["support.fixtures", "support.github_server", "support.openai_s
 # Modules and tests that start subprocesses, run workflows or the real model: `make test-fast` skips them.
 # (New slow tests carry `@pytest.mark.slow` themselves; this list marks the ones from before the marker.)
 _SLOW_MODULES = {
-    "test_quickstart.py", "test_pull_request_simulation.py", "test_local.py", "test_local_provider.py",
-    "test_imports.py", "test_release_workflow.py", "test_workflows.py", "test_smoke.py",
+    "test_quickstart.py",
+    "test_pull_request_simulation.py",
+    "test_local.py",
+    "test_local_provider.py",
+    "test_imports.py",
+    "test_release_workflow.py",
+    "test_workflows.py",
+    "test_smoke.py",
 }
 _SLOW_TESTS = {
-    "test_ctrl_c_keeps_finished_cases_and_a_rerun_resumes", "test_a_fully_cached_run_does_not_import_litellm",
+    "test_ctrl_c_keeps_finished_cases_and_a_rerun_resumes",
+    "test_a_fully_cached_run_does_not_import_litellm",
     "test_subprocess_eval_against_the_server",
 }
 
@@ -35,8 +42,13 @@ def hermetic(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monke
     """No API keys, no global git config, a temporary HOME, no GitHub Actions variables."""
     home = tmp_path_factory.mktemp("home")
     for key in list(os.environ):
-        if key not in _KEEP and not key.startswith("PYTEST") and key != "COV_CORE_SOURCE" \
-                and not key.startswith("COV_CORE") and not key.startswith("COVERAGE"):
+        if (
+            key not in _KEEP
+            and not key.startswith("PYTEST")
+            and key != "COV_CORE_SOURCE"
+            and not key.startswith("COV_CORE")
+            and not key.startswith("COVERAGE")
+        ):
             monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")

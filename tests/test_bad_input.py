@@ -15,22 +15,24 @@ import pytest
 from support.fixtures import CLI, run_subprocess
 
 BAD = Path(__file__).parent / "fixtures" / "bad"
-UNKNOWN_KEYS = "description, examples, fallbacks, inputs, messages, model, name, output, owner, params, tags, version"
+UNKNOWN_KEYS = (
+    "description, examples, fallbacks, inputs, messages, model, name, output, owner, params, tags, version"
+)
 
 EXPECTED: dict[str, str] = {
     "alias-bomb": "alias-bomb.yaml:2: YAML aliases (*name) are not allowed",
     "bad-jinja": "bad-jinja.yaml:8: template syntax error: Unexpected end of template. Jinja was looking for the "
-                 "following tags: 'endfor' or 'else'. The innermost block that needs to be closed is 'for'.",
+    "following tags: 'endfor' or 'else'. The innermost block that needs to be closed is 'for'.",
     "bad-inputs-schema": "bad-inputs-schema.yaml:7: inputs.properties.x.type: unknown type 'strin'; expected one of: "
-                         "array, boolean, integer, null, number, object, string\n"
-                         'bad-inputs-schema.yaml:8: inputs.properties.y.pattern: invalid regular expression "[unclosed"\n'
-                         "bad-inputs-schema.yaml:9: inputs.properties.z.minLength: not a valid JSON Schema: "
-                         "-1 is less than the minimum of 0\n"
-                         "bad-inputs-schema.yaml:12: output.schema.required: not a valid JSON Schema: "
-                         "'x' is not of type 'array'",
+    "array, boolean, integer, null, number, object, string\n"
+    'bad-inputs-schema.yaml:8: inputs.properties.y.pattern: invalid regular expression "[unclosed"\n'
+    "bad-inputs-schema.yaml:9: inputs.properties.z.minLength: not a valid JSON Schema: "
+    "-1 is less than the minimum of 0\n"
+    "bad-inputs-schema.yaml:12: output.schema.required: not a valid JSON Schema: "
+    "'x' is not of type 'array'",
     "bad-role": 'bad-role.yaml:5: messages[0].role: must be one of: "system", "user", "assistant"',
     "bad-semver": "bad-semver.yaml:2: version: 1.2 is not a semantic version (MAJOR.MINOR.PATCH); "
-                  "write it as a quoted string",
+    "write it as a quoted string",
     "bad-semver-string": "bad-semver-string.yaml:2: version: 'v1.2.0' is not a semantic version (MAJOR.MINOR.PATCH)",
     "comments-only": "comments-only.yaml:1: file is empty; a prompt needs name, version, model and messages",
     "complex-key": "complex-key.yaml:4: keys must be plain scalars",
@@ -44,8 +46,8 @@ EXPECTED: dict[str, str] = {
     "list": "list.yaml:1: a prompt file must be a mapping of keys, got a list",
     "merge-key": "merge-key.yaml:5: params: merge keys (<<) are not allowed",
     "missing-keys": "missing-keys.yaml:1: missing required key 'version'\n"
-                    "missing-keys.yaml:1: missing required key 'model'\n"
-                    "missing-keys.yaml:1: missing required key 'messages'",
+    "missing-keys.yaml:1: missing required key 'model'\n"
+    "missing-keys.yaml:1: missing required key 'messages'",
     "multi-doc": "multi-doc.yaml:6: expected a single YAML document, found a second one (---)",
     "non-utf8": "non-utf8.yaml:4: not valid UTF-8 (byte 0xe9)",
     "nul-byte": "nul-byte.yaml:4: control character U+0000 is not allowed in YAML",
@@ -56,11 +58,11 @@ EXPECTED: dict[str, str] = {
     "unknown-key": f"unknown-key.yaml:4: temprature: unknown key; expected one of: {UNKNOWN_KEYS}",
     "wrong-type": "wrong-type.yaml:4: messages: expected a list, got a string",
     "config-bad-gate": 'promptops.yaml:3: gate.decision: must be one of: "evidence", "threshold", "statistical"\n'
-                       "promptops.yaml:4: gate.max_score_drop: -1 is less than the minimum of 0",
+    "promptops.yaml:4: gate.max_score_drop: -1 is less than the minimum of 0",
     "config-list": "promptops.yaml:1: must be a mapping with at least `version: 1`",
     "config-unknown-key": "promptops.yaml:2: prompt_dir: unknown key; expected one of: baselines_dir, budgets, "
-                          "defaults, environments_file, evals_dir, gate, prices, prompts_dir, rollout, runs, "
-                          "tag_format, traffic, version",
+    "defaults, environments_file, evals_dir, gate, prices, prompts_dir, rollout, runs, "
+    "tag_format, traffic, version",
     "config-version-2": "promptops.yaml:1: version: must be 1",
 }
 
@@ -105,8 +107,10 @@ def test_lint_reports_the_same_problem(cli: CLI, project_dir: Path, name: str) -
         where, line_no, what = line.split(":", 2)
         want.append(f"{where}:{line_no}: error {code}{what}")
     if name == "deep-template":
-        want = ["prompts/deep-template.yaml:6: error PO002 template-syntax: messages[0].content: "
-                "template syntax error: expressions are nested too deeply"]
+        want = [
+            "prompts/deep-template.yaml:6: error PO002 template-syntax: messages[0].content: "
+            "template syntax error: expressions are nested too deeply"
+        ]
     assert sorted(result.out.splitlines()) == sorted(want)
 
 
@@ -129,9 +133,14 @@ def test_oversized_file(cli: CLI, project_dir: Path) -> None:
 
 def test_too_many_values_stop_early(cli: CLI, project_dir: Path) -> None:
     _install(project_dir, "empty")
-    (project_dir / "prompts" / "many.yaml").write_text("examples: [" + "{}, " * 60_000 + "]\n", encoding="utf-8")
+    (project_dir / "prompts" / "many.yaml").write_text(
+        "examples: [" + "{}, " * 60_000 + "]\n", encoding="utf-8"
+    )
     result = cli("render", "many")
-    assert (result.code, result.err) == (2, "error: prompts/many.yaml:1: more than 50000 values in one file\n")
+    assert (result.code, result.err) == (
+        2,
+        "error: prompts/many.yaml:1: more than 50000 values in one file\n",
+    )
 
 
 def test_directory_where_a_file_is_expected(cli: CLI, project_dir: Path) -> None:
@@ -150,7 +159,10 @@ def test_directory_where_a_file_is_expected(cli: CLI, project_dir: Path) -> None
 def test_config_that_is_a_directory(cli: CLI, project_dir: Path) -> None:
     (project_dir / "promptops.yaml").mkdir()
     result = cli("lint")
-    assert (result.code, result.err) == (2, f"error: {project_dir.resolve()}/promptops.yaml: is a directory, expected a file\n")
+    assert (result.code, result.err) == (
+        2,
+        f"error: {project_dir.resolve()}/promptops.yaml: is a directory, expected a file\n",
+    )
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")

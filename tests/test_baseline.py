@@ -21,8 +21,18 @@ def test_round_trip_is_deterministic_and_sorted() -> None:
     data = json.loads(text)
     assert [c["id"] for c in data["cases"]] == ["c1", "c2"]
     assert data["cases"][0] == {
-        "id": "c1", "hash": "h-c1", "score": 0.75, "pass_rate": 0.5, "passed": False, "critical": True,
-        "error": False, "cost_usd": None, "latency_ms": 100.0, "tokens": 44, "repeats": 2, "repeats_passed": 1,
+        "id": "c1",
+        "hash": "h-c1",
+        "score": 0.75,
+        "pass_rate": 0.5,
+        "passed": False,
+        "critical": True,
+        "error": False,
+        "cost_usd": None,
+        "latency_ms": 100.0,
+        "tokens": 44,
+        "repeats": 2,
+        "repeats_passed": 1,
     }
     assert text == baselines.to_json(baselines.from_json(text, "b.json"))
     assert list(data) == sorted(data) and text.endswith("}\n")
@@ -34,13 +44,18 @@ def test_a_baseline_without_repeat_counts_still_reads() -> None:
     for case in data["cases"]:
         del case["repeats"], case["repeats_passed"]  # a file written before the counts were kept
     old = baselines.from_json(json.dumps(data), "b.json")
-    assert [(c.repeats, c.repeats_passed, c.pass_rate) for c in old.cases] == [(None, None, 1.0), (None, None, 0.0)]
+    assert [(c.repeats, c.repeats_passed, c.pass_rate) for c in old.cases] == [
+        (None, None, 1.0),
+        (None, None, 0.0),
+    ]
 
 
 def test_a_shard_or_a_run_with_errors_cannot_be_a_baseline() -> None:
     from dataclasses import replace
 
-    with pytest.raises(InputError, match=r"results of suite 'order-id' hold only shard 1/2; a baseline needs"):
+    with pytest.raises(
+        InputError, match=r"results of suite 'order-id' hold only shard 1/2; a baseline needs"
+    ):
         baselines.from_run(replace(run({"c1": 1.0}), shard="1/2"))
     with pytest.raises(InputError, match=r"^1 cases of suite 'order-id' could not be evaluated \(c2\)"):
         baselines.from_run(run({"c1": 1.0, "c2": Spec(scores=[None])}))
@@ -51,8 +66,10 @@ def test_a_shard_or_a_run_with_errors_cannot_be_a_baseline() -> None:
     [
         ("{", "b.json:1: invalid JSON: Expecting property name enclosed in double quotes (column 2)"),
         ('{"schema_version": 1}', "b.json: missing required key 'suite'"),
-        ('{"schema_version": 1, "suite": "s", "provenance": {}, "summary": {}, "cases": []}',
-         "b.json: provenance: missing required key 'prompt'"),
+        (
+            '{"schema_version": 1, "suite": "s", "provenance": {}, "summary": {}, "cases": []}',
+            "b.json: provenance: missing required key 'prompt'",
+        ),
     ],
 )
 def test_bad_files_name_the_problem(text: str, message: str) -> None:
@@ -84,7 +101,9 @@ def test_read_from_the_working_tree_and_at_a_ref(git_repo: GitRepo) -> None:
     with pytest.raises(RefError, match="unknown git ref 'nope'"):
         baselines.read(project, "order-id", "nope")
     (git_repo.root / "evals/baselines/order-id.json").write_text("[]", encoding="utf-8")
-    with pytest.raises(FileFormatError, match=r"evals/baselines/order-id.json: expected a mapping, got a list"):
+    with pytest.raises(
+        FileFormatError, match=r"evals/baselines/order-id.json: expected a mapping, got a list"
+    ):
         baselines.read(project, "order-id")
 
 
@@ -92,4 +111,6 @@ def test_a_newer_schema_version_says_so() -> None:
     with pytest.raises(FileFormatError) as info:
         baselines.from_json('{"schema_version": 2}', "b.json")
     assert (str(info.value.problems[0]), info.value.hint) == (
-        "b.json: schema_version: 2 is newer than this promptops reads (1)", "upgrade promptops")
+        "b.json: schema_version: 2 is newer than this promptops reads (1)",
+        "upgrade promptops",
+    )

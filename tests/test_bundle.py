@@ -44,7 +44,10 @@ def test_bundle_holds_every_served_version_from_its_tag(bundled: Path) -> None:
         entry = data["prompts"]["order-id"][version]
         assert entry["tag"] == f"prompts/order-id/v{version}"
         assert entry["content_hash"] == releases.prompt_hash(version)
-        assert entry["content"]["messages"][0]["content"] == f"Extract the order ID (v{version}). Reply with the ID only."
+        assert (
+            entry["content"]["messages"][0]["content"]
+            == f"Extract the order ID (v{version}). Reply with the ID only."
+        )
 
 
 def test_bundle_is_deterministic(bundled: Path, cli: CLI) -> None:
@@ -136,7 +139,10 @@ def test_a_bundle_that_is_not_json(tmp_path: Path) -> None:
     path.write_text('{"schema_version": 1,\n  oops', encoding="utf-8")
     with pytest.raises(FileFormatError) as caught:
         load_prompt("order-id", env="production", bundle=path)
-    assert caught.value.message == f"{path}:2: invalid JSON: Expecting property name enclosed in double quotes (column 3)"
+    assert (
+        caught.value.message
+        == f"{path}:2: invalid JSON: Expecting property name enclosed in double quotes (column 3)"
+    )
 
 
 def test_unknown_names_in_a_bundle(bundled: Path) -> None:
@@ -145,10 +151,16 @@ def test_unknown_names_in_a_bundle(bundled: Path) -> None:
     assert caught.value.message == f"{bundled}: unknown environment 'prod' (known: production, staging)"
     with pytest.raises(UnknownPromptError) as caught:
         load_prompt("order-id@1.2.0", bundle=bundled)
-    assert caught.value.message == f"{bundled}: the bundle does not hold order-id@1.2.0 (it holds versions 1.0.0, 1.1.0)"
+    assert (
+        caught.value.message
+        == f"{bundled}: the bundle does not hold order-id@1.2.0 (it holds versions 1.0.0, 1.1.0)"
+    )
     with pytest.raises(UnknownPromptError) as caught:
         load_prompt("summarize", env="production", bundle=bundled)
-    assert caught.value.message == f"{bundled}: environment 'production' serves no prompt 'summarize' (known: order-id)"
+    assert (
+        caught.value.message
+        == f"{bundled}: environment 'production' serves no prompt 'summarize' (known: order-id)"
+    )
 
 
 def test_bundle_refuses_an_environment_serving_an_unreleased_version(git_repo: GitRepo, cli: CLI) -> None:
@@ -157,7 +169,9 @@ def test_bundle_refuses_an_environment_serving_an_unreleased_version(git_repo: G
     git_repo.commit({"environments.yaml": "production:\n  order-id: 1.0.0\n"})
     result = cli("bundle", "--out", "prompts.lock.json")
     assert result.code == 2
-    assert result.err.startswith("error: order-id@1.0.0 is not released: there is no tag prompts/order-id/v1.0.0\n")
+    assert result.err.startswith(
+        "error: order-id@1.0.0 is not released: there is no tag prompts/order-id/v1.0.0\n"
+    )
     assert not (git_repo.root / "prompts.lock.json").exists()
 
 

@@ -31,7 +31,13 @@ rollout:
 def test_defaults_without_a_rollout_key() -> None:
     policy = parse_config(b"version: 1\n", "promptops.yaml").rollout
     assert policy == RolloutPolicy(
-        500, 72 * 3600.0, 0.95, "rollback", None, ErrorRateRule(0.01, True), LatencyRule(1.10, 1.20, 1.30),
+        500,
+        72 * 3600.0,
+        0.95,
+        "rollback",
+        None,
+        ErrorRateRule(0.01, True),
+        LatencyRule(1.10, 1.20, 1.30),
         CostRule(0.15, False),
     )
 
@@ -39,7 +45,11 @@ def test_defaults_without_a_rollout_key() -> None:
 def test_per_prompt_overrides_merge_key_by_key() -> None:
     config = parse_config(POLICY.encode(), "promptops.yaml")
     base = config.rollout
-    assert (base.min_calls_per_arm, base.max_duration_s, base.on_inconclusive) == (800, 3 * 86400.0, "promote")
+    assert (base.min_calls_per_arm, base.max_duration_s, base.on_inconclusive) == (
+        800,
+        3 * 86400.0,
+        "promote",
+    )
     assert base.latency == LatencyRule(1.10, 1.20, None, 4000)
     order = config.rollout_for("order-id")
     assert order.quality == QualityRule("judge_ok", 0.02, True)
@@ -50,12 +60,22 @@ def test_per_prompt_overrides_merge_key_by_key() -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("rollout:\n  max_duration: soon\n",
-         "promptops.yaml:3: rollout.max_duration: 'soon' does not match '^[0-9]+(\\\\.[0-9]+)?[smhdw]$'"),
-        ("rollout:\n  quality: {max_drop: 0.1}\n", "promptops.yaml:3: rollout.quality: quality needs a `scorer`"),
-        ("rollout:\n  latency: {p99: 0.9}\n", "promptops.yaml:3: rollout.latency.p99: 0.9 is less than the minimum of 1"),
-        ("rollout:\n  on_inconclusive: maybe\n",
-         'promptops.yaml:3: rollout.on_inconclusive: must be one of: "rollback", "promote"'),
+        (
+            "rollout:\n  max_duration: soon\n",
+            "promptops.yaml:3: rollout.max_duration: 'soon' does not match '^[0-9]+(\\\\.[0-9]+)?[smhdw]$'",
+        ),
+        (
+            "rollout:\n  quality: {max_drop: 0.1}\n",
+            "promptops.yaml:3: rollout.quality: quality needs a `scorer`",
+        ),
+        (
+            "rollout:\n  latency: {p99: 0.9}\n",
+            "promptops.yaml:3: rollout.latency.p99: 0.9 is less than the minimum of 1",
+        ),
+        (
+            "rollout:\n  on_inconclusive: maybe\n",
+            'promptops.yaml:3: rollout.on_inconclusive: must be one of: "rollback", "promote"',
+        ),
     ],
 )
 def test_bad_policies_name_the_line_and_key(text: str, message: str) -> None:
@@ -66,5 +86,11 @@ def test_bad_policies_name_the_line_and_key(text: str, message: str) -> None:
 
 def test_durations() -> None:
     assert [duration_seconds(t) for t in ("90m", "24h", "7d", "1w", "30s", "1.5h")] == [
-        5400, 86400, 604800, 604800, 30, 5400]
+        5400,
+        86400,
+        604800,
+        604800,
+        30,
+        5400,
+    ]
     assert [duration_seconds(t) for t in ("", "h", "-1h", "0h", "3x", "inf h")] == [None] * 6

@@ -28,10 +28,16 @@ FILES = {
 
 def _suites() -> list[Suite]:
     def suite(name: str, prompt: str, dataset: str | None) -> Suite:
-        return Suite(name=name, prompt=prompt, path=f"evals/{name}.yaml", cases=(), scorers=(), dataset=dataset)
+        return Suite(
+            name=name, prompt=prompt, path=f"evals/{name}.yaml", cases=(), scorers=(), dataset=dataset
+        )
 
-    return [suite("a", "a", "evals/data/a.jsonl"), suite("a-hard", "a", "evals/data/shared.jsonl"),
-            suite("b", "b", "evals/data/shared.jsonl"), suite("c", "team/c", None)]
+    return [
+        suite("a", "a", "evals/data/a.jsonl"),
+        suite("a-hard", "a", "evals/data/shared.jsonl"),
+        suite("b", "b", "evals/data/shared.jsonl"),
+        suite("c", "team/c", None),
+    ]
 
 
 @pytest.fixture
@@ -57,10 +63,14 @@ def test_a_prompt_change_selects_every_suite_of_that_prompt(repo: GitRepo) -> No
 
 
 def test_nested_prompt_names_suite_files_datasets_and_baselines(repo: GitRepo) -> None:
-    repo.write({"prompts/team/c.yaml": "name: team/c\nx: 1\n",  # uncommitted edits count too
-                "evals/a-hard.yaml": "prompt: a\nrepeats: 2\n",
-                "evals/data/shared.jsonl": "{}\n{}\n",
-                "evals/baselines/b.json": "{\"x\": 1}\n"})
+    repo.write(
+        {
+            "prompts/team/c.yaml": "name: team/c\nx: 1\n",  # uncommitted edits count too
+            "evals/a-hard.yaml": "prompt: a\nrepeats: 2\n",
+            "evals/data/shared.jsonl": "{}\n{}\n",
+            "evals/baselines/b.json": '{"x": 1}\n',
+        }
+    )
     assert _selected(repo) == {
         "a-hard": ("suite evals/a-hard.yaml", "dataset evals/data/shared.jsonl"),
         "b": ("dataset evals/data/shared.jsonl", "baseline evals/baselines/b.json"),

@@ -51,7 +51,12 @@ def test_compare_reports_each_candidate_against_the_first(cli, project: Path, se
     header = next(line for line in lines if line.startswith("#  candidate"))
     assert "monthly @3 qps" in header and "p99" in header and "worst tag" in header
     row2 = next(line for line in lines if line.startswith(f"2  {NEW}"))
-    assert "0.875  -0.125 [-0.312, +0.000]" in row2 and "75.0%" in row2 and "hard 0%" in row2 and row2.rstrip().endswith("FAIL")
+    assert (
+        "0.875  -0.125 [-0.312, +0.000]" in row2
+        and "75.0%" in row2
+        and "hard 0%" in row2
+        and row2.rstrip().endswith("FAIL")
+    )
     row3 = next(line for line in lines if line.startswith(f"3  {SAME}"))
     assert row3.rstrip().endswith("PASS")
     assert "pass rate per tag" in out
@@ -87,13 +92,26 @@ def test_compare_prompt_versions_on_one_model(cli, project: Path, server: FakeOp
     repo.commit(message="v1")
     assert cli("release").code == 0
     prompt = project / "prompts/order-id.yaml"
-    prompt.write_text(prompt.read_text().replace("version: 1.0.0", "version: 1.1.0").replace(
-        "Reply with the ID only, or NONE.", "Reply with the ID in lower case."), encoding="utf-8")
+    prompt.write_text(
+        prompt.read_text()
+        .replace("version: 1.0.0", "version: 1.1.0")
+        .replace("Reply with the ID only, or NONE.", "Reply with the ID in lower case."),
+        encoding="utf-8",
+    )
     server.answers = lambda m: order_id_answer(m).lower() if "lower case" in str(m) else order_id_answer(m)
     repo.commit(message="v1.1")
     assert cli("release").code == 0
-    result = cli("compare", "order-id", "--prompt", "order-id@1.0.0", "--prompt", "order-id@1.1.0",
-                 "--model", SAME, "--gate")
+    result = cli(
+        "compare",
+        "order-id",
+        "--prompt",
+        "order-id@1.0.0",
+        "--prompt",
+        "order-id@1.1.0",
+        "--model",
+        SAME,
+        "--gate",
+    )
     assert result.code == 1, result.err
     assert f"1  order-id@1.0.0 · {SAME}" in result.out
     assert f"2  order-id@1.1.0 · {SAME}" in result.out
@@ -133,10 +151,14 @@ def test_runs_are_pruned_to_the_configured_limit(cli, project_dir: Path, server:
     ("args", "message"),
     [
         (["--model", OLD], "error: compare needs at least two candidates, got 1"),
-        (["--run", "20260101-000000-abcd", "--model", NEW],
-         "error: no stored run '20260101-000000-abcd' in .promptops/runs/"),
-        (["--prompt", "other@1.0.0", "--prompt", "other@1.1.0"],
-         "error: --prompt other@1.0.0: suite 'order-id' evaluates prompt 'order-id'"),
+        (
+            ["--run", "20260101-000000-abcd", "--model", NEW],
+            "error: no stored run '20260101-000000-abcd' in .promptops/runs/",
+        ),
+        (
+            ["--prompt", "other@1.0.0", "--prompt", "other@1.1.0"],
+            "error: --prompt other@1.0.0: suite 'order-id' evaluates prompt 'order-id'",
+        ),
     ],
 )
 def test_compare_bad_input(cli, project: Path, server: FakeOpenAI, args: list[str], message: str) -> None:

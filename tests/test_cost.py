@@ -55,22 +55,37 @@ def test_budget_levels() -> None:
 
 
 def test_config_keys() -> None:
-    config = parse_config(b"version: 1\ntraffic: {order-id: {qps: 3}}\nbudgets:\n"
-                          b"  checkout: {monthly_usd: 2000, prompts: [order-id, refund], alerts: [1.0, 0.5]}\n",
-                          "promptops.yaml")
+    config = parse_config(
+        b"version: 1\ntraffic: {order-id: {qps: 3}}\nbudgets:\n"
+        b"  checkout: {monthly_usd: 2000, prompts: [order-id, refund], alerts: [1.0, 0.5]}\n",
+        "promptops.yaml",
+    )
     assert config.traffic == {"order-id": Traffic(3.0)}
     assert config.budgets == {"checkout": Budget("checkout", 2000.0, ("order-id", "refund"), (0.5, 1.0))}
-    assert parse_config(b"version: 1\nbudgets: {b: {monthly_usd: 5, prompts: [p]}}\n", "x").budgets["b"].alerts == (
-        0.5, 0.8, 1.0)
+    assert parse_config(b"version: 1\nbudgets: {b: {monthly_usd: 5, prompts: [p]}}\n", "x").budgets[
+        "b"
+    ].alerts == (0.5, 0.8, 1.0)
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("traffic: {order-id: {qps: 0}}", "promptops.yaml:2: traffic.order-id.qps: 0 is less than or equal to the minimum of 0"),
-    ("traffic: {order-id: {rate: 3}}", "promptops.yaml:2: traffic.order-id: missing required key 'qps'\n"
-                                       "promptops.yaml:2: traffic.order-id.rate: unknown key; expected one of: qps"),
-    ("budgets: {b: {monthly_usd: 10}}", "promptops.yaml:2: budgets.b: missing required key 'prompts'"),
-    ("budgets: {b: {monthly_usd: 10, prompts: []}}", "promptops.yaml:2: budgets.b.prompts: [] should be non-empty"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "traffic: {order-id: {qps: 0}}",
+            "promptops.yaml:2: traffic.order-id.qps: 0 is less than or equal to the minimum of 0",
+        ),
+        (
+            "traffic: {order-id: {rate: 3}}",
+            "promptops.yaml:2: traffic.order-id: missing required key 'qps'\n"
+            "promptops.yaml:2: traffic.order-id.rate: unknown key; expected one of: qps",
+        ),
+        ("budgets: {b: {monthly_usd: 10}}", "promptops.yaml:2: budgets.b: missing required key 'prompts'"),
+        (
+            "budgets: {b: {monthly_usd: 10, prompts: []}}",
+            "promptops.yaml:2: budgets.b.prompts: [] should be non-empty",
+        ),
+    ],
+)
 def test_bad_config_keys_name_the_line(text: str, message: str) -> None:
     with pytest.raises(FileFormatError) as info:
         parse_config(f"version: 1\n{text}\n".encode(), "promptops.yaml")

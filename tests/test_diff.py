@@ -16,11 +16,18 @@ def spec(**kw: Any) -> PromptSpec:
     return read_prompt(prompt_yaml(**kw).encode(), "prompts/order-id.yaml")
 
 
-@pytest.mark.parametrize(("old", "new", "made"), [
-    ("1.0.0", "1.0.0", "none"), ("1.0.0", "1.0.1", "patch"), ("1.0.9", "1.1.0", "minor"),
-    ("1.4.2", "2.0.0", "major"), ("1.1.0", "1.0.9", "downgrade"), ("1.0.0", "1.0.0-rc.1", "downgrade"),
-    ("1.0.0-rc.1", "1.0.0", "patch"),
-])
+@pytest.mark.parametrize(
+    ("old", "new", "made"),
+    [
+        ("1.0.0", "1.0.0", "none"),
+        ("1.0.0", "1.0.1", "patch"),
+        ("1.0.9", "1.1.0", "minor"),
+        ("1.4.2", "2.0.0", "major"),
+        ("1.1.0", "1.0.9", "downgrade"),
+        ("1.0.0", "1.0.0-rc.1", "downgrade"),
+        ("1.0.0-rc.1", "1.0.0", "patch"),
+    ],
+)
 def test_bump_made(old: str, new: str, made: str) -> None:
     assert bump_made(old, new) == made
 
@@ -31,7 +38,13 @@ def test_next_version() -> None:
 
 def test_identical_specs_need_nothing() -> None:
     change = compare(spec(), spec())
-    assert (change.required, change.bump, change.bump_ok, change.messages, change.fields) == ("none", "none", True, (), ())
+    assert (change.required, change.bump, change.bump_ok, change.messages, change.fields) == (
+        "none",
+        "none",
+        True,
+        (),
+        (),
+    )
 
 
 def test_message_change_needs_minor() -> None:
@@ -54,7 +67,11 @@ def test_model_params_fallbacks_are_field_changes() -> None:
         FieldChange("model", "openai/gpt-4o-mini-2024-07-18", "openai/gpt-4o-2024-08-06"),
         FieldChange("params.temperature", 0, 0.3),
     )
-    assert (change.required, change.bump_ok, change.reasons) == ("minor", True, ("model changed", "params changed"))
+    assert (change.required, change.bump_ok, change.reasons) == (
+        "minor",
+        True,
+        ("model changed", "params changed"),
+    )
     assert change.messages == ()
 
 
@@ -70,7 +87,9 @@ def test_metadata_needs_patch() -> None:
 def test_new_required_variable_is_breaking() -> None:
     props = {"message": {"type": "string", "minLength": 1}, "locale": {"type": "string"}}
     change = compare(spec(), spec(version="1.1.0", required=("message", "locale"), properties=props))
-    assert change.schema == (SchemaChange("inputs", "inputs.required.locale", "new required variable 'locale'", True),)
+    assert change.schema == (
+        SchemaChange("inputs", "inputs.required.locale", "new required variable 'locale'", True),
+    )
     assert (change.required, change.bump_ok, change.breaking) == ("major", False, True)
     assert compare(spec(), spec(version="2.0.0", required=("message", "locale"), properties=props)).bump_ok
 
@@ -85,9 +104,18 @@ def test_removed_and_retyped_variables_are_breaking() -> None:
 
 
 def test_compatible_input_changes_need_minor() -> None:
-    old = spec(required=("message", "tone"), properties={"message": {"type": "string"}, "tone": {"type": "string"}})
-    new = spec(version="1.1.0", required=("message",), properties={
-        "message": {"type": "string", "maxLength": 500}, "tone": {"type": "string"}, "locale": {"type": "string"}})
+    old = spec(
+        required=("message", "tone"), properties={"message": {"type": "string"}, "tone": {"type": "string"}}
+    )
+    new = spec(
+        version="1.1.0",
+        required=("message",),
+        properties={
+            "message": {"type": "string", "maxLength": 500},
+            "tone": {"type": "string"},
+            "locale": {"type": "string"},
+        },
+    )
     change = compare(old, new)
     assert [(c.path, c.change, c.breaking) for c in change.schema] == [
         ("inputs.properties.message", "variable 'message' constraints changed: maxLength", False),
@@ -98,14 +126,22 @@ def test_compatible_input_changes_need_minor() -> None:
 
 
 def test_output_changes() -> None:
-    schema = {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}, "ok": {"type": "boolean"}}}
+    schema = {
+        "type": "object",
+        "required": ["id"],
+        "properties": {"id": {"type": "string"}, "ok": {"type": "boolean"}},
+    }
     text_to_json = compare(spec(), spec(version="1.1.0", output={"format": "json", "schema": schema}))
     assert [(c.change, c.breaking) for c in text_to_json.schema] == [
-        ("output format text -> json", True), ("output schema added", False)]
+        ("output format text -> json", True),
+        ("output schema added", False),
+    ]
     assert text_to_json.required == "major"
     narrower = {"type": "object", "properties": {"id": {"type": "integer"}, "extra": {"type": "string"}}}
-    change = compare(spec(output={"format": "json", "schema": schema}),
-                     spec(version="2.0.0", output={"format": "json", "schema": narrower}))
+    change = compare(
+        spec(output={"format": "json", "schema": schema}),
+        spec(version="2.0.0", output={"format": "json", "schema": narrower}),
+    )
     assert [(c.change, c.breaking) for c in change.schema] == [
         ("removed field 'ok'", True),
         ("field 'id' changed type string -> integer", True),
@@ -147,7 +183,12 @@ def test_example_that_does_not_render_is_reported_not_raised() -> None:
 
 def test_added_and_removed_prompts() -> None:
     added = compare(None, spec())
-    assert (added.status, added.old_version, added.new_version, added.bump_ok) == ("added", None, "1.0.0", True)
+    assert (added.status, added.old_version, added.new_version, added.bump_ok) == (
+        "added",
+        None,
+        "1.0.0",
+        True,
+    )
     assert [m.status for m in added.messages] == ["added", "added"]
     removed = compare(spec(), None)
     assert (removed.status, removed.new_path, removed.old_path) == ("removed", None, "prompts/order-id.yaml")

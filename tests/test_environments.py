@@ -57,36 +57,50 @@ def test_an_empty_file_serves_nothing() -> None:
         ("production: 3\n", ["environments.yaml:1: production: expected a mapping or null, got an integer"]),
         (
             "production:\n  order-id: 1.3\n",
-            ["environments.yaml:2: production.order-id: 1.3 is a number; write the full version as a string, "
-             "MAJOR.MINOR.PATCH"],
+            [
+                "environments.yaml:2: production.order-id: 1.3 is a number; write the full version as a string, "
+                "MAJOR.MINOR.PATCH"
+            ],
         ),
         (
             "production:\n  order-id: v1.3.0\n",
-            ["environments.yaml:2: production.order-id: 'v1.3.0' is not a semantic version (MAJOR.MINOR.PATCH)"],
+            [
+                "environments.yaml:2: production.order-id: 'v1.3.0' is not a semantic version (MAJOR.MINOR.PATCH)"
+            ],
         ),
         (
             "production:\n  order-id: {version: 1.3.0, percent: 5}\n",
-            ["environments.yaml:2: production.order-id.percent: `percent` belongs to a canary with its own "
-             "version: write {version: 1.3.0, canary: {version: 1.4.0, percent: 5}}"],
+            [
+                "environments.yaml:2: production.order-id.percent: `percent` belongs to a canary with its own "
+                "version: write {version: 1.3.0, canary: {version: 1.4.0, percent: 5}}"
+            ],
         ),
         (
             "production:\n  order-id:\n    version: 1.3.0\n    canary: {version: 1.4.0, percent: 0}\n",
-            ["environments.yaml:4: production.order-id.canary.percent: 0 is less than or equal to the minimum of 0"],
+            [
+                "environments.yaml:4: production.order-id.canary.percent: 0 is less than or equal to the minimum of 0"
+            ],
         ),
         (
             "production:\n  order-id:\n    version: 1.3.0\n    canary: {version: 1.3.0, percent: 5}\n",
-            ["environments.yaml:4: production.order-id.canary.version: the canary serves the same version as the "
-             "environment"],
+            [
+                "environments.yaml:4: production.order-id.canary.version: the canary serves the same version as the "
+                "environment"
+            ],
         ),
         (
             "production:\n  order-id: {versoin: 1.3.0}\n",
-            ["environments.yaml:2: production.order-id: missing required key 'version'",
-             "environments.yaml:2: production.order-id.versoin: unknown key; expected one of: canary, version"],
+            [
+                "environments.yaml:2: production.order-id: missing required key 'version'",
+                "environments.yaml:2: production.order-id.versoin: unknown key; expected one of: canary, version",
+            ],
         ),
         (
             "Prod Env:\n  Order_ID: 1.0.0\n",
-            ["environments.yaml:1: Prod Env: not a valid environment name",
-             "environments.yaml:2: Prod Env.Order_ID: not a valid prompt name"],
+            [
+                "environments.yaml:1: Prod Env: not a valid environment name",
+                "environments.yaml:2: Prod Env.Order_ID: not a valid prompt name",
+            ],
         ),
         (
             "production:\n  order-id: 1.0.0\n  order-id: 1.1.0\n",

@@ -42,15 +42,39 @@ def test_eval_writes_results_and_summary(cli, project_dir: Path, server: FakeOpe
     assert result.code == 0, result.err
     assert "Traceback" not in result.err
     header, row = result.out.splitlines()
-    assert header.split() == ["suite", "model", "cases", "pass", "rate", "mean", "score", "errors", "tokens",
-                              "cost", "p50", "p95", "cached"]
-    assert row.split()[:7] == ["order-id", "openai/gpt-4o-mini-2024-07-18", "6", "100.0%", "1.000", "0", "108"]
+    assert header.split() == [
+        "suite",
+        "model",
+        "cases",
+        "pass",
+        "rate",
+        "mean",
+        "score",
+        "errors",
+        "tokens",
+        "cost",
+        "p50",
+        "p95",
+        "cached",
+    ]
+    assert row.split()[:7] == [
+        "order-id",
+        "openai/gpt-4o-mini-2024-07-18",
+        "6",
+        "100.0%",
+        "1.000",
+        "0",
+        "108",
+    ]
     assert row.split()[-1] == "0/6"
     assert "no baseline" in result.err  # the gate (issue 5) says so and exits 0
     assert result.err.splitlines()[-1] == (
-        "hint: no baseline for order-id yet; record this run with `promptops baseline update order-id`")
+        "hint: no baseline for order-id yet; record this run with `promptops baseline update order-id`"
+    )
     data = results(project_dir, "results.json")
-    assert (project_dir / ".promptops/runs/latest.json").read_text() == (project_dir / "results.json").read_text()
+    assert (project_dir / ".promptops/runs/latest.json").read_text() == (
+        project_dir / "results.json"
+    ).read_text()
     assert validate_data(data, schema("results")) == []
     suite = data["suites"]["order-id"]
     assert ids(data) == [f"c{i:03d}" for i in range(1, 7)]
@@ -74,8 +98,9 @@ def test_eval_writes_results_and_summary(cli, project_dir: Path, server: FakeOpe
     assert body["messages"][0]["role"] == "system" and body["temperature"] == 0
 
 
-def test_every_fifth_request_failing_transiently_still_scores_every_case(cli, project_dir: Path,
-                                                                          server: FakeOpenAI) -> None:
+def test_every_fifth_request_failing_transiently_still_scores_every_case(
+    cli, project_dir: Path, server: FakeOpenAI
+) -> None:
     write_project(project_dir, count=20)
     server.fail("429", every=5, retry_after="0")
     result = cli("eval")
@@ -88,8 +113,9 @@ def test_every_fifth_request_failing_transiently_still_scores_every_case(cli, pr
 
 
 @pytest.mark.parametrize("kind", ["500", "503", "drop", "malformed", "empty_choices"])
-def test_each_transient_fault_is_retried_through_eval(cli, project_dir: Path, server: FakeOpenAI,
-                                                       kind: str) -> None:
+def test_each_transient_fault_is_retried_through_eval(
+    cli, project_dir: Path, server: FakeOpenAI, kind: str
+) -> None:
     write_project(project_dir, count=4)
     server.fail(kind, requests={1, 3})
     result = cli("eval")
@@ -108,8 +134,9 @@ def test_slow_response_past_the_timeout_is_retried(cli, project_dir: Path, serve
     assert server.count == 3
 
 
-def test_a_permanently_failing_case_is_an_error_and_the_others_finish(cli, project_dir: Path,
-                                                                       server: FakeOpenAI) -> None:
+def test_a_permanently_failing_case_is_an_error_and_the_others_finish(
+    cli, project_dir: Path, server: FakeOpenAI
+) -> None:
     write_project(project_dir, count=5)
     server.fail("500", match="ORD-10003")
     result = cli("eval")
@@ -155,7 +182,9 @@ def test_unreachable_server_exits_3_within_seconds(cli, project_dir: Path, path:
     ]
 
 
-def test_auth_failure_exits_3_without_the_key(cli, project_dir: Path, server: FakeOpenAI, monkeypatch) -> None:
+def test_auth_failure_exits_3_without_the_key(
+    cli, project_dir: Path, server: FakeOpenAI, monkeypatch
+) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-proj-secret0123456789")
     write_project(project_dir, count=10)
     server.fail("401")
@@ -169,7 +198,9 @@ def test_auth_failure_exits_3_without_the_key(cli, project_dir: Path, server: Fa
     assert server.count <= 4  # never retried; the run stops at the first answer
 
 
-def test_missing_api_key_is_an_auth_error_before_any_request(cli, project_dir: Path, server: FakeOpenAI, monkeypatch) -> None:
+def test_missing_api_key_is_an_auth_error_before_any_request(
+    cli, project_dir: Path, server: FakeOpenAI, monkeypatch
+) -> None:
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     write_project(project_dir, count=5)
     start = time.monotonic()
@@ -180,7 +211,10 @@ def test_missing_api_key_is_an_auth_error_before_any_request(cli, project_dir: P
     assert lines[0].startswith(
         "error: could not evaluate: openai/gpt-4o-mini-2024-07-18: authentication failed: Missing credentials."
     )
-    assert lines[1] == "hint: check the provider's API key variable (e.g. OPENAI_API_KEY); keys never go in prompt files"
+    assert (
+        lines[1]
+        == "hint: check the provider's API key variable (e.g. OPENAI_API_KEY); keys never go in prompt files"
+    )
     assert "Traceback" not in result.err
     assert server.count == 0
 
@@ -210,9 +244,9 @@ def test_second_identical_run_sends_no_requests(cli, project_dir: Path, server: 
     assert json.loads(first)["suites"]["order-id"]["summary"] == data["suites"]["order-id"]["summary"]
     third = cli("eval")
     assert third.code == 0
-    assert (project_dir / ".promptops/runs/latest.json").read_text() == json.dumps(data, indent=2,
-                                                                                    sort_keys=True,
-                                                                                    ensure_ascii=False) + "\n"
+    assert (project_dir / ".promptops/runs/latest.json").read_text() == json.dumps(
+        data, indent=2, sort_keys=True, ensure_ascii=False
+    ) + "\n"
     assert cli("eval", "--no-cache").code == 0
     assert server.count == 16
 
@@ -220,8 +254,10 @@ def test_second_identical_run_sends_no_requests(cli, project_dir: Path, server: 
 def test_a_fully_cached_run_does_not_import_litellm(project_dir: Path, server: FakeOpenAI, path: str) -> None:
     write_project(project_dir, count=3)
     env = dict(os.environ)
-    probe = ("import sys; from promptops.cli import main; code = main(['eval']); "
-             "print('litellm imported:', 'litellm' in sys.modules); sys.exit(code)")
+    probe = (
+        "import sys; from promptops.cli import main; code = main(['eval']); "
+        "print('litellm imported:', 'litellm' in sys.modules); sys.exit(code)"
+    )
     first = run_python(probe, project_dir, env)
     assert first.returncode == 0, first.stderr
     # the fast path serves openai/ models without litellm; PROMPTOPS_PROVIDER=litellm forces it
@@ -235,8 +271,15 @@ def test_a_fully_cached_run_does_not_import_litellm(project_dir: Path, server: F
 def run_python(code: str, cwd: Path, env: dict[str, str]):
     import subprocess
 
-    return subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def test_shards_cover_every_case_exactly_once(cli, project_dir: Path, server: FakeOpenAI) -> None:
@@ -276,10 +319,19 @@ def test_repeats_and_model_override(cli, project_dir: Path, server: FakeOpenAI) 
 
 
 def test_critical_case_must_pass_every_repeat(cli, project_dir: Path, server: FakeOpenAI) -> None:
-    dataset = (json.dumps({"id": "k1", "vars": {"message": "Where is ORD-55555?"}, "expected": "ORD-55555",
-                           "critical": True}) + "\n"
-               + json.dumps({"id": "n1", "vars": {"message": "Where is ORD-55555?"}, "expected": "ORD-55555"})
-               + "\n")
+    dataset = (
+        json.dumps(
+            {
+                "id": "k1",
+                "vars": {"message": "Where is ORD-55555?"},
+                "expected": "ORD-55555",
+                "critical": True,
+            }
+        )
+        + "\n"
+        + json.dumps({"id": "n1", "vars": {"message": "Where is ORD-55555?"}, "expected": "ORD-55555"})
+        + "\n"
+    )
     write_project(project_dir, files={"evals/data/order-id.jsonl": dataset})
     answers = iter(["ORD-55555", "WRONG", "ORD-55555", "ORD-55555", "WRONG", "ORD-55555"])
     server.answers = lambda messages: next(answers)
@@ -299,18 +351,28 @@ def test_init_example_end_to_end(cli, project_dir: Path, server: FakeOpenAI) -> 
     # the good-model answerer picks the last id in c003 (ORD-10002), and NONE where there is none
     assert all(c["passed"] for c in by_id.values())
     assert suite["provenance"]["prompt"] == "order-id"
-    assert result.out.splitlines()[1].split()[:5] == ["order-id", "openai/gpt-4o-mini-2024-07-18", "6", "100.0%",
-                                                      "1.000"]
+    assert result.out.splitlines()[1].split()[:5] == [
+        "order-id",
+        "openai/gpt-4o-mini-2024-07-18",
+        "6",
+        "100.0%",
+        "1.000",
+    ]
 
 
 def test_eval_runs_every_suite_without_names(cli, project_dir: Path, server: FakeOpenAI) -> None:
-    write_project(project_dir, count=2, files={
-        "evals/nested/inline.yaml": """\
+    write_project(
+        project_dir,
+        count=2,
+        files={
+            "evals/nested/inline.yaml": """\
             prompt: order-id
             cases:
               - {id: a, vars: {message: "ORD-12345 please"}, expected: ORD-12345}
             scorers: [{type: contains, value: ORD}]
-        """})
+        """
+        },
+    )
     result = cli("eval")
     assert result.code == 0, result.err
     assert sorted(results(project_dir)["suites"]) == ["nested/inline", "order-id"]
@@ -332,8 +394,10 @@ def test_ctrl_c_keeps_finished_cases_and_a_rerun_resumes(project_dir: Path, serv
     # typer turns KeyboardInterrupt into exit 130 itself; our line says what was kept
     finished = ids(results(project_dir))
     assert 4 <= len(finished) < 20
-    assert (f"interrupted: {len(finished)} finished cases written to .promptops/runs/latest.json; "
-            "their answers are cached, so a re-run resumes") in err
+    assert (
+        f"interrupted: {len(finished)} finished cases written to .promptops/runs/latest.json; "
+        "their answers are cached, so a re-run resumes"
+    ) in err
     before = server.count
     server.latency = 0.0
     result = run_subprocess("eval", cwd=project_dir, env=dict(os.environ))
@@ -346,17 +410,25 @@ def test_ctrl_c_keeps_finished_cases_and_a_rerun_resumes(project_dir: Path, serv
 def test_llm_judge_through_the_server_and_cached(cli, project_dir: Path, server: FakeOpenAI) -> None:
     def answer(messages: list[dict]) -> str:
         if messages[0]["content"].startswith("You are a strict evaluator"):
-            return "I like it" if "ORD-10002" in messages[-1]["content"] else '{"score": 0.9, "reason": "fine"}'
+            return (
+                "I like it" if "ORD-10002" in messages[-1]["content"] else '{"score": 0.9, "reason": "fine"}'
+            )
         return order_id_answer(messages)
 
     server.answers = answer
-    write_project(project_dir, count=3, config=FAST_CONFIG + "gate: {max_error_rate: 0.5}\n", files={
-        "evals/order-id.yaml": """\
+    write_project(
+        project_dir,
+        count=3,
+        config=FAST_CONFIG + "gate: {max_error_rate: 0.5}\n",
+        files={
+            "evals/order-id.yaml": """\
             prompt: order-id
             dataset: data/order-id.jsonl
             scorers:
               - {type: llm_judge, model: openai/gpt-4o-2024-08-06, rubric: "Gives the id {{ expected }}"}
-        """})
+        """
+        },
+    )
     result = cli("eval")
     assert result.code == 0, result.err
     cases = {c["id"]: c for c in results(project_dir)["suites"]["order-id"]["cases"]}
@@ -372,15 +444,20 @@ def test_llm_judge_through_the_server_and_cached(cli, project_dir: Path, server:
 
 
 def test_python_scorer_through_eval(cli, project_dir: Path, server: FakeOpenAI) -> None:
-    write_project(project_dir, count=2, files={
-        "checks/__init__.py": "",
-        "checks/orders.py": "def digits_ok(output, case):\n    return output[-5:].isdigit()\n",
-        "evals/order-id.yaml": """\
+    write_project(
+        project_dir,
+        count=2,
+        files={
+            "checks/__init__.py": "",
+            "checks/orders.py": "def digits_ok(output, case):\n    return output[-5:].isdigit()\n",
+            "evals/order-id.yaml": """\
             prompt: order-id
             dataset: data/order-id.jsonl
             scorers:
               - {type: python, function: "checks.orders:digits_ok"}
-        """})
+        """,
+        },
+    )
     result = cli("eval")
     assert result.code == 0, result.err
     assert results(project_dir)["suites"]["order-id"]["summary"]["pass_rate"] == 1.0

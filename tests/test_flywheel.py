@@ -16,12 +16,15 @@ from support.golden import check_golden
 from support.openai_server import FakeOpenAI
 from support.traces import import_records, record
 
-CONFIG = FAST_CONFIG + """\
+CONFIG = (
+    FAST_CONFIG
+    + """\
 traffic: {order-id: {qps: 3}}
 budgets:
   checkout-assistant: {monthly_usd: 20, prompts: [order-id], alerts: [0.5, 0.8, 1.0]}
   search: {monthly_usd: 1000, prompts: [search], alerts: [0.5, 0.8]}
 """
+)
 EMAIL_MESSAGE = "Hi, I'm jane.doe@example.com, where is ORD-20001? Call +1 415 555 0100"
 KEY = "sk-proj-abcdefghijklmnopqrstuvwx"
 
@@ -30,14 +33,33 @@ def records() -> list[dict]:
     return [
         record("r1", variables={"message": EMAIL_MESSAGE}, score=0.0, minutes_ago=10),
         # the same message with another e-mail address: a near duplicate of r1
-        record("r2", variables={"message": EMAIL_MESSAGE.replace("jane.doe", "jane.d")}, score=0.2, minutes_ago=9),
-        record("r3", variables={"message": "Where is my order  ORD-10001?"}, score=0.0, minutes_ago=8),  # golden c001
-        record("r4", variables=None, messages=[{"role": "user", "content": "Message: ORD-20004?"}], score=0.1,
-               minutes_ago=7),
+        record(
+            "r2", variables={"message": EMAIL_MESSAGE.replace("jane.doe", "jane.d")}, score=0.2, minutes_ago=9
+        ),
+        record(
+            "r3", variables={"message": "Where is my order  ORD-10001?"}, score=0.0, minutes_ago=8
+        ),  # golden c001
+        record(
+            "r4",
+            variables=None,
+            messages=[{"role": "user", "content": "Message: ORD-20004?"}],
+            score=0.1,
+            minutes_ago=7,
+        ),
         record("r5", variables={"msg": "where is ORD-20005"}, score=0.1, minutes_ago=6),
-        record("r6", variables={"message": f"My key {KEY} broke; order ORD-20006, mail jane.doe@example.com"},
-               feedback=0.0, minutes_ago=5),
-        record("r7", variables={"message": "Order ORD-20007 please"}, score=1.0, output="ORD-20007", minutes_ago=4),
+        record(
+            "r6",
+            variables={"message": f"My key {KEY} broke; order ORD-20006, mail jane.doe@example.com"},
+            feedback=0.0,
+            minutes_ago=5,
+        ),
+        record(
+            "r7",
+            variables={"message": "Order ORD-20007 please"},
+            score=1.0,
+            output="ORD-20007",
+            minutes_ago=4,
+        ),
         record("r8", variables={"message": ""}, score=0.0, minutes_ago=3.5),
         record("j1", variables=None, purpose="judge", cost=0.0001, minutes_ago=3),
     ]
@@ -79,9 +101,14 @@ def test_records_become_reviewed_cases_that_the_next_gate_runs_as_added(cli, loo
     assert [c["expected"] for c in data["cases"]] == [None, None]  # never the production output
     assert [c["reviewed"] for c in data["cases"]] == [False, False]
     assert first["observed_output"] == "NONE"
-    assert first["provenance"] == {"trace_id": "trace-r1", "record_id": "r1", "version": "1.0.0",
-                                   "environment": "production", "date": first["provenance"]["date"],
-                                   "scores": {"judge_ok": 0.0}}
+    assert first["provenance"] == {
+        "trace_id": "trace-r1",
+        "record_id": "r1",
+        "version": "1.0.0",
+        "environment": "production",
+        "date": first["provenance"]["date"],
+        "scores": {"judge_ok": 0.0},
+    }
     assert second["provenance"]["feedback"] == "down"
 
     # accepting before review adds nothing and says why, for each case
@@ -91,10 +118,13 @@ def test_records_become_reviewed_cases_that_the_next_gate_runs_as_added(cli, loo
     assert refused.code == 1
     assert refused.err.splitlines()[0] == (
         f".promptops/proposed/order-id.yaml:{reviewed_lines[0]}: prod-82f3e9c695: not reviewed (set `reviewed: true` once "
-        "`expected` is right)")
+        "`expected` is right)"
+    )
 
     # the review: the first case gets its right answer; the second is marked reviewed without one
-    text = text.replace("  reviewed: false\n  vars:\n    message: Hi,", "  reviewed: true\n  vars:\n    message: Hi,")
+    text = text.replace(
+        "  reviewed: false\n  vars:\n    message: Hi,", "  reviewed: true\n  vars:\n    message: Hi,"
+    )
     text = text.replace("  expected: null\n", "  expected: ORD-20001\n", 1)
     text = text.replace("reviewed: false", "reviewed: true")
     path.write_text(text, encoding="utf-8")
@@ -108,14 +138,20 @@ def test_records_become_reviewed_cases_that_the_next_gate_runs_as_added(cli, loo
     ]
     line = json.loads((loop / "evals/data/order-id.jsonl").read_text(encoding="utf-8").splitlines()[-1])
     assert line == {
-        "id": "prod-82f3e9c695", "vars": {"message": "Hi, I'm [EMAIL_1], where is ORD-20001? Call [PHONE_1]"},
-        "expected": "ORD-20001", "tags": ["production"],
+        "id": "prod-82f3e9c695",
+        "vars": {"message": "Hi, I'm [EMAIL_1], where is ORD-20001? Call [PHONE_1]"},
+        "expected": "ORD-20001",
+        "tags": ["production"],
         "description": f"from production trace trace-r1 (1.0.0, judge_ok 0, {first['provenance']['date']})",
     }
-    assert [c["id"] for c in parse_yaml(path.read_text(encoding="utf-8"), "p").data["cases"]] == ["prod-25f1c790f1"]
+    assert [c["id"] for c in parse_yaml(path.read_text(encoding="utf-8"), "p").data["cases"]] == [
+        "prod-25f1c790f1"
+    ]
 
     # the second case gets assertions instead of an answer: whatever the right reply is, it is not NONE
-    text = path.read_text(encoding="utf-8").replace("  assert: []\n", "  assert: [{type: not_contains, value: NONE}]\n")
+    text = path.read_text(encoding="utf-8").replace(
+        "  assert: []\n", "  assert: [{type: not_contains, value: NONE}]\n"
+    )
     path.write_text(text, encoding="utf-8")
     second_accept = cli("cases", "accept", str(path))
     assert second_accept.code == 0, second_accept.err
@@ -127,7 +163,9 @@ def test_records_become_reviewed_cases_that_the_next_gate_runs_as_added(cli, loo
     gated = cli("eval", "--report-md", "report.md")
     assert gated.code == 0, gated.err
     report = (loop / "report.md").read_text(encoding="utf-8")
-    assert "Added (not gated) (2): `prod-25f1c790f1`, `prod-82f3e9c695`" in report  # by id, as the results file holds them
+    assert (
+        "Added (not gated) (2): `prod-25f1c790f1`, `prod-82f3e9c695`" in report
+    )  # by id, as the results file holds them
     latest = json.loads((loop / ".promptops/runs/latest.json").read_text(encoding="utf-8"))
     by_id = {c["id"]: c for c in latest["suites"]["order-id"]["cases"]}
     # the suite's `equals {{ expected }}` does not apply to the case without an answer; its assertion does
@@ -138,15 +176,18 @@ def test_records_become_reviewed_cases_that_the_next_gate_runs_as_added(cli, loo
     assert "**Projected cost** at 3 qps (`traffic:`): $24.49 → $24.49 a month (**+$0.00 a month**)" in report
 
 
-def test_the_pr_report_shows_what_a_prompt_change_costs_a_month(cli, project_dir: Path,
-                                                                 openai_server: FakeOpenAI) -> None:
+def test_the_pr_report_shows_what_a_prompt_change_costs_a_month(
+    cli, project_dir: Path, openai_server: FakeOpenAI
+) -> None:
     openai_server.answers = order_id_answer
     write_project(project_dir, count=3, config=CONFIG.replace("qps: 3}", "qps: 40}"))
     assert cli("eval").code == 0
     assert cli("baseline", "update", "order-id", "--from", ".promptops/runs/latest.json").code == 0
     prompt = project_dir / "prompts/order-id.yaml"
     longer = "Extract the order ID. " + "Orders look like ORD- and five digits. " * 20
-    prompt.write_text(prompt.read_text(encoding="utf-8").replace("Extract the order ID. ", longer), encoding="utf-8")
+    prompt.write_text(
+        prompt.read_text(encoding="utf-8").replace("Extract the order ID. ", longer), encoding="utf-8"
+    )
     result = cli("eval", "--report-md", "report.md")
     assert result.code == 1  # the gate's own max_cost_increase says no
     report = (project_dir / "report.md").read_text(encoding="utf-8")
@@ -177,11 +218,15 @@ def test_cost_project_from_results_and_traces(cli, loop: Path) -> None:
 
 
 def test_unknown_prices_are_unknown_never_zero(cli, loop: Path) -> None:
-    import_records(cli, loop, [record("u1", variables={"message": "x ORD-1"}, cost=None)], "traces-0002.jsonl")
+    import_records(
+        cli, loop, [record("u1", variables={"message": "x ORD-1"}, cost=None)], "traces-0002.jsonl"
+    )
     result = cli("cost", "project", "order-id", "--traces")
     assert result.code == 0
-    assert "  prod    unknown a month (1 of 9 calls have no known price; set `prices:` in promptops.yaml)" in (
-        result.out.splitlines())
+    assert (
+        "  prod    unknown a month (1 of 9 calls have no known price; set `prices:` in promptops.yaml)"
+        in (result.out.splitlines())
+    )
     assert "  total   unknown a month" in result.out.splitlines()
 
 
@@ -207,8 +252,11 @@ def test_budget_check_exits_1_past_a_budget(cli, loop: Path) -> None:
     import_records(cli, loop, [record("big", variables=None, cost=12.0)], "traces-0003.jsonl")
     warned = cli("budget", "check", "--traces")
     assert warned.code == 0
-    assert re.match(r"warning  checkout-assistant: \$12\.00 of \$20\.00 month to date \(60%\), forecast .*; "
-                    r"past the 50% alert$", warned.out.splitlines()[0])
+    assert re.match(
+        r"warning  checkout-assistant: \$12\.00 of \$20\.00 month to date \(60%\), forecast .*; "
+        r"past the 50% alert$",
+        warned.out.splitlines()[0],
+    )
     assert warned.err.splitlines() == ["warning: budget checkout-assistant: 60% of 20 USD"]
     import_records(cli, loop, [record("bigger", variables=None, cost=9.0)], "traces-0004.jsonl")
     over = cli("budget", "check", "--traces", "--format", "markdown")
@@ -217,17 +265,28 @@ def test_budget_check_exits_1_past_a_budget(cli, loop: Path) -> None:
     assert "| checkout-assistant | order-id | $21.00 | $20.00 | 105% |" in over.out  # $21.0033
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["cases", "propose", "order-id"], "choose records with --worst N --by SCORE or --feedback down (or both)"),
-    (["cases", "propose", "order-id", "--worst", "3"], "--worst needs --by SCORE (the score to rank records by)"),
-    (["cases", "propose", "order-id", "--feedback", "up"], "--feedback 'up': expected down"),
-    (["cases", "propose", "order-id", "--by", "judge_ok", "--since", "7x"],
-     "--since '7x': expected a duration such as 30m, 24h, 7d or 2w"),
-    (["cost", "project", "--qps", "0"], "--qps must be above 0, got 0"),
-    (["cost", "project", "nope", "--qps", "1"], "no calls of prompt 'nope' in the results files"),
-    (["cost", "project", "--results", "x.json", "--traces"], "give --results or --traces, not both"),
-    (["budget", "check", "--format", "html"], "--format 'html': expected text, markdown or json"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["cases", "propose", "order-id"],
+            "choose records with --worst N --by SCORE or --feedback down (or both)",
+        ),
+        (
+            ["cases", "propose", "order-id", "--worst", "3"],
+            "--worst needs --by SCORE (the score to rank records by)",
+        ),
+        (["cases", "propose", "order-id", "--feedback", "up"], "--feedback 'up': expected down"),
+        (
+            ["cases", "propose", "order-id", "--by", "judge_ok", "--since", "7x"],
+            "--since '7x': expected a duration such as 30m, 24h, 7d or 2w",
+        ),
+        (["cost", "project", "--qps", "0"], "--qps must be above 0, got 0"),
+        (["cost", "project", "nope", "--qps", "1"], "no calls of prompt 'nope' in the results files"),
+        (["cost", "project", "--results", "x.json", "--traces"], "give --results or --traces, not both"),
+        (["budget", "check", "--format", "html"], "--format 'html': expected text, markdown or json"),
+    ],
+)
 def test_bad_input_exits_2_without_a_traceback(cli, loop: Path, args: list[str], message: str) -> None:
     result = cli(*args)
     assert result.code == 2
@@ -247,7 +306,9 @@ def test_a_prompt_without_traffic_needs_qps(cli, project_dir: Path, openai_serve
     ]
 
 
-def test_the_loop_from_real_calls_logged_by_the_sdk(cli, project_dir: Path, openai_server: FakeOpenAI) -> None:
+def test_the_loop_from_real_calls_logged_by_the_sdk(
+    cli, project_dir: Path, openai_server: FakeOpenAI
+) -> None:
     """SDK + TraceLogger on real litellm calls -> traces import -> feedback import -> propose -> accept -> eval."""
     import contextlib
     import os
@@ -260,10 +321,16 @@ def test_the_loop_from_real_calls_logged_by_the_sdk(cli, project_dir: Path, open
     from promptops.observe.logger import TraceLogger
 
     write_project(project_dir, count=2, config=CONFIG)
-    openai_server.answers = lambda messages: "NONE" if "ORD-40002" in str(messages[-1]) else order_id_answer(messages)
+    openai_server.answers = lambda messages: (
+        "NONE" if "ORD-40002" in str(messages[-1]) else order_id_answer(messages)
+    )
     file = project_dir / "app-traces.jsonl"
     prompt = load_prompt("order-id", root=project_dir)
-    messages = ["Where is ORD-40001?", "Mail me at sam@example.org about ORD-40002 please", "ORD-40003 status?"]
+    messages = [
+        "Where is ORD-40001?",
+        "Mail me at sam@example.org about ORD-40002 please",
+        "ORD-40003 status?",
+    ]
     with litellm_callbacks.installed(TraceLogger(file)):
         for message in messages:
             with contextlib.suppress(litellm.APIError):
@@ -276,8 +343,9 @@ def test_the_loop_from_real_calls_logged_by_the_sdk(cli, project_dir: Path, open
     assert len(lines) == 3
     assert cli("traces", "import", str(file)).code == 0
     bad = next(r for r in lines if "ORD-40002" in json.dumps(r["variables"]))
-    (project_dir / "feedback.jsonl").write_text(json.dumps({"response_id": bad["response_id"], "thumb": "down"}) + "\n",
-                                                encoding="utf-8")
+    (project_dir / "feedback.jsonl").write_text(
+        json.dumps({"response_id": bad["response_id"], "thumb": "down"}) + "\n", encoding="utf-8"
+    )
     assert cli("feedback", "import", str(project_dir / "feedback.jsonl")).code == 0
 
     proposed = cli("cases", "propose", "order-id", "--feedback", "down", "--out", "proposed.yaml")
@@ -294,7 +362,9 @@ def test_the_loop_from_real_calls_logged_by_the_sdk(cli, project_dir: Path, open
     assert cli("cases", "accept", "proposed.yaml").code == 0
     ran = cli("eval", "order-id", "--report-md", "report.md")
     assert ran.code == 0, ran.err  # the new case fails (the model still says NONE) but is added, not gated
-    run = json.loads((project_dir / ".promptops/runs/latest.json").read_text(encoding="utf-8"))["suites"]["order-id"]
+    run = json.loads((project_dir / ".promptops/runs/latest.json").read_text(encoding="utf-8"))["suites"][
+        "order-id"
+    ]
     added = next(c for c in run["cases"] if c["id"] == case["id"])
     assert added["passed"] is False and added["attempts"][0]["output"] == "NONE"
     assert f"Added (not gated) (1): `{case['id']}`" in (project_dir / "report.md").read_text(encoding="utf-8")
@@ -309,16 +379,23 @@ def test_results_with_a_judge_say_its_cost_is_unknown(cli, project_dir: Path) ->
     write_project(project_dir, count=2, config=CONFIG)
     result = run({"c001": 1.0, "c002": 0.5})
     judged = tuple(
-        replace(c, attempts=tuple(replace(a, scores=tuple(replace(v, type="llm_judge") for v in a.scores))
-                                  for a in c.attempts))
+        replace(
+            c,
+            attempts=tuple(
+                replace(a, scores=tuple(replace(v, type="llm_judge") for v in a.scores)) for a in c.attempts
+            ),
+        )
         for c in result.cases
     )
     write_results(project_dir / "judged.json", [replace(result, cases=judged)])
     out = cli("cost", "project", "--results", "judged.json").out.splitlines()
-    assert out[3] == ("  judge   unknown a month (results do not record judge costs; 2 calls; "
-                      "see `cost project --traces`)")
-    assert out[4:6] == ["  shadow: none recorded (eval results hold no production calls of them)",
-                        "  total   unknown a month"]
+    assert out[3] == (
+        "  judge   unknown a month (results do not record judge costs; 2 calls; see `cost project --traces`)"
+    )
+    assert out[4:6] == [
+        "  shadow: none recorded (eval results hold no production calls of them)",
+        "  total   unknown a month",
+    ]
 
 
 def test_budget_markdown_and_projection_json_match_their_golden_files(cli, loop: Path) -> None:

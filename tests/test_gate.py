@@ -35,7 +35,9 @@ def test_no_change_passes_with_zero_deltas_and_zero_intervals():
     assert (result.verdict, result.passed, result.exit_code) == ("PASS", True, 0)
     assert result.reason == "no regression; mean score 0.930 → 0.930 (+0.000); 10 cases compared"
     score = metric(result, "score")
-    assert (score.base, score.head, score.delta, score.low, score.high) == pytest.approx((0.93, 0.93, 0, 0, 0))
+    assert (score.base, score.head, score.delta, score.low, score.high) == pytest.approx(
+        (0.93, 0.93, 0, 0, 0)
+    )
     assert score.check == "pass"
     assert metric(result, "failing").head == 1
     assert (result.new_failures, result.fixed, result.added, result.errors, result.regressed) == ((),) * 5
@@ -133,7 +135,11 @@ def test_a_critical_case_failing_once_in_three_repeats_fails_the_gate():
     assert result.reason == "critical cases must pass every repeat: c01 (2/3 repeats passed)"
     case = result.cases[0]
     assert (case.status, case.repeats, case.repeats_passed, case.head_score) == (
-        "critical_failure", 3, 2, pytest.approx(2 / 3))
+        "critical_failure",
+        3,
+        2,
+        pytest.approx(2 / 3),
+    )
     assert metric(result, "critical").head == 1
 
 
@@ -210,7 +216,11 @@ def test_error_rate_over_the_limit_means_could_not_evaluate():
 
 def test_without_a_baseline_cases_are_listed_not_gated():
     result = compare(run({**scores(3), "c04": 0.0}), None, POLICY)
-    assert (result.verdict, result.reason, result.base) == ("PASS", "no baseline: 4 cases scored, not gated", None)
+    assert (result.verdict, result.reason, result.base) == (
+        "PASS",
+        "no baseline: 4 cases scored, not gated",
+        None,
+    )
     assert result.added == ("c01", "c02", "c03", "c04")
     score = metric(result, "score")
     assert (score.base, score.head, score.delta, score.low) == (None, 0.75, None, None)

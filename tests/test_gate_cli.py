@@ -50,7 +50,9 @@ def dataset(count: int = 10) -> str:
     for i in range(1, count + 1):
         order = f"ORD-{10000 + i}"
         shown = order.lower() if i > 8 else order  # c09, c10: the main prompt misses lowercase IDs
-        lines.append(json.dumps({"id": f"c{i:02d}", "vars": {"message": f"Where is {shown}?"}, "expected": order}))
+        lines.append(
+            json.dumps({"id": f"c{i:02d}", "vars": {"message": f"Where is {shown}?"}, "expected": order})
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -92,25 +94,35 @@ def test_baseline_file_is_deterministic_and_complete(repo: GitRepo, cli: CLI) ->
     assert [c["passed"] for c in data["cases"]] == [True] * 8 + [False] * 2
     assert data["provenance"]["prompt_version"] == "1.0.0"
     assert data["provenance"]["git_sha"] == repo.git("rev-parse", "HEAD~1")
-    assert first.endswith("}\n") and first == json.dumps(json.loads(first), indent=2, sort_keys=True,
-                                                         ensure_ascii=False) + "\n"
+    assert (
+        first.endswith("}\n")
+        and first == json.dumps(json.loads(first), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    )
     assert cli("baseline", "update", "order-id").code == 0  # cached answers: the same file but the sha
-    assert path.read_text("utf-8") == first.replace(data["provenance"]["git_sha"], repo.git("rev-parse", "HEAD"))
+    assert path.read_text("utf-8") == first.replace(
+        data["provenance"]["git_sha"], repo.git("rev-parse", "HEAD")
+    )
 
 
 def test_a_regressing_branch_fails_with_the_regressed_cases_in_the_report(repo: GitRepo, cli: CLI) -> None:
     repo.git("checkout", "-q", "-b", "chatty")
     repo.commit({"prompts/order-id.yaml": prompt(CHATTY_PROMPT, "1.1.0")}, "chatty prompt")
-    result = cli("eval", "order-id", "--baseline-ref", "main", "--report-md", "report.md", "--junit", "junit.xml")
+    result = cli(
+        "eval", "order-id", "--baseline-ref", "main", "--report-md", "report.md", "--junit", "junit.xml"
+    )
     assert result.code == 1, result.err
     assert "Traceback" not in result.err
-    assert "gate order-id: FAIL: pass rate 80.0% → 50.0%, a significant drop (one-sided p < 0.001)" in result.err
+    assert (
+        "gate order-id: FAIL: pass rate 80.0% → 50.0%, a significant drop (one-sided p < 0.001)" in result.err
+    )
     report = (repo.root / "report.md").read_text("utf-8")
     assert report.startswith(f"{MARKER}\n## ❌ promptops: FAIL\n")
     assert "3 new failures (c01, c02, c03)" in report
     for case in ("c01", "c02", "c03"):
-        assert f"| `{case}` | 1.00 → 0.00 | **new failure** | Sure\\! Your order is ORD-1000" in report \
+        assert (
+            f"| `{case}` | 1.00 → 0.00 | **new failure** | Sure\\! Your order is ORD-1000" in report
             or f"| `{case}` | 1.00 → 0.00 | **new failure** | Sure! Your order is ORD-1000" in report
+        )
     assert "<details><summary>Prompt diff</summary>" in report
     assert CHATTY_PROMPT in report and "1.0.0 → 1.1.0" in report
     junit = (repo.root / "junit.xml").read_text("utf-8")
@@ -122,7 +134,10 @@ def test_an_improving_branch_passes(repo: GitRepo, cli: CLI) -> None:
     repo.commit({"prompts/order-id.yaml": prompt(CAREFUL_PROMPT, "1.1.0")}, "careful prompt")
     result = cli("eval", "order-id", "--baseline-ref", "main", "--report-md", "report.md")
     assert result.code == 0, result.err
-    assert "gate order-id: PASS: no regression; mean score 0.800 → 1.000 (+0.200); 10 cases compared" in result.err
+    assert (
+        "gate order-id: PASS: no regression; mean score 0.800 → 1.000 (+0.200); 10 cases compared"
+        in result.err
+    )
     report = (repo.root / "report.md").read_text("utf-8")
     assert report.startswith(f"{MARKER}\n## ✅ promptops: PASS\n")
     assert "Fixed (2): `c09`, `c10`" in report
@@ -136,8 +151,10 @@ def test_a_branch_cannot_lower_its_own_bar(repo: GitRepo, cli: CLI) -> None:
     assert cli("eval", "order-id").code == 0  # the branch's own baseline agrees with it
     result = cli("eval", "order-id", "--baseline-ref", "main", "--report-md", "report.md")
     assert result.code == 1  # the base branch's does not
-    assert "> ⚠️ This change rewrites the baseline of `order-id` (new file: mean score 0.500, pass rate 50.0%); " \
+    assert (
+        "> ⚠️ This change rewrites the baseline of `order-id` (new file: mean score 0.500, pass rate 50.0%); "
         "the gate compared with the baseline at `main`." in (repo.root / "report.md").read_text("utf-8")
+    )
 
 
 def test_report_combines_results_files_with_the_prompt_diff(repo: GitRepo, cli: CLI) -> None:
@@ -150,7 +167,11 @@ def test_report_combines_results_files_with_the_prompt_diff(repo: GitRepo, cli: 
     assert "### Prompt changes: main" in result.out
     as_json = cli("report", "--results", "results.json", "--base", "main", "--format", "json")
     data = json.loads(as_json.out)
-    assert (as_json.code, data["verdict"], data["suites"][0]["new_failures"]) == (1, "FAIL", ["c01", "c02", "c03"])
+    assert (as_json.code, data["verdict"], data["suites"][0]["new_failures"]) == (
+        1,
+        "FAIL",
+        ["c01", "c02", "c03"],
+    )
 
 
 def test_a_removed_case_makes_the_baseline_incomparable(repo: GitRepo, cli: CLI) -> None:
@@ -196,7 +217,9 @@ def test_baseline_update_from_a_results_file_and_its_errors(repo: GitRepo, cli: 
     assert cli("eval", "order-id", "--out", "results.json").code == 0
     result = cli("baseline", "update", "order-id", "--from", "results.json")
     assert result.code == 0, result.err
-    assert json.loads(Path("evals/baselines/order-id.json").read_text("utf-8"))["summary"]["mean_score"] == 1.0
+    assert (
+        json.loads(Path("evals/baselines/order-id.json").read_text("utf-8"))["summary"]["mean_score"] == 1.0
+    )
     repo.write({"evals/data/order-id.jsonl": dataset(9)})
     stale = cli("baseline", "update", "order-id", "--from", "results.json")
     assert stale.code == 2
@@ -208,7 +231,9 @@ def test_baseline_update_from_a_results_file_and_its_errors(repo: GitRepo, cli: 
     assert (missing.code, missing.err.splitlines()[0]) == (2, "error: nope.json: no such file")
 
 
-def test_too_many_errors_exit_3_after_writing_the_report(repo: GitRepo, cli: CLI, openai_server: FakeOpenAI) -> None:
+def test_too_many_errors_exit_3_after_writing_the_report(
+    repo: GitRepo, cli: CLI, openai_server: FakeOpenAI
+) -> None:
     openai_server.fail("400", match="ORD-10004")
     result = cli("eval", "order-id", "--no-cache", "--report-md", "report.md", "--junit", "junit.xml")
     assert result.code == 3, result.err
@@ -217,8 +242,9 @@ def test_too_many_errors_exit_3_after_writing_the_report(repo: GitRepo, cli: CLI
     report = (repo.root / "report.md").read_text("utf-8")
     assert report.startswith(f"{MARKER}\n## ❌ promptops: could not evaluate\n")
     assert "<details><summary>Errors (1)</summary>" in report
-    assert '<error message="openai/gpt-4o-mini-2024-07-18: the provider rejected the request' in \
-        (repo.root / "junit.xml").read_text("utf-8")
+    assert '<error message="openai/gpt-4o-mini-2024-07-18: the provider rejected the request' in (
+        repo.root / "junit.xml"
+    ).read_text("utf-8")
 
 
 def test_report_joins_the_shards_of_a_suite(repo: GitRepo, cli: CLI) -> None:
@@ -234,10 +260,14 @@ def test_report_joins_the_shards_of_a_suite(repo: GitRepo, cli: CLI) -> None:
     cli("eval", "order-id", "--out", "results.json")
     twice = cli("report", "--results", "results.json", "--results", "results.json")
     assert (twice.code, twice.err.splitlines()[0]) == (
-        2, "error: suite 'order-id' appears in more than one results file; give each suite once")
+        2,
+        "error: suite 'order-id' appears in more than one results file; give each suite once",
+    )
 
 
-def test_an_unknown_baseline_ref_fails_before_any_model_call(repo: GitRepo, cli: CLI, openai_server: FakeOpenAI) -> None:
+def test_an_unknown_baseline_ref_fails_before_any_model_call(
+    repo: GitRepo, cli: CLI, openai_server: FakeOpenAI
+) -> None:
     openai_server.reset()
     result = cli("eval", "order-id", "--no-cache", "--baseline-ref", "nope")
     assert (result.code, result.out) == (2, "")
@@ -245,7 +275,9 @@ def test_an_unknown_baseline_ref_fails_before_any_model_call(repo: GitRepo, cli:
     assert openai_server.count == 0
 
 
-def test_plan_says_what_the_margins_need_without_a_model_call(repo: GitRepo, cli: CLI, openai_server: FakeOpenAI) -> None:
+def test_plan_says_what_the_margins_need_without_a_model_call(
+    repo: GitRepo, cli: CLI, openai_server: FakeOpenAI
+) -> None:
     openai_server.reset()
     result = cli("eval", "order-id", "--plan")
     assert (result.code, openai_server.count) == (0, 0)

@@ -44,7 +44,9 @@ def test_flips_both_ways_at_one_repeat_are_noise_not_new_failures():
     assert result.flipped == ("f1", "f3", "f5", "f7", "f9")
     assert result.fixed == ("f0", "f2", "f4", "f6", "f8")
     assert "score" not in {c.name for c in result.checks}  # pass/fail scorers: the score is the pass rate
-    assert check(result, "new_failures").startswith("pass: 0 new failures: 5 cases passed in the baseline and fail now")
+    assert check(result, "new_failures").startswith(
+        "pass: 0 new failures: 5 cases passed in the baseline and fail now"
+    )
     assert "McNemar exact test, p = 0.623" in check(result, "new_failures")
     assert "cannot detect a 5.0 pp drop: minimum detectable drop" in result.reason
     assert result.power is not None and not result.power.enough and result.power.needed_cases is not None
@@ -71,7 +73,9 @@ def test_max_new_failures_allows_that_many_and_null_turns_the_rule_off():
     cases = {f"c{i:02d}": (3, 3) for i in range(30)}
     head = repeated(cases | {"c01": (0, 3), "c02": (0, 3)})
     allowed = replace(POLICY, max_new_failures=2, max_pass_rate_drop=0.1)
-    assert check(gate(repeated(cases), head, allowed, repeats=3), "new_failures").startswith("pass: 2 new failures")
+    assert check(gate(repeated(cases), head, allowed, repeats=3), "new_failures").startswith(
+        "pass: 2 new failures"
+    )
     off = gate(repeated(cases), head, replace(POLICY, max_new_failures=None), repeats=3)
     assert "new_failures" not in {c.name for c in off.checks}
 
@@ -79,7 +83,9 @@ def test_max_new_failures_allows_that_many_and_null_turns_the_rule_off():
 def test_max_score_drop_does_not_overrule_the_pass_rate_for_pass_fail_scorers():
     cases = {f"c{i:03d}": (1, 1) for i in range(300)}
     head = cases | {f"c{i:03d}": (0, 1) for i in range(9)}  # -3 pp: past max_score_drop 0.02, within 0.05
-    result = gate(repeated(cases), repeated(head), replace(POLICY, decision="threshold", max_new_failures=None))
+    result = gate(
+        repeated(cases), repeated(head), replace(POLICY, decision="threshold", max_new_failures=None)
+    )
     assert result.verdict == "PASS"
     assert [c.name for c in result.checks if c.name in ("score", "pass_rate")] == ["pass_rate"]
 
@@ -97,8 +103,14 @@ def test_the_pass_rate_interval_counts_the_baseline_repeats():
 def test_a_baseline_without_counts_reads_its_repeats_from_the_provenance():
     base = baselines.from_run(run(repeated({f"c{i:02d}": (3, 3) for i in range(20)}), repeats=3))
     old = replace(base, cases=tuple(replace(c, repeats=None, repeats_passed=None) for c in base.cases))
-    head = run(repeated({f"c{i:02d}": (3, 3) for i in range(17)} | {"c17": (0, 3), "c18": (0, 3), "c19": (0, 3)}))
-    assert compare(head, old, POLICY).new_failures == compare(head, base, POLICY).new_failures == ("c17", "c18", "c19")
+    head = run(
+        repeated({f"c{i:02d}": (3, 3) for i in range(17)} | {"c17": (0, 3), "c18": (0, 3), "c19": (0, 3)})
+    )
+    assert (
+        compare(head, old, POLICY).new_failures
+        == compare(head, base, POLICY).new_failures
+        == ("c17", "c18", "c19")
+    )
 
 
 def test_inconclusive_says_how_many_cases_or_repeats_would_decide():
@@ -108,7 +120,10 @@ def test_inconclusive_says_how_many_cases_or_repeats_would_decide():
     assert result.verdict == "INCONCLUSIVE"
     assert result.needed_cases is not None and result.needed_cases > 60
     assert result.needed_repeats is not None
-    assert f"about {result.needed_cases} cases (or {result.needed_repeats} repeats on base and head)" in result.reason
+    assert (
+        f"about {result.needed_cases} cases (or {result.needed_repeats} repeats on base and head)"
+        in result.reason
+    )
     assert f"To decide: about {result.needed_cases} cases" in markdown([result])
 
 
@@ -120,17 +135,25 @@ def test_slices_name_the_worst_tag_and_max_slice_drop_gates_it():
     head = tagged(run(repeated(head_cases), repeats=3), tags)
     result = compare(head, base, POLICY)
     assert [(s.tag, s.cases, s.base, s.head) for s in result.slices] == [
-        ("billing", 8, 1.0, 0.5), ("shipping", 32, 1.0, 1.0)]
+        ("billing", 8, 1.0, 0.5),
+        ("shipping", 32, 1.0, 1.0),
+    ]
     assert result.worst_slice is not None and result.worst_slice.tag == "billing"
     report = markdown([result])
     assert "**Slices by tag (2); worst: `billing`**" in report
     assert "| `billing` | 8 | 100.0% | 50.0% | -50.0 pp |" in report
-    gated = compare(head, base, replace(POLICY, max_slice_drop=0.1, max_new_failures=None, max_pass_rate_drop=0.2))
-    assert check(gated, "slices").startswith("fail: slices dropped more than max_slice_drop 10.0%: billing -50.0 pp")
+    gated = compare(
+        head, base, replace(POLICY, max_slice_drop=0.1, max_new_failures=None, max_pass_rate_drop=0.2)
+    )
+    assert check(gated, "slices").startswith(
+        "fail: slices dropped more than max_slice_drop 10.0%: billing -50.0 pp"
+    )
 
 
 def test_plan_states_the_detectable_drop_and_the_sample_the_margin_needs():
-    base = baselines.from_run(run(repeated({f"c{i:03d}": (3, 3) if i % 5 else (2, 3) for i in range(100)}), repeats=3))
+    base = baselines.from_run(
+        run(repeated({f"c{i:03d}": (3, 3) if i % 5 else (2, 3) for i in range(100)}), repeats=3)
+    )
     planned = plan(base, POLICY, 3)
     assert planned.measured and planned.cases == 100 and planned.baseline_repeats == 3
     assert planned.variance == pytest.approx(0.2 * 1.5 * (2 / 3) * (1 / 3))

@@ -30,7 +30,9 @@ def sim() -> ModuleType:
 @pytest.mark.parametrize(
     ("n", "repeats", "prs"), [(50, 1, 40), (50, 3, 30), (200, 1, 20), (200, 3, 12), (1000, 3, 3)]
 )
-def test_noise_is_rarely_blocked_and_the_interval_covers(sim: ModuleType, n: int, repeats: int, prs: int) -> None:
+def test_noise_is_rarely_blocked_and_the_interval_covers(
+    sim: ModuleType, n: int, repeats: int, prs: int
+) -> None:
     tally = sim.simulate(n, repeats, "noise", prs, seed=1)
     assert tally.blocked <= max(1, round(0.06 * prs))
     assert tally.covered >= 0.8 * prs

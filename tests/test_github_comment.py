@@ -17,7 +17,9 @@ def _report(tmp_path: Path, text: str) -> str:
     return str(path)
 
 
-def test_first_run_creates_second_run_updates_the_same_comment(cli, gh_env: FakeGitHub, tmp_path: Path) -> None:
+def test_first_run_creates_second_run_updates_the_same_comment(
+    cli, gh_env: FakeGitHub, tmp_path: Path
+) -> None:
     gh_env.add_comment(7, "LGTM", "reviewer")
     first = cli("comment", "--pr", "7", "--file", _report(tmp_path, f"{MARKER}\n## PASS first\n"))
     assert first.code == 0, first.err
@@ -65,9 +67,13 @@ def test_the_lookup_stops_at_the_page_that_holds_the_marker(cli, gh_env: FakeGit
 def test_an_exhausted_rate_limit_is_exit_3_with_its_own_hint(cli, gh_env: FakeGitHub, tmp_path: Path) -> None:
     gh_env.rate_limited = True
     result = cli("comment", "--pr", "5", "--file", _report(tmp_path, "report\n"))
-    assert (result.code, result.err) == (3, (
-        "error: GitHub API: GET /repos/acme/prompts/issues/5/comments failed with HTTP 403: API rate limit exceeded\n"
-        "hint: the API rate limit is exhausted; re-run the job later\n"))
+    assert (result.code, result.err) == (
+        3,
+        (
+            "error: GitHub API: GET /repos/acme/prompts/issues/5/comments failed with HTTP 403: API rate limit exceeded\n"
+            "hint: the API rate limit is exhausted; re-run the job later\n"
+        ),
+    )
 
 
 def test_update_only_never_creates(cli, gh_env: FakeGitHub, tmp_path: Path) -> None:
@@ -82,7 +88,8 @@ def test_update_only_never_creates(cli, gh_env: FakeGitHub, tmp_path: Path) -> N
 
 
 def test_a_report_without_the_marker_gets_it_so_the_next_run_finds_it(
-        cli, gh_env: FakeGitHub, tmp_path: Path) -> None:
+    cli, gh_env: FakeGitHub, tmp_path: Path
+) -> None:
     assert cli("comment", "--pr", "3", "--file", _report(tmp_path, "plain report\n")).code == 0
     assert cli("comment", "--pr", "3", "--file", _report(tmp_path, "plain report 2\n")).code == 0
     assert [c["body"] for c in gh_env.comments[3]] == [f"{MARKER}\nplain report 2\n"]
@@ -102,8 +109,9 @@ def test_forbidden_is_exit_3_with_the_permissions_hint(cli, gh_env: FakeGitHub, 
     assert TOKEN not in result.err
 
 
-def test_bad_token_is_exit_3_and_never_printed(cli, gh_env: FakeGitHub, tmp_path: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bad_token_is_exit_3_and_never_printed(
+    cli, gh_env: FakeGitHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("GITHUB_TOKEN", "ghs_wrong-secret-value")
     result = cli("comment", "--pr", "5", "--file", _report(tmp_path, "report\n"))
     assert result.code == 3
@@ -124,16 +132,24 @@ def test_unreachable_api_is_exit_3(cli, monkeypatch: pytest.MonkeyPatch, tmp_pat
     assert result.err.endswith("hint: check GITHUB_API_URL and the runner's network\n")
 
 
-@pytest.mark.parametrize(("env", "message"), [
-    ({}, "error: GITHUB_TOKEN and GITHUB_REPOSITORY not set\n"),
-    ({"GITHUB_REPOSITORY": "acme/prompts"}, "error: GITHUB_TOKEN not set\n"),
-    ({"GITHUB_TOKEN": "x", "GITHUB_REPOSITORY": "acme"},
-     "error: GITHUB_REPOSITORY must look like OWNER/NAME, got 'acme'\n"),
-    ({"GITHUB_TOKEN": "x", "GITHUB_REPOSITORY": "a/b", "GITHUB_API_URL": "file:///etc"},
-     "error: GITHUB_API_URL must be an http(s) URL, got 'file:///etc'\n"),
-])
-def test_missing_configuration_is_exit_2(cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
-                                         env: dict[str, str], message: str) -> None:
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({}, "error: GITHUB_TOKEN and GITHUB_REPOSITORY not set\n"),
+        ({"GITHUB_REPOSITORY": "acme/prompts"}, "error: GITHUB_TOKEN not set\n"),
+        (
+            {"GITHUB_TOKEN": "x", "GITHUB_REPOSITORY": "acme"},
+            "error: GITHUB_REPOSITORY must look like OWNER/NAME, got 'acme'\n",
+        ),
+        (
+            {"GITHUB_TOKEN": "x", "GITHUB_REPOSITORY": "a/b", "GITHUB_API_URL": "file:///etc"},
+            "error: GITHUB_API_URL must be an http(s) URL, got 'file:///etc'\n",
+        ),
+    ],
+)
+def test_missing_configuration_is_exit_2(
+    cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, env: dict[str, str], message: str
+) -> None:
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     result = cli("comment", "--pr", "5", "--file", _report(tmp_path, "report\n"))
@@ -157,8 +173,15 @@ def test_runs_as_a_process_reading_the_report_from_stdin(gh_env: FakeGitHub, tmp
     import subprocess
     import sys
 
-    proc = subprocess.run([sys.executable, "-m", "promptops", "comment", "--pr", "9", "--file", "-"],
-                          input=f"{MARKER}\nfrom a subprocess\n", capture_output=True, text=True,
-                          cwd=tmp_path, env=dict(os.environ), timeout=60, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "promptops", "comment", "--pr", "9", "--file", "-"],
+        input=f"{MARKER}\nfrom a subprocess\n",
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=dict(os.environ),
+        timeout=60,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     assert gh_env.comments[9][0]["body"] == f"{MARKER}\nfrom a subprocess\n"

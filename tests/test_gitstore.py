@@ -63,7 +63,9 @@ def test_tags_are_created_annotated_and_listed(git_repo: GitRepo, store: GitStor
     assert (tag.sha, tag.annotated, tag.message) == (head, True, "release a 1.0.0")
     assert store.tags("prompts/") == [tag]
     assert store.tag("prompts/a/v9.9.9") is None
-    with pytest.raises(RefError, match=r"^cannot create tag 'prompts/a/v1.0.0': tag 'prompts/a/v1.0.0' already exists$"):
+    with pytest.raises(
+        RefError, match=r"^cannot create tag 'prompts/a/v1.0.0': tag 'prompts/a/v1.0.0' already exists$"
+    ):
         store.create_tag("prompts/a/v1.0.0", "HEAD", "again")
 
 
@@ -155,7 +157,16 @@ def test_missing_git_command_is_a_clear_error(git_repo: GitRepo) -> None:
         pytest.skip("git sits next to the interpreter")
     (git_repo.root / "promptops.yaml").write_text("version: 1\n")
     env = {**os.environ, "PATH": bindir}
-    proc = subprocess.run([sys.executable, "-m", "promptops", "diff"], cwd=git_repo.root, env=env,
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "promptops", "diff"],
+        cwd=git_repo.root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert (proc.returncode, proc.stdout) == (2, "")
-    assert proc.stderr == "error: the git command is not installed (or not on PATH)\nhint: install git, then retry\n"
+    assert (
+        proc.stderr
+        == "error: the git command is not installed (or not on PATH)\nhint: install git, then retry\n"
+    )

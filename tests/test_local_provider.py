@@ -27,8 +27,11 @@ EXAMPLES = (
 
 
 def request(message: str, model: str = SMOL, **params: object) -> CallRequest:
-    return CallRequest(model, (SYSTEM, *EXAMPLES, ("user", f"Message: {message}")),
-                       {"temperature": 0, "max_tokens": 16, **params})
+    return CallRequest(
+        model,
+        (SYSTEM, *EXAMPLES, ("user", f"Message: {message}")),
+        {"temperature": 0, "max_tokens": 16, **params},
+    )
 
 
 def call(req: CallRequest) -> Reply:
@@ -104,7 +107,9 @@ def test_llm_judge_reaches_the_local_model_by_the_same_model_string(project_dir:
     (project_dir / "evals" / "order-id.yaml").write_text(JUDGE_SUITE, encoding="utf-8")
     shutil.rmtree(project_dir / "evals" / "baselines")
     result = cli("eval", "order-id", "--out", "r.json")
-    attempt = json.loads((project_dir / "r.json").read_text(encoding="utf-8"))["suites"]["order-id"]["cases"][0]["attempts"][0]
+    attempt = json.loads((project_dir / "r.json").read_text(encoding="utf-8"))["suites"]["order-id"]["cases"][
+        0
+    ]["attempts"][0]
     equals, judge = attempt["scores"]
     assert (attempt["output"], equals["value"]) == ("ORD-12345", 1.0)
     # A 135M model is no judge: it answers in prose, and an unreadable verdict is an error, never a pass.

@@ -16,8 +16,9 @@ from support.openai_server import FakeOpenAI
 
 def post(server: FakeOpenAI, text: str, timeout: float = 5.0) -> tuple[int, dict[str, str], bytes]:
     conn = http.client.HTTPConnection(server.host, server.port, timeout=timeout)
-    body = json.dumps({"model": "m", "messages": [{"role": "system", "content": "s"},
-                                                  {"role": "user", "content": text}]})
+    body = json.dumps(
+        {"model": "m", "messages": [{"role": "system", "content": "s"}, {"role": "user", "content": text}]}
+    )
     try:
         conn.request("POST", "/v1/chat/completions", body, {"Content-Type": "application/json"})
         resp = conn.getresponse()
@@ -93,8 +94,9 @@ def test_unknown_fault_kind_is_refused() -> None:
 
 def test_runs_as_a_script() -> None:
     script = Path(__file__).parent / "support" / "openai_server.py"
-    proc = subprocess.Popen([sys.executable, str(script), "--answer", "hi=there"],
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(script), "--answer", "hi=there"], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert proc.stdout is not None
         url = proc.stdout.readline().strip()

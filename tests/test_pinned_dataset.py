@@ -30,7 +30,9 @@ def private(root: Path, count: int = 3) -> tuple[Path, str]:
 
 
 def write_suite(root: Path, source: str, digest: str) -> None:
-    (root / "evals" / "order-id.yaml").write_text(SUITE.format(source=source, digest=digest), encoding="utf-8")
+    (root / "evals" / "order-id.yaml").write_text(
+        SUITE.format(source=source, digest=digest), encoding="utf-8"
+    )
 
 
 def problems(root: Path) -> list[str]:
@@ -43,8 +45,11 @@ def problems(root: Path) -> list[str]:
 def test_a_pinned_dataset_loads_when_its_hash_matches(tmp_path: Path, form: str) -> None:
     write_project(tmp_path)
     path, digest = private(tmp_path)
-    source = {"relative": "../.private/order-id.jsonl", "file-uri": path.resolve().as_uri(),
-              "prefixed-hash": "../.private/order-id.jsonl"}[form]
+    source = {
+        "relative": "../.private/order-id.jsonl",
+        "file-uri": path.resolve().as_uri(),
+        "prefixed-hash": "../.private/order-id.jsonl",
+    }[form]
     write_suite(tmp_path, source, "sha256:" + digest if form == "prefixed-hash" else digest)
     (suite,) = load_suites(Project.load(tmp_path), ["order-id"])
     assert suite.dataset == ".private/order-id.jsonl"
@@ -71,13 +76,27 @@ def test_a_missing_dataset_says_it_is_not_in_git(tmp_path: Path) -> None:
     ]
 
 
-@pytest.mark.parametrize(("source", "expected"), [
-    ("../../outside.jsonl", "evals/order-id.yaml:2: dataset: '../../outside.jsonl' leaves the project root"),
-    ("file:///etc/cases.jsonl", "evals/order-id.yaml:2: dataset: '/etc/cases.jsonl' leaves the project root"),
-    ("https://example.com/cases.jsonl",
-     "evals/order-id.yaml:2: dataset.from: unsupported scheme 'https:'; expected a local path or a file:// URI"),
-    ("file://host/cases.jsonl", "evals/order-id.yaml:2: dataset.from: file:// URI names another host 'host'"),
-])
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        (
+            "../../outside.jsonl",
+            "evals/order-id.yaml:2: dataset: '../../outside.jsonl' leaves the project root",
+        ),
+        (
+            "file:///etc/cases.jsonl",
+            "evals/order-id.yaml:2: dataset: '/etc/cases.jsonl' leaves the project root",
+        ),
+        (
+            "https://example.com/cases.jsonl",
+            "evals/order-id.yaml:2: dataset.from: unsupported scheme 'https:'; expected a local path or a file:// URI",
+        ),
+        (
+            "file://host/cases.jsonl",
+            "evals/order-id.yaml:2: dataset.from: file:// URI names another host 'host'",
+        ),
+    ],
+)
 def test_path_safety_and_schemes(tmp_path: Path, source: str, expected: str) -> None:
     write_project(tmp_path)
     write_suite(tmp_path, source, "'" + "0" * 64 + "'")
@@ -110,7 +129,8 @@ def test_cases_accept_moves_the_pin_with_the_dataset(cli, project_dir: Path) -> 
     (project_dir / "proposed.yaml").write_text(
         "suite: order-id\ncases:\n"
         "- {id: prod-1, reviewed: true, vars: {message: 'Where is ORD-30001?'}, expected: ORD-30001}\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     result = cli("cases", "accept", "proposed.yaml")
     assert result.code == 0, result.err
     assert result.err.startswith("added 1 cases to .private/order-id.jsonl: prod-1;")
@@ -122,8 +142,14 @@ def test_cases_accept_moves_the_pin_with_the_dataset(cli, project_dir: Path) -> 
 
 
 def test_cases_accept_refuses_inline_suites(cli, project_dir: Path) -> None:
-    write_project(project_dir, files={"evals/order-id.yaml": (
-        "prompt: order-id\ncases:\n  - {id: a, vars: {message: x}, expected: NONE}\nscorers:\n  - {type: equals}\n")})
+    write_project(
+        project_dir,
+        files={
+            "evals/order-id.yaml": (
+                "prompt: order-id\ncases:\n  - {id: a, vars: {message: x}, expected: NONE}\nscorers:\n  - {type: equals}\n"
+            )
+        },
+    )
     (project_dir / "p.yaml").write_text("suite: order-id\ncases: []\n", encoding="utf-8")
     result = cli("cases", "accept", "p.yaml")
     assert result.code == 2
@@ -135,8 +161,12 @@ def test_cases_accept_refuses_inline_suites(cli, project_dir: Path) -> None:
 
 def test_a_proposed_file_with_a_bad_key_names_its_line(cli, project_dir: Path) -> None:
     write_project(project_dir)
-    (project_dir / "p.yaml").write_text("suite: order-id\ncases:\n- {id: x, reviewed: yes please, vars: {}, "
-                                        "expected: null}\n", encoding="utf-8")
+    (project_dir / "p.yaml").write_text(
+        "suite: order-id\ncases:\n- {id: x, reviewed: yes please, vars: {}, expected: null}\n",
+        encoding="utf-8",
+    )
     result = cli("cases", "accept", "p.yaml")
     assert result.code == 2
-    assert result.err.splitlines() == ["error: p.yaml:3: cases[0].reviewed: expected true or false, got a string"]
+    assert result.err.splitlines() == [
+        "error: p.yaml:3: cases[0].reviewed: expected true or false, got a string"
+    ]

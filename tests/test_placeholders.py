@@ -16,8 +16,9 @@ def test_the_same_value_gets_the_same_token_and_another_value_the_next_index() -
 
 def test_kinds_of_personal_data() -> None:
     table = Placeholders(secrets=())
-    text = table.text("card 4111 1111 1111 1111, call +44 20 7946 0958, from 192.168.1.20, "
-                      "IBAN DE89 3704 0044 0532 0130 00")
+    text = table.text(
+        "card 4111 1111 1111 1111, call +44 20 7946 0958, from 192.168.1.20, IBAN DE89 3704 0044 0532 0130 00"
+    )
     assert text == "card [CARD_1], call [PHONE_1], from [IP_1], IBAN [IBAN_1]"
 
 
@@ -36,4 +37,7 @@ def test_secrets_use_the_shapes_and_values_of_promptops_secrets() -> None:
 
 def test_phone_shapes() -> None:
     table = Placeholders(secrets=())
-    assert table.text("+1 415 555 0100 or (415) 555-0199 or +4930123456") == "[PHONE_1] or [PHONE_2] or [PHONE_3]"
+    assert (
+        table.text("+1 415 555 0100 or (415) 555-0199 or +4930123456")
+        == "[PHONE_1] or [PHONE_2] or [PHONE_3]"
+    )

@@ -96,7 +96,9 @@ def test_a_baseline_of_other_content_is_no_evidence(git_repo: GitRepo, cli: CLI)
     releases.start_project(git_repo)
     releases.release(git_repo, "1.0.0")
     text = baselines.to_json(releases.baseline("1.0.0", [1.0]))
-    git_repo.commit({"evals/baselines/order-id.json": text.replace(releases.prompt_hash("1.0.0"), "sha256:" + "0" * 64)})
+    git_repo.commit(
+        {"evals/baselines/order-id.json": text.replace(releases.prompt_hash("1.0.0"), "sha256:" + "0" * 64)}
+    )
     assert cli("promote", "order-id@1.0.0", "--env", "staging").code == 1
 
 
@@ -302,20 +304,50 @@ def test_status_marks_canaries_drift_and_unreleased_versions(git_repo: GitRepo, 
     assert result.code == 0, result.err
     lines = [line.rstrip() for line in result.out.splitlines()]
     assert lines[0].split() == ["ENV", "PROMPT", "VERSION", "CANARY", "WORKING", "TREE", "NOTES"]
-    assert lines[1].split() == ["production", "order-id", "1.0.0", "1.1.0", "(10%)", "1.1.0", "drifted:",
-                                "working", "tree", "differs"]
-    assert lines[2].split() == ["staging", "gone", "3.0.0", "-", "(no", "file)", "drifted:", "working",
-                                "tree", "differs;", "not", "released", "(no", "tag)"]
+    assert lines[1].split() == [
+        "production",
+        "order-id",
+        "1.0.0",
+        "1.1.0",
+        "(10%)",
+        "1.1.0",
+        "drifted:",
+        "working",
+        "tree",
+        "differs",
+    ]
+    assert lines[2].split() == [
+        "staging",
+        "gone",
+        "3.0.0",
+        "-",
+        "(no",
+        "file)",
+        "drifted:",
+        "working",
+        "tree",
+        "differs;",
+        "not",
+        "released",
+        "(no",
+        "tag)",
+    ]
     assert lines[3].split() == ["staging", "order-id", "1.1.0", "-", "1.1.0", "ok"]
     assert result.err == ""
 
 
-def test_status_in_a_pipe_keeps_each_row_on_one_line(git_repo: GitRepo, cli: CLI, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_status_in_a_pipe_keeps_each_row_on_one_line(
+    git_repo: GitRepo, cli: CLI, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("COLUMNS", "80")  # what rich assumes for a pipe: rows used to wrap there
     releases.start_project(git_repo)
     for version in ("1.0.0", "1.1.0"):
         releases.release(git_repo, version)
-    git_repo.commit({"environments.yaml": "production:\n  order-id: {version: 1.0.0, canary: {version: 1.1.0, percent: 5}}\n"})
+    git_repo.commit(
+        {
+            "environments.yaml": "production:\n  order-id: {version: 1.0.0, canary: {version: 1.1.0, percent: 5}}\n"
+        }
+    )
     result = cli("status")
     assert result.out == (
         "ENV         PROMPT    VERSION  CANARY      WORKING TREE  NOTES\n"
@@ -347,10 +379,13 @@ def test_status_without_an_environments_file(git_repo: GitRepo, cli: CLI) -> Non
     assert result.err == (
         "error: environments.yaml: no such file: nothing is deployed yet\n"
         "hint: `promptops release` tags the versions, then `promptops promote NAME@VERSION --env staging` "
-        "creates it\n")
+        "creates it\n"
+    )
 
 
-def test_commands_run_from_a_subdirectory_print_paths_from_there(git_repo: GitRepo, cli: CLI, monkeypatch) -> None:
+def test_commands_run_from_a_subdirectory_print_paths_from_there(
+    git_repo: GitRepo, cli: CLI, monkeypatch
+) -> None:
     releases.start_project(git_repo)
     releases.release(git_repo, "1.0.0")
     monkeypatch.chdir(git_repo.root / "prompts")
@@ -382,7 +417,9 @@ def test_status_outside_git_shows_no_release_state(project_dir: Path, cli: CLI) 
     assert result.out.splitlines()[1].split() == ["production", "order-id", "1.0.0", "-", "1.0.0", "ok"]
 
 
-def test_an_invalid_environment_name_is_refused_before_anything_is_written(git_repo: GitRepo, cli: CLI) -> None:
+def test_an_invalid_environment_name_is_refused_before_anything_is_written(
+    git_repo: GitRepo, cli: CLI
+) -> None:
     releases.start_project(git_repo)
     releases.release(git_repo, "1.0.0")
     result = cli("promote", "order-id@1.0.0", "--env", "prod env", "--force")
@@ -401,11 +438,19 @@ def test_status_marks_an_invalid_working_tree_file(git_repo: GitRepo, cli: CLI) 
     git_repo.write({"prompts/order-id.yaml": "name: order-id\n"})
     result = cli("status")
     assert result.code == 0
-    assert result.out.splitlines()[1].split()[:6] == ["production", "order-id", "1.0.0", "-", "(invalid", "file)"]
+    assert result.out.splitlines()[1].split()[:6] == [
+        "production",
+        "order-id",
+        "1.0.0",
+        "-",
+        "(invalid",
+        "file)",
+    ]
 
 
-def test_rollback_in_a_shallow_clone_says_to_fetch_the_history(git_repo: GitRepo, cli: CLI, tmp_path: Path,
-                                                                 monkeypatch) -> None:
+def test_rollback_in_a_shallow_clone_says_to_fetch_the_history(
+    git_repo: GitRepo, cli: CLI, tmp_path: Path, monkeypatch
+) -> None:
     releases.start_project(git_repo)
     for version in ("1.0.0", "1.1.0"):
         releases.release(git_repo, version)

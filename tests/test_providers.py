@@ -102,14 +102,32 @@ def test_timeout_is_retried(make: Make, openai_server: FakeOpenAI) -> None:
 @pytest.mark.parametrize(
     ("kind", "error_kind", "message"),
     [
-        ("429", "rate_limit", "openai/gpt-4o-mini-2024-07-18: rate limited (HTTP 429): Rate limit reached for requests"),
-        ("500", "server", "openai/gpt-4o-mini-2024-07-18: provider error (HTTP 500): The server had an error"),
-        ("503", "server", "openai/gpt-4o-mini-2024-07-18: provider error (HTTP 503): The server had an error"),
+        (
+            "429",
+            "rate_limit",
+            "openai/gpt-4o-mini-2024-07-18: rate limited (HTTP 429): Rate limit reached for requests",
+        ),
+        (
+            "500",
+            "server",
+            "openai/gpt-4o-mini-2024-07-18: provider error (HTTP 500): The server had an error",
+        ),
+        (
+            "503",
+            "server",
+            "openai/gpt-4o-mini-2024-07-18: provider error (HTTP 503): The server had an error",
+        ),
         ("drop", "connection", "openai/gpt-4o-mini-2024-07-18: connection dropped: Connection error."),
-        ("empty_choices", "malformed", "openai/gpt-4o-mini-2024-07-18: malformed response: the response has no choices"),
+        (
+            "empty_choices",
+            "malformed",
+            "openai/gpt-4o-mini-2024-07-18: malformed response: the response has no choices",
+        ),
     ],
 )
-def test_retries_give_up_with_a_clear_error(make: Make, openai_server: FakeOpenAI, kind: str, error_kind: str, message: str) -> None:
+def test_retries_give_up_with_a_clear_error(
+    make: Make, openai_server: FakeOpenAI, kind: str, error_kind: str, message: str
+) -> None:
     openai_server.fail(kind)
     with pytest.raises(ProviderError) as info:
         run(make(), ask("x"))
@@ -129,7 +147,9 @@ def test_malformed_body(make: Make, openai_server: FakeOpenAI) -> None:
 
 
 @pytest.mark.parametrize(("kind", "error_kind"), [("400", "bad_request"), ("401", "auth"), ("403", "auth")])
-def test_auth_and_bad_request_are_never_retried(make: Make, openai_server: FakeOpenAI, kind: str, error_kind: str) -> None:
+def test_auth_and_bad_request_are_never_retried(
+    make: Make, openai_server: FakeOpenAI, kind: str, error_kind: str
+) -> None:
     openai_server.fail(kind)
     with pytest.raises(ProviderError) as info:
         run(make(), ask("x"))
@@ -138,7 +158,9 @@ def test_auth_and_bad_request_are_never_retried(make: Make, openai_server: FakeO
     assert openai_server.count == 1
 
 
-def test_auth_error_never_prints_the_key(make: Make, openai_server: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_auth_error_never_prints_the_key(
+    make: Make, openai_server: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-live-abcdef1234567890")
     openai_server.answers = {}
     openai_server.fail("401")
@@ -146,7 +168,10 @@ def test_auth_error_never_prints_the_key(make: Make, openai_server: FakeOpenAI, 
         run(make(), ask("x"))
     assert "abcdef1234567890" not in info.value.message
     assert info.value.hint is not None and "OPENAI_API_KEY" in info.value.hint
-    assert redact("Incorrect API key provided: sk-live-abcdef1234567890.") == "Incorrect API key provided: [REDACTED]."
+    assert (
+        redact("Incorrect API key provided: sk-live-abcdef1234567890.")
+        == "Incorrect API key provided: [REDACTED]."
+    )
     assert redact("header Bearer xyz123") == "header [REDACTED]"
 
 
@@ -205,13 +230,16 @@ def test_a_timeout_that_never_ends_names_the_limit(make: Make, openai_server: Fa
     assert openai_server.count == 2
 
 
-def test_missing_key_is_an_auth_error_before_any_request(make: Make, openai_server: FakeOpenAI,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_key_is_an_auth_error_before_any_request(
+    make: Make, openai_server: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("OPENAI_API_KEY")
     with pytest.raises(ProviderError) as info:
         run(make(), ask("x"))
     assert info.value.kind == "auth" and info.value.fatal
-    assert info.value.message.startswith("openai/gpt-4o-mini-2024-07-18: authentication failed: Missing credentials.")
+    assert info.value.message.startswith(
+        "openai/gpt-4o-mini-2024-07-18: authentication failed: Missing credentials."
+    )
     assert openai_server.count == 0
 
 
@@ -225,7 +253,9 @@ def test_an_http_date_retry_after_is_read(make: Make, openai_server: FakeOpenAI)
 # --- the fast path only ----------------------------------------------------------------------------
 
 
-def test_the_fast_path_sends_what_litellm_sends(openai_server: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_fast_path_sends_what_litellm_sends(
+    openai_server: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("OPENAI_ORGANIZATION", "org-1")
     monkeypatch.setenv("OPENAI_PROJECT_ID", "proj-1")
     request = ask("x", temperature=0, max_tokens=5, stop=["\n"], seed=3)
@@ -272,14 +302,22 @@ def test_the_fast_path_never_imports_litellm(openai_server: FakeOpenAI) -> None:
         "    print(reply.text, reply.cost_usd is not None, 'litellm' in sys.modules, 'openai' in sys.modules)\n"
         "asyncio.run(main())\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], env=dict(os.environ), capture_output=True, text=True,
-                          timeout=120, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["OK", "True", "False", "False"]
     assert proc.stderr == ""  # no unclosed-session warnings
 
 
-def test_the_fast_path_honours_proxy_variables(openai_server: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_fast_path_honours_proxy_variables(
+    openai_server: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import socket
 
     # the local server answers absolute-URI requests too, so it can stand in for a forward proxy

@@ -42,7 +42,9 @@ def repo(git_repo: GitRepo, cli: CLI, openai_server: FakeOpenAI) -> GitRepo:
     assert cli("init").code == 0
     baseline = cli("baseline", "update", "order-id")
     assert baseline.code == 0, baseline.err
-    assert baseline.err.startswith("wrote evals/baselines/order-id.json: 6 cases, mean score 0.917, pass rate 83.3%")
+    assert baseline.err.startswith(
+        "wrote evals/baselines/order-id.json: 6 cases, mean score 0.917, pass rate 83.3%"
+    )
     git_repo.commit(message="promptops init, baseline")
     openai_server.reset()
     return git_repo
@@ -52,14 +54,16 @@ def _edit_prompt(repo: GitRepo, version: str, system_extra: str = "") -> None:
     path = repo.root / "prompts" / "order-id.yaml"
     text = path.read_text(encoding="utf-8").replace("version: 1.0.0", f"version: {version}")
     if system_extra:
-        text = text.replace("      Reply with the order ID only, or NONE when the message has none.\n",
-                            f"      Reply with the order ID only, or NONE when the message has none.\n"
-                            f"      {system_extra}\n")
+        text = text.replace(
+            "      Reply with the order ID only, or NONE when the message has none.\n",
+            f"      Reply with the order ID only, or NONE when the message has none.\n      {system_extra}\n",
+        )
     path.write_text(text, encoding="utf-8")
 
 
-def _pull_request(repo: GitRepo, branch: str, files: dict[str, str] | None = None, *,
-                  edit: tuple[str, str] | None = None) -> None:
+def _pull_request(
+    repo: GitRepo, branch: str, files: dict[str, str] | None = None, *, edit: tuple[str, str] | None = None
+) -> None:
     """Commit a change on `branch` and check out the merge commit GitHub builds for the pull request."""
     repo.git("checkout", "-q", "-B", branch, "main")
     if edit:
@@ -72,35 +76,59 @@ def _pull_request(repo: GitRepo, branch: str, files: dict[str, str] | None = Non
 ACTION = Path(__file__).resolve().parents[1] / "action.yml"
 
 
-def _run(repo: GitRepo, tmp_path: Path, github_api: FakeGitHub, *, event: str = "pull_request",
-         number: int = 42, fork: bool = False, action_inputs: dict[str, str] | None = None) -> JobRun:
+def _run(
+    repo: GitRepo,
+    tmp_path: Path,
+    github_api: FakeGitHub,
+    *,
+    event: str = "pull_request",
+    number: int = 42,
+    fork: bool = False,
+    action_inputs: dict[str, str] | None = None,
+) -> JobRun:
     base = repo.git("rev-parse", "main")
     payload: dict[str, Any] = {
-        "pull_request": {"number": number, "base": {"sha": base, "ref": "main"},
-                         "head": {"repo": {"fork": fork, "full_name": "someone/prompts" if fork else "acme/prompts"}}},
+        "pull_request": {
+            "number": number,
+            "base": {"sha": base, "ref": "main"},
+            "head": {"repo": {"fork": fork, "full_name": "someone/prompts" if fork else "acme/prompts"}},
+        },
         "merge_group": {"base_sha": base, "head_ref": "refs/heads/gh-readonly-queue/main/pr-42"},
     }[event]
     context = {
-        "github": {"event": {event: payload}, "token": TOKEN, "event_name": event, "sha": repo.git("rev-parse", "HEAD")},
+        "github": {
+            "event": {event: payload},
+            "token": TOKEN,
+            "event_name": event,
+            "sha": repo.git("rev-parse", "HEAD"),
+        },
         "secrets": {} if fork else {"OPENAI_API_KEY": SECRET},
         "runner": {"os": "Linux"},
     }
     env = runner_env(tmp_path)
     env.pop("OPENAI_API_KEY", None)  # the key must come from the workflow's secrets mapping
-    env.update(GITHUB_REPOSITORY=github_api.repository, GITHUB_API_URL=github_api.url, GITHUB_EVENT_NAME=event,
-               GITHUB_SHA=context["github"]["sha"], GITHUB_WORKSPACE=str(repo.root))
+    env.update(
+        GITHUB_REPOSITORY=github_api.repository,
+        GITHUB_API_URL=github_api.url,
+        GITHUB_EVENT_NAME=event,
+        GITHUB_SHA=context["github"]["sha"],
+        GITHUB_WORKSPACE=str(repo.root),
+    )
     work = tmp_path / "runner"
     work.mkdir(exist_ok=True)
     if action_inputs is None:
         job = load_job(repo.root / WORKFLOW, "gate")
-        assert job["env"]["PROMPTOPS_VERSION"] == promptops.__version__  # what the skipped install step installs
+        assert (
+            job["env"]["PROMPTOPS_VERSION"] == promptops.__version__
+        )  # what the skipped install step installs
     else:
         # The caller's step env reaches every step of a composite action.
         env["OPENAI_API_KEY"] = context["secrets"].get("OPENAI_API_KEY", "")
         job, context = load_action(ACTION, action_inputs, context)
         assert context["inputs"]["promptops-version"] == promptops.__version__
-    result = run_job(job, cwd=repo.root, context=context, base_env=env, work=work,
-                     skip=frozenset({"Install promptops"}))
+    result = run_job(
+        job, cwd=repo.root, context=context, base_env=env, work=work, skip=frozenset({"Install promptops"})
+    )
     for step in result.steps:
         assert TOKEN not in step.out + step.err and SECRET not in step.out + step.err, step.name
         assert "Traceback" not in step.err, step.err
@@ -111,12 +139,18 @@ def _codes(result: JobRun) -> list[tuple[str, int]]:
     return [(s.name, s.code) for s in result.steps]
 
 
-STEPS = ["Lint prompts", "Evaluate changed suites", "Write the report", "Post the report comment",
-         "Fail when the gate failed"]
+STEPS = [
+    "Lint prompts",
+    "Evaluate changed suites",
+    "Write the report",
+    "Post the report comment",
+    "Fail when the gate failed",
+]
 
 
 def test_a_regressing_pull_request_gets_a_failing_check_and_one_comment_updated_by_the_fix(
-        repo: GitRepo, tmp_path: Path, github_api: FakeGitHub, openai_server: FakeOpenAI) -> None:
+    repo: GitRepo, tmp_path: Path, github_api: FakeGitHub, openai_server: FakeOpenAI
+) -> None:
     _pull_request(repo, "chatty", edit=("1.1.0", CHATTY))
     failed = _run(repo, tmp_path, github_api)
 
@@ -124,16 +158,20 @@ def test_a_regressing_pull_request_gets_a_failing_check_and_one_comment_updated_
     assert failed.code == 1
     assert failed.step("Evaluate changed suites").outputs == {"exit-code": "1"}
     assert failed.step("Evaluate changed suites").err.startswith(
-        "changed since " + repo.git("rev-parse", "main") + ": order-id (prompt prompts/order-id.yaml)\n")
+        "changed since " + repo.git("rev-parse", "main") + ": order-id (prompt prompts/order-id.yaml)\n"
+    )
     assert failed.step("Fail when the gate failed").out == (
-        "::error title=promptops::promptops eval exited with 1 (1: gate failed, 2: bad input, 3: could not evaluate)\n")
+        "::error title=promptops::promptops eval exited with 1 (1: gate failed, 2: bad input, 3: could not evaluate)\n"
+    )
     assert {r.headers.get("authorization") for r in openai_server.requests} == {f"Bearer {SECRET}"}
     (comment,) = github_api.comments[42]
     body = comment["body"]
     assert body.splitlines()[:2] == [MARKER, "## ❌ promptops: FAIL"]
     # one repeat: a flip is no evidence on its own; the critical case fails the gate
-    assert "| `c001` | 1.00 → 0.00 | passed in base, fails now (within noise) | Sure! The order ID is ORD-12345. |" \
+    assert (
+        "| `c001` | 1.00 → 0.00 | passed in base, fails now (within noise) | Sure! The order ID is ORD-12345. |"
         in body
+    )
     assert "| `c004` | 1.00 → 0.00 | **critical failure** | Sure! The order ID is NONE. |" in body
     assert "1.0.0" in body and "1.1.0" in body  # the prompt diff: the version bump
     assert MARKER not in failed.summary
@@ -160,11 +198,13 @@ def test_a_regressing_pull_request_gets_a_failing_check_and_one_comment_updated_
     assert dropped.code == 0
     assert [c["body"] for c in github_api.comments[42]] == [
         f"{MARKER}\n## promptops: nothing to evaluate\n\n"
-        "No prompt, suite, dataset or baseline differs from the base branch any more.\n"]
+        "No prompt, suite, dataset or baseline differs from the base branch any more.\n"
+    ]
 
 
 def test_a_pull_request_that_changes_no_prompt_passes_without_a_model_call(
-        repo: GitRepo, tmp_path: Path, github_api: FakeGitHub, openai_server: FakeOpenAI) -> None:
+    repo: GitRepo, tmp_path: Path, github_api: FakeGitHub, openai_server: FakeOpenAI
+) -> None:
     _pull_request(repo, "docs", {"README.md": "# prompts\n"})
     result = _run(repo, tmp_path, github_api)
     assert _codes(result) == [(name, 0) for name in STEPS]
@@ -172,26 +212,30 @@ def test_a_pull_request_that_changes_no_prompt_passes_without_a_model_call(
     comment = result.step("Post the report comment")
     assert (comment.out, comment.err) == ("", "no report comment on pull request #42 to update\n")
     assert result.summary == (
-        "### promptops: no prompt, suite, dataset or baseline changed, nothing to evaluate\n")
+        "### promptops: no prompt, suite, dataset or baseline changed, nothing to evaluate\n"
+    )
     assert openai_server.count == 0
     assert github_api.requests == [("GET", "/repos/acme/prompts/issues/42/comments?per_page=100")]
     assert github_api.comments == {}
 
 
 def test_a_fork_pull_request_skips_the_evals_with_a_notice(
-        repo: GitRepo, tmp_path: Path, github_api: FakeGitHub, openai_server: FakeOpenAI) -> None:
+    repo: GitRepo, tmp_path: Path, github_api: FakeGitHub, openai_server: FakeOpenAI
+) -> None:
     _pull_request(repo, "fork", edit=("1.1.0", CHATTY))
     result = _run(repo, tmp_path, github_api, fork=True)
     assert _codes(result) == [(name, 0) for name in STEPS]
     assert result.step("Evaluate changed suites").out == (
-        "::notice title=promptops::Evals skipped: pull requests from forks get no secrets.\n")
+        "::notice title=promptops::Evals skipped: pull requests from forks get no secrets.\n"
+    )
     assert result.summary.startswith("### promptops: evals skipped\n\nThis pull request comes from a fork")
     assert openai_server.count == 0
     assert github_api.requests == []
 
 
 def test_a_merge_group_run_gates_without_commenting(
-        repo: GitRepo, tmp_path: Path, github_api: FakeGitHub, openai_server: FakeOpenAI) -> None:
+    repo: GitRepo, tmp_path: Path, github_api: FakeGitHub, openai_server: FakeOpenAI
+) -> None:
     _pull_request(repo, "queue", edit=("1.1.0", CHATTY))
     result = _run(repo, tmp_path, github_api, event="merge_group")
     assert result.code == 1
@@ -201,7 +245,8 @@ def test_a_merge_group_run_gates_without_commenting(
 
 
 def test_a_prompt_change_without_a_version_bump_fails_at_lint(
-        repo: GitRepo, tmp_path: Path, github_api: FakeGitHub, openai_server: FakeOpenAI) -> None:
+    repo: GitRepo, tmp_path: Path, github_api: FakeGitHub, openai_server: FakeOpenAI
+) -> None:
     _pull_request(repo, "no-bump", edit=("1.0.0", CHATTY))
     result = _run(repo, tmp_path, github_api)
     assert _codes(result) == [("Lint prompts", 1)]
@@ -213,28 +258,40 @@ ACTION_STEPS = ["Lint prompts", "Evaluate", "Write the report", "Post the report
 
 
 def test_the_composite_action_gates_comments_and_sets_its_outputs(
-        repo: GitRepo, tmp_path: Path, github_api: FakeGitHub, openai_server: FakeOpenAI) -> None:
+    repo: GitRepo, tmp_path: Path, github_api: FakeGitHub, openai_server: FakeOpenAI
+) -> None:
     _pull_request(repo, "chatty", edit=("1.1.0", CHATTY))
     failed = _run(repo, tmp_path, github_api, action_inputs={})
     assert _codes(failed) == [(name, 1 if name == "Decide" else 0) for name in ACTION_STEPS]
     assert action_outputs(ACTION, failed) == {
-        "verdict": "fail", "report-path": "./.promptops/report.md", "exit-code": "1"}
+        "verdict": "fail",
+        "report-path": "./.promptops/report.md",
+        "exit-code": "1",
+    }
     (comment,) = github_api.comments[42]
     assert comment["body"].splitlines()[:2] == [MARKER, "## ❌ promptops: FAIL"]
     assert comment["body"] == (repo.root / ".promptops" / "report.md").read_text(encoding="utf-8")
 
     # Named suites, every one of them, no comment: the gate still decides.
     _pull_request(repo, "chatty", edit=("1.1.0", "Never add words around the ID."))
-    passed = _run(repo, tmp_path, github_api, action_inputs={
-        "suites": "order-id", "changed-only": "false", "comment": "false"})
+    passed = _run(
+        repo,
+        tmp_path,
+        github_api,
+        action_inputs={"suites": "order-id", "changed-only": "false", "comment": "false"},
+    )
     assert _codes(passed) == [(name, 0) for name in ACTION_STEPS if name != "Post the report comment"]
     assert action_outputs(ACTION, passed) == {
-        "verdict": "pass", "report-path": "./.promptops/report.md", "exit-code": "0"}
+        "verdict": "pass",
+        "report-path": "./.promptops/report.md",
+        "exit-code": "0",
+    }
     assert github_api.comments[42][0]["body"].splitlines()[1] == "## ❌ promptops: FAIL"  # untouched
 
 
 def test_the_composite_action_skips_when_nothing_changed(
-        repo: GitRepo, tmp_path: Path, github_api: FakeGitHub, openai_server: FakeOpenAI) -> None:
+    repo: GitRepo, tmp_path: Path, github_api: FakeGitHub, openai_server: FakeOpenAI
+) -> None:
     _pull_request(repo, "docs", {"README.md": "# prompts\n"})
     result = _run(repo, tmp_path, github_api, action_inputs={})
     assert result.code == 0

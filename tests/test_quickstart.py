@@ -41,16 +41,29 @@ def clean_env(home: Path) -> dict[str, str]:
     """The hermetic fixture's environment, for a module-scoped fixture that cannot use it."""
     (home / ".gitconfig").write_text("[init]\n\tdefaultBranch = main\n", encoding="utf-8")
     keep = {k: v for k, v in os.environ.items() if k in {"PATH", "LANG", "LC_ALL", "TMPDIR", "PYTHONPATH"}}
-    return {**keep, "HOME": str(home), "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": str(home / ".gitconfig"),
-            "LITELLM_LOCAL_MODEL_COST_MAP": "True", "NO_COLOR": "1", "PROMPTOPS": str(PROMPTOPS)}
+    return {
+        **keep,
+        "HOME": str(home),
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_CONFIG_GLOBAL": str(home / ".gitconfig"),
+        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+        "NO_COLOR": "1",
+        "PROMPTOPS": str(PROMPTOPS),
+    }
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
     home = tmp_path_factory.mktemp("home")
     root = tmp_path_factory.mktemp("demo") / "project"
-    proc = subprocess.run([str(QUICKSTART / "demo.sh"), str(root)], env=clean_env(home), capture_output=True,
-                          text=True, timeout=900, check=False)
+    proc = subprocess.run(
+        [str(QUICKSTART / "demo.sh"), str(root)],
+        env=clean_env(home),
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
     return Demo(proc.returncode, proc.stdout, proc.stderr, root)
 
 
@@ -94,8 +107,11 @@ def test_released_prompt_reproduces_its_baseline(demo: Demo) -> None:
     assert outputs == expected
     baseline = json.loads((QUICKSTART / "evals" / "baselines" / "order-id.json").read_text(encoding="utf-8"))
     assert {case["id"]: case["score"] for case in baseline["cases"]} == scores(results)
-    assert all(a["cost_usd"] == 0.0 and a["input_tokens"] > 100
-               for case in results["cases"] for a in case["attempts"])
+    assert all(
+        a["cost_usd"] == 0.0 and a["input_tokens"] > 100
+        for case in results["cases"]
+        for a in case["attempts"]
+    )
     assert "## ✅ promptops: PASS" in demo.report("main.md")
 
 
@@ -134,8 +150,12 @@ def test_missing_model_file_fails_the_eval_with_exit_2(tmp_path: Path) -> None:
     project = tmp_path / "q"
     shutil.copytree(QUICKSTART, project)
     prompt = project / "prompts" / "order-id.yaml"
-    prompt.write_text(prompt.read_text(encoding="utf-8").replace(
-        "model: local/smollm2-135m-instruct", "model: local/models/missing.gguf"), encoding="utf-8")
+    prompt.write_text(
+        prompt.read_text(encoding="utf-8").replace(
+            "model: local/smollm2-135m-instruct", "model: local/models/missing.gguf"
+        ),
+        encoding="utf-8",
+    )
     result = run_subprocess("eval", "order-id", cwd=project, env=dict(os.environ))
     assert result.code == 2
     assert result.err.endswith(

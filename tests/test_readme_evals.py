@@ -8,7 +8,9 @@ from pathlib import Path
 from promptops.evals.scoring import SCORERS
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text("utf-8")
-SECTION = README[README.index("## Evals: suites, cases, scorers"):README.index("## Baselines and the eval gate")]
+SECTION = README[
+    README.index("## Evals: suites, cases, scorers") : README.index("## Baselines and the eval gate")
+]
 
 
 def test_every_scorer_is_in_the_table() -> None:

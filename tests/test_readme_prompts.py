@@ -12,7 +12,7 @@ from promptops.prompts import lint
 from support.fixtures import CLI
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text("utf-8")
-SECTION = README[README.index("## Prompts: init, lint, render"):]
+SECTION = README[README.index("## Prompts: init, lint, render") :]
 BLOCKS = re.findall(r"```text\n(.*?)```", SECTION, flags=re.DOTALL)
 
 
@@ -47,7 +47,13 @@ def test_render_error_examples_are_real(cli: CLI, project_dir: Path) -> None:
     cli("init")
     missing = cli("render", "order-id")
     typo = cli("render", "order-id", "--var", "mesage=hi")
-    assert BLOCKS[4] == "$ promptops render order-id\n" + missing.err + "$ promptops render order-id --var mesage=hi\n" + typo.err
+    assert (
+        BLOCKS[4]
+        == "$ promptops render order-id\n"
+        + missing.err
+        + "$ promptops render order-id --var mesage=hi\n"
+        + typo.err
+    )
 
 
 def test_config_block_shows_the_defaults(project_dir: Path) -> None:

@@ -31,10 +31,13 @@ def test_parse_selector(text: str, expected: Selector) -> None:
     assert str(expected) == text
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("@1.0.0", "'@1.0.0': expected NAME, NAME@VERSION or NAME@REF"),
-    ("order-id@", "'order-id@': nothing after '@'"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("@1.0.0", "'@1.0.0': expected NAME, NAME@VERSION or NAME@REF"),
+        ("order-id@", "'order-id@': nothing after '@'"),
+    ],
+)
 def test_bad_selector(text: str, message: str) -> None:
     with pytest.raises(InputError) as info:
         parse_selector(text)
@@ -44,13 +47,19 @@ def test_bad_selector(text: str, message: str) -> None:
 @pytest.fixture
 def three_versions(git_repo: GitRepo) -> dict[str, str]:
     """order-id 1.0.0 (tagged), 1.1.0 (untagged, then a patch-free edit), 1.2.0 at HEAD."""
-    shas = {"1.0.0": git_repo.commit({"promptops.yaml": CONFIG, "prompts/order-id.yaml": prompt_yaml()}, "v1")}
+    shas = {
+        "1.0.0": git_repo.commit({"promptops.yaml": CONFIG, "prompts/order-id.yaml": prompt_yaml()}, "v1")
+    }
     git_repo.git("tag", "-a", "prompts/order-id/v1.0.0", "-m", "release")
-    shas["1.1.0"] = git_repo.commit({"prompts/order-id.yaml": prompt_yaml(version="1.1.0", system="Find the ID.")},
-                                    "v1.1")
-    git_repo.commit({"prompts/order-id.yaml": prompt_yaml(version="1.1.0", system="Find the ID!")}, "v1.1 again")
-    shas["1.2.0"] = git_repo.commit({"prompts/order-id.yaml": prompt_yaml(version="1.2.0", temperature=0.5)},
-                                    "v1.2")
+    shas["1.1.0"] = git_repo.commit(
+        {"prompts/order-id.yaml": prompt_yaml(version="1.1.0", system="Find the ID.")}, "v1.1"
+    )
+    git_repo.commit(
+        {"prompts/order-id.yaml": prompt_yaml(version="1.1.0", system="Find the ID!")}, "v1.1 again"
+    )
+    shas["1.2.0"] = git_repo.commit(
+        {"prompts/order-id.yaml": prompt_yaml(version="1.2.0", temperature=0.5)}, "v1.2"
+    )
     return shas
 
 
@@ -67,7 +76,9 @@ def test_version_resolves_through_its_tag(git_repo: GitRepo, three_versions: dic
     assert resolved.spec.source == "prompts/order-id/v1.0.0:prompts/order-id.yaml"
 
 
-def test_untagged_version_is_the_first_commit_carrying_it(git_repo: GitRepo, three_versions: dict[str, str]) -> None:
+def test_untagged_version_is_the_first_commit_carrying_it(
+    git_repo: GitRepo, three_versions: dict[str, str]
+) -> None:
     resolved = _registry(git_repo.root).resolve("order-id@1.1.0")
     assert resolved.sha == three_versions["1.1.0"]
     assert resolved.tag is None
@@ -84,9 +95,13 @@ def test_ref_and_working_tree(git_repo: GitRepo, three_versions: dict[str, str])
     assert registry.load(f"order-id@{three_versions['1.0.0'][:8]}").version == "1.0.0"
 
 
-def test_versions_lists_each_version_once_oldest_first(git_repo: GitRepo, three_versions: dict[str, str]) -> None:
+def test_versions_lists_each_version_once_oldest_first(
+    git_repo: GitRepo, three_versions: dict[str, str]
+) -> None:
     entries = _registry(git_repo.root).versions("order-id")
-    assert [(e.version, e.revision.sha if e.revision else None, e.tag.name if e.tag else None) for e in entries] == [
+    assert [
+        (e.version, e.revision.sha if e.revision else None, e.tag.name if e.tag else None) for e in entries
+    ] == [
         ("1.0.0", three_versions["1.0.0"], "prompts/order-id/v1.0.0"),
         ("1.1.0", three_versions["1.1.0"], None),
         ("1.2.0", three_versions["1.2.0"], None),
@@ -105,7 +120,10 @@ def test_version_follows_a_renamed_file(git_repo: GitRepo, three_versions: dict[
 def test_unknown_version(git_repo: GitRepo, three_versions: dict[str, str]) -> None:
     with pytest.raises(UnknownPromptError) as info:
         _registry(git_repo.root).load("order-id@9.9.9")
-    assert info.value.message == "unknown version 9.9.9 of prompt 'order-id' (known versions: 1.0.0, 1.1.0, 1.2.0)"
+    assert (
+        info.value.message
+        == "unknown version 9.9.9 of prompt 'order-id' (known versions: 1.0.0, 1.1.0, 1.2.0)"
+    )
     assert info.value.hint == (
         "no tag prompts/order-id/v9.9.9 and no commit where prompts/order-id.yaml has version 9.9.9; "
         "if it was released elsewhere, run `git fetch --tags`"
@@ -126,8 +144,13 @@ def test_unknown_ref(git_repo: GitRepo, three_versions: dict[str, str]) -> None:
 
 
 def test_tag_format_from_config(git_repo: GitRepo) -> None:
-    git_repo.commit({"promptops.yaml": 'version: 1\ntag_format: "{name}@{version}"\n',
-                     "prompts/order-id.yaml": prompt_yaml(version="3.0.0")}, "one")
+    git_repo.commit(
+        {
+            "promptops.yaml": 'version: 1\ntag_format: "{name}@{version}"\n',
+            "prompts/order-id.yaml": prompt_yaml(version="3.0.0"),
+        },
+        "one",
+    )
     git_repo.git("tag", "-a", "order-id@3.0.0", "-m", "r")
     registry = _registry(git_repo.root)
     assert tag_name(registry.project.config, "order-id", "3.0.0") == "order-id@3.0.0"
@@ -141,16 +164,23 @@ def test_render_cli_takes_selectors(cli: CLI, git_repo: GitRepo, three_versions:
     assert result.out == "--- system ---\nFind the ID.\n\n--- user ---\nMessage: Where is ORD-12345?\n"
     bad = cli("render", "order-id@7.0.0")
     assert bad.code == 2
-    assert bad.err.startswith("error: unknown version 7.0.0 of prompt 'order-id' (known versions: 1.0.0, 1.1.0, 1.2.0)\n")
+    assert bad.err.startswith(
+        "error: unknown version 7.0.0 of prompt 'order-id' (known versions: 1.0.0, 1.1.0, 1.2.0)\n"
+    )
     assert "Traceback" not in bad.err
 
 
 def test_shallow_clone_unknown_version_hints_full_fetch(
-    cli: CLI, git_repo: GitRepo, three_versions: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cli: CLI,
+    git_repo: GitRepo,
+    three_versions: dict[str, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     clone = tmp_path / "shallow"
-    subprocess.run(["git", "clone", "-q", "--depth", "1", "--no-tags", f"file://{git_repo.root}", str(clone)],
-                   check=True)
+    subprocess.run(
+        ["git", "clone", "-q", "--depth", "1", "--no-tags", f"file://{git_repo.root}", str(clone)], check=True
+    )
     monkeypatch.chdir(clone)
     result = cli("render", "order-id@1.1.0", "--example", "0")
     assert result.code == 2

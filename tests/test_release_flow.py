@@ -30,7 +30,10 @@ def test_release_eval_promote_rollback_bundle(git_repo: GitRepo, cli: CLI, opena
 
     result = cli("promote", "order-id@1.0.0", "--env", "production")
     assert result.code == 0, result.err
-    assert "evidence: the committed baseline evals/baselines/order-id.json was produced by order-id@1.0.0" in result.err
+    assert (
+        "evidence: the committed baseline evals/baselines/order-id.json was produced by order-id@1.0.0"
+        in result.err
+    )
     git_repo.commit(message="promote 1.0.0")
 
     git_repo.commit({"prompts/order-id.yaml": releases.prompt_text("1.1.0")}, "order-id 1.1.0")
@@ -39,11 +42,17 @@ def test_release_eval_promote_rollback_bundle(git_repo: GitRepo, cli: CLI, opena
     assert cli("eval").code == 0  # 1.1.0 against the 1.0.0 baseline: same answers, the gate passes
     result = cli("promote", "order-id@1.1.0", "--env", "production")
     assert result.code == 0, result.err
-    assert "evidence: .promptops/runs/latest.json: suite 'order-id' on order-id@1.1.0 passes the gate" in result.err
+    assert (
+        "evidence: .promptops/runs/latest.json: suite 'order-id' on order-id@1.1.0 passes the gate"
+        in result.err
+    )
     git_repo.commit(message="promote 1.1.0")
 
     assert cli("bundle", "--out", "prompts.lock.json").code == 0
-    assert load_prompt("order-id", env="production", bundle="prompts.lock.json").ref == "order-id@1.1.0 (production)"
+    assert (
+        load_prompt("order-id", env="production", bundle="prompts.lock.json").ref
+        == "order-id@1.1.0 (production)"
+    )
 
     assert cli("rollback", "order-id", "--env", "production").code == 0
     git_repo.commit(message="roll back")

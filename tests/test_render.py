@@ -38,7 +38,10 @@ def test_example_renders_json_golden(cli: CLI, initialized: Path) -> None:
     check_golden("render/order-id.example1.json", result.out)
     data = json.loads(result.out)
     assert data["variables"] == {"message": "I want to return the shoes from order ORD-77001."}
-    assert data["messages"][-1] == {"role": "user", "content": "Message: I want to return the shoes from order ORD-77001."}
+    assert data["messages"][-1] == {
+        "role": "user",
+        "content": "Message: I want to return the shoes from order ORD-77001.",
+    }
 
 
 def test_var_overrides_vars_file_overrides_example(cli: CLI, initialized: Path) -> None:
@@ -57,17 +60,28 @@ def test_var_overrides_vars_file_overrides_example(cli: CLI, initialized: Path) 
     ("args", "err"),
     [
         (["order-id"], "error: variable 'message' is required by order-id\n" + HINT),
-        (["order-id", "--var", "message="], "error: variable 'message' of order-id: '' should be non-empty\n" + HINT),
-        (["order-id", "--var", "message=hi", "--var", "mesage=x"],
-         "error: unknown variable 'mesage' for order-id (expected: message)\n" + HINT),
+        (
+            ["order-id", "--var", "message="],
+            "error: variable 'message' of order-id: '' should be non-empty\n" + HINT,
+        ),
+        (
+            ["order-id", "--var", "message=hi", "--var", "mesage=x"],
+            "error: unknown variable 'mesage' for order-id (expected: message)\n" + HINT,
+        ),
         (["order-id", "--var", "message"], "error: --var 'message': expected NAME=VALUE\n"),
         (["order-id", "--var", "=x"], "error: --var '=x': empty variable name\n"),
         (["order-id", "--example", "5"], "error: --example 5: order-id has 2 example(s)\nhint: use 0 to 1\n"),
         (["order-id", "--format", "yaml"], "error: --format 'yaml': expected text or json\n"),
         (["order-id", "--vars-file", "nope.json"], "error: nope.json: no such file\n"),
-        (["nope"], "error: unknown prompt 'nope' (known: order-id)\nhint: expected a file at prompts/nope.yaml\n"),
-        (["../promptops"], "error: invalid prompt name '../promptops'\n"
-                           "hint: names are lowercase path segments below prompts/, e.g. order-id or support/triage\n"),
+        (
+            ["nope"],
+            "error: unknown prompt 'nope' (known: order-id)\nhint: expected a file at prompts/nope.yaml\n",
+        ),
+        (
+            ["../promptops"],
+            "error: invalid prompt name '../promptops'\n"
+            "hint: names are lowercase path segments below prompts/, e.g. order-id or support/triage\n",
+        ),
     ],
 )
 def test_bad_variables_and_flags_exit_2(cli: CLI, initialized: Path, args: list[str], err: str) -> None:
@@ -78,11 +92,17 @@ def test_bad_variables_and_flags_exit_2(cli: CLI, initialized: Path, args: list[
 def test_vars_file_must_be_a_mapping(cli: CLI, initialized: Path) -> None:
     (initialized / "vars.yaml").write_text("- a\n- b\n", encoding="utf-8")
     result = cli("render", "order-id", "--vars-file", "vars.yaml")
-    assert (result.code, result.err) == (2, "error: vars.yaml: expected a mapping of variable names to values\n")
+    assert (result.code, result.err) == (
+        2,
+        "error: vars.yaml: expected a mapping of variable names to values\n",
+    )
 
 
 def test_typed_inputs_parse_command_line_values(cli: CLI, initialized: Path) -> None:
-    write_prompt(initialized, "count", """\
+    write_prompt(
+        initialized,
+        "count",
+        """\
         name: count
         version: 1.0.0
         model: openai/gpt-4o-mini-2024-07-18
@@ -94,12 +114,15 @@ def test_typed_inputs_parse_command_line_values(cli: CLI, initialized: Path) -> 
             items: {type: array, items: {type: string}}
         messages:
           - {role: user, content: "{{ n + 1 }} {{ items | join(',') }}"}
-        """)
+        """,
+    )
     result = cli("render", "count", "--var", "n=3", "--var", 'items=["a", "b"]')
     assert (result.code, result.out) == (0, "--- user ---\n4 a,b\n")
     result = cli("render", "count", "--var", "n=three", "--var", "items=[]")
     assert (result.code, result.err) == (
-        2, "error: variable 'n' of count: expected an integer, got a string\nhint: see `inputs` in prompts/count.yaml\n")
+        2,
+        "error: variable 'n' of count: expected an integer, got a string\nhint: see `inputs` in prompts/count.yaml\n",
+    )
     result = cli("render", "count", "--var", "n=11", "--var", "items=[1]")
     assert result.code == 2
     assert result.err == (
@@ -110,7 +133,10 @@ def test_typed_inputs_parse_command_line_values(cli: CLI, initialized: Path) -> 
 
 
 def test_without_inputs_undefined_and_unknown_variables_are_named(cli: CLI, initialized: Path) -> None:
-    write_prompt(initialized, "free", """\
+    write_prompt(
+        initialized,
+        "free",
+        """\
         name: free
         version: 1.0.0
         model: openai/gpt-4o-mini-2024-07-18
@@ -118,7 +144,8 @@ def test_without_inputs_undefined_and_unknown_variables_are_named(cli: CLI, init
           - role: user
             content: |
               Hello {{ who }}
-        """)
+        """,
+    )
     result = cli("render", "free")
     assert (result.code, result.out) == (2, "")
     assert result.err == (
@@ -126,12 +153,18 @@ def test_without_inputs_undefined_and_unknown_variables_are_named(cli: CLI, init
         "hint: pass it with --var NAME=VALUE or declare it in `inputs`\n"
     )
     result = cli("render", "free", "--var", "who=x", "--var", "whom=y")
-    assert result.err == "error: unknown variable 'whom' for free (expected: who)\nhint: see `inputs` in prompts/free.yaml\n"
+    assert (
+        result.err
+        == "error: unknown variable 'whom' for free (expected: who)\nhint: see `inputs` in prompts/free.yaml\n"
+    )
     assert cli("render", "free", "--var", "who=world").out == "--- user ---\nHello world\n"
 
 
 def test_template_syntax_error_names_the_file_line(cli: CLI, initialized: Path) -> None:
-    write_prompt(initialized, "bad", """\
+    write_prompt(
+        initialized,
+        "bad",
+        """\
         name: bad
         version: 1.0.0
         model: openai/gpt-4o-mini-2024-07-18
@@ -140,9 +173,13 @@ def test_template_syntax_error_names_the_file_line(cli: CLI, initialized: Path) 
             content: |
               one
               two {% if %}
-        """)
+        """,
+    )
     result = cli("render", "bad")
-    assert (result.code, result.err) == (2, "error: prompts/bad.yaml:8: template syntax error: Expected an expression, got 'end of statement block'\n")
+    assert (result.code, result.err) == (
+        2,
+        "error: prompts/bad.yaml:8: template syntax error: Expected an expression, got 'end of statement block'\n",
+    )
 
 
 @pytest.mark.parametrize(
@@ -150,7 +187,10 @@ def test_template_syntax_error_names_the_file_line(cli: CLI, initialized: Path) 
     [
         ("{{ ''.__class__.__mro__ }}", "access to attribute '__class__' of 'str' object is unsafe."),
         ("{{ cycler.__init__.__globals__ }}", "access to attribute '__init__' of 'type' object is unsafe."),
-        ("{{ lipsum.__globals__['os'] }}", "access to attribute '__globals__' of 'function' object is unsafe."),
+        (
+            "{{ lipsum.__globals__['os'] }}",
+            "access to attribute '__globals__' of 'function' object is unsafe.",
+        ),
         ("{{ 'x' * 1000000 }}", "repetition would build more than 100000 items"),
         ("{{ 9 ** 99999999 }}", "exponent larger than 1000"),
         ("{{ 'x'.ljust(999999999) }}", "width 999999999 is larger than 100000"),
@@ -159,20 +199,31 @@ def test_template_syntax_error_names_the_file_line(cli: CLI, initialized: Path) 
         ("{{ '{:>999999999}'.format(1) }}", "format width or precision larger than 100000"),
         ("{{ '%.9999999f'|format(1) }}", "format width or precision larger than 100000"),
         ("{{ lipsum(50000) }}", "lipsum is limited to 1000 paragraphs and words"),
-        ("{{ range(999999)|length + range(999999)|length }}", "loops over more than 1000000 items in one render"),
-        ("{% for i in range(99999) %}{% for j in range(99999) %}{% endfor %}{% endfor %}",
-         "more than 200000 loop steps, calls and filters in one render"),
+        (
+            "{{ range(999999)|length + range(999999)|length }}",
+            "loops over more than 1000000 items in one render",
+        ),
+        (
+            "{% for i in range(99999) %}{% for j in range(99999) %}{% endfor %}{% endfor %}",
+            "more than 200000 loop steps, calls and filters in one render",
+        ),
     ],
 )
-def test_sandbox_refuses_internals_and_exhaustion(cli: CLI, initialized: Path, template: str, message: str) -> None:
-    write_prompt(initialized, "evil", f"""\
+def test_sandbox_refuses_internals_and_exhaustion(
+    cli: CLI, initialized: Path, template: str, message: str
+) -> None:
+    write_prompt(
+        initialized,
+        "evil",
+        f"""\
         name: evil
         version: 1.0.0
         model: openai/gpt-4o-mini-2024-07-18
         messages:
           - role: user
             content: "{template}"
-        """)
+        """,
+    )
     result = cli("render", "evil")
     assert (result.code, result.out) == (2, "")
     assert result.err == (
@@ -182,14 +233,18 @@ def test_sandbox_refuses_internals_and_exhaustion(cli: CLI, initialized: Path, t
 
 
 def test_sandbox_limits_leave_ordinary_templates_alone(cli: CLI, initialized: Path) -> None:
-    write_prompt(initialized, "ok", """\
+    write_prompt(
+        initialized,
+        "ok",
+        """\
         name: ok
         version: 1.0.0
         model: openai/gpt-4o-mini-2024-07-18
         messages:
           - role: user
             content: "{% for i in range(3) %}{{ '%5.1f'|format(i) }}|{{ 'ab'.center(6) }}|{{ 2 ** 10 * 'z'|length }}|{{ 250000 }}{% endfor %}"
-        """)
+        """,
+    )
     first = cli("render", "ok")
     assert (first.code, first.err) == (0, "")
     assert first.out == "--- user ---\n" + "".join(f"{i:5.1f}|  ab  |1024|250000" for i in range(3)) + "\n"
@@ -197,13 +252,17 @@ def test_sandbox_limits_leave_ordinary_templates_alone(cli: CLI, initialized: Pa
 
 
 def test_runaway_recursion_is_a_template_error(cli: CLI, initialized: Path) -> None:
-    write_prompt(initialized, "loop", """\
+    write_prompt(
+        initialized,
+        "loop",
+        """\
         name: loop
         version: 1.0.0
         model: openai/gpt-4o-mini-2024-07-18
         messages:
           - {role: user, content: "{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}"}
-        """)
+        """,
+    )
     result = cli("render", "loop")
     assert (result.code, result.out) == (2, "")
     assert result.err == "error: prompts/loop.yaml:5: template is nested or recurses too deeply\n"

@@ -48,8 +48,12 @@ def regressing() -> GateResult:
 def passing(suite: str = "order-id") -> GateResult:
     base = {f"c{i:02d}": 0.8 if i % 3 else 1.0 for i in range(1, 7)}
     head = {**base, "c01": 1.0}
-    return compare(run(head, suite=suite, version="1.2.0"), baselines.from_run(run(base, suite=suite)), GatePolicy(),
-                   baseline_ref="main")
+    return compare(
+        run(head, suite=suite, version="1.2.0"),
+        baselines.from_run(run(base, suite=suite)),
+        GatePolicy(),
+        baseline_ref="main",
+    )
 
 
 def test_regressing_report_matches_golden_file():
@@ -72,8 +76,11 @@ def test_junit_matches_golden_file_and_parses():
     suite = root.find("testsuite")
     assert suite is not None
     assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("10", "4", "0")
-    failures = {c.get("name"): c.find("failure").get("type") for c in suite.iter("testcase")
-                if c.find("failure") is not None}
+    failures = {
+        c.get("name"): c.find("failure").get("type")
+        for c in suite.iter("testcase")
+        if c.find("failure") is not None
+    }
     # one repeat, 2 of 9 cases flipped: within noise, so failing cases but not new failures
     assert failures == {"c02": "flipped", "c05": "flipped", "c09": "critical_failure", "c10": "added"}
 
@@ -135,7 +142,7 @@ def test_file_text_cannot_break_out_or_forge_the_marker():
     head = {"c1": Spec(scores=[0.0], output=nasty), "c2": Spec(scores=[None], error=nasty)}
     result = compare(run(head), baselines.from_run(run(base)), GatePolicy(max_error_rate=1.0))
     text = markdown([result], prompt_diff="Injected <!-- promptops-report --> in a diff\n")
-    assert text.count(MARKER) == 1 and "<!-- promptops-report" not in text[len(MARKER):]
+    assert text.count(MARKER) == 1 and "<!-- promptops-report" not in text[len(MARKER) :]
     _, tables = parse(text)
     assert all(len(set(rows)) == 1 for rows in tables.rows)
     assert tables.balanced and tables.open_details == 0
@@ -149,8 +156,10 @@ def test_secrets_are_redacted_from_every_format():
     env = {"OPENAI_API_KEY": secret, "SHORT_API_KEY": "abc", "PATH": "/usr/bin"}
     assert secret_values(env) == (secret,)
     base = {"c1": 1.0, "c2": 1.0}
-    head = {"c1": Spec(scores=[0.0], output=f"key {secret} and {key}"),
-            "c2": Spec(scores=[None], error=f"401 bad key {key}")}
+    head = {
+        "c1": Spec(scores=[0.0], output=f"key {secret} and {key}"),
+        "c2": Spec(scores=[None], error=f"401 bad key {key}"),
+    }
     result = compare(run(head), baselines.from_run(run(base)), GatePolicy(max_error_rate=1.0))
     secrets = secret_values(env)
     outputs = [
@@ -199,8 +208,11 @@ def test_annotations_point_at_dataset_lines_at_most_ten():
         "::error file=evals/data/order-id.jsonl,line=7,title=promptops order-id%3A c07 score dropped"
         "::c07: score 1.00 -> 0.90; output: ORD-55555%0Asecond line",
     ]
-    many = compare(run({f"c{i:02d}": 0.0 for i in range(20)}),
-                   baselines.from_run(run({f"c{i:02d}": 1.0 for i in range(20)})), GatePolicy())
+    many = compare(
+        run({f"c{i:02d}": 0.0 for i in range(20)}),
+        baselines.from_run(run({f"c{i:02d}": 1.0 for i in range(20)})),
+        GatePolicy(),
+    )
     assert len(annotate([many], {})) == 10
     assert annotate([many], {})[0].startswith("::error title=promptops order-id%3A c00 new failure::")
 
@@ -221,8 +233,16 @@ def test_gate_json_is_deterministic_and_complete():
 
 
 def test_inconclusive_and_unavailable_headlines():
-    result = replace(passing(), verdict="INCONCLUSIVE", passed=False, reason="mean score straddles the margin")
+    result = replace(
+        passing(), verdict="INCONCLUSIVE", passed=False, reason="mean score straddles the margin"
+    )
     assert "## ⚠️ promptops: INCONCLUSIVE\n\nmean score straddles the margin\n" in markdown([result])
-    down = replace(passing(), verdict="FAIL", passed=False, unavailable=True, reason="2 of 6 cases could not be evaluated")
+    down = replace(
+        passing(),
+        verdict="FAIL",
+        passed=False,
+        unavailable=True,
+        reason="2 of 6 cases could not be evaluated",
+    )
     assert "## ❌ promptops: could not evaluate\n" in markdown([down])
     assert not markdown([down], marker=False).startswith(MARKER)

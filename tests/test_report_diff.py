@@ -21,8 +21,9 @@ def _html(markdown: str) -> str:
 
 def test_hostile_file_text_stays_text() -> None:
     old = read_prompt(prompt_yaml().encode(), "prompts/order-id.yaml")
-    new = read_prompt(prompt_yaml(version="1.1.0", system=HOSTILE, description=HOSTILE).encode(),
-                      "prompts/order-id.yaml")
+    new = read_prompt(
+        prompt_yaml(version="1.1.0", system=HOSTILE, description=HOSTILE).encode(), "prompts/order-id.yaml"
+    )
     diff = Diff("main", "working tree", "a" * 40, None, (compare(old, new),))
     markdown = prompts_markdown(diff)
     html = _html(markdown)
@@ -42,8 +43,12 @@ def test_escape_helpers() -> None:
 
 def test_insufficient_bump_says_which_version_to_set() -> None:
     old = read_prompt(prompt_yaml().encode(), "prompts/order-id.yaml")
-    new = read_prompt(prompt_yaml(version="1.0.1", system="Reply with the ID.").encode(), "prompts/order-id.yaml")
-    markdown = prompts_markdown(Diff("HEAD", "working tree", "b" * 40, None, (compare(old, new),)), heading="##")
+    new = read_prompt(
+        prompt_yaml(version="1.0.1", system="Reply with the ID.").encode(), "prompts/order-id.yaml"
+    )
+    markdown = prompts_markdown(
+        Diff("HEAD", "working tree", "b" * 40, None, (compare(old, new),)), heading="##"
+    )
     assert markdown.startswith("## Prompt changes: HEAD (`bbbbbbb`) → working tree\n")
     assert "| `order-id` | changed | 1.0.0 → 1.0.1 | patch | minor | ❌ |\n" in markdown
     assert (

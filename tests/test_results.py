@@ -27,18 +27,45 @@ def sample_run(suite: str = "order-id") -> RunResult:
     eq = ScoreValue("equals", "equals", 1.0, True, 1.0, True)
     miss = ScoreValue("equals", "equals", 0.0, False, 1.0, True, detail="expected 'ORD-2', got 'ORD-3'")
     prov = Provenance(
-        prompt="order-id", prompt_version="1.1.0", content_hash="sha256:abc",
-        model="openai/gpt-4o-mini-2024-07-18", dataset_hash="sha256:def", scorers_hash="sha256:123",
-        repeats=1, git_sha="0123456789abcdef", promptops_version="0.1.0",
+        prompt="order-id",
+        prompt_version="1.1.0",
+        content_hash="sha256:abc",
+        model="openai/gpt-4o-mini-2024-07-18",
+        dataset_hash="sha256:def",
+        scorers_hash="sha256:123",
+        repeats=1,
+        git_sha="0123456789abcdef",
+        promptops_version="0.1.0",
     )
     cases = (
         # deliberately out of id order: the file orders cases by id
-        CaseResult("c2", (Attempt(0, "ORD-3", (miss,), 0.0, False, None, 10, 2, 0.0000027, 51.123456789),),
-                   tags=("hard",), line=2, hash="sha256:c2", score=0.0, pass_rate=0.0, passed=False),
-        CaseResult("c1", (Attempt(0, "ORD-1", (eq,), 1.0, True, None, 10, 2, 0.0000027, 48.5, cached=True),),
-                   critical=True, line=1, hash="sha256:c1", score=1.0, pass_rate=1.0, passed=True),
-        CaseResult("c3", (Attempt(0, None, (), None, None, "openai/x: provider error (HTTP 500): boom"),),
-                   line=3, hash="sha256:c3", error="openai/x: provider error (HTTP 500): boom"),
+        CaseResult(
+            "c2",
+            (Attempt(0, "ORD-3", (miss,), 0.0, False, None, 10, 2, 0.0000027, 51.123456789),),
+            tags=("hard",),
+            line=2,
+            hash="sha256:c2",
+            score=0.0,
+            pass_rate=0.0,
+            passed=False,
+        ),
+        CaseResult(
+            "c1",
+            (Attempt(0, "ORD-1", (eq,), 1.0, True, None, 10, 2, 0.0000027, 48.5, cached=True),),
+            critical=True,
+            line=1,
+            hash="sha256:c1",
+            score=1.0,
+            pass_rate=1.0,
+            passed=True,
+        ),
+        CaseResult(
+            "c3",
+            (Attempt(0, None, (), None, None, "openai/x: provider error (HTTP 500): boom"),),
+            line=3,
+            hash="sha256:c3",
+            error="openai/x: provider error (HTTP 500): boom",
+        ),
     )
     summary = Summary(3, 2, 1, 0.5, 0.5, 20, 4, 0.0000054, 49.8, 51.0)
     return RunResult(suite, prov, cases, summary, CacheStats(hits=1, misses=2), shard="1/2")
@@ -91,7 +118,9 @@ def test_schema_problems_are_listed() -> None:
 def test_future_schema_version_is_refused() -> None:
     with pytest.raises(FileFormatError) as info:
         parse_results('{"schema_version": 2}', "r.json")
-    assert info.value.lines() == ["r.json: schema_version: unsupported results schema_version 2 (this promptops reads 1)"]
+    assert info.value.lines() == [
+        "r.json: schema_version: unsupported results schema_version 2 (this promptops reads 1)"
+    ]
 
 
 def test_non_utf8_results_file_names_the_line(tmp_path: Path) -> None:

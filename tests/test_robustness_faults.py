@@ -11,8 +11,11 @@ from support.evalproject import PROMPT, SUITE, order_id_answer, results, write_p
 from support.fixtures import CLI
 from support.openai_server import FakeOpenAI
 
-OTHER_PROMPT = PROMPT.replace("name: order-id", "name: other").replace(
-    "gpt-4o-mini-2024-07-18", "gpt-4o-2024-08-06").replace("Message: ", "Other message: ")
+OTHER_PROMPT = (
+    PROMPT.replace("name: order-id", "name: other")
+    .replace("gpt-4o-mini-2024-07-18", "gpt-4o-2024-08-06")
+    .replace("Message: ", "Other message: ")
+)
 
 
 @pytest.fixture
@@ -21,14 +24,20 @@ def server(openai_server: FakeOpenAI) -> FakeOpenAI:
     return openai_server
 
 
-def test_a_permanent_reset_is_per_case_errors_and_the_results_are_written(cli: CLI, project_dir: Path,
-                                                                           server: FakeOpenAI) -> None:
-    write_project(project_dir, count=4, files={
-        "prompts/other.yaml": OTHER_PROMPT,
-        "evals/other.yaml": SUITE.replace("prompt: order-id", "prompt: other"),
-    })
+def test_a_permanent_reset_is_per_case_errors_and_the_results_are_written(
+    cli: CLI, project_dir: Path, server: FakeOpenAI
+) -> None:
+    write_project(
+        project_dir,
+        count=4,
+        files={
+            "prompts/other.yaml": OTHER_PROMPT,
+            "evals/other.yaml": SUITE.replace("prompt: order-id", "prompt: other"),
+        },
+    )
     (project_dir / "evals/data/other.jsonl").write_text(
-        (project_dir / "evals/data/order-id.jsonl").read_text(encoding="utf-8"), encoding="utf-8")
+        (project_dir / "evals/data/order-id.jsonl").read_text(encoding="utf-8"), encoding="utf-8"
+    )
     server.fail("reset", match="Other message")
     result = cli("eval", "--out", "results.json")
     assert result.code == 3
@@ -41,7 +50,9 @@ def test_a_permanent_reset_is_per_case_errors_and_the_results_are_written(cli: C
     assert [c["error"] for c in data["suites"]["order-id"]["cases"]] == [None] * 4
     other = data["suites"]["other"]["cases"]
     assert len(other) == 4
-    assert all(c["error"] == "openai/gpt-4o-2024-08-06: provider unreachable: Connection error." for c in other)
+    assert all(
+        c["error"] == "openai/gpt-4o-2024-08-06: provider unreachable: Connection error." for c in other
+    )
     resets = sum(1 for r in server.requests if r.fault == "reset")
     # the calls in flight (concurrency 4) retry a little; once the model is known dead no more are made
     assert resets <= 4 * 3
@@ -66,7 +77,9 @@ def test_an_error_body_every_time_is_a_case_error(cli: CLI, project_dir: Path, s
     assert by_id["c001"]["error"] is None
 
 
-def test_an_answer_without_usage_has_unknown_tokens_and_cost(cli: CLI, project_dir: Path, server: FakeOpenAI) -> None:
+def test_an_answer_without_usage_has_unknown_tokens_and_cost(
+    cli: CLI, project_dir: Path, server: FakeOpenAI
+) -> None:
     write_project(project_dir, count=2)
     server.fail("no_usage", match="ORD-10001")
     assert cli("eval").code == 0

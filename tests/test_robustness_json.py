@@ -27,14 +27,17 @@ def evaluated(cli: CLI, project_dir: Path, openai_server: FakeOpenAI) -> Path:
     return project_dir
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ('{"a": NaN}', "x.json: invalid JSON: NaN is not allowed (numbers must be finite)"),
-    ('{"a": -Infinity}', "x.json: invalid JSON: -Infinity is not allowed (numbers must be finite)"),
-    ('{"a": 1e999}', "x.json: invalid JSON: 1e999 is too large (numbers must be finite)"),
-    ('{"a": 1, "a": 2}', 'x.json: invalid JSON: duplicate key "a"'),
-    (DEEP, "x.json: invalid JSON: nested too deeply"),
-    ('{\n"a": }', "x.json:2: invalid JSON: Expecting value (column 6)"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"a": NaN}', "x.json: invalid JSON: NaN is not allowed (numbers must be finite)"),
+        ('{"a": -Infinity}', "x.json: invalid JSON: -Infinity is not allowed (numbers must be finite)"),
+        ('{"a": 1e999}', "x.json: invalid JSON: 1e999 is too large (numbers must be finite)"),
+        ('{"a": 1, "a": 2}', 'x.json: invalid JSON: duplicate key "a"'),
+        (DEEP, "x.json: invalid JSON: nested too deeply"),
+        ('{\n"a": }', "x.json:2: invalid JSON: Expecting value (column 6)"),
+    ],
+)
 def test_load_json_refuses(text: str, message: str) -> None:
     with pytest.raises(FileFormatError) as caught:
         load_json(text, "x.json")
@@ -51,14 +54,18 @@ def test_nan_score_in_results_is_bad_input(cli: CLI, evaluated: Path) -> None:
     replace_first(evaluated / "results.json", '"mean_score": 1.0', '"mean_score": NaN')
     result = cli("report", "--results", "results.json")
     assert (result.code, result.err) == (
-        2, "error: results.json: invalid JSON: NaN is not allowed (numbers must be finite)\n")
+        2,
+        "error: results.json: invalid JSON: NaN is not allowed (numbers must be finite)\n",
+    )
 
 
 def test_nan_baseline_is_bad_input(cli: CLI, evaluated: Path) -> None:
     replace_first(evaluated / "evals/baselines/order-id.json", '"score": 1.0', '"score": NaN')
     result = cli("report", "--results", "results.json")
     assert (result.code, result.err) == (
-        2, "error: evals/baselines/order-id.json: invalid JSON: NaN is not allowed (numbers must be finite)\n")
+        2,
+        "error: evals/baselines/order-id.json: invalid JSON: NaN is not allowed (numbers must be finite)\n",
+    )
 
 
 def test_duplicate_case_in_results_is_refused_by_baseline_update(cli: CLI, evaluated: Path) -> None:
@@ -68,24 +75,35 @@ def test_duplicate_case_in_results_is_refused_by_baseline_update(cli: CLI, evalu
     (evaluated / "results.json").write_text(json.dumps(data), encoding="utf-8")
     result = cli("baseline", "update", "order-id", "--from", "results.json")
     assert (result.code, result.err) == (
-        2, "error: results.json: suites.order-id.cases[3].id: duplicate case id 'c001'\n")
+        2,
+        "error: results.json: suites.order-id.cases[3].id: duplicate case id 'c001'\n",
+    )
 
 
 def test_duplicate_key_in_baseline(cli: CLI, evaluated: Path) -> None:
     replace_first(evaluated / "evals/baselines/order-id.json", '"id": "c001"', '"id": "c001", "id": "c002"')
     result = cli("report", "--results", "results.json")
-    assert (result.code, result.err) == (2, 'error: evals/baselines/order-id.json: invalid JSON: duplicate key "id"\n')
+    assert (result.code, result.err) == (
+        2,
+        'error: evals/baselines/order-id.json: invalid JSON: duplicate key "id"\n',
+    )
 
 
 def test_duplicate_id_key_in_jsonl(cli: CLI, evaluated: Path) -> None:
     (evaluated / "evals/data/order-id.jsonl").write_text(
-        '{"id": "a", "vars": {"message": "x"}}\n{"id": "b", "id": "a", "vars": {"message": "y"}}\n', encoding="utf-8")
+        '{"id": "a", "vars": {"message": "x"}}\n{"id": "b", "id": "a", "vars": {"message": "y"}}\n',
+        encoding="utf-8",
+    )
     result = cli("eval")
     assert (result.code, result.err) == (
-        2, 'error: evals/data/order-id.jsonl:2: invalid JSON: duplicate key "id"\n')
+        2,
+        'error: evals/data/order-id.jsonl:2: invalid JSON: duplicate key "id"\n',
+    )
 
 
-@pytest.mark.parametrize("target", ["results.json", "evals/baselines/order-id.json", "evals/data/order-id.jsonl"])
+@pytest.mark.parametrize(
+    "target", ["results.json", "evals/baselines/order-id.json", "evals/data/order-id.jsonl"]
+)
 def test_deep_json_is_bad_input(cli: CLI, evaluated: Path, target: str) -> None:
     (evaluated / target).write_text(DEEP + "\n", encoding="utf-8")
     command = ("eval",) if target.endswith(".jsonl") else ("report", "--results", "results.json")
@@ -115,6 +133,11 @@ def test_a_deep_json_var_is_a_type_error_not_a_crash(cli: CLI, project_dir: Path
     (project_dir / "prompts/deep.yaml").write_text(
         "name: deep\nversion: 1.0.0\nmodel: openai/gpt-4o-mini-2024-07-18\n"
         "inputs: {type: object, properties: {items: {type: array}}}\n"
-        "messages:\n  - {role: user, content: '{{ items }}'}\n", encoding="utf-8")
+        "messages:\n  - {role: user, content: '{{ items }}'}\n",
+        encoding="utf-8",
+    )
     result = cli("render", "deep", "--var", f"items={DEEP}")
-    assert (result.code, result.err.splitlines()[0]) == (2, "error: variable 'items' of deep: expected a list, got a string")
+    assert (result.code, result.err.splitlines()[0]) == (
+        2,
+        "error: variable 'items' of deep: expected a list, got a string",
+    )

@@ -21,14 +21,20 @@ def _load(path: Path) -> Any:
 
 
 def shipped_texts() -> dict[str, str]:
-    files = [ROOT / "README.md", ROOT / "action.yml", *sorted((ROOT / "src").rglob("*.py")),
-             *sorted((ROOT / "src" / "promptops" / "templates").rglob("*.yml"))]
+    files = [
+        ROOT / "README.md",
+        ROOT / "action.yml",
+        *sorted((ROOT / "src").rglob("*.py")),
+        *sorted((ROOT / "src" / "promptops" / "templates").rglob("*.yml")),
+    ]
     return {str(p.relative_to(ROOT)): p.read_text(encoding="utf-8") for p in files}
 
 
 def test_nothing_installs_promptops_cli_from_an_index_it_is_not_on() -> None:
     # `pip install promptops-cli`, `"promptops-cli==X"` or `"promptops-cli[local]"` as a command
-    index_install = re.compile(r"pip install[^\n`]*?\"?promptops-cli(\[\w+\])?(==[^\s\"]+)?\"?(?!\s*@)(\s|$|`)")
+    index_install = re.compile(
+        r"pip install[^\n`]*?\"?promptops-cli(\[\w+\])?(==[^\s\"]+)?\"?(?!\s*@)(\s|$|`)"
+    )
     for name, text in shipped_texts().items():
         for line in text.splitlines():
             said_as_future = any(w in line.lower() for w in ("once", "fails", "does the same"))
@@ -37,8 +43,11 @@ def test_nothing_installs_promptops_cli_from_an_index_it_is_not_on() -> None:
 
 
 def test_the_workflows_and_the_action_install_from_the_release_tag() -> None:
-    for path in (ROOT / "src/promptops/templates/workflows/promptops.yml",
-                 ROOT / "src/promptops/templates/workflows/promptops-release.yml", ROOT / "action.yml"):
+    for path in (
+        ROOT / "src/promptops/templates/workflows/promptops.yml",
+        ROOT / "src/promptops/templates/workflows/promptops-release.yml",
+        ROOT / "action.yml",
+    ):
         assert GIT_INSTALL in path.read_text(encoding="utf-8"), path.name
 
 
@@ -46,7 +55,10 @@ def test_the_readme_names_the_three_ways_to_install() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme.split("## Install\n", 1)[1].split("\n## ", 1)[0]
     assert "pip install -c constraints.txt ." in section
-    assert f'pip install "promptops-cli @ git+https://github.com/promptops/promptops-cli@v{promptops.__version__}"' in section
+    assert (
+        f'pip install "promptops-cli @ git+https://github.com/promptops/promptops-cli@v{promptops.__version__}"'
+        in section
+    )
     assert f"pip install dist/promptops_cli-{promptops.__version__}-py3-none-any.whl" in section
 
 

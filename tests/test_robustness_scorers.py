@@ -26,16 +26,30 @@ def score(kind: str, output: str, case: Case | None = None, **options: Any) -> f
     return asyncio.run(SCORERS[kind].score(resolved, subject)).value
 
 
-@pytest.mark.parametrize(("output", "expected"), [
-    ("1", True), ("true", 1), ('{"a": true}', {"a": 1}), ("0", False), ('["1"]', [1]), ('{"a": 1, "b": 2}', {"a": 1}),
-])
+@pytest.mark.parametrize(
+    ("output", "expected"),
+    [
+        ("1", True),
+        ("true", 1),
+        ('{"a": true}', {"a": 1}),
+        ("0", False),
+        ('["1"]', [1]),
+        ('{"a": 1, "b": 2}', {"a": 1}),
+    ],
+)
 def test_equals_keeps_json_types_apart(output: str, expected: Any) -> None:
     assert score("equals", output, Case("c", {}, expected=expected, has_expected=True)) == 0.0
 
 
-@pytest.mark.parametrize(("output", "expected"), [
-    ("true", True), ("1.0", 1), ('{"a": [1, {"b": null}]}', {"a": [1, {"b": None}]}), ("null", None),
-])
+@pytest.mark.parametrize(
+    ("output", "expected"),
+    [
+        ("true", True),
+        ("1.0", 1),
+        ('{"a": [1, {"b": null}]}', {"a": [1, {"b": None}]}),
+        ("null", None),
+    ],
+)
 def test_equals_matches_equal_json(output: str, expected: Any) -> None:
     assert score("equals", output, Case("c", {}, expected=expected, has_expected=True)) == 1.0
 
@@ -86,16 +100,32 @@ def test_a_template_that_renders_empty_is_a_scorer_error() -> None:
         score("regex", "anything", case, pattern="{{ vars.v }}")
 
 
-@pytest.mark.parametrize(("scorer", "message"), [
-    ('{type: contains, value: ""}', "scorers[0].value: must not be empty: every output contains the empty string"),
-    ("{type: contains, value: [a, '']}",
-     "scorers[0].value: must not be empty: every output contains the empty string"),
-    ('{type: regex, pattern: ""}', "scorers[0].pattern: must not be empty: an empty pattern matches every output"),
-])
-def test_empty_value_or_pattern_is_a_configuration_error(cli: CLI, project_dir: Path, openai_server: FakeOpenAI,
-                                                         scorer: str, message: str) -> None:
-    write_project(project_dir, files={"evals/order-id.yaml": f"prompt: order-id\ndataset: data/order-id.jsonl\n"
-                                                            f"scorers:\n  - {scorer}\n"})
+@pytest.mark.parametrize(
+    ("scorer", "message"),
+    [
+        (
+            '{type: contains, value: ""}',
+            "scorers[0].value: must not be empty: every output contains the empty string",
+        ),
+        (
+            "{type: contains, value: [a, '']}",
+            "scorers[0].value: must not be empty: every output contains the empty string",
+        ),
+        (
+            '{type: regex, pattern: ""}',
+            "scorers[0].pattern: must not be empty: an empty pattern matches every output",
+        ),
+    ],
+)
+def test_empty_value_or_pattern_is_a_configuration_error(
+    cli: CLI, project_dir: Path, openai_server: FakeOpenAI, scorer: str, message: str
+) -> None:
+    write_project(
+        project_dir,
+        files={
+            "evals/order-id.yaml": f"prompt: order-id\ndataset: data/order-id.jsonl\nscorers:\n  - {scorer}\n"
+        },
+    )
     result = cli("eval")
     assert (result.code, result.err) == (2, f"error: evals/order-id.yaml:4: {message}\n")
     assert openai_server.count == 0
@@ -104,4 +134,7 @@ def test_empty_value_or_pattern_is_a_configuration_error(cli: CLI, project_dir: 
 def test_templated_expected_of_a_case_without_one_is_still_missing() -> None:
     with pytest.raises(ScorerError, match="no expected value"):
         score("equals", "null", Case("c", {}), expected="{{ expected }}")
-    assert score("equals", "null", Case("c", {}, expected=None, has_expected=True), expected="{{ expected }}") == 1.0
+    assert (
+        score("equals", "null", Case("c", {}, expected=None, has_expected=True), expected="{{ expected }}")
+        == 1.0
+    )

@@ -41,7 +41,9 @@ def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-def test_written_files_respect_the_umask(cli: CLI, project_dir: Path, server: FakeOpenAI, umask_022: None) -> None:
+def test_written_files_respect_the_umask(
+    cli: CLI, project_dir: Path, server: FakeOpenAI, umask_022: None
+) -> None:
     write_project(project_dir, count=2)
     assert cli("eval", "--out", "results.json").code == 0
     assert cli("baseline", "update", "order-id", "--from", "results.json").code == 0
@@ -63,8 +65,9 @@ def test_init_files_respect_the_umask(cli: CLI, project_dir: Path, umask_022: No
 
 def closed_pipe(*args: str, cwd: Path) -> int:
     """Run promptops ARGS with stdout into a pipe whose reader has gone; return the exit code."""
-    proc = subprocess.Popen([sys.executable, "-m", "promptops", *args], cwd=cwd, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "promptops", *args], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     assert proc.stdout is not None
     proc.stdout.close()  # like `| head -0`: every write fails with EPIPE
     _out, err = proc.communicate(timeout=60)
@@ -72,8 +75,16 @@ def closed_pipe(*args: str, cwd: Path) -> int:
     return proc.returncode
 
 
-@pytest.mark.parametrize("args", [("--help",), ("lint", "--help"), ("render", "order-id", "--example", "0"),
-                                  ("log", "order-id"), ("diff", "order-id", "--base", "HEAD")])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--help",),
+        ("lint", "--help"),
+        ("render", "order-id", "--example", "0"),
+        ("log", "order-id"),
+        ("diff", "order-id", "--base", "HEAD"),
+    ],
+)
 def test_closed_pipe_is_success(project_dir: Path, args: tuple[str, ...]) -> None:
     assert run_subprocess("init", cwd=project_dir).code == 0
     subprocess.run(["git", "init", "-q"], cwd=project_dir, check=True)
@@ -111,7 +122,10 @@ def test_out_that_cannot_be_written_names_the_path(cli: CLI, project_dir: Path, 
     write_project(project_dir, count=2)
     (project_dir / "blocker").write_text("a file, not a directory", encoding="utf-8")
     result = cli("eval", "--out", "blocker/results.json")
-    assert (result.code, result.err.splitlines()[-1]) == (2, "error: blocker/results.json: cannot write: blocker is a file, not a directory")
+    assert (result.code, result.err.splitlines()[-1]) == (
+        2,
+        "error: blocker/results.json: cannot write: blocker is a file, not a directory",
+    )
     assert len(results(project_dir)["suites"]["order-id"]["cases"]) == 2  # latest.json kept the run
 
 
@@ -131,7 +145,9 @@ def test_a_cache_that_fails_mid_run_loses_nothing(cli: CLI, project_dir: Path, s
     db = sqlite3.connect(db_path)
     db.execute("CREATE TABLE replies (key TEXT PRIMARY KEY, model TEXT NOT NULL, reply TEXT NOT NULL)")
     # what a full disk looks like to sqlite: every write fails
-    db.execute("CREATE TRIGGER full BEFORE INSERT ON replies BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END")
+    db.execute(
+        "CREATE TRIGGER full BEFORE INSERT ON replies BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END"
+    )
     db.commit()
     db.close()
     result = cli("eval", "--out", "results.json")
@@ -142,8 +158,9 @@ def test_a_cache_that_fails_mid_run_loses_nothing(cli: CLI, project_dir: Path, s
     assert [c["error"] for c in data["suites"]["order-id"]["cases"]] == [None, None, None]
 
 
-def test_an_unwritable_step_summary_is_a_warning(cli: CLI, project_dir: Path, server: FakeOpenAI,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unwritable_step_summary_is_a_warning(
+    cli: CLI, project_dir: Path, server: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
     write_project(project_dir, count=2)
     (project_dir / "summary").mkdir()
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(project_dir / "summary"))

@@ -14,13 +14,22 @@ from promptops.evals.scoring import SCORERS, ScorerError, Subject, evaluate, res
 from promptops.evals.scoring.judge import parse_verdict
 from promptops.spec import Message, PromptSpec
 
-SPEC = PromptSpec("p", "1.0.0", "openai/m", (Message("user", "{{ q }}"),),
-                  output={"format": "json", "schema": {"type": "object", "required": ["id"],
-                                                       "properties": {"id": {"type": "string"}}}})
+SPEC = PromptSpec(
+    "p",
+    "1.0.0",
+    "openai/m",
+    (Message("user", "{{ q }}"),),
+    output={
+        "format": "json",
+        "schema": {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}},
+    },
+)
 CASE = Case("c1", {"q": "Where is ORD-12345?", "n": 3}, expected="ORD-12345", tags=("easy",))
 
 
-def subject(output: str, case: Case = CASE, reply: Reply | None = None, root: Path = Path(), judge=None) -> Subject:
+def subject(
+    output: str, case: Case = CASE, reply: Reply | None = None, root: Path = Path(), judge=None
+) -> Subject:
     return Subject(output, case, SPEC, (("user", "Where is ORD-12345?"),), reply, root, judge)
 
 
@@ -77,8 +86,9 @@ def test_max_length_units() -> None:
     assert score("max_length", "abcd", max=4)[0] == 1.0
     assert score("max_length", "abcde", max=4) == (0.0, "5 chars > 4")
     assert score("max_length", "one two three", max=2, unit="words") == (0.0, "3 words > 2")
-    outcome = asyncio.run(SCORERS["max_length"].score({"max": 2, "unit": "tokens"},
-                                                      subject("x", reply=Reply("x", 1, 3))))
+    outcome = asyncio.run(
+        SCORERS["max_length"].score({"max": 2, "unit": "tokens"}, subject("x", reply=Reply("x", 1, 3)))
+    )
     assert outcome.value == 0.0 and outcome.detail == "3 tokens > 2"
 
 
@@ -86,7 +96,9 @@ def test_json_valid_and_fences() -> None:
     assert score("json_valid", '{"a": 1}')[0] == 1.0
     assert score("json_valid", '```json\n{"a": 1}\n```')[0] == 1.0
     assert score("json_valid", "{a: 1}") == (
-        0.0, "not valid JSON: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)")
+        0.0,
+        "not valid JSON: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)",
+    )
 
 
 def test_json_schema_defaults_to_the_prompt_output_schema() -> None:
@@ -96,7 +108,8 @@ def test_json_schema_defaults_to_the_prompt_output_schema() -> None:
     assert score("json_schema", "[]", schema={"type": "array"})[0] == 1.0
     bare = PromptSpec("q", "1.0.0", "m", (Message("user", "x"),))
     assert SCORERS["json_schema"].check({}, bare, Path()) == [
-        ("schema", "needs `schema`: prompt 'q' declares no output schema")]
+        ("schema", "needs `schema`: prompt 'q' declares no output schema")
+    ]
 
 
 def test_json_field() -> None:
@@ -105,7 +118,9 @@ def test_json_field() -> None:
     assert score("json_field", out, path="order.items.0.qty", expected=2)[0] == 1.0
     assert score("json_field", out, path="order.items[0].qty", expected="2")[0] == 1.0
     assert score("json_field", out, path="order.items[0].qty", expected=3) == (
-        0.0, "order.items[0].qty: expected 3, got 2")
+        0.0,
+        "order.items[0].qty: expected 3, got 2",
+    )
     assert score("json_field", out, path="order.missing", expected=1) == (0.0, "no field order.missing")
 
 
@@ -144,7 +159,8 @@ def test_python_scorer_imported_from_the_project_root(tmp_path: Path) -> None:
     )
     scorer = SCORERS["python"]
     run = lambda fn, out, **extra: asyncio.run(  # noqa: E731
-        scorer.score({"function": f"checks_pkg_a.score:{fn}", **extra}, subject(out, root=tmp_path)))
+        scorer.score({"function": f"checks_pkg_a.score:{fn}", **extra}, subject(out, root=tmp_path))
+    )
     assert run("exact", "ORD-12345", options={"why": "w"}).value == 1.0
     assert run("exact", "no", options={"why": "w"}).detail == "w"
     assert run("exact", "no").value == 0.25
@@ -154,8 +170,12 @@ def test_python_scorer_imported_from_the_project_root(tmp_path: Path) -> None:
     with pytest.raises(ScorerError, match="returned 'yes'; expected true/false"):
         run("odd", "x")
     assert scorer.check({"function": "checks_pkg_a.score:missing"}, SPEC, tmp_path) == [
-        ("function", "cannot import checks_pkg_a.score:missing: AttributeError: "
-                     "module 'checks_pkg_a.score' has no function 'missing'")]
+        (
+            "function",
+            "cannot import checks_pkg_a.score:missing: AttributeError: "
+            "module 'checks_pkg_a.score' has no function 'missing'",
+        )
+    ]
 
 
 def test_llm_judge_verdicts() -> None:
@@ -196,7 +216,10 @@ def test_weighted_score_and_required_pass() -> None:
     assert scored.score == pytest.approx((1.0 * 1 + 0.0 * 0.5) / 1.5)
     assert scored.passed is True  # the failing scorer is not required
     assert [(s.name, s.value, s.passed) for s in scored.scores] == [
-        ("equals", 1.0, True), ("contains", 0.0, False), ("similarity", 1.0, True)]
+        ("equals", 1.0, True),
+        ("contains", 0.0, False),
+        ("similarity", 1.0, True),
+    ]
     wrong = asyncio.run(evaluate(configs, options, subject("ORD-99999")))
     assert wrong.passed is False
 

@@ -31,16 +31,21 @@ def bundle_file(git_repo: GitRepo, cli: CLI) -> Path:
 
 def test_canary_share_is_close_to_the_configured_percent(bundle_file: Path) -> None:
     served = Counter(
-        load_prompt("order-id", env="production", bundle=bundle_file, key=f"user-{i}").version for i in range(10_000)
+        load_prompt("order-id", env="production", bundle=bundle_file, key=f"user-{i}").version
+        for i in range(10_000)
     )
     assert served["1.0.0"] + served["1.1.0"] == 10_000
     assert 450 <= served["1.1.0"] <= 550  # 5% of 10,000, within about 2.3 standard deviations
 
 
 def test_canary_choice_is_stable_per_key(bundle_file: Path) -> None:
-    canary_keys = [k for k in range(2000) if load_prompt("order-id", env="production", bundle=bundle_file, key=k).canary]
+    canary_keys = [
+        k for k in range(2000) if load_prompt("order-id", env="production", bundle=bundle_file, key=k).canary
+    ]
     assert canary_keys
-    again = [k for k in range(2000) if load_prompt("order-id", env="production", bundle=bundle_file, key=k).canary]
+    again = [
+        k for k in range(2000) if load_prompt("order-id", env="production", bundle=bundle_file, key=k).canary
+    ]
     assert again == canary_keys
     chosen = load_prompt("order-id", env="production", bundle=bundle_file, key=canary_keys[0])
     assert chosen.ref == "order-id@1.1.0 (production, canary)"
@@ -53,7 +58,9 @@ def test_buckets_do_not_depend_on_the_process(tmp_path: Path) -> None:
     # Python's hash() is salted per process; the bucket must not be.
     code = "from promptops.sdk import bucket; print([bucket('order-id', f'user-{i}') for i in range(50)])"
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    ).stdout
     assert json.loads(out) == [bucket("order-id", f"user-{i}") for i in range(50)]
     assert bucket("order-id", "user-1") != bucket("summarize", "user-1")  # prompts split independently
 
@@ -73,7 +80,9 @@ def test_render_equals_promptops_render(git_repo: GitRepo, cli: CLI) -> None:
     assert from_bundle.render(**variables) == rendered
 
 
-def test_root_reads_the_working_tree_and_environments_file(git_repo: GitRepo, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_root_reads_the_working_tree_and_environments_file(
+    git_repo: GitRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
     releases.start_project(git_repo)
     releases.release(git_repo, "1.0.0")
     git_repo.write({"environments.yaml": "production:\n  order-id: 1.0.0\n"})
@@ -105,10 +114,15 @@ def test_root_refuses_a_version_the_working_tree_does_not_have(git_repo: GitRepo
 def test_usage_errors(git_repo: GitRepo, bundle_file: Path) -> None:
     with pytest.raises(InputError) as caught:
         load_prompt("order-id@1.0.0", env="production", bundle=bundle_file)
-    assert caught.value.message == "'order-id@1.0.0' pins a version; pass either NAME@VERSION or env=, not both"
+    assert (
+        caught.value.message == "'order-id@1.0.0' pins a version; pass either NAME@VERSION or env=, not both"
+    )
     with pytest.raises(InputError) as caught:
         load_prompt("order-id", bundle=bundle_file)
-    assert caught.value.message == "load_prompt('order-id', bundle=...) needs env= or a pinned 'order-id@VERSION'"
+    assert (
+        caught.value.message
+        == "load_prompt('order-id', bundle=...) needs env= or a pinned 'order-id@VERSION'"
+    )
     with pytest.raises(InputError) as caught:
         load_prompt("order-id@", bundle=bundle_file)
     assert caught.value.message == "'order-id@': nothing after '@'; write order-id@1.2.0 or pass env="
@@ -117,7 +131,10 @@ def test_usage_errors(git_repo: GitRepo, bundle_file: Path) -> None:
     prompt = load_prompt("order-id", env="production", bundle=bundle_file)
     with pytest.raises(InputError) as caught:
         prompt.render(mesage="typo")
-    assert caught.value.message == "unknown variable 'mesage' for order-id@1.0.0 (production) (expected: message)"
+    assert (
+        caught.value.message
+        == "unknown variable 'mesage' for order-id@1.0.0 (production) (expected: message)"
+    )
 
 
 def test_prompt_is_immutable(bundle_file: Path) -> None:
@@ -183,10 +200,15 @@ def test_an_application_calls_litellm_with_the_prompt(bundle_file: Path, openai_
     }
     assert payload["request_tags"] == prompt.tags
     assert prompt.tags == [
-        "promptops.prompt:order-id", "promptops.version:1.0.0", "promptops.arm:control",
+        "promptops.prompt:order-id",
+        "promptops.version:1.0.0",
+        "promptops.arm:control",
         "promptops.environment:production",
     ]
-    assert set(prompt.completion_kwargs(message="x")["metadata"]) == {"metadata", "tags"}  # no `prompt` key for litellm's Langfuse to pop
+    assert set(prompt.completion_kwargs(message="x")["metadata"]) == {
+        "metadata",
+        "tags",
+    }  # no `prompt` key for litellm's Langfuse to pop
 
 
 def test_span_attributes_name_the_version_in_otel_and_openinference_terms(bundle_file: Path) -> None:
@@ -208,10 +230,15 @@ def test_span_attributes_name_the_version_in_otel_and_openinference_terms(bundle
 def test_attempts_try_the_model_then_each_fallback_with_the_same_metadata(bundle_file: Path) -> None:
     prompt = load_prompt("order-id", env="production", bundle=bundle_file)
     attempts = prompt.attempts(message="Where is ORD-1?")
-    assert [a["model"] for a in attempts] == ["openai/gpt-4o-mini-2024-07-18", "anthropic/claude-3-5-haiku-20241022"]
+    assert [a["model"] for a in attempts] == [
+        "openai/gpt-4o-mini-2024-07-18",
+        "anthropic/claude-3-5-haiku-20241022",
+    ]
     full = prompt.completion_kwargs(message="Where is ORD-1?")
     del full["fallbacks"]
     assert attempts[0] == full
-    assert {k: v for k, v in attempts[1].items() if k != "model"} == {k: v for k, v in full.items() if k != "model"}
+    assert {k: v for k, v in attempts[1].items() if k != "model"} == {
+        k: v for k, v in full.items() if k != "model"
+    }
     attempts[0]["metadata"]["metadata"]["gen_ai.prompt.name"] = "changed"
     assert attempts[1]["metadata"]["metadata"]["gen_ai.prompt.name"] == "order-id"

@@ -109,7 +109,11 @@ def test_trace_logger_records_pair_and_canary_analyze_shadow_reads_them(
     primaries = {r["prompt"]["pair_id"]: r for r in records if r["prompt"]["arm"] == "control"}
     assert len(shadows) == len(primaries) == 3 and set(shadows) == set(primaries)
     one = next(iter(shadows.values()))
-    assert (one["purpose"], one["prompt"]["version"], one["prompt"]["environment"]) == ("shadow", "1.1.0", "production")
+    assert (one["purpose"], one["prompt"]["version"], one["prompt"]["environment"]) == (
+        "shadow",
+        "1.1.0",
+        "production",
+    )
     assert cli("traces", "import", str(file)).code == 0
     result = cli("canary", "analyze", "order-id", "--env", "production", "--shadow", "--format", "json")
     assert result.code == 0, result.err

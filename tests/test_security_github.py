@@ -22,8 +22,14 @@ def _host(server: FakeGitHub) -> str:
     return server.url.removeprefix("http://")
 
 
-@pytest.mark.parametrize("target", ["{other}/repos/acme/prompts/issues/7/comments", "{other}/",
-                                    "http://localhost:{port}/repos/acme/prompts/issues/7/comments"])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "{other}/repos/acme/prompts/issues/7/comments",
+        "{other}/",
+        "http://localhost:{port}/repos/acme/prompts/issues/7/comments",
+    ],
+)
 def test_a_redirect_to_another_origin_is_refused_without_the_token(
     cli: CLI, gh_env: FakeGitHub, other_origin: FakeGitHub, tmp_path: Path, target: str
 ) -> None:
@@ -49,9 +55,15 @@ def test_same_origin_pages_are_followed(cli: CLI, gh_env: FakeGitHub, tmp_path: 
     assert set(gh_env.authorizations) == {f"Bearer {TOKEN}"}
 
 
-@pytest.mark.parametrize("link", ["{other}/repos/acme/prompts/issues/7/comments?page=2",
-                                  "https://evil.example/steal", "http://{host}@evil.example/x",
-                                  "file:///etc/passwd"])
+@pytest.mark.parametrize(
+    "link",
+    [
+        "{other}/repos/acme/prompts/issues/7/comments?page=2",
+        "https://evil.example/steal",
+        "http://{host}@evil.example/x",
+        "file:///etc/passwd",
+    ],
+)
 def test_a_next_link_to_another_origin_is_refused(
     cli: CLI, gh_env: FakeGitHub, other_origin: FakeGitHub, tmp_path: Path, link: str
 ) -> None:

@@ -59,7 +59,8 @@ def fetches() -> Iterator[tuple[str, list[str]]]:
 
 def _prompt(root: Path, inputs: str, output: str = "{format: text}") -> None:
     (root / "prompts").mkdir(exist_ok=True)
-    (root / "prompts" / "evil.yaml").write_text(textwrap.dedent(f"""\
+    (root / "prompts" / "evil.yaml").write_text(
+        textwrap.dedent(f"""\
         name: evil
         version: 1.0.0
         model: openai/gpt-4o-mini-2024-07-18
@@ -68,7 +69,9 @@ def _prompt(root: Path, inputs: str, output: str = "{format: text}") -> None:
         messages:
           - role: user
             content: "{{{{ x }}}}"
-        """), encoding="utf-8")
+        """),
+        encoding="utf-8",
+    )
 
 
 @pytest.fixture
@@ -83,12 +86,19 @@ def _refs(canary: Path, url: str) -> list[tuple[str, str]]:
         (f'{{"$ref": "{canary.as_uri()}"}}', "inputs.$ref"),
         (f'{{"$ref": "{url}/schema.json"}}', "inputs.$ref"),
         ('{"$ref": "file:///etc/passwd"}', "inputs.$ref"),
-        (f'{{type: object, properties: {{x: {{"$ref": "{canary.as_uri()}#/enum"}}}}}}', "inputs.properties.x.$ref"),
+        (
+            f'{{type: object, properties: {{x: {{"$ref": "{canary.as_uri()}#/enum"}}}}}}',
+            "inputs.properties.x.$ref",
+        ),
         ('{type: object, properties: {x: {"$ref": "x.json"}}}', "inputs.properties.x.$ref"),
-        (f'{{type: object, "$id": "{url}/", properties: {{x: {{"$ref": "other.json"}}}}}}',
-         "inputs.properties.x.$ref"),
-        (f'{{type: object, properties: {{x: {{anyOf: [{{"$dynamicRef": "{url}/d.json"}}]}}}}}}',
-         "inputs.properties.x.anyOf[0].$dynamicRef"),
+        (
+            f'{{type: object, "$id": "{url}/", properties: {{x: {{"$ref": "other.json"}}}}}}',
+            "inputs.properties.x.$ref",
+        ),
+        (
+            f'{{type: object, properties: {{x: {{anyOf: [{{"$dynamicRef": "{url}/d.json"}}]}}}}}}',
+            "inputs.properties.x.anyOf[0].$dynamicRef",
+        ),
     ]
 
 
@@ -100,7 +110,9 @@ def test_outside_refs_are_refused_in_inputs(
     url, seen = fetches
     inputs, key = _refs(canary, url)[index]
     _prompt(project, inputs)
-    result = cli(command, "evil", "--var", "x=1") if command == "render" else cli("lint", "--format", "github")
+    result = (
+        cli(command, "evil", "--var", "x=1") if command == "render" else cli("lint", "--format", "github")
+    )
     text = result.out + result.err
     assert result.code == (2 if command == "render" else 1), text
     if command == "render":
@@ -138,8 +150,11 @@ def test_the_sdk_refuses_too(project: Path, canary: Path, fetches: tuple[str, li
 
 
 def test_local_refs_still_work(cli: CLI, project: Path) -> None:
-    _prompt(project, '{type: object, "$defs": {s: {type: string, minLength: 2}}, '
-                     'properties: {x: {"$ref": "#/$defs/s"}}, required: [x]}')
+    _prompt(
+        project,
+        '{type: object, "$defs": {s: {type: string, minLength: 2}}, '
+        'properties: {x: {"$ref": "#/$defs/s"}}, required: [x]}',
+    )
     assert cli("render", "evil", "--var", "x=ab").code == 0
     result = cli("render", "evil", "--var", "x=a")
     assert (result.code, result.err.splitlines()[0]) == (2, "error: variable 'x' of evil: 'a' is too short")
@@ -164,7 +179,9 @@ def test_a_suite_scorer_schema_with_an_outside_ref_is_a_located_error(
     for ref in (canary.as_uri(), f"{url}/s.json"):
         (project / "evals" / "evil.yaml").write_text(
             "prompt: order-id\ncases: [{id: a, vars: {message: hi}}]\n"
-            f'scorers:\n  - {{type: json_schema, schema: {{"$ref": "{ref}"}}}}\n', encoding="utf-8")
+            f'scorers:\n  - {{type: json_schema, schema: {{"$ref": "{ref}"}}}}\n',
+            encoding="utf-8",
+        )
         result = cli("eval", "evil")
         shown = ref if len(ref) <= 80 else ref[:79] + "…"
         assert (result.code, result.out) == (2, "")

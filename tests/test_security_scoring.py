@@ -52,8 +52,10 @@ def test_the_issue_example_no_longer_hangs() -> None:
 
 
 def test_the_case_score_carries_the_error_and_other_scorers_still_run() -> None:
-    configs = [ScorerConfig("regex", options={"pattern": RUNAWAY[0][0]}, name="slow"),
-               ScorerConfig("contains", options={"value": "a"}, name="has-a")]
+    configs = [
+        ScorerConfig("regex", options={"pattern": RUNAWAY[0][0]}, name="slow"),
+        ScorerConfig("contains", options={"value": "a"}, name="has-a"),
+    ]
     scored = asyncio.run(evaluate(configs, [c.options for c in configs], _subject(RUNAWAY[0][1])))
     assert scored.passed is None and scored.score is None
     assert scored.error is not None and scored.error.startswith("scorer slow: the regular expression ran for")
@@ -71,7 +73,9 @@ def test_json_schema_patterns_on_model_output_are_bounded(where: str) -> None:
     started = time.perf_counter()
     problems = validate_data(data, rules)
     assert time.perf_counter() - started < 10
-    assert [p.message for p in problems] == [f"the regular expression ran for more than 0.5 s matching '{pattern}'"]
+    assert [p.message for p in problems] == [
+        f"the regular expression ran for more than 0.5 s matching '{pattern}'"
+    ]
 
 
 def test_search_keeps_re_semantics() -> None:
@@ -91,9 +95,14 @@ def test_eval_with_a_runaway_pattern_finishes_with_per_case_errors(
     cli: CLI, project_dir: Path, openai_server: FakeOpenAI
 ) -> None:
     pattern, answer = RUNAWAY[0]
-    write_project(project_dir, count=2, files={
-        "evals/order-id.yaml": f"prompt: order-id\ndataset: data/order-id.jsonl\n"
-                               f"scorers:\n  - {{type: regex, pattern: {json.dumps(pattern)}}}\n"})
+    write_project(
+        project_dir,
+        count=2,
+        files={
+            "evals/order-id.yaml": f"prompt: order-id\ndataset: data/order-id.jsonl\n"
+            f"scorers:\n  - {{type: regex, pattern: {json.dumps(pattern)}}}\n"
+        },
+    )
     openai_server.default = answer
     openai_server.answers = {}
     started = time.perf_counter()
@@ -107,7 +116,9 @@ def test_eval_with_a_runaway_pattern_finishes_with_per_case_errors(
 
 def test_similarity_on_a_long_output_is_a_scorer_error_not_minutes() -> None:
     started = time.perf_counter()
-    with pytest.raises(ScorerError, match="similarity would compare 20000 with 20000 characters, more than 4,000,000"):
+    with pytest.raises(
+        ScorerError, match="similarity would compare 20000 with 20000 characters, more than 4,000,000"
+    ):
         asyncio.run(SCORERS["similarity"].score({"expected": "ab" * 10_000}, _subject("ba" * 10_000)))
     assert time.perf_counter() - started < 5
     outcome = asyncio.run(SCORERS["similarity"].score({"expected": "abc" * 300}, _subject("abc" * 300)))
@@ -115,10 +126,13 @@ def test_similarity_on_a_long_output_is_a_scorer_error_not_minutes() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("kind", "output"), [
-    ("json_valid", "```\n" + "\n" * 100_000),
-    ("json_field", "```json\n" + " \n" * 50_000),
-])
+@pytest.mark.parametrize(
+    ("kind", "output"),
+    [
+        ("json_valid", "```\n" + "\n" * 100_000),
+        ("json_field", "```json\n" + " \n" * 50_000),
+    ],
+)
 def test_json_scorers_reading_a_hostile_code_fence_are_bounded(kind: str, output: str) -> None:
     options = {"path": "a", "expected": 1} if kind == "json_field" else {}
     started = time.perf_counter()

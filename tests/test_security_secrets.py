@@ -24,8 +24,13 @@ def leaky(openai_server: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> FakeOpe
     monkeypatch.setenv("DEPLOY_TOKEN", "tok-" + "7" * 20)
 
     def answer(messages: list[dict[str, Any]]) -> str:
-        return ("Here you go: " + " and ".join(SHAPED) + f" plus {UNSHAPED} and tok-{'7' * 20}; "
-                + "padding " * 60 + SHAPED[0])
+        return (
+            "Here you go: "
+            + " and ".join(SHAPED)
+            + f" plus {UNSHAPED} and tok-{'7' * 20}; "
+            + "padding " * 60
+            + SHAPED[0]
+        )
 
     openai_server.answers = answer
     return openai_server
@@ -46,12 +51,25 @@ def test_eval_files_and_output_hold_no_secret(
     cli: CLI, project_dir: Path, leaky: FakeOpenAI, extra: list[str]
 ) -> None:
     write_project(project_dir, count=2)
-    result = cli("eval", "order-id", "--out", "out/results.json", "--report-md", "out/report.md",
-                 "--junit", "out/junit.xml", *extra)
+    result = cli(
+        "eval",
+        "order-id",
+        "--out",
+        "out/results.json",
+        "--report-md",
+        "out/report.md",
+        "--junit",
+        "out/junit.xml",
+        *extra,
+    )
     assert result.code in {0, 1}, result.err
     files = _everything_written(project_dir)
     assert {p.relative_to(project_dir).as_posix() for p, _ in files} >= {
-        "out/results.json", "out/report.md", "out/junit.xml", ".promptops/runs/latest.json"}
+        "out/results.json",
+        "out/report.md",
+        "out/junit.xml",
+        ".promptops/runs/latest.json",
+    }
     assert any("cache" in p.parts for p, _ in files)
     _assert_clean([*files, ("stdout", result.out.encode()), ("stderr", result.err.encode())])
     assert b"[REDACTED]" in (project_dir / "out/results.json").read_bytes()
@@ -64,8 +82,9 @@ def test_baseline_update_writes_no_secret(cli: CLI, project_dir: Path, leaky: Fa
     _assert_clean([*_everything_written(project_dir), ("stderr", result.err.encode())])
 
 
-def test_the_cache_redacts_even_a_reply_it_is_handed_directly(tmp_path: Path,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_cache_redacts_even_a_reply_it_is_handed_directly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("PAYMENTS_SECRET", UNSHAPED)
     cache = open_cache(tmp_path)
     cache.put("k", "m", Reply(f"a {SHAPED[1]} b {UNSHAPED}"))
@@ -76,11 +95,15 @@ def test_the_cache_redacts_even_a_reply_it_is_handed_directly(tmp_path: Path,
 
 def test_redact_data_walks_keys_and_values() -> None:
     data = {"a": [SHAPED[0], {"k": (1, UNSHAPED)}], SHAPED[2]: None}
-    assert redact_data(data, [UNSHAPED]) == {"a": ["[REDACTED]", {"k": [1, "[REDACTED]"]}], "[REDACTED]": None}
+    assert redact_data(data, [UNSHAPED]) == {
+        "a": ["[REDACTED]", {"k": [1, "[REDACTED]"]}],
+        "[REDACTED]": None,
+    }
 
 
-def test_request_identity_is_unchanged_so_the_cache_still_hits(cli: CLI, project_dir: Path,
-                                                               leaky: FakeOpenAI) -> None:
+def test_request_identity_is_unchanged_so_the_cache_still_hits(
+    cli: CLI, project_dir: Path, leaky: FakeOpenAI
+) -> None:
     write_project(project_dir, count=2)
     assert cli("eval", "order-id").code in {0, 1}
     calls = leaky.count

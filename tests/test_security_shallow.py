@@ -20,8 +20,12 @@ REFUSAL = (
 
 
 def _clone(origin: GitRepo, target: Path, branch: str, head_branch: str) -> GitRepo:
-    subprocess.run(["git", "clone", "-q", "--depth", "1", "--branch", branch, origin.root.as_uri(), str(target)],
-                   check=True, capture_output=True, timeout=60)
+    subprocess.run(
+        ["git", "clone", "-q", "--depth", "1", "--branch", branch, origin.root.as_uri(), str(target)],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
     clone = GitRepo.__new__(GitRepo)
     clone.root = target
     clone.git("symbolic-ref", "refs/remotes/origin/HEAD", f"refs/remotes/origin/{head_branch}")
@@ -34,8 +38,14 @@ def _pull_request(git_repo: GitRepo) -> None:
     git_repo.commit(message="project")
     git_repo.git("checkout", "-q", "-b", "pr")
     prompt = git_repo.root / "prompts" / "order-id.yaml"
-    git_repo.commit({"prompts/order-id.yaml": prompt.read_text(encoding="utf-8").replace(
-        "Reply with the ID only", "Reply with just the ID")}, "pr change")
+    git_repo.commit(
+        {
+            "prompts/order-id.yaml": prompt.read_text(encoding="utf-8").replace(
+                "Reply with the ID only", "Reply with just the ID"
+            )
+        },
+        "pr change",
+    )
 
 
 @pytest.fixture
@@ -47,8 +57,9 @@ def pr_clone(tmp_path: Path, git_repo: GitRepo, monkeypatch: pytest.MonkeyPatch)
     return clone
 
 
-@pytest.mark.parametrize("args", [["eval", "--changed"], ["diff"], ["diff", "--format", "json"],
-                                  ["lint", "--base", "HEAD"]])
+@pytest.mark.parametrize(
+    "args", [["eval", "--changed"], ["diff"], ["diff", "--format", "json"], ["lint", "--base", "HEAD"]]
+)
 def test_shallow_clone_without_base_refuses(cli: CLI, pr_clone: GitRepo, args: list[str]) -> None:
     result = cli(*args)
     if args[0] == "lint":  # an explicit base is a choice: it still compares
@@ -64,8 +75,9 @@ def test_an_explicit_base_still_works_in_a_shallow_clone(cli: CLI, pr_clone: Git
     assert "no prompt changes" in result.out + result.err
 
 
-def test_shallow_clone_of_the_default_branch_refuses_too(tmp_path: Path, git_repo: GitRepo, cli: CLI,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_shallow_clone_of_the_default_branch_refuses_too(
+    tmp_path: Path, git_repo: GitRepo, cli: CLI, monkeypatch: pytest.MonkeyPatch
+) -> None:
     releases.start_project(git_repo)
     releases.release(git_repo, "1.0.0")
     clone = _clone(git_repo, tmp_path / "clone", "main", "main")

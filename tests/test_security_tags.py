@@ -24,12 +24,15 @@ def moved(git_repo: GitRepo) -> GitRepo:
 VERSION_LIE = f"error: tag {TAG} points at a commit where prompts/order-id.yaml has version 2.0.0\n" + HINT
 
 
-@pytest.mark.parametrize("args", [
-    ["render", "order-id@1.0.0", "--var", "message=hi"],
-    ["render", "order-id@1.0.0", "--format", "json", "--var", "message=hi"],
-    ["render", "order-id@1.0.0", "--example", "0"],
-    ["promote", "order-id@1.0.0", "--env", "production", "--force"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["render", "order-id@1.0.0", "--var", "message=hi"],
+        ["render", "order-id@1.0.0", "--format", "json", "--var", "message=hi"],
+        ["render", "order-id@1.0.0", "--example", "0"],
+        ["promote", "order-id@1.0.0", "--env", "production", "--force"],
+    ],
+)
 def test_a_moved_tag_is_refused_everywhere(cli: CLI, moved: GitRepo, args: list[str]) -> None:
     result = cli(*args)
     assert (result.code, result.err) == (2, VERSION_LIE), result.out

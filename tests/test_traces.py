@@ -35,10 +35,18 @@ def record(n: int, version: str = "1.0.0", **fields: Any) -> dict[str, Any]:
         "response_id": f"chatcmpl-{version}-{n}",
         "ts_start": f"2026-12-01T10:{n // 60:02d}:{n % 60:02d}.000Z",
         "source": "promptops",
-        "prompt": {"name": "order-id", "version": version, "hash": HASH_1 if version == "1.0.0" else HASH_2,
-                   "environment": "production", "arm": arm},
-        "model": {"requested": "openai/gpt-4o-mini-2024-07-18", "served": "gpt-4o-mini-2024-07-18",
-                  "provider": "openai"},
+        "prompt": {
+            "name": "order-id",
+            "version": version,
+            "hash": HASH_1 if version == "1.0.0" else HASH_2,
+            "environment": "production",
+            "arm": arm,
+        },
+        "model": {
+            "requested": "openai/gpt-4o-mini-2024-07-18",
+            "served": "gpt-4o-mini-2024-07-18",
+            "provider": "openai",
+        },
         "usage": {"input": 100, "output": 10},
         "cost_usd": 0.0001,
         "cost_source": "computed",
@@ -50,7 +58,9 @@ def record(n: int, version: str = "1.0.0", **fields: Any) -> dict[str, Any]:
 
 
 def write_lines(path: Path, items: list[Any]) -> Path:
-    path.write_text("".join((i if isinstance(i, str) else json.dumps(i)) + "\n" for i in items), encoding="utf-8")
+    path.write_text(
+        "".join((i if isinstance(i, str) else json.dumps(i)) + "\n" for i in items), encoding="utf-8"
+    )
     return path
 
 
@@ -63,8 +73,9 @@ def stats_json(cli: CLI, *args: str) -> dict[str, Any]:
 def test_bad_lines_are_named_and_every_good_line_is_kept(project: GitRepo, cli: CLI) -> None:
     bad = dict(record(3))
     del bad["id"]
-    file = write_lines(project.root / "t.jsonl", [record(1), "{not json", bad, record(4, status="maybe"),
-                                                   "", record(5)])
+    file = write_lines(
+        project.root / "t.jsonl", [record(1), "{not json", bad, record(4, status="maybe"), "", record(5)]
+    )
     result = cli("traces", "import", "t.jsonl")
     assert result.code == 2
     assert result.err.splitlines() == [
@@ -110,8 +121,11 @@ def test_secrets_are_redacted_before_they_are_stored(
     project: GitRepo, cli: CLI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SHOP_API_KEY", "hunter2-very-secret")
-    leaky = record(1, output="key sk-abcdefghijklmnopqrstuvwx and hunter2-very-secret",
-                   variables={"message": "my token is hunter2-very-secret"})
+    leaky = record(
+        1,
+        output="key sk-abcdefghijklmnopqrstuvwx and hunter2-very-secret",
+        variables={"message": "my token is hunter2-very-secret"},
+    )
     write_lines(project.root / "t.jsonl", [leaky])
     assert cli("traces", "import", "t.jsonl").code == 0
     stored = "".join(p.read_text() for p in (project.root / ".promptops/traces/segments").glob("*.jsonl"))
@@ -156,8 +170,9 @@ def test_feedback_joins_by_record_id_or_response_id(project: GitRepo, cli: CLI) 
 def test_stats_per_version_arm_model_and_day(project: GitRepo, cli: CLI) -> None:
     control = [record(n) for n in range(100)]
     canary = [record(n, "1.1.0", latency_ms=200.0 + n, cost_usd=0.0002) for n in range(20)]
-    canary[0].update(status="error", error_type="RateLimitError", latency_ms=None, cost_usd=None,
-                     cost_source="unknown")
+    canary[0].update(
+        status="error", error_type="RateLimitError", latency_ms=None, cost_usd=None, cost_source="unknown"
+    )
     write_lines(project.root / "t.jsonl", control + canary)
     assert cli("traces", "import", "t.jsonl").code == 0
     data = stats_json(cli, "order-id")
@@ -195,21 +210,47 @@ def test_stats_per_version_arm_model_and_day(project: GitRepo, cli: CLI) -> None
 def test_usage_errors(project: GitRepo, cli: CLI) -> None:
     write_lines(project.root / "t.jsonl", [record(1)])
     cases = {
-        ("traces", "import", "t.jsonl", "--format", "csv"): "error: --format 'csv': expected auto, promptops, otlp or litellm",
+        (
+            "traces",
+            "import",
+            "t.jsonl",
+            "--format",
+            "csv",
+        ): "error: --format 'csv': expected auto, promptops, otlp or litellm",
         ("traces", "import", "missing.jsonl"): "error: missing.jsonl: no such file",
-        ("traces", "stats", "--since", "yesterday"): "error: --since 'yesterday': expected a duration such as 30m, 24h, 7d or 2w",
+        (
+            "traces",
+            "stats",
+            "--since",
+            "yesterday",
+        ): "error: --since 'yesterday': expected a duration such as 30m, 24h, 7d or 2w",
         ("traces", "stats", "--by", "user"): "error: --by 'user': expected version, arm, model or day",
         ("traces", "stats", "--format", "html"): "error: --format 'html': expected text, markdown or json",
-        ("traces", "import", "t.jsonl", "--format", "otlp"): "error: t.jsonl:1: expected an OTLP JSON object with resourceSpans",
+        (
+            "traces",
+            "import",
+            "t.jsonl",
+            "--format",
+            "otlp",
+        ): "error: t.jsonl:1: expected an OTLP JSON object with resourceSpans",
     }
     for args, message in cases.items():
         result = cli(*args)
-        assert (result.code, message in result.err.splitlines(), "Traceback" in result.err) == (2, True, False), args
+        assert (result.code, message in result.err.splitlines(), "Traceback" in result.err) == (
+            2,
+            True,
+            False,
+        ), args
 
 
 def test_records_round_trip_and_match_the_schema() -> None:
-    data = record(1, variables={"message": "x"}, input_messages=[{"role": "user", "content": "x"}], output="y",
-                  scores=[{"name": "judge_ok", "value": 1.0, "source": "judge"}])
+    data = record(
+        1,
+        variables={"message": "x"},
+        input_messages=[{"role": "user", "content": "x"}],
+        output="y",
+        scores=[{"name": "judge_ok", "value": 1.0, "source": "judge"}],
+    )
     parsed = from_data(data)
     out = to_data(parsed)
     jsonschema.validate(out, schema("trace"))

@@ -68,7 +68,9 @@ def otlp_line(spans: Any, hex_ids: bool) -> str:
     return json.dumps(data)
 
 
-def test_the_shipped_logger_records_real_litellm_calls(bundle: Path, openai_server: FakeOpenAI, cli: CLI) -> None:
+def test_the_shipped_logger_records_real_litellm_calls(
+    bundle: Path, openai_server: FakeOpenAI, cli: CLI
+) -> None:
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     import litellm
 
@@ -79,9 +81,15 @@ def test_the_shipped_logger_records_real_litellm_calls(bundle: Path, openai_serv
     openai_server.fail("400", match="broken")
     file = bundle.parent / "traces.jsonl"
     with litellm_callbacks.installed(TraceLogger(file)):
-        for prompt, message in ((control, "Where is ORD-1?"), (canary, "Where is ORD-1?"), (control, "broken")):
+        for prompt, message in (
+            (control, "Where is ORD-1?"),
+            (canary, "Where is ORD-1?"),
+            (control, "broken"),
+        ):
             kwargs = prompt.completion_kwargs(message=message)
-            del kwargs["fallbacks"]  # litellm 1.106 drops callbacks on its fallbacks path (BerriAI/litellm#9540)
+            del kwargs[
+                "fallbacks"
+            ]  # litellm 1.106 drops callbacks on its fallbacks path (BerriAI/litellm#9540)
             with contextlib.suppress(litellm.BadRequestError):  # the failure is recorded too
                 litellm.completion(**kwargs, num_retries=0)
         wait_for(lambda: file.exists() and len(file.read_text().splitlines()) == 3)
@@ -90,13 +98,26 @@ def test_the_shipped_logger_records_real_litellm_calls(bundle: Path, openai_serv
         jsonschema.validate(line, schema("trace"))
     by_status = sorted(lines, key=lambda r: (r["status"], r["prompt"]["version"]))
     failed, ok, ok_canary = by_status
-    assert ok["prompt"] == {"name": "order-id", "version": "1.0.0", "hash": releases.prompt_hash("1.0.0"),
-                            "environment": "production", "arm": "control", "pair_id": None}
+    assert ok["prompt"] == {
+        "name": "order-id",
+        "version": "1.0.0",
+        "hash": releases.prompt_hash("1.0.0"),
+        "environment": "production",
+        "arm": "control",
+        "pair_id": None,
+    }
     assert ok_canary["prompt"]["arm"] == "canary" and ok_canary["prompt"]["version"] == "1.1.0"
-    assert ok["model"] == {"requested": "openai/gpt-4o-mini-2024-07-18", "served": "gpt-4o-mini-2024-07-18",
-                           "provider": "openai"}
-    assert (ok["source"], ok["output"], ok["finish_reason"], ok["cost_source"]) == ("litellm", "ORD-1", "stop",
-                                                                                    "computed")
+    assert ok["model"] == {
+        "requested": "openai/gpt-4o-mini-2024-07-18",
+        "served": "gpt-4o-mini-2024-07-18",
+        "provider": "openai",
+    }
+    assert (ok["source"], ok["output"], ok["finish_reason"], ok["cost_source"]) == (
+        "litellm",
+        "ORD-1",
+        "stop",
+        "computed",
+    )
     assert ok["variables"] == {"message": "Where is ORD-1?"} and ok["response_id"].startswith("chatcmpl-")
     assert ok["usage"]["input"] > 0 and ok["cost_usd"] > 0 and ok["latency_ms"] > 0
     assert (failed["status"], failed["error_type"]) == ("error", "BadRequestError")
@@ -105,7 +126,10 @@ def test_the_shipped_logger_records_real_litellm_calls(bundle: Path, openai_serv
     assert result.code == 0, result.err
     assert "attributed to a released prompt version: 3 of 3" in result.err
     stats = json.loads(cli("traces", "stats", "--by", "arm", "--format", "json").out)
-    assert [(g["group"], g["calls"], g["errors"]) for g in stats["groups"]] == [("canary", 1, 0), ("control", 2, 1)]
+    assert [(g["group"], g["calls"], g["errors"]) for g in stats["groups"]] == [
+        ("canary", 1, 0),
+        ("control", 2, 1),
+    ]
 
 
 def test_spans_from_the_opentelemetry_sdk_in_otlp_json(bundle: Path, cli: CLI) -> None:
@@ -116,17 +140,32 @@ def test_spans_from_the_opentelemetry_sdk_in_otlp_json(bundle: Path, cli: CLI) -
     tracer = provider.get_tracer("shop")
     with tracer.start_as_current_span("request"):  # a parent span that is no LLM call
         with tracer.start_as_current_span("chat gpt-4o-mini") as span:  # current GenAI semantic conventions
-            span.set_attributes({**control.span_attributes(message="Where is ORD-1?"),
-                                 "gen_ai.operation.name": "chat", "gen_ai.provider.name": "openai",
-                                 "gen_ai.request.model": "gpt-4o-mini", "gen_ai.response.model": "gpt-4o-mini-2024-07-18",
-                                 "gen_ai.usage.input_tokens": 812, "gen_ai.usage.output_tokens": 9,
-                                 "gen_ai.response.finish_reasons": ("stop",), "gen_ai.response.id": "chatcmpl-9",
-                                 "gen_ai.usage.cost": 0.00013})
+            span.set_attributes(
+                {
+                    **control.span_attributes(message="Where is ORD-1?"),
+                    "gen_ai.operation.name": "chat",
+                    "gen_ai.provider.name": "openai",
+                    "gen_ai.request.model": "gpt-4o-mini",
+                    "gen_ai.response.model": "gpt-4o-mini-2024-07-18",
+                    "gen_ai.usage.input_tokens": 812,
+                    "gen_ai.usage.output_tokens": 9,
+                    "gen_ai.response.finish_reasons": ("stop",),
+                    "gen_ai.response.id": "chatcmpl-9",
+                    "gen_ai.usage.cost": 0.00013,
+                }
+            )
         with tracer.start_as_current_span("chat") as span:  # the older names, and a failure
-            span.set_attributes({**canary.span_attributes(), "gen_ai.system": "openai",
-                                 "gen_ai.request.model": "gpt-4o-mini", "gen_ai.usage.prompt_tokens": 700,
-                                 "gen_ai.usage.completion_tokens": 0,
-                                 "gen_ai.prompt.0.role": "user", "gen_ai.prompt.0.content": "Where is ORD-2?"})
+            span.set_attributes(
+                {
+                    **canary.span_attributes(),
+                    "gen_ai.system": "openai",
+                    "gen_ai.request.model": "gpt-4o-mini",
+                    "gen_ai.usage.prompt_tokens": 700,
+                    "gen_ai.usage.completion_tokens": 0,
+                    "gen_ai.prompt.0.role": "user",
+                    "gen_ai.prompt.0.content": "Where is ORD-2?",
+                }
+            )
             span.record_exception(TimeoutError("upstream timed out"))
             span.set_status(Status(StatusCode.ERROR))
     spans = exporter.get_finished_spans()
@@ -144,8 +183,11 @@ def test_spans_from_the_opentelemetry_sdk_in_otlp_json(bundle: Path, cli: CLI) -
     assert new.id == format(spans[0].context.span_id, "016x")
     assert new.trace_id == format(spans[0].context.trace_id, "032x")
     assert (new.prompt.version, new.prompt.arm, new.prompt.hash) == ("1.0.0", "control", control.content_hash)
-    assert (new.model.provider, new.model.requested, new.model.served) == ("openai", "gpt-4o-mini",
-                                                                          "gpt-4o-mini-2024-07-18")
+    assert (new.model.provider, new.model.requested, new.model.served) == (
+        "openai",
+        "gpt-4o-mini",
+        "gpt-4o-mini-2024-07-18",
+    )
     assert (new.usage.input, new.usage.output, new.cost_usd, new.cost_source) == (812, 9, 0.00013, "reported")
     assert (new.finish_reason, new.response_id, new.status) == ("stop", "chatcmpl-9", "ok")
     assert new.variables == {"message": "Where is ORD-1?"}
@@ -164,7 +206,9 @@ def test_spans_from_litellm_own_otel_callback(bundle: Path, openai_server: FakeO
 
     control, _ = both_arms(bundle)
     exporter = InMemorySpanExporter()
-    with litellm_callbacks.installed(OpenTelemetry(config=OpenTelemetryConfig(exporter=exporter, skip_set_global=True))):
+    with litellm_callbacks.installed(
+        OpenTelemetry(config=OpenTelemetryConfig(exporter=exporter, skip_set_global=True))
+    ):
         kwargs = control.completion_kwargs(message="Where is ORD-1?")
         del kwargs["fallbacks"]
         litellm.completion(**kwargs)

@@ -23,12 +23,19 @@ scorers:
 
 
 def _record(index: int, output: str, status: str = "ok") -> str:
-    return json.dumps({
-        "id": f"r{index:03d}", "ts_start": f"2026-12-01T10:{index // 60:02d}:{index % 60:02d}Z",
-        "prompt": {"name": "order-id", "version": "1.3.0", "environment": "production", "arm": "control"},
-        "status": status, "latency_ms": 500, "cost_usd": 0.0001, "purpose": "prod",
-        "variables": {"message": f"Where is ORD-{index}?"}, "output": output,
-    })
+    return json.dumps(
+        {
+            "id": f"r{index:03d}",
+            "ts_start": f"2026-12-01T10:{index // 60:02d}:{index % 60:02d}Z",
+            "prompt": {"name": "order-id", "version": "1.3.0", "environment": "production", "arm": "control"},
+            "status": status,
+            "latency_ms": 500,
+            "cost_usd": 0.0001,
+            "purpose": "prod",
+            "variables": {"message": f"Where is ORD-{index}?"},
+            "output": output,
+        }
+    )
 
 
 def _project(root: Path, count: int = 20) -> None:
@@ -43,7 +50,9 @@ def _project(root: Path, count: int = 20) -> None:
 
 
 def _judge(messages: list[dict[str, str]]) -> str:
-    return '{"score": 1, "reason": "an id"}' if "RESPONSE:\nORD-" in messages[-1]["content"] else '{"score": 0}'
+    return (
+        '{"score": 1, "reason": "an id"}' if "RESPONSE:\nORD-" in messages[-1]["content"] else '{"score": 0}'
+    )
 
 
 def _scores(root: Path) -> dict[str, list[Score]]:

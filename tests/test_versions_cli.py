@@ -43,18 +43,32 @@ def fixed_dates(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def three(git_repo: GitRepo, fixed_dates: None) -> dict[str, str]:
     """order-id 1.0.0 (tagged), 1.1.0 (prompt text), 2.0.0 (new required variable) on main."""
-    shas = {"1.0.0": git_repo.commit({"promptops.yaml": CONFIG, "prompts/order-id.yaml": prompt_yaml()}, "order-id 1.0.0")}
+    shas = {
+        "1.0.0": git_repo.commit(
+            {"promptops.yaml": CONFIG, "prompts/order-id.yaml": prompt_yaml()}, "order-id 1.0.0"
+        )
+    }
     git_repo.git("tag", "-a", "prompts/order-id/v1.0.0", "-m", "order-id 1.0.0")
     shas["1.1.0"] = git_repo.commit(
-        {"prompts/order-id.yaml": prompt_yaml(version="1.1.0", system="Extract the order ID. Reply NONE if there is none.")},
+        {
+            "prompts/order-id.yaml": prompt_yaml(
+                version="1.1.0", system="Extract the order ID. Reply NONE if there is none."
+            )
+        },
         "order-id: answer NONE",
     )
     props = {"message": {"type": "string", "minLength": 1}, "locale": {"type": "string"}}
     shas["2.0.0"] = git_repo.commit(
-        {"prompts/order-id.yaml": prompt_yaml(
-            version="2.0.0", system="Extract the order ID. Reply NONE if there is none.",
-            required=("message", "locale"), properties=props, user="[{{ locale }}] Message: {{ message }}",
-            example={"message": "Where is ORD-12345?", "locale": "en"})},
+        {
+            "prompts/order-id.yaml": prompt_yaml(
+                version="2.0.0",
+                system="Extract the order ID. Reply NONE if there is none.",
+                required=("message", "locale"),
+                properties=props,
+                user="[{{ locale }}] Message: {{ message }}",
+                example={"message": "Where is ORD-12345?", "locale": "en"},
+            )
+        },
         "order-id: locale",
     )
     return shas
@@ -68,7 +82,7 @@ def test_done_when_diff_shows_exactly_what_changed(cli: CLI, three: dict[str, st
         "\n"
         "order-id: changed, 1.0.0 -> 2.0.0\n"
         "  bump: major, needs major (new required variable 'locale'): ok\n"
-        "  examples: [{\"message\": \"Where is ORD-12345?\"}] -> [{\"locale\": \"en\", \"message\": \"Where is ORD-12345?\"}]\n"
+        '  examples: [{"message": "Where is ORD-12345?"}] -> [{"locale": "en", "message": "Where is ORD-12345?"}]\n'
         "  inputs breaking: new required variable 'locale'\n"
         "  --- a/messages[0] (system)\n"
         "  +++ b/messages[0] (system)\n"
@@ -94,13 +108,23 @@ def test_done_when_render_old_version(cli: CLI, three: dict[str, str]) -> None:
     )
 
 
-def test_done_when_lint_base_flags_an_edit_without_bump(cli: CLI, git_repo: GitRepo, three: dict[str, str]) -> None:
+def test_done_when_lint_base_flags_an_edit_without_bump(
+    cli: CLI, git_repo: GitRepo, three: dict[str, str]
+) -> None:
     clean = cli("lint", "--base", "HEAD")
     assert clean.code == 0, clean.out
-    git_repo.write({"prompts/order-id.yaml": prompt_yaml(
-        version="2.0.0", system="Extract the order ID.", required=("message", "locale"),
-        properties={"message": {"type": "string", "minLength": 1}, "locale": {"type": "string"}},
-        user="[{{ locale }}] Message: {{ message }}", example={"message": "Where is ORD-12345?", "locale": "en"})})
+    git_repo.write(
+        {
+            "prompts/order-id.yaml": prompt_yaml(
+                version="2.0.0",
+                system="Extract the order ID.",
+                required=("message", "locale"),
+                properties={"message": {"type": "string", "minLength": 1}, "locale": {"type": "string"}},
+                user="[{{ locale }}] Message: {{ message }}",
+                example={"message": "Where is ORD-12345?", "locale": "en"},
+            )
+        }
+    )
     result = cli("lint", "--base", "HEAD")
     assert result.code == 1
     assert result.out == (
@@ -146,24 +170,46 @@ def test_lint_base_unknown_ref(cli: CLI, three: dict[str, str]) -> None:
 
 def _pr_change(git_repo: GitRepo) -> None:
     """A realistic pull request: edit order-id, add summarize, remove triage, rename a prompt."""
-    git_repo.commit({"prompts/triage.yaml": TRIAGE, "prompts/legacy/refund.yaml": prompt_yaml(
-        name="legacy/refund", version="1.2.0", system="Decide whether the refund is allowed.",
-        description="Refund check | uses <policy> & *rules*")}, "more prompts")
+    git_repo.commit(
+        {
+            "prompts/triage.yaml": TRIAGE,
+            "prompts/legacy/refund.yaml": prompt_yaml(
+                name="legacy/refund",
+                version="1.2.0",
+                system="Decide whether the refund is allowed.",
+                description="Refund check | uses <policy> & *rules*",
+            ),
+        },
+        "more prompts",
+    )
     git_repo.git("checkout", "-q", "-b", "feature")
     git_repo.git("rm", "-q", "prompts/triage.yaml")
     git_repo.git("mv", "prompts/legacy/refund.yaml", "prompts/refund.yaml")
-    props = {"message": {"type": "string", "minLength": 1}, "locale": {"type": "string"},
-             "customer": {"type": "string"}}
-    git_repo.write({
-        "prompts/summarize.yaml": SUMMARIZE,
-        "prompts/refund.yaml": prompt_yaml(name="refund", version="1.2.1",
-                                           system="Decide whether the refund is allowed.",
-                                           description="Refund check | uses <policy> & *rules* (`v2`)"),
-        "prompts/order-id.yaml": prompt_yaml(
-            version="2.1.0", system="Extract the order ID (format ORD-#####).\nReply NONE if there is none.",
-            required=("message", "locale"), properties=props, temperature=0.2,
-            user="[{{ locale }}] Message: {{ message }}", example={"message": "Where is ORD-12345?", "locale": "en"}),
-    })
+    props = {
+        "message": {"type": "string", "minLength": 1},
+        "locale": {"type": "string"},
+        "customer": {"type": "string"},
+    }
+    git_repo.write(
+        {
+            "prompts/summarize.yaml": SUMMARIZE,
+            "prompts/refund.yaml": prompt_yaml(
+                name="refund",
+                version="1.2.1",
+                system="Decide whether the refund is allowed.",
+                description="Refund check | uses <policy> & *rules* (`v2`)",
+            ),
+            "prompts/order-id.yaml": prompt_yaml(
+                version="2.1.0",
+                system="Extract the order ID (format ORD-#####).\nReply NONE if there is none.",
+                required=("message", "locale"),
+                properties=props,
+                temperature=0.2,
+                user="[{{ locale }}] Message: {{ message }}",
+                example={"message": "Where is ORD-12345?", "locale": "en"},
+            ),
+        }
+    )
 
 
 def test_diff_markdown_golden(cli: CLI, git_repo: GitRepo, three: dict[str, str]) -> None:
@@ -179,10 +225,19 @@ def test_diff_json_golden(cli: CLI, git_repo: GitRepo, three: dict[str, str]) ->
     assert (result.code, result.err) == (0, "")
     check_golden("diff/pull-request.json", result.out)
     data = json.loads(result.out)
-    assert data["summary"] == {"added": 1, "breaking": 0, "bump_errors": 0, "changed": 1, "removed": 1, "renamed": 1}
+    assert data["summary"] == {
+        "added": 1,
+        "breaking": 0,
+        "bump_errors": 0,
+        "changed": 1,
+        "removed": 1,
+        "renamed": 1,
+    }
     assert [(p["name"], p["status"], p["old_name"]) for p in data["prompts"]] == [
-        ("order-id", "changed", None), ("refund", "renamed", "legacy/refund"),
-        ("summarize", "added", None), ("triage", "removed", None),
+        ("order-id", "changed", None),
+        ("refund", "renamed", "legacy/refund"),
+        ("summarize", "added", None),
+        ("triage", "removed", None),
     ]
 
 
@@ -196,8 +251,12 @@ def test_default_base_is_the_merge_base_with_main(cli: CLI, git_repo: GitRepo, t
     assert data["base"]["ref"] == "merge base with main"
     assert data["base"]["sha"] == git_repo.git("merge-base", "HEAD", "main")
     assert [p["name"] for p in data["prompts"]] == ["order-id", "refund", "summarize", "triage"]
-    assert json.loads(cli("diff", "--format", "json", "--base", "main", "--head", "HEAD").out)["prompts"][0][
-        "old_version"] == "9.0.0"
+    assert (
+        json.loads(cli("diff", "--format", "json", "--base", "main", "--head", "HEAD").out)["prompts"][0][
+            "old_version"
+        ]
+        == "9.0.0"
+    )
 
 
 def test_diff_names_filter_and_no_changes(cli: CLI, git_repo: GitRepo, three: dict[str, str]) -> None:
@@ -210,14 +269,26 @@ def test_diff_names_filter_and_no_changes(cli: CLI, git_repo: GitRepo, three: di
     assert md.out == f"### Prompt changes: HEAD (`{head}`) → HEAD (`{head}`)\n\nNo prompt changes.\n"
 
 
-@pytest.mark.parametrize(("args", "err"), [
-    (("--base", "v0-nope"), "error: unknown git ref 'v0-nope'\n"
-                            "hint: if it is a tag or branch of the remote, fetch it first: `git fetch --tags`\n"),
-    (("--head", "nope"), "error: unknown git ref 'nope'\n"
-                         "hint: if it is a tag or branch of the remote, fetch it first: `git fetch --tags`\n"),
-    (("ghost",), "error: unknown prompt 'ghost': not at HEAD and not at the working tree\nhint: prompts: order-id\n"),
-    (("--format", "html"), "error: --format 'html': expected text, markdown or json\n"),
-])
+@pytest.mark.parametrize(
+    ("args", "err"),
+    [
+        (
+            ("--base", "v0-nope"),
+            "error: unknown git ref 'v0-nope'\n"
+            "hint: if it is a tag or branch of the remote, fetch it first: `git fetch --tags`\n",
+        ),
+        (
+            ("--head", "nope"),
+            "error: unknown git ref 'nope'\n"
+            "hint: if it is a tag or branch of the remote, fetch it first: `git fetch --tags`\n",
+        ),
+        (
+            ("ghost",),
+            "error: unknown prompt 'ghost': not at HEAD and not at the working tree\nhint: prompts: order-id\n",
+        ),
+        (("--format", "html"), "error: --format 'html': expected text, markdown or json\n"),
+    ],
+)
 def test_diff_errors(cli: CLI, three: dict[str, str], args: tuple[str, ...], err: str) -> None:
     result = cli("diff", *args)
     assert (result.code, result.out, result.err) == (2, "", err)
@@ -253,8 +324,9 @@ def test_diff_never_imports_litellm(git_repo: GitRepo, three: dict[str, str]) ->
         "import sys; from promptops.cli import main; rc = main(['diff', '--format', 'json']); "
         "sys.exit(3 if 'litellm' in sys.modules else rc)"
     )
-    proc = subprocess.run([sys.executable, "-c", code], cwd=git_repo.root, capture_output=True, text=True,
-                          check=False)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=git_repo.root, capture_output=True, text=True, check=False
+    )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["prompts"] == []
 
@@ -273,8 +345,11 @@ def test_log_lists_one_row_per_version(cli: CLI, git_repo: GitRepo, three: dict[
         "2.1.0    -                        -        -                 -            (working tree, not committed)"
     )
     unknown = cli("log", "ghost")
-    assert (unknown.code, unknown.err) == (2, "error: unknown prompt 'ghost': prompts/ghost.yaml has no committed history\n"
-                                              "hint: commit the prompt first\n")
+    assert (unknown.code, unknown.err) == (
+        2,
+        "error: unknown prompt 'ghost': prompts/ghost.yaml has no committed history\n"
+        "hint: commit the prompt first\n",
+    )
 
 
 def test_release_tags_untagged_current_versions(cli: CLI, git_repo: GitRepo, three: dict[str, str]) -> None:
@@ -310,7 +385,9 @@ def test_release_refuses_uncommitted_changes(cli: CLI, git_repo: GitRepo, three:
     assert cli("release", "ghost").err == "error: unknown prompt 'ghost' (known: order-id)\n"
 
 
-def test_lint_base_leaves_broken_files_to_the_file_rules(cli: CLI, git_repo: GitRepo, three: dict[str, str]) -> None:
+def test_lint_base_leaves_broken_files_to_the_file_rules(
+    cli: CLI, git_repo: GitRepo, three: dict[str, str]
+) -> None:
     git_repo.commit({"prompts/broken.yaml": "name: broken\nversion: [\n"}, "a broken file on the base")
     git_repo.write({"prompts/order-id.yaml": "name: order-id\nversion: 2.0.0\nmodel: 3\n"})
     result = cli("lint", "--base", "HEAD", "--format", "json")

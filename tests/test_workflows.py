@@ -70,17 +70,27 @@ def _actionlint(*args: str) -> list[str]:
 
 
 def test_actionlint_finds_nothing() -> None:
-    proc = subprocess.run(_actionlint(*map(str, WORKFLOWS)), cwd=ROOT,
-                          capture_output=True, text=True, timeout=120, check=False)
+    proc = subprocess.run(
+        _actionlint(*map(str, WORKFLOWS)), cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
+    )
     assert (proc.returncode, proc.stdout + proc.stderr) == (0, "")
 
 
 def test_actionlint_runs_shellcheck_over_run_scripts(tmp_path: Path) -> None:
     workflow = tmp_path / "w.yml"
-    workflow.write_text("on: push\npermissions: {}\njobs:\n  j:\n    runs-on: ubuntu-latest\n"
-                        "    steps:\n      - run: echo $HOME\n", encoding="utf-8")
-    proc = subprocess.run(_actionlint("-oneline", str(workflow)), cwd=tmp_path,
-                          capture_output=True, text=True, timeout=120, check=False)
+    workflow.write_text(
+        "on: push\npermissions: {}\njobs:\n  j:\n    runs-on: ubuntu-latest\n"
+        "    steps:\n      - run: echo $HOME\n",
+        encoding="utf-8",
+    )
+    proc = subprocess.run(
+        _actionlint("-oneline", str(workflow)),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == 1 and "SC2086" in proc.stdout
 
 
@@ -92,8 +102,13 @@ def test_shellcheck_finds_nothing_in_the_composite_action(tmp_path: Path) -> Non
         assert step["shell"] == "bash" and "${{" not in step["run"], step["name"]  # inputs go through env
         script = tmp_path / f"step{index}.sh"
         script.write_text("#!/usr/bin/env bash\nset -eo pipefail\n" + step["run"], encoding="utf-8")
-        proc = subprocess.run([_tool("shellcheck"), "-f", "gcc", str(script)], capture_output=True,
-                              text=True, timeout=60, check=False)
+        proc = subprocess.run(
+            [_tool("shellcheck"), "-f", "gcc", str(script)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
         assert (proc.returncode, proc.stdout) == (0, ""), step["name"]
 
 
@@ -111,14 +126,20 @@ def test_actionlint_checks_a_workflow_calling_the_composite_action(tmp_path: Pat
         "        with: {suites: order-id, changed-only: 'false', base-ref: main, python-version: '3.12',\n"
         "               promptops-version: 0.1.0, comment: 'false', evaluate-forks: 'false',\n"
         "               working-directory: ., github-token: x}\n"
-        "      - run: echo \"$V $P $C\"\n"
+        '      - run: echo "$V $P $C"\n'
         "        env: {V: '${{ steps.gate.outputs.verdict }}', P: '${{ steps.gate.outputs.report-path }}',\n"
         "              C: '${{ steps.gate.outputs.exit-code }}'}\n"
         "      - uses: ./\n        with: {no-such-input: x}\n",
         encoding="utf-8",
     )
-    proc = subprocess.run(_actionlint("-oneline", str(workflow)), cwd=tmp_path,
-                          capture_output=True, text=True, timeout=120, check=False)
+    proc = subprocess.run(
+        _actionlint("-oneline", str(workflow)),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     # The deliberate mistake proves the metadata was read; nothing else is reported.
     assert proc.returncode == 1
     assert [line.split(": ", 1)[1] for line in proc.stdout.splitlines()] == [
@@ -129,8 +150,14 @@ def test_actionlint_checks_a_workflow_calling_the_composite_action(tmp_path: Pat
 
 
 def test_zizmor_finds_nothing() -> None:
-    proc = subprocess.run([_tool("zizmor"), "--offline", "--no-progress", *map(str, WORKFLOWS), str(ACTION)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+    proc = subprocess.run(
+        [_tool("zizmor"), "--offline", "--no-progress", *map(str, WORKFLOWS), str(ACTION)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stdout
     assert "No findings to report." in proc.stdout
 
@@ -162,7 +189,7 @@ def test_the_pull_request_workflow_has_the_gate_shape() -> None:
     assert cache["with"]["path"] == ".promptops/cache"
     commands = [re.findall(r"^\s*promptops (\w+)", s.get("run", ""), re.MULTILINE) for s in steps]
     assert [c for c in commands if c] == [["lint"], ["eval"], ["report"], ["comment", "comment"]]
-    assert "exit \"$EVAL_EXIT\"" in steps[-1]["run"]
+    assert 'exit "$EVAL_EXIT"' in steps[-1]["run"]
     assert set(steps[-2]["env"]) == {"GITHUB_TOKEN", "REPORT", "EVAL_EXIT"}
 
 
@@ -216,11 +243,18 @@ def test_init_writes_the_workflows_and_they_lint_clean_in_the_new_project(cli, p
     assert (written / "promptops.yml").read_bytes() == PR_TEMPLATE.read_bytes()
     assert (written / "promptops-release.yml").read_bytes() == RELEASE_TEMPLATE.read_bytes()
     assert (written / "promptops-canary.yml").read_bytes() == CANARY_TEMPLATE.read_bytes()
-    lint = subprocess.run(_actionlint(), cwd=project_dir,
-                          capture_output=True, text=True, timeout=120, check=False)
+    lint = subprocess.run(
+        _actionlint(), cwd=project_dir, capture_output=True, text=True, timeout=120, check=False
+    )
     assert (lint.returncode, lint.stdout + lint.stderr) == (0, "")
-    audit = subprocess.run([_tool("zizmor"), "--offline", "--no-progress", "."], cwd=project_dir,
-                           capture_output=True, text=True, timeout=120, check=False)
+    audit = subprocess.run(
+        [_tool("zizmor"), "--offline", "--no-progress", "."],
+        cwd=project_dir,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert audit.returncode == 0, audit.stdout
     assert "No findings to report." in audit.stdout
 
@@ -241,4 +275,6 @@ def test_the_dogfood_project_is_valid_and_its_baseline_matches_its_suite(cli, mo
         stored = baseline.read(project, suite.name)
         assert stored is not None, f"commit a baseline: promptops baseline update {suite.name}"
         assert (stored.provenance.dataset_hash, stored.provenance.scorers_hash) == (
-            suite.dataset_hash, suite.scorers_hash), f"the baseline of {suite.name} is stale"
+            suite.dataset_hash,
+            suite.scorers_hash,
+        ), f"the baseline of {suite.name} is stale"

@@ -58,14 +58,18 @@ def order_id_answer(messages: list[dict[str, Any]]) -> str:
 
 def cases(count: int) -> list[dict[str, Any]]:
     return [
-        {"id": f"c{i:03d}", "vars": {"message": f"Where is my order ORD-{10000 + i}?"},
-         "expected": f"ORD-{10000 + i}"}
+        {
+            "id": f"c{i:03d}",
+            "vars": {"message": f"Where is my order ORD-{10000 + i}?"},
+            "expected": f"ORD-{10000 + i}",
+        }
         for i in range(1, count + 1)
     ]
 
 
-def write_project(root: Path, count: int = 6, files: dict[str, str] | None = None,
-                  config: str = FAST_CONFIG) -> Path:
+def write_project(
+    root: Path, count: int = 6, files: dict[str, str] | None = None, config: str = FAST_CONFIG
+) -> Path:
     """Write promptops.yaml, prompts/order-id.yaml, evals/order-id.yaml and `count` JSONL cases."""
     content = {
         "promptops.yaml": config,
@@ -91,8 +95,14 @@ def interrupted_eval(root: Path, server: FakeOpenAI, signum: signal.Signals) -> 
     return its exit code and stderr."""
     write_project(root, count=20)
     server.latency = 0.3
-    proc = subprocess.Popen([sys.executable, "-m", "promptops", "eval", "--concurrency", "2"], cwd=root,
-                            env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "promptops", "eval", "--concurrency", "2"],
+        cwd=root,
+        env=dict(os.environ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 60
     while server.count < 7 and time.monotonic() < deadline:
         time.sleep(0.05)

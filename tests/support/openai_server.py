@@ -180,7 +180,9 @@ class FakeOpenAI:
         server = _Server((self.host, self.port), _handler(self))
         self._server = server
         self.port = server.server_address[1]
-        self._thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="fake-openai", daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever, args=(0.05,), name="fake-openai", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -200,6 +202,7 @@ class FakeOpenAI:
 class _Server(ThreadingHTTPServer):
     request_queue_size = 512  # listen() backlog: many clients connect at once
     daemon_threads = True
+
     def handle_error(self, request: Any, client_address: Any) -> None:
         # a client that timed out or hung up is part of the script, not a server bug
         if not isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
@@ -207,7 +210,9 @@ class _Server(ThreadingHTTPServer):
 
 
 def _completion(body: dict[str, Any], number: int, content: str) -> dict[str, Any]:
-    prompt_text = " ".join(str(m.get("content", "")) for m in body.get("messages") or [] if isinstance(m, dict))
+    prompt_text = " ".join(
+        str(m.get("content", "")) for m in body.get("messages") or [] if isinstance(m, dict)
+    )
     prompt_tokens = max(1, len(prompt_text.split()))
     completion_tokens = max(1, len(content.split()))
     return {
@@ -244,7 +249,9 @@ def _handler(state: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(payload)
             self.wfile.flush()
 
-        def _error(self, status: int, message: str, kind: str, headers: Mapping[str, str] | None = None) -> None:
+        def _error(
+            self, status: int, message: str, kind: str, headers: Mapping[str, str] | None = None
+        ) -> None:
             body = {"error": {"message": message, "type": kind, "param": None, "code": str(status)}}
             self._send(status, json.dumps(body).encode(), headers)
 
@@ -291,8 +298,18 @@ def _handler(state: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             elif fault.kind == "malformed":
                 self._send(200, b'{"id": "chatcmpl-x", "choices": [ {"mess')
             elif fault.kind == "empty_choices":
-                self._send(200, json.dumps({"id": "chatcmpl-x", "object": "chat.completion", "created": 1,
-                                            "model": "m", "choices": []}).encode())
+                self._send(
+                    200,
+                    json.dumps(
+                        {
+                            "id": "chatcmpl-x",
+                            "object": "chat.completion",
+                            "created": 1,
+                            "model": "m",
+                            "choices": [],
+                        }
+                    ).encode(),
+                )
             elif fault.kind == "error_body":
                 error = {"error": {"message": "upstream overloaded", "type": "server_error", "code": None}}
                 self._send(200, json.dumps(error).encode())
@@ -331,8 +348,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency", type=float, default=0.0, help="seconds per response")
     parser.add_argument("--default", default="OK", help="answer when no --answer matches")
     parser.add_argument("--answer", action="append", default=[], metavar="SUBSTRING=REPLY")
-    parser.add_argument("--echo-expected", action="store_true",
-                        help="answer the text after 'expect:' in the last user message")
+    parser.add_argument(
+        "--echo-expected",
+        action="store_true",
+        help="answer the text after 'expect:' in the last user message",
+    )
     args = parser.parse_args(argv)
     answers: Mapping[str, str] | Answerer = dict(a.split("=", 1) for a in args.answer)
     if args.echo_expected:
@@ -354,7 +374,7 @@ def echo_expected(default: str = "OK") -> Answerer:
     def answer(messages: list[dict[str, Any]]) -> str:
         last = _last_user(messages)
         marker = last.rfind("expect:")
-        return last[marker + len("expect:"):].strip() if marker >= 0 else default
+        return last[marker + len("expect:") :].strip() if marker >= 0 else default
 
     return answer
 

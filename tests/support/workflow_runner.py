@@ -53,14 +53,18 @@ def load_job(path: Path, job: str) -> dict[str, Any]:
     return dict(data["jobs"][job])
 
 
-def load_action(path: Path, given: dict[str, str], context: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+def load_action(
+    path: Path, given: dict[str, str], context: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """Return a composite action's steps as a job, and `context` with its `inputs` (defaults evaluated)."""
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     assert data["runs"]["using"] == "composite"
     unknown = set(given) - set(data["inputs"])
     assert not unknown, f"no such inputs: {unknown}"
-    inputs = {name: given.get(name, evaluate(str(spec.get("default", "")), context))
-              for name, spec in data["inputs"].items()}
+    inputs = {
+        name: given.get(name, evaluate(str(spec.get("default", "")), context))
+        for name, spec in data["inputs"].items()
+    }
     return {"steps": data["runs"]["steps"]}, {**context, "inputs": inputs}
 
 
@@ -75,6 +79,7 @@ def condition(expr: str, context: dict[str, Any]) -> bool:
 
 def evaluate(text: str, context: dict[str, Any]) -> str:
     """Return `text` with every `${{ a.b || c.d }}` replaced as GitHub would."""
+
     def one(match: re.Match[str]) -> str:
         last: Any = None
         for operand in (part.strip() for part in match.group(1).split("||")):
@@ -99,8 +104,16 @@ def _string(value: Any) -> str:
     return str(value)
 
 
-def run_job(job: dict[str, Any], *, cwd: Path, context: dict[str, Any], base_env: dict[str, str],
-            work: Path, skip: frozenset[str] = frozenset(), timeout_s: float = 300) -> JobRun:
+def run_job(
+    job: dict[str, Any],
+    *,
+    cwd: Path,
+    context: dict[str, Any],
+    base_env: dict[str, str],
+    work: Path,
+    skip: frozenset[str] = frozenset(),
+    timeout_s: float = 300,
+) -> JobRun:
     """Run the job's `run:` steps in order (except those named in `skip`) and return what happened."""
     context = {**context, "steps": {}}
     summary = work / "step_summary.md"
@@ -122,16 +135,22 @@ def run_job(job: dict[str, Any], *, cwd: Path, context: dict[str, Any], base_env
         env.update(GITHUB_OUTPUT=str(output), GITHUB_STEP_SUMMARY=str(summary), GITHUB_ENV=str(env_file))
         script = work / f"step_{index}.sh"
         script.write_text(evaluate(step["run"], context), encoding="utf-8")
-        proc = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
-                              cwd=cwd / evaluate(step.get("working-directory", "."), context), env=env,
-                              capture_output=True,
-                              text=True, timeout=timeout_s, check=False)
+        proc = subprocess.run(
+            ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
+            cwd=cwd / evaluate(step.get("working-directory", "."), context),
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+            check=False,
+        )
         outputs = _key_values(output)
         extra_env.update(_key_values(env_file))
         if "id" in step:
             context["steps"][step["id"]] = {"outputs": outputs}
-        result.steps.append(StepRun(step.get("name", f"step {index}"), proc.returncode, proc.stdout,
-                                    proc.stderr, outputs))
+        result.steps.append(
+            StepRun(step.get("name", f"step {index}"), proc.returncode, proc.stdout, proc.stderr, outputs)
+        )
         if proc.returncode != 0:
             break
     result.summary = summary.read_text(encoding="utf-8")
