@@ -10,23 +10,31 @@ from promptops.errors import InputError
 from promptops.evals.cache import cache_key, open_cache
 from promptops.evals.providers import CallRequest, Reply
 
-REQUEST = CallRequest("openai/m", (("user", "hi"),), {"temperature": 0})
+REQUEST = CallRequest(model="openai/m", messages=(("user", "hi"),), params={"temperature": 0})
 
 
 def test_key_covers_model_messages_params_and_repeat() -> None:
     base = cache_key(REQUEST, 0)
     assert cache_key(REQUEST, 0) == base
     assert cache_key(REQUEST, 1) != base
-    assert cache_key(CallRequest("openai/n", REQUEST.messages, REQUEST.params), 0) != base
-    assert cache_key(CallRequest("openai/m", (("user", "hi!"),), REQUEST.params), 0) != base
-    assert cache_key(CallRequest("openai/m", REQUEST.messages, {"temperature": 1}), 0) != base
+    assert (
+        cache_key(CallRequest(model="openai/n", messages=REQUEST.messages, params=REQUEST.params), 0) != base
+    )
+    assert (
+        cache_key(CallRequest(model="openai/m", messages=(("user", "hi!"),), params=REQUEST.params), 0)
+        != base
+    )
+    assert (
+        cache_key(CallRequest(model="openai/m", messages=REQUEST.messages, params={"temperature": 1}), 0)
+        != base
+    )
 
 
 def test_round_trip_and_counts(tmp_path: Path) -> None:
     cache = open_cache(tmp_path)
     key = cache_key(REQUEST, 0)
     assert cache.get(key) is None
-    reply = Reply("hello", 3, 1, None, 12.5)
+    reply = Reply(text="hello", input_tokens=3, output_tokens=1, cost_usd=None, latency_ms=12.5)
     cache.put(key, REQUEST.model, reply)
     cache.close()
     again = open_cache(tmp_path)

@@ -31,14 +31,14 @@ rollout:
 def test_defaults_without_a_rollout_key() -> None:
     policy = parse_config(b"version: 1\n", "promptops.yaml").rollout
     assert policy == RolloutPolicy(
-        500,
-        72 * 3600.0,
-        0.95,
-        "rollback",
-        None,
-        ErrorRateRule(0.01, True),
-        LatencyRule(1.10, 1.20, 1.30),
-        CostRule(0.15, False),
+        min_calls_per_arm=500,
+        max_duration_s=72 * 3600.0,
+        confidence=0.95,
+        on_inconclusive="rollback",
+        quality=None,
+        error_rate=ErrorRateRule(max_increase=0.01, critical=True),
+        latency=LatencyRule(p50=1.10, p95=1.20, p99=1.30),
+        cost_per_call=CostRule(max_increase=0.15, critical=False),
     )
 
 
@@ -50,9 +50,9 @@ def test_per_prompt_overrides_merge_key_by_key() -> None:
         3 * 86400.0,
         "promote",
     )
-    assert base.latency == LatencyRule(1.10, 1.20, None, 4000)
+    assert base.latency == LatencyRule(p50=1.10, p95=1.20, p99=None, sla_p99_ms=4000)
     order = config.rollout_for("order-id")
-    assert order.quality == QualityRule("judge_ok", 0.02, True)
+    assert order.quality == QualityRule(scorer="judge_ok", max_drop=0.02, critical=True)
     assert (order.cost_per_call, order.confidence, order.min_calls_per_arm) == (None, 0.99, 800)
     assert config.rollout_for("refund") == base
 

@@ -40,15 +40,18 @@ def test_judge_lines_scale_with_production_calls() -> None:
 
 
 def test_monthly_cost_delta_and_words() -> None:
-    assert MonthlyCost(3, 1000.0, 2240.0).delta == pytest.approx(1240.0)
-    assert MonthlyCost(3, None, 2.0).delta is None
+    assert MonthlyCost(qps=3, base=1000.0, head=2240.0).delta == pytest.approx(1240.0)
+    assert MonthlyCost(qps=3, base=None, head=2.0).delta is None
     assert [usd_month(v) for v in (1240.4, 99.5, 0.305, None)] == ["$1,240", "$99.50", "$0.305", "unknown"]
     assert [signed_month(v) for v in (1240.0, -12.0, None)] == ["+$1,240", "-$12.00", "unknown"]
 
 
 def test_budget_levels() -> None:
-    budget = Budget("b", 100.0, ("p",), (0.5, 0.8, 1.0))
-    status = lambda spent: BudgetStatus(budget, "traces", spent, spent, 0, 1)  # noqa: E731
+    budget = Budget(name="b", monthly_usd=100.0, prompts=("p",), alerts=(0.5, 0.8, 1.0))
+
+    def status(spent: float) -> BudgetStatus:
+        return BudgetStatus(budget=budget, source="traces", spent=spent, forecast=spent, unpriced=0, calls=1)
+
     assert [status(v).level for v in (10, 50, 85, 100)] == [None, 0.5, 0.8, 1.0]
     assert [status(v).exceeded for v in (99.9, 100)] == [False, True]
     assert status(None).share is None and not status(None).exceeded
@@ -60,8 +63,12 @@ def test_config_keys() -> None:
         b"  checkout: {monthly_usd: 2000, prompts: [order-id, refund], alerts: [1.0, 0.5]}\n",
         "promptops.yaml",
     )
-    assert config.traffic == {"order-id": Traffic(3.0)}
-    assert config.budgets == {"checkout": Budget("checkout", 2000.0, ("order-id", "refund"), (0.5, 1.0))}
+    assert config.traffic == {"order-id": Traffic(qps=3.0)}
+    assert config.budgets == {
+        "checkout": Budget(
+            name="checkout", monthly_usd=2000.0, prompts=("order-id", "refund"), alerts=(0.5, 1.0)
+        )
+    }
     assert parse_config(b"version: 1\nbudgets: {b: {monthly_usd: 5, prompts: [p]}}\n", "x").budgets[
         "b"
     ].alerts == (0.5, 0.8, 1.0)

@@ -64,8 +64,8 @@ def test_message_change_needs_minor() -> None:
 def test_model_params_fallbacks_are_field_changes() -> None:
     change = compare(spec(), spec(version="1.1.0", model="openai/gpt-4o-2024-08-06", temperature=0.3))
     assert change.fields == (
-        FieldChange("model", "openai/gpt-4o-mini-2024-07-18", "openai/gpt-4o-2024-08-06"),
-        FieldChange("params.temperature", 0, 0.3),
+        FieldChange(path="model", old="openai/gpt-4o-mini-2024-07-18", new="openai/gpt-4o-2024-08-06"),
+        FieldChange(path="params.temperature", old=0, new=0.3),
     )
     assert (change.required, change.bump_ok, change.reasons) == (
         "minor",
@@ -78,7 +78,9 @@ def test_model_params_fallbacks_are_field_changes() -> None:
 def test_metadata_needs_patch() -> None:
     change = compare(spec(), spec(description="Find order IDs."))
     assert change.metadata == (
-        FieldChange("description", "Extract the order ID from a customer message.", "Find order IDs."),
+        FieldChange(
+            path="description", old="Extract the order ID from a customer message.", new="Find order IDs."
+        ),
     )
     assert (change.required, change.bump, change.bump_ok) == ("patch", "none", False)
     assert compare(spec(), spec(version="1.0.1", description="Find order IDs.")).bump_ok
@@ -88,7 +90,12 @@ def test_new_required_variable_is_breaking() -> None:
     props = {"message": {"type": "string", "minLength": 1}, "locale": {"type": "string"}}
     change = compare(spec(), spec(version="1.1.0", required=("message", "locale"), properties=props))
     assert change.schema == (
-        SchemaChange("inputs", "inputs.required.locale", "new required variable 'locale'", True),
+        SchemaChange(
+            field="inputs",
+            path="inputs.required.locale",
+            change="new required variable 'locale'",
+            breaking=True,
+        ),
     )
     assert (change.required, change.bump_ok, change.breaking) == ("major", False, True)
     assert compare(spec(), spec(version="2.0.0", required=("message", "locale"), properties=props)).bump_ok
@@ -152,12 +159,16 @@ def test_output_changes() -> None:
 
 
 def test_messages_align_by_role_and_text() -> None:
-    old = (Message("system", "Be brief."), Message("user", "{{ q }}"))
-    new = (Message("system", "Be brief."), Message("assistant", "Sure."), Message("user", "{{ q }}"))
+    old = (Message(role="system", content="Be brief."), Message(role="user", content="{{ q }}"))
+    new = (
+        Message(role="system", content="Be brief."),
+        Message(role="assistant", content="Sure."),
+        Message(role="user", content="{{ q }}"),
+    )
     (added,) = message_diffs(old, new)
     assert (added.status, added.old_index, added.new_index, added.new_role) == ("added", None, 1, "assistant")
     assert added.unified == "--- /dev/null\n+++ b/messages[1] (assistant)\n@@ -0,0 +1 @@\n+Sure.\n"
-    (role,) = message_diffs(old, (Message("developer", "Be brief."), old[1]))
+    (role,) = message_diffs(old, (Message(role="developer", content="Be brief."), old[1]))
     assert role.unified == (
         "--- a/messages[0] (system)\n+++ b/messages[0] (developer)\n@@ -1,2 +1,2 @@\n-[system]\n+[developer]\n Be brief.\n"
     )

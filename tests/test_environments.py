@@ -20,9 +20,11 @@ def test_both_forms_parse_with_lines() -> None:
         "environments.yaml",
     )
     assert parsed.names() == ["production", "staging"]
-    assert parsed.assignment("production", "order-id") == Assignment("1.3.0")
+    assert parsed.assignment("production", "order-id") == Assignment(version="1.3.0")
     assert parsed.assignment("production", "order-id").line == 2  # type: ignore[union-attr]
-    assert parsed.assignment("production", "summarize") == Assignment("2.0.0", Canary("2.1.0", 2.5))
+    assert parsed.assignment("production", "summarize") == Assignment(
+        version="2.0.0", canary=Canary(version="2.1.0", percent=2.5)
+    )
     assert parsed.assignment("staging", "order-id") is None
     assert parsed.references() == [("order-id", "1.3.0"), ("summarize", "2.0.0"), ("summarize", "2.1.0")]
 

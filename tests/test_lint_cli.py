@@ -244,7 +244,14 @@ def test_github_annotation_escapes_data_and_properties() -> None:
     from promptops.cli.prompts import github_annotation
     from promptops.prompts.finding import Finding
 
-    finding = Finding("PO001", "schema", "error", "prompts/a,b:c.yaml", None, "100% wrong\nsecond line")
+    finding = Finding(
+        code="PO001",
+        slug="schema",
+        severity="error",
+        file="prompts/a,b:c.yaml",
+        line=None,
+        message="100% wrong\nsecond line",
+    )
     assert github_annotation(finding) == (
         "::error file=prompts/a%2Cb%3Ac.yaml,title=PO001 schema::100%25 wrong%0Asecond line"
     )

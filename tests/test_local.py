@@ -67,7 +67,9 @@ def test_path_model_resolves_relative_to_the_working_directory(
 
 def test_missing_bundled_package_names_the_install_command(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(
-        local.BUNDLED, "tiny", local.BundledModel("no_such_pkg_xyz", "no-such-dist", "t.gguf")
+        local.BUNDLED,
+        "tiny",
+        local.BundledModel(package="no_such_pkg_xyz", distribution="no-such-dist", filename="t.gguf"),
     )
     with pytest.raises(InputError) as info:
         local.model_path("local/tiny")

@@ -28,9 +28,9 @@ EXAMPLES = (
 
 def request(message: str, model: str = SMOL, **params: object) -> CallRequest:
     return CallRequest(
-        model,
-        (SYSTEM, *EXAMPLES, ("user", f"Message: {message}")),
-        {"temperature": 0, "max_tokens": 16, **params},
+        model=model,
+        messages=(SYSTEM, *EXAMPLES, ("user", f"Message: {message}")),
+        params={"temperature": 0, "max_tokens": 16, **params},
     )
 
 

@@ -36,7 +36,7 @@ FAST = RetryPolicy(retries=3, timeout_s=2.0, backoff_s=0.01, backoff_max_s=0.05)
 
 
 def ask(text: str, model: str = MODEL, **params: object) -> CallRequest:
-    return CallRequest(model, (("system", "Reply briefly."), ("user", text)), params)
+    return CallRequest(model=model, messages=(("system", "Reply briefly."), ("user", text)), params=params)
 
 
 Make = Callable[..., Provider]
@@ -297,7 +297,7 @@ def test_the_fast_path_never_imports_litellm(openai_server: FakeOpenAI) -> None:
         "from promptops.evals.providers import CallRequest, RetryPolicy, close, complete, provider_for\n"
         "async def main():\n"
         f"    provider = provider_for({MODEL!r}, ProjectConfig())\n"
-        f"    reply = await complete(provider, CallRequest({MODEL!r}, (('user', 'hi'),)), RetryPolicy())\n"
+        f"    reply = await complete(provider, CallRequest(model={MODEL!r}, messages=(('user', 'hi'),)), RetryPolicy())\n"
         "    await close(provider)\n"
         "    print(reply.text, reply.cost_usd is not None, 'litellm' in sys.modules, 'openai' in sys.modules)\n"
         "asyncio.run(main())\n"

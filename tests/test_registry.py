@@ -17,13 +17,13 @@ from support.promptfiles import CONFIG, prompt_yaml
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("order-id", Selector("order-id")),
-        ("order-id@1.2.0", Selector("order-id", version="1.2.0")),
-        ("order-id@1.2.0-rc.1", Selector("order-id", version="1.2.0-rc.1")),
-        ("team/x@main", Selector("team/x", ref="main")),
-        ("order-id@v1.2.0", Selector("order-id", ref="v1.2.0")),
-        ("order-id@HEAD~2", Selector("order-id", ref="HEAD~2")),
-        ("order-id@HEAD@{1}", Selector("order-id", ref="HEAD@{1}")),
+        ("order-id", Selector(name="order-id")),
+        ("order-id@1.2.0", Selector(name="order-id", version="1.2.0")),
+        ("order-id@1.2.0-rc.1", Selector(name="order-id", version="1.2.0-rc.1")),
+        ("team/x@main", Selector(name="team/x", ref="main")),
+        ("order-id@v1.2.0", Selector(name="order-id", ref="v1.2.0")),
+        ("order-id@HEAD~2", Selector(name="order-id", ref="HEAD~2")),
+        ("order-id@HEAD@{1}", Selector(name="order-id", ref="HEAD@{1}")),
     ],
 )
 def test_parse_selector(text: str, expected: Selector) -> None:

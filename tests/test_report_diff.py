@@ -24,7 +24,9 @@ def test_hostile_file_text_stays_text() -> None:
     new = read_prompt(
         prompt_yaml(version="1.1.0", system=HOSTILE, description=HOSTILE).encode(), "prompts/order-id.yaml"
     )
-    diff = Diff("main", "working tree", "a" * 40, None, (compare(old, new),))
+    diff = Diff(
+        base="main", head="working tree", base_sha="a" * 40, head_sha=None, prompts=(compare(old, new),)
+    )
     markdown = prompts_markdown(diff)
     html = _html(markdown)
     assert "<script>" not in html
@@ -47,7 +49,10 @@ def test_insufficient_bump_says_which_version_to_set() -> None:
         prompt_yaml(version="1.0.1", system="Reply with the ID.").encode(), "prompts/order-id.yaml"
     )
     markdown = prompts_markdown(
-        Diff("HEAD", "working tree", "b" * 40, None, (compare(old, new),)), heading="##"
+        Diff(
+            base="HEAD", head="working tree", base_sha="b" * 40, head_sha=None, prompts=(compare(old, new),)
+        ),
+        heading="##",
     )
     assert markdown.startswith("## Prompt changes: HEAD (`bbbbbbb`) → working tree\n")
     assert "| `order-id` | changed | 1.0.0 → 1.0.1 | patch | minor | ❌ |\n" in markdown

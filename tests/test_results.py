@@ -24,8 +24,16 @@ GOLDEN = Path(__file__).parent / "golden" / "results"
 
 
 def sample_run(suite: str = "order-id") -> RunResult:
-    eq = ScoreValue("equals", "equals", 1.0, True, 1.0, True)
-    miss = ScoreValue("equals", "equals", 0.0, False, 1.0, True, detail="expected 'ORD-2', got 'ORD-3'")
+    eq = ScoreValue(name="equals", type="equals", value=1.0, passed=True, weight=1.0, required=True)
+    miss = ScoreValue(
+        name="equals",
+        type="equals",
+        value=0.0,
+        passed=False,
+        weight=1.0,
+        required=True,
+        detail="expected 'ORD-2', got 'ORD-3'",
+    )
     prov = Provenance(
         prompt="order-id",
         prompt_version="1.1.0",
@@ -40,8 +48,21 @@ def sample_run(suite: str = "order-id") -> RunResult:
     cases = (
         # deliberately out of id order: the file orders cases by id
         CaseResult(
-            "c2",
-            (Attempt(0, "ORD-3", (miss,), 0.0, False, None, 10, 2, 0.0000027, 51.123456789),),
+            id="c2",
+            attempts=(
+                Attempt(
+                    repeat=0,
+                    output="ORD-3",
+                    scores=(miss,),
+                    score=0.0,
+                    passed=False,
+                    error=None,
+                    input_tokens=10,
+                    output_tokens=2,
+                    cost_usd=0.0000027,
+                    latency_ms=51.123456789,
+                ),
+            ),
             tags=("hard",),
             line=2,
             hash="sha256:c2",
@@ -50,8 +71,22 @@ def sample_run(suite: str = "order-id") -> RunResult:
             passed=False,
         ),
         CaseResult(
-            "c1",
-            (Attempt(0, "ORD-1", (eq,), 1.0, True, None, 10, 2, 0.0000027, 48.5, cached=True),),
+            id="c1",
+            attempts=(
+                Attempt(
+                    repeat=0,
+                    output="ORD-1",
+                    scores=(eq,),
+                    score=1.0,
+                    passed=True,
+                    error=None,
+                    input_tokens=10,
+                    output_tokens=2,
+                    cost_usd=0.0000027,
+                    latency_ms=48.5,
+                    cached=True,
+                ),
+            ),
             critical=True,
             line=1,
             hash="sha256:c1",
@@ -60,15 +95,42 @@ def sample_run(suite: str = "order-id") -> RunResult:
             passed=True,
         ),
         CaseResult(
-            "c3",
-            (Attempt(0, None, (), None, None, "openai/x: provider error (HTTP 500): boom"),),
+            id="c3",
+            attempts=(
+                Attempt(
+                    repeat=0,
+                    output=None,
+                    scores=(),
+                    score=None,
+                    passed=None,
+                    error="openai/x: provider error (HTTP 500): boom",
+                ),
+            ),
             line=3,
             hash="sha256:c3",
             error="openai/x: provider error (HTTP 500): boom",
         ),
     )
-    summary = Summary(3, 2, 1, 0.5, 0.5, 20, 4, 0.0000054, 49.8, 51.0)
-    return RunResult(suite, prov, cases, summary, CacheStats(hits=1, misses=2), shard="1/2")
+    summary = Summary(
+        cases=3,
+        evaluated=2,
+        errors=1,
+        pass_rate=0.5,
+        mean_score=0.5,
+        input_tokens=20,
+        output_tokens=4,
+        cost_usd=0.0000054,
+        latency_p50_ms=49.8,
+        latency_p95_ms=51.0,
+    )
+    return RunResult(
+        suite=suite,
+        provenance=prov,
+        cases=cases,
+        summary=summary,
+        cache=CacheStats(hits=1, misses=2),
+        shard="1/2",
+    )
 
 
 def test_results_file_matches_golden_byte_for_byte() -> None:

@@ -15,14 +15,16 @@ from support.evalproject import write_project
 from support.fixtures import CLI
 from support.openai_server import FakeOpenAI
 
-SPEC = PromptSpec("p", "1.0.0", "openai/m", (Message("user", "{{ q }}"),))
+SPEC = PromptSpec(
+    name="p", version="1.0.0", model="openai/m", messages=(Message(role="user", content="{{ q }}"),)
+)
 DEEP = "[" * 1000 + "]" * 1000
 
 
 def score(kind: str, output: str, case: Case | None = None, **options: Any) -> float:
-    case = case or Case("c1", {}, expected="ORD-12345")
-    resolved = resolve(ScorerConfig(kind, options=options, name=kind), case, kind)
-    subject = Subject(output, case, SPEC, (), None, Path(), None)
+    case = case or Case(id="c1", vars={}, expected="ORD-12345")
+    resolved = resolve(ScorerConfig(type=kind, options=options, name=kind), case, kind)
+    subject = Subject(output=output, case=case, spec=SPEC, messages=(), reply=None, root=Path(), judge=None)
     return asyncio.run(SCORERS[kind].score(resolved, subject)).value
 
 
@@ -38,7 +40,7 @@ def score(kind: str, output: str, case: Case | None = None, **options: Any) -> f
     ],
 )
 def test_equals_keeps_json_types_apart(output: str, expected: Any) -> None:
-    assert score("equals", output, Case("c", {}, expected=expected, has_expected=True)) == 0.0
+    assert score("equals", output, Case(id="c", vars={}, expected=expected, has_expected=True)) == 0.0
 
 
 @pytest.mark.parametrize(
@@ -51,15 +53,15 @@ def test_equals_keeps_json_types_apart(output: str, expected: Any) -> None:
     ],
 )
 def test_equals_matches_equal_json(output: str, expected: Any) -> None:
-    assert score("equals", output, Case("c", {}, expected=expected, has_expected=True)) == 1.0
+    assert score("equals", output, Case(id="c", vars={}, expected=expected, has_expected=True)) == 1.0
 
 
 def test_explicit_null_expected_compares() -> None:
-    assert score("equals", "null", Case("c", {}, expected=None, has_expected=True)) == 1.0
-    assert score("equals", "ORD-1", Case("c", {}, expected=None, has_expected=True)) == 0.0
-    assert score("equals", "null", Case("c", {}), expected=None) == 1.0  # on the scorer
+    assert score("equals", "null", Case(id="c", vars={}, expected=None, has_expected=True)) == 1.0
+    assert score("equals", "ORD-1", Case(id="c", vars={}, expected=None, has_expected=True)) == 0.0
+    assert score("equals", "null", Case(id="c", vars={}), expected=None) == 1.0  # on the scorer
     with pytest.raises(ScorerError, match="no expected value"):
-        score("equals", "null", Case("c", {}))  # not given at all
+        score("equals", "null", Case(id="c", vars={}))  # not given at all
 
 
 @pytest.mark.parametrize("output", ["NaN", "[Infinity]", '{"a": -Infinity}'])
@@ -69,18 +71,18 @@ def test_json_valid_refuses_non_json_numbers(output: str) -> None:
 
 def test_a_deeply_nested_output_is_a_case_result() -> None:
     assert score("json_valid", DEEP) == 0.0
-    configs = [ScorerConfig("equals", name="equals"), ScorerConfig("json_valid", name="json_valid")]
-    case = Case("c", {}, expected=[1], has_expected=True)
-    subject = Subject(DEEP * 3, case, SPEC, (), None, Path(), None)
+    configs = [ScorerConfig(type="equals", name="equals"), ScorerConfig(type="json_valid", name="json_valid")]
+    case = Case(id="c", vars={}, expected=[1], has_expected=True)
+    subject = Subject(output=DEEP * 3, case=case, spec=SPEC, messages=(), reply=None, root=Path(), judge=None)
     scored = asyncio.run(evaluate(configs, [{}, {}], subject))
     assert scored.error is None and scored.score == 0.0
 
 
 def test_numeric_does_not_read_a_hyphen_as_a_sign() -> None:
-    case = Case("c", {}, expected=12345, has_expected=True)
+    case = Case(id="c", vars={}, expected=12345, has_expected=True)
     assert score("numeric", "ORD-12345", case) == 1.0
-    assert score("numeric", "-12345", Case("c", {}, expected=-12345, has_expected=True)) == 1.0
-    assert score("numeric", "it is -3.5 now", Case("c", {}, expected=-3.5, has_expected=True)) == 1.0
+    assert score("numeric", "-12345", Case(id="c", vars={}, expected=-12345, has_expected=True)) == 1.0
+    assert score("numeric", "it is -3.5 now", Case(id="c", vars={}, expected=-3.5, has_expected=True)) == 1.0
 
 
 def test_regex_classes_are_ascii_unless_u() -> None:
@@ -93,7 +95,7 @@ def test_regex_classes_are_ascii_unless_u() -> None:
 
 
 def test_a_template_that_renders_empty_is_a_scorer_error() -> None:
-    case = Case("c", {"v": ""}, expected="x")
+    case = Case(id="c", vars={"v": ""}, expected="x")
     with pytest.raises(ScorerError, match="`value` is empty for this case"):
         score("contains", "anything", case, value="{{ vars.v }}")
     with pytest.raises(ScorerError, match="`pattern` is empty for this case"):
@@ -133,8 +135,13 @@ def test_empty_value_or_pattern_is_a_configuration_error(
 
 def test_templated_expected_of_a_case_without_one_is_still_missing() -> None:
     with pytest.raises(ScorerError, match="no expected value"):
-        score("equals", "null", Case("c", {}), expected="{{ expected }}")
+        score("equals", "null", Case(id="c", vars={}), expected="{{ expected }}")
     assert (
-        score("equals", "null", Case("c", {}, expected=None, has_expected=True), expected="{{ expected }}")
+        score(
+            "equals",
+            "null",
+            Case(id="c", vars={}, expected=None, has_expected=True),
+            expected="{{ expected }}",
+        )
         == 1.0
     )

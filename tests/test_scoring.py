@@ -15,26 +15,34 @@ from promptops.evals.scoring.judge import parse_verdict
 from promptops.spec import Message, PromptSpec
 
 SPEC = PromptSpec(
-    "p",
-    "1.0.0",
-    "openai/m",
-    (Message("user", "{{ q }}"),),
+    name="p",
+    version="1.0.0",
+    model="openai/m",
+    messages=(Message(role="user", content="{{ q }}"),),
     output={
         "format": "json",
         "schema": {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}},
     },
 )
-CASE = Case("c1", {"q": "Where is ORD-12345?", "n": 3}, expected="ORD-12345", tags=("easy",))
+CASE = Case(id="c1", vars={"q": "Where is ORD-12345?", "n": 3}, expected="ORD-12345", tags=("easy",))
 
 
 def subject(
     output: str, case: Case = CASE, reply: Reply | None = None, root: Path = Path(), judge=None
 ) -> Subject:
-    return Subject(output, case, SPEC, (("user", "Where is ORD-12345?"),), reply, root, judge)
+    return Subject(
+        output=output,
+        case=case,
+        spec=SPEC,
+        messages=(("user", "Where is ORD-12345?"),),
+        reply=reply,
+        root=root,
+        judge=judge,
+    )
 
 
 def score(kind: str, output: str, case: Case = CASE, **options: Any) -> tuple[float, str | None]:
-    config = ScorerConfig(kind, options=options, name=kind)
+    config = ScorerConfig(type=kind, options=options, name=kind)
     resolved = resolve(config, case, kind)
     outcome = asyncio.run(SCORERS[kind].score(resolved, subject(output, case)))
     return outcome.value, outcome.detail
@@ -50,14 +58,14 @@ def test_equals_templated_against_the_case() -> None:
 
 
 def test_equals_structured_expected() -> None:
-    case = Case("c", {}, expected={"a": [1, 2]})
+    case = Case(id="c", vars={}, expected={"a": [1, 2]})
     assert score("equals", '{"a": [1, 2]}', case=case)[0] == 1.0
     assert score("equals", '{"a": [2]}', case=case)[0] == 0.0
 
 
 def test_equals_without_expected_is_an_error() -> None:
     with pytest.raises(ScorerError, match="no expected value"):
-        score("equals", "x", case=Case("c", {}))
+        score("equals", "x", case=Case(id="c", vars={}))
 
 
 def test_contains_one_list_any_all_case() -> None:
@@ -87,7 +95,9 @@ def test_max_length_units() -> None:
     assert score("max_length", "abcde", max=4) == (0.0, "5 chars > 4")
     assert score("max_length", "one two three", max=2, unit="words") == (0.0, "3 words > 2")
     outcome = asyncio.run(
-        SCORERS["max_length"].score({"max": 2, "unit": "tokens"}, subject("x", reply=Reply("x", 1, 3)))
+        SCORERS["max_length"].score(
+            {"max": 2, "unit": "tokens"}, subject("x", reply=Reply(text="x", input_tokens=1, output_tokens=3))
+        )
     )
     assert outcome.value == 0.0 and outcome.detail == "3 tokens > 2"
 
@@ -106,7 +116,7 @@ def test_json_schema_defaults_to_the_prompt_output_schema() -> None:
     assert score("json_schema", '{"id": 3}') == (0.0, "id: expected a string, got an integer")
     assert score("json_schema", "{}") == (0.0, "missing required key 'id'")
     assert score("json_schema", "[]", schema={"type": "array"})[0] == 1.0
-    bare = PromptSpec("q", "1.0.0", "m", (Message("user", "x"),))
+    bare = PromptSpec(name="q", version="1.0.0", model="m", messages=(Message(role="user", content="x"),))
     assert SCORERS["json_schema"].check({}, bare, Path()) == [
         ("schema", "needs `schema`: prompt 'q' declares no output schema")
     ]
@@ -125,24 +135,24 @@ def test_json_field() -> None:
 
 
 def test_numeric() -> None:
-    case = Case("n", {}, expected=42)
+    case = Case(id="n", vars={}, expected=42)
     assert score("numeric", "The answer is 42.", case=case)[0] == 1.0
     assert score("numeric", "41.5", case=case) == (0.0, "expected 42 ± 0, got 41.5")
     assert score("numeric", "41.5", case=case, tolerance=0.5)[0] == 1.0
     assert score("numeric", "40", case=case, tolerance=0.05, relative=True)[0] == 1.0
-    assert score("numeric", "1,234", case=Case("n", {}, expected="1234"))[0] == 1.0
+    assert score("numeric", "1,234", case=Case(id="n", vars={}, expected="1234"))[0] == 1.0
     assert score("numeric", "none", case=case) == (0.0, "no number in 'none'")
     with pytest.raises(ScorerError, match="expected value 'abc' is not a number"):
-        score("numeric", "1", case=Case("n", {}, expected="abc"))
+        score("numeric", "1", case=Case(id="n", vars={}, expected="abc"))
 
 
 def test_budget_scorers() -> None:
-    reply = Reply("x", 10, 2, cost_usd=0.002, latency_ms=1500.0)
+    reply = Reply(text="x", input_tokens=10, output_tokens=2, cost_usd=0.002, latency_ms=1500.0)
     cost = asyncio.run(SCORERS["max_cost"].score({"max": 0.001}, subject("x", reply=reply)))
     assert (cost.value, cost.detail) == (0.0, "cost $0.002 > $0.001")
     assert asyncio.run(SCORERS["max_cost"].score({"max": 0.01}, subject("x", reply=reply))).value == 1.0
     with pytest.raises(ScorerError, match="add the model's price under `prices`"):
-        asyncio.run(SCORERS["max_cost"].score({"max": 1}, subject("x", reply=Reply("x"))))
+        asyncio.run(SCORERS["max_cost"].score({"max": 1}, subject("x", reply=Reply(text="x"))))
     latency = asyncio.run(SCORERS["max_latency_ms"].score({"max": 1000}, subject("x", reply=reply)))
     assert (latency.value, latency.detail) == (0.0, "latency 1500 ms > 1000 ms")
 
@@ -193,10 +203,10 @@ def test_llm_judge_calls_the_pinned_model_with_the_rubric() -> None:
 
     async def judge(request: CallRequest) -> Reply:
         seen.append(request)
-        return Reply('{"score": 0.4, "reason": "vague"}')
+        return Reply(text='{"score": 0.4, "reason": "vague"}')
 
     options = {"rubric": "Names the order {{ expected }}", "model": "openai/judge-2024-01-01"}
-    resolved = resolve(ScorerConfig("llm_judge", options=options), CASE, "judge")
+    resolved = resolve(ScorerConfig(type="llm_judge", options=options), CASE, "judge")
     outcome = asyncio.run(SCORERS["llm_judge"].score(resolved, subject("ORD-12345", judge=judge)))
     assert (outcome.value, outcome.detail) == (0.4, "vague")
     assert seen[0].model == "openai/judge-2024-01-01" and seen[0].params == {"temperature": 0}
@@ -207,9 +217,9 @@ def test_llm_judge_calls_the_pinned_model_with_the_rubric() -> None:
 
 def test_weighted_score_and_required_pass() -> None:
     configs = (
-        ScorerConfig("equals", name="equals", options={"expected": "{{ expected }}"}),
-        ScorerConfig("contains", name="contains", weight=0.5, required=False, options={"value": "zzz"}),
-        ScorerConfig("similarity", name="similarity", weight=0.0, threshold=0.5, options={}),
+        ScorerConfig(type="equals", name="equals", options={"expected": "{{ expected }}"}),
+        ScorerConfig(type="contains", name="contains", weight=0.5, required=False, options={"value": "zzz"}),
+        ScorerConfig(type="similarity", name="similarity", weight=0.0, threshold=0.5, options={}),
     )
     options = [resolve(c, CASE, c.name) for c in configs]
     scored = asyncio.run(evaluate(configs, options, subject("ORD-12345")))
@@ -225,8 +235,8 @@ def test_weighted_score_and_required_pass() -> None:
 
 
 def test_a_scorer_error_makes_the_attempt_an_error_not_a_zero() -> None:
-    configs = (ScorerConfig("equals", name="equals"), ScorerConfig("numeric", name="numeric"))
-    case = Case("c", {}, expected="abc")
+    configs = (ScorerConfig(type="equals", name="equals"), ScorerConfig(type="numeric", name="numeric"))
+    case = Case(id="c", vars={}, expected="abc")
     scored = asyncio.run(evaluate(configs, [{}, {}], subject("abc", case=case)))
     assert scored.score is None and scored.passed is None
     assert scored.error == "scorer numeric: expected value 'abc' is not a number"

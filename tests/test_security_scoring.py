@@ -17,8 +17,10 @@ from support.evalproject import results, write_project
 from support.fixtures import CLI
 from support.openai_server import FakeOpenAI
 
-SPEC = PromptSpec("p", "1.0.0", "openai/m", (Message("user", "{{ q }}"),))
-CASE = Case("c1", {"q": "x"}, expected="x")
+SPEC = PromptSpec(
+    name="p", version="1.0.0", model="openai/m", messages=(Message(role="user", content="{{ q }}"),)
+)
+CASE = Case(id="c1", vars={"q": "x"}, expected="x")
 # (pattern, answer): each backtracks exponentially in Python's `re`
 RUNAWAY = [
     ("^(a|aa)+$", "a" * 40 + "!"),
@@ -29,7 +31,9 @@ RUNAWAY = [
 
 
 def _subject(output: str) -> Subject:
-    return Subject(output, CASE, SPEC, (("user", "x"),), None, Path(), None)
+    return Subject(
+        output=output, case=CASE, spec=SPEC, messages=(("user", "x"),), reply=None, root=Path(), judge=None
+    )
 
 
 @pytest.mark.slow
@@ -53,8 +57,8 @@ def test_the_issue_example_no_longer_hangs() -> None:
 
 def test_the_case_score_carries_the_error_and_other_scorers_still_run() -> None:
     configs = [
-        ScorerConfig("regex", options={"pattern": RUNAWAY[0][0]}, name="slow"),
-        ScorerConfig("contains", options={"value": "a"}, name="has-a"),
+        ScorerConfig(type="regex", options={"pattern": RUNAWAY[0][0]}, name="slow"),
+        ScorerConfig(type="contains", options={"value": "a"}, name="has-a"),
     ]
     scored = asyncio.run(evaluate(configs, [c.options for c in configs], _subject(RUNAWAY[0][1])))
     assert scored.passed is None and scored.score is None

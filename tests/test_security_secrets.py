@@ -87,10 +87,10 @@ def test_the_cache_redacts_even_a_reply_it_is_handed_directly(
 ) -> None:
     monkeypatch.setenv("PAYMENTS_SECRET", UNSHAPED)
     cache = open_cache(tmp_path)
-    cache.put("k", "m", Reply(f"a {SHAPED[1]} b {UNSHAPED}"))
+    cache.put("k", "m", Reply(text=f"a {SHAPED[1]} b {UNSHAPED}"))
     cache.close()
     _assert_clean(_everything_written(tmp_path))
-    assert open_cache(tmp_path).get("k") == Reply("a [REDACTED] b [REDACTED]")
+    assert open_cache(tmp_path).get("k") == Reply(text="a [REDACTED] b [REDACTED]")
 
 
 def test_redact_data_walks_keys_and_values() -> None:

@@ -260,13 +260,13 @@ def test_records_round_trip_and_match_the_schema() -> None:
 def test_a_segment_tail_the_index_never_committed_is_cut(tmp_path: Path) -> None:
     with TraceStore.open(tmp_path) as store:
         item = from_data(record(1))
-        assert store.add([Stored(item, json.dumps(to_data(item)), True)]) == 1
+        assert store.add([Stored(record=item, line=json.dumps(to_data(item)), attributed=True)]) == 1
     segment = tmp_path / "segments" / "000001.jsonl"
     committed = segment.read_bytes()
     with segment.open("ab") as handle:
         handle.write(b'{"id": "half a line')  # a crash after writing, before the index committed
     with TraceStore.open(tmp_path) as store:
         second = from_data(record(2))
-        assert store.add([Stored(second, json.dumps(to_data(second)), True)]) == 1
+        assert store.add([Stored(record=second, line=json.dumps(to_data(second)), attributed=True)]) == 1
         assert [r.id for r in store.records(Window())] == ["call-1.0.0-1", "call-1.0.0-2"]
     assert segment.read_bytes().startswith(committed) and b"half a line" not in segment.read_bytes()

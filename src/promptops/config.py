@@ -9,7 +9,7 @@ from typing import Any, Literal
 from promptops.errors import InputError
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RunDefaults:
     concurrency: int = 8
     timeout_s: float = 60.0
@@ -19,7 +19,7 @@ class RunDefaults:
     backoff_max_s: float = 30.0  # cap of one wait, Retry-After included
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class GatePolicy:
     max_score_drop: float = 0.02
     max_pass_rate_drop: float = 0.05
@@ -39,7 +39,7 @@ class GatePolicy:
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Price:
     """USD per one million tokens."""
 
@@ -47,21 +47,21 @@ class Price:
     output: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RunsPolicy:
     """How much run history .promptops/runs/ keeps."""
 
     keep: int = 50  # newest runs kept; older ones are pruned when a run is recorded
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Traffic:
     """The expected production rate of one prompt, for cost projections."""
 
     qps: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Budget:
     """A feature's monthly spend limit over a set of prompts, with alert levels (shares of the limit)."""
 
@@ -71,7 +71,7 @@ class Budget:
     alerts: tuple[float, ...] = (0.5, 0.8, 1.0)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class QualityRule:
     """The quality metric of a canary: a score name on the records and its allowed absolute drop."""
 
@@ -80,13 +80,13 @@ class QualityRule:
     critical: bool = True
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ErrorRateRule:
     max_increase: float = 0.01  # absolute: canary rate - control rate
     critical: bool = True
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class LatencyRule:
     """Allowed canary/control ratios of latency quantiles (None: not judged) and an absolute p99 SLA."""
 
@@ -97,13 +97,13 @@ class LatencyRule:
     critical: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CostRule:
     max_increase: float = 0.15  # relative: canary/control mean cost per call may reach 1 + this
     critical: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RolloutPolicy:
     """When a canary may be promoted or must be rolled back (`rollout:` in promptops.yaml)."""
 
@@ -141,7 +141,7 @@ def since_seconds(text: str, option: str = "--since", examples: str = "30m, 24h,
     return seconds
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ProjectConfig:
     version: int = 1
     prompts_dir: str = "prompts"

@@ -17,7 +17,7 @@ CONFIDENCE = 0.95
 SEED = 17
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Estimate:
     """A value and its 95% bootstrap interval (all None when unknown)."""
 
@@ -30,13 +30,13 @@ class Estimate:
             return UNKNOWN
         low = None if self.low is None else self.low * factor
         high = None if self.high is None else self.high * factor
-        return Estimate(self.value * factor, low, high)
+        return Estimate(value=self.value * factor, low=low, high=high)
 
 
-UNKNOWN = Estimate(None)
+UNKNOWN = Estimate(value=None)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Line:
     """One line of a projection: what calls of one purpose (prod, judge, shadow) cost a month."""
 
@@ -49,7 +49,7 @@ class Line:
     note: str | None = None  # why the line is unknown, when it is not a missing price
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Projection:
     prompt: str
     qps: float
@@ -62,10 +62,10 @@ class Projection:
         values = [line.monthly.value for line in self.lines]
         if not values or None in values:
             return UNKNOWN
-        return Estimate(sum(v for v in values if v is not None))
+        return Estimate(value=sum(v for v in values if v is not None))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class MonthlyCost:
     """Base and head spend of one suite's prompt at its configured traffic, for the PR report."""
 
@@ -78,7 +78,7 @@ class MonthlyCost:
         return None if self.base is None or self.head is None else self.head - self.base
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class BudgetStatus:
     budget: Budget
     source: str  # traces (month to date) | projection (traffic x latest results)
@@ -110,7 +110,7 @@ def interval(values: Sequence[float], statistic: Statistic) -> Estimate:
         return UNKNOWN
     # a pair (0, v) makes the paired bootstrap resample `values` alone: statistic of zeros is 0
     low, high = paired_bootstrap([(0.0, v) for v in values], statistic, SEED, CONFIDENCE)
-    return Estimate(statistic(values), low, high)
+    return Estimate(value=statistic(values), low=low, high=high)
 
 
 def _p95(values: Sequence[float]) -> float:
@@ -122,10 +122,24 @@ def line(purpose: str, costs: Sequence[float | None], qps: float, per_prod_call:
     known = [c for c in costs if c is not None]
     unpriced = len(costs) - len(known)
     if unpriced or not known:
-        return Line(purpose, len(costs), unpriced, UNKNOWN, UNKNOWN, UNKNOWN)
+        return Line(
+            purpose=purpose,
+            calls=len(costs),
+            unpriced=unpriced,
+            per_call=UNKNOWN,
+            p95=UNKNOWN,
+            monthly=UNKNOWN,
+        )
     per_call = interval(known, mean)
     monthly = per_call.scaled(qps * SECONDS_PER_MONTH * per_prod_call)
-    return Line(purpose, len(costs), 0, per_call, interval(known, _p95), monthly)
+    return Line(
+        purpose=purpose,
+        calls=len(costs),
+        unpriced=0,
+        per_call=per_call,
+        p95=interval(known, _p95),
+        monthly=monthly,
+    )
 
 
 def monthly(costs: Sequence[float | None], qps: float) -> float | None:

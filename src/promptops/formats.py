@@ -70,11 +70,11 @@ def load_json(text: str, file: str, *, line: int | None = None, hint: str | None
     except json.JSONDecodeError as exc:
         where = exc.lineno if line is None else line
         column = f" (column {exc.colno})"
-        problem = Problem(file, where, "", f"invalid JSON: {exc.msg}{column}")
+        problem = Problem(file=file, line=where, path="", message=f"invalid JSON: {exc.msg}{column}")
     except _JSONValueError as exc:
-        problem = Problem(file, line, "", f"invalid JSON: {exc}")
+        problem = Problem(file=file, line=line, path="", message=f"invalid JSON: {exc}")
     except RecursionError:
-        problem = Problem(file, line, "", "invalid JSON: nested too deeply")
+        problem = Problem(file=file, line=line, path="", message="invalid JSON: nested too deeply")
     raise FileFormatError([problem], hint=hint)
 
 
@@ -191,7 +191,7 @@ def _foreign_message(value: str) -> str:
 def check_schema(rules: Any, doc: Document, at: Iterable[str | int]) -> list[Problem]:
     """Return every reason why `rules` (found at key path `at` of `doc`) is not a usable JSON Schema."""
     problems = [
-        Problem(doc.file, doc.line(path), key_path(path), _foreign_message(value))
+        Problem(file=doc.file, line=doc.line(path), path=key_path(path), message=_foreign_message(value))
         for path, value in foreign_refs(rules, tuple(at))
     ]
     try:
@@ -205,7 +205,7 @@ def check_schema(rules: Any, doc: Document, at: Iterable[str | int]) -> list[Pro
             message = f"unknown type '{type_name}'; expected one of: {_JSON_TYPES}"
         elif bad_regex is not None:
             message = f"invalid regular expression {bad_regex}"
-        problems.append(Problem(doc.file, doc.line(path), key_path(path), message))
+        problems.append(Problem(file=doc.file, line=doc.line(path), path=key_path(path), message=message))
     return problems
 
 
@@ -281,7 +281,12 @@ def _describe_each(err: jsonschema.ValidationError, doc: Document | None, file: 
             message = "unknown key" + (f"; expected one of: {', '.join(sorted(allowed))}" if allowed else "")
             located = [(*err.absolute_path, key) for key in extra]
             return [
-                Problem(doc.file if doc else file, doc.line(at) if doc else None, key_path(at), message)
+                Problem(
+                    file=doc.file if doc else file,
+                    line=doc.line(at) if doc else None,
+                    path=key_path(at),
+                    message=message,
+                )
                 for at in located
             ]
     return [_describe(err, doc, file)]
@@ -312,7 +317,9 @@ def _describe(err: jsonschema.ValidationError, doc: Document | None, file: str) 
     elif err.validator == "pattern" and path and path[-1] == "version":
         message = f"'{err.instance}' is not a semantic version (MAJOR.MINOR.PATCH)"
     line = doc.line(path) if doc is not None else None
-    return Problem(doc.file if doc is not None else file, line, key_path(path), message)
+    return Problem(
+        file=doc.file if doc is not None else file, line=line, path=key_path(path), message=message
+    )
 
 
 def _type_name(value: Any) -> str:

@@ -61,7 +61,7 @@ class _SameOriginRedirects(urllib.request.HTTPRedirectHandler):
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class GitHubConfig:
     token: str
     repository: str
@@ -86,23 +86,23 @@ class GitHubConfig:
             raise InputError(f"GITHUB_REPOSITORY must look like OWNER/NAME, got {repository!r}")
         if urllib.parse.urlsplit(api_url).scheme not in {"http", "https"}:
             raise InputError(f"GITHUB_API_URL must be an http(s) URL, got {api_url!r}")
-        return cls(token, repository, api_url)
+        return cls(token=token, repository=repository, api_url=api_url)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Comment:
     id: int
     body: str
     html_url: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Upsert:
     action: Literal["created", "updated"]
     comment: Comment
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class _Response:
     data: Any
     next_url: str | None
@@ -174,7 +174,7 @@ class GitHubClient:
             data = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
             raise UnavailableError(f"GitHub API: {method} {_path(url)} answered with invalid JSON") from None
-        return _Response(data, _next_link(link))
+        return _Response(data=data, next_url=_next_link(link))
 
 
 def upsert_comment(client: GitHubClient, issue: int, body: str, create: bool = True) -> Upsert | None:
@@ -186,15 +186,17 @@ def upsert_comment(client: GitHubClient, issue: int, body: str, create: bool = T
         body = f"{MARKER}\n{body}"
     for comment in client.comments(issue):
         if MARKER in comment.body:
-            return Upsert("updated", client.update_comment(comment.id, body))
-    return Upsert("created", client.create_comment(issue, body)) if create else None
+            return Upsert(action="updated", comment=client.update_comment(comment.id, body))
+    return Upsert(action="created", comment=client.create_comment(issue, body)) if create else None
 
 
 def _comment(item: Any) -> Comment:
     if not isinstance(item, dict) or not isinstance(item.get("id"), int):
         raise UnavailableError("GitHub API: unexpected answer, a comment without an id")
     body = item.get("body")
-    return Comment(item["id"], body if isinstance(body, str) else "", str(item.get("html_url", "")))
+    return Comment(
+        id=item["id"], body=body if isinstance(body, str) else "", html_url=str(item.get("html_url", ""))
+    )
 
 
 def _next_link(header: str | None) -> str | None:

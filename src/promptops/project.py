@@ -43,24 +43,32 @@ INSIDE_HINT = "keep prompts, suites, datasets, baselines and environments inside
 def read_bytes(path: Path, label: str, limit: int = MAX_FILE_BYTES) -> bytes:
     """Return the bytes of a file, or raise InputError for a missing, odd or oversized file."""
     if path.is_dir():
-        raise FileFormatError([Problem(label, None, "", "is a directory, expected a file")])
+        raise FileFormatError(
+            [Problem(file=label, line=None, path="", message="is a directory, expected a file")]
+        )
     try:
         info = path.stat()
     except FileNotFoundError:
-        raise FileFormatError([Problem(label, None, "", "no such file")]) from None
+        raise FileFormatError([Problem(file=label, line=None, path="", message="no such file")]) from None
     except OSError as exc:
-        raise FileFormatError([Problem(label, None, "", f"cannot read: {exc.strerror}")]) from None
+        raise FileFormatError(
+            [Problem(file=label, line=None, path="", message=f"cannot read: {exc.strerror}")]
+        ) from None
     if not stat.S_ISREG(info.st_mode):
         # a FIFO or device would block or never end
-        raise FileFormatError([Problem(label, None, "", "is not a regular file")])
-    too_big = FileFormatError([Problem(label, None, "", f"file is larger than {limit} bytes")])
+        raise FileFormatError([Problem(file=label, line=None, path="", message="is not a regular file")])
+    too_big = FileFormatError(
+        [Problem(file=label, line=None, path="", message=f"file is larger than {limit} bytes")]
+    )
     if info.st_size > limit:
         raise too_big
     try:
         with path.open("rb") as handle:
             data = handle.read(limit + 1)  # the file may have grown since stat
     except OSError as exc:
-        raise FileFormatError([Problem(label, None, "", f"cannot read: {exc.strerror}")]) from None
+        raise FileFormatError(
+            [Problem(file=label, line=None, path="", message=f"cannot read: {exc.strerror}")]
+        ) from None
     if len(data) > limit:
         raise too_big
     return data
@@ -74,7 +82,14 @@ def find_root(start: Path) -> Path:
             return candidate
         if (candidate / CONFIG_FILE).is_dir():
             raise FileFormatError(
-                [Problem(str(candidate / CONFIG_FILE), None, "", "is a directory, expected a file")]
+                [
+                    Problem(
+                        file=str(candidate / CONFIG_FILE),
+                        line=None,
+                        path="",
+                        message="is a directory, expected a file",
+                    )
+                ]
             )
     raise InputError(
         f"no {CONFIG_FILE} found in {start} or any parent directory",
@@ -87,7 +102,14 @@ def parse_config(raw: bytes, file: str) -> ProjectConfig:
     doc = parse_yaml(decode(raw, file), file)
     if not isinstance(doc.data, dict):
         raise FileFormatError(
-            [Problem(file, doc.line(()), "", "must be a mapping with at least `version: 1`")]
+            [
+                Problem(
+                    file=file,
+                    line=doc.line(()),
+                    path="",
+                    message="must be a mapping with at least `version: 1`",
+                )
+            ]
         )
     problems = validate(doc, "promptops-config") or _path_problems(doc) or _rollout_problems(doc)
     if not problems and "tag_format" in doc.data:
@@ -103,13 +125,20 @@ def _path_problems(doc: Document) -> list[Problem]:
     for key in PATH_KEYS:
         value = doc.data.get(key)
         if isinstance(value, str) and (Path(value).is_absolute() or ".." in Path(value).parts):
-            out.append(Problem(doc.file, doc.line((key,)), key, f"'{value}' leaves the project root"))
+            out.append(
+                Problem(
+                    file=doc.file,
+                    line=doc.line((key,)),
+                    path=key,
+                    message=f"'{value}' leaves the project root",
+                )
+            )
     return out
 
 
 def _tag_format(doc: Document, fmt: str) -> list[Problem]:
     """Return why `tag_format` cannot make tags: only `{name}` and `{version}` may be filled in."""
-    where = Problem(doc.file, doc.line(("tag_format",)), "tag_format", "")
+    where = Problem(file=doc.file, line=doc.line(("tag_format",)), path="tag_format", message="")
     try:
         parts = list(string.Formatter().parse(fmt))
     except ValueError as exc:
@@ -150,7 +179,14 @@ def _rollout_problems(doc: Document) -> list[Problem]:
         if isinstance(merged.get("quality"), dict) and "scorer" not in merged["quality"]:
             path = ("rollout",) if prompt is None else ("rollout", "prompts", prompt)
             where = (*path, "quality") if "quality" in (override if prompt else rollout) else path
-            out.append(Problem(doc.file, doc.line(where), key_path(where), "quality needs a `scorer`"))
+            out.append(
+                Problem(
+                    file=doc.file,
+                    line=doc.line(where),
+                    path=key_path(where),
+                    message="quality needs a `scorer`",
+                )
+            )
     return out
 
 
@@ -222,7 +258,7 @@ def _to_config(doc: Document) -> ProjectConfig:
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Project:
     root: Path
     config: ProjectConfig
@@ -232,7 +268,7 @@ class Project:
         """Return the project containing `start` (default: the current directory)."""
         root = find_root(start or Path.cwd())
         config = parse_config(read_bytes(root / CONFIG_FILE, CONFIG_FILE), CONFIG_FILE)
-        return cls(root, config)
+        return cls(root=root, config=config)
 
     def contained(self, path: Path) -> Path:
         """Return `path` when it stays inside the project root with every symlink followed; else raise.
@@ -248,7 +284,12 @@ class Project:
             except ValueError:
                 label = str(path)
             raise FileFormatError(
-                [Problem(label, None, "", "leaves the project root through a symlink")], hint=INSIDE_HINT
+                [
+                    Problem(
+                        file=label, line=None, path="", message="leaves the project root through a symlink"
+                    )
+                ],
+                hint=INSIDE_HINT,
             )
         return path
 

@@ -21,10 +21,24 @@ def read_prompt(raw: bytes, file: str) -> PromptSpec:
 def check(doc: Document) -> list[Problem]:
     """Return every schema problem of a prompt document."""
     if doc.data is None:
-        return [Problem(doc.file, 1, "", "file is empty; a prompt needs name, version, model and messages")]
+        return [
+            Problem(
+                file=doc.file,
+                line=1,
+                path="",
+                message="file is empty; a prompt needs name, version, model and messages",
+            )
+        ]
     if not isinstance(doc.data, dict):
         got = "a list" if isinstance(doc.data, list) else "a single value"
-        return [Problem(doc.file, doc.line(()), "", f"a prompt file must be a mapping of keys, got {got}")]
+        return [
+            Problem(
+                file=doc.file,
+                line=doc.line(()),
+                path="",
+                message=f"a prompt file must be a mapping of keys, got {got}",
+            )
+        ]
     problems = validate(doc, "prompt")
     if not problems:
         if "inputs" in doc.data:

@@ -103,7 +103,7 @@ def monthly_costs(project: Project, runs: Sequence[RunResult], ref: str | None) 
         ran = [c for c in run.cases if c.error is None and (paired is None or c.id in paired)]
         head = [head_side(c).cost for c in ran]
         out[run.suite] = MonthlyCost(
-            traffic.qps, monthly(base_costs, traffic.qps), monthly(head, traffic.qps)
+            qps=traffic.qps, base=monthly(base_costs, traffic.qps), head=monthly(head, traffic.qps)
         )
     return out
 

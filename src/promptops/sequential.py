@@ -19,7 +19,7 @@ from dataclasses import dataclass
 PSEUDO_SQUARES = 0.5
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Interval:
     """A point estimate and its always-valid bounds (-inf/inf when a bound is not known yet)."""
 
@@ -54,14 +54,14 @@ def difference(control: Sequence[float], canary: Sequence[float], tau: float, al
     head, head_var = spread(canary)
     estimate = head - base
     radius = mixture_radius(base_var / len(control) + head_var / len(canary), tau * tau, alpha)
-    return Interval(estimate, estimate - radius, estimate + radius)
+    return Interval(estimate=estimate, low=estimate - radius, high=estimate + radius)
 
 
 def paired_difference(pairs: Sequence[tuple[float, float]], tau: float, alpha: float) -> Interval:
     """Return the mean of canary - control over (control, canary) pairs with its always-valid interval."""
     centre, variance = spread([head - base for base, head in pairs])
     radius = mixture_radius(variance / len(pairs), tau * tau, alpha)
-    return Interval(centre, centre - radius, centre + radius)
+    return Interval(estimate=centre, low=centre - radius, high=centre + radius)
 
 
 def ratio_of_means(
@@ -81,7 +81,7 @@ def ratio_of_means(
     variance = base_var / (len(control) * base * base) + head_var / (len(canary) * head * head)
     log_ratio = math.log(head / base)
     radius = mixture_radius(variance, tau * tau, alpha)
-    return Interval(head / base, math.exp(log_ratio - radius), math.exp(log_ratio + radius))
+    return Interval(estimate=head / base, low=math.exp(log_ratio - radius), high=math.exp(log_ratio + radius))
 
 
 def quantile(ordered: Sequence[float], q: float, alpha: float, rho: float) -> Interval:
@@ -98,7 +98,7 @@ def quantile(ordered: Sequence[float], q: float, alpha: float, rho: float) -> In
     high_rank = math.floor(n * q + radius) + 1
     low = ordered[low_rank - 1] if low_rank >= 1 else 0.0
     high = ordered[high_rank - 1] if high_rank <= n else math.inf
-    return Interval(_interpolated(ordered, q), low, high)
+    return Interval(estimate=_interpolated(ordered, q), low=low, high=high)
 
 
 def _interpolated(ordered: Sequence[float], q: float) -> float:
@@ -116,7 +116,7 @@ def quantile_ratio(
     estimate = head.estimate / base.estimate if base.estimate > 0 else math.inf
     low = head.low / base.high if base.high > 0 else 0.0
     high = head.high / base.low if base.low > 0 else math.inf
-    return Interval(estimate, low, high)
+    return Interval(estimate=estimate, low=low, high=high)
 
 
 def mann_whitney(control: Sequence[float], canary: Sequence[float], tau: float, alpha: float) -> Interval:
@@ -129,7 +129,7 @@ def mann_whitney(control: Sequence[float], canary: Sequence[float], tau: float, 
     above = sum(bisect.bisect_left(control, v) + bisect.bisect_right(control, v) for v in canary) / 2
     share = above / (m * n)
     radius = mixture_radius((m + n + 1) / (12 * m * n), tau * tau, alpha)
-    return Interval(share, share - radius, share + radius)
+    return Interval(estimate=share, low=share - radius, high=share + radius)
 
 
 def calls_needed(

@@ -7,14 +7,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Message:
     role: str
     content: str
     line: int | None = None  # line of `content` in the source file, for template errors
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PromptSpec:
     name: str
     version: str

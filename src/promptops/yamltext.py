@@ -30,7 +30,7 @@ MAX_NODES = 50_000
 Path = tuple[str | int, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Document:
     """Parsed YAML data plus the line (1-based) where every key path starts."""
 
@@ -131,14 +131,16 @@ def decode(raw: bytes, file: str) -> str:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise FileFormatError(
-            [Problem(file, line, "", f"not valid UTF-8 (byte 0x{raw[exc.start]:02x})")]
+            [Problem(file=file, line=line, path="", message=f"not valid UTF-8 (byte 0x{raw[exc.start]:02x})")]
         ) from None
 
 
 def parse_yaml(text: str, file: str) -> Document:
     """Parse one YAML document safely, keeping line numbers; raise FileFormatError."""
     if len(text) > MAX_YAML_BYTES:
-        raise FileFormatError([Problem(file, None, "", f"file is larger than {MAX_YAML_BYTES} bytes")])
+        raise FileFormatError(
+            [Problem(file=file, line=None, path="", message=f"file is larger than {MAX_YAML_BYTES} bytes")]
+        )
     fast = _compose(text)
     if fast is not None:
         try:
@@ -154,11 +156,13 @@ def parse_yaml(text: str, file: str) -> Document:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
-        raise FileFormatError([Problem(file, line, "", _yaml_problem(exc))]) from None
+        raise FileFormatError([Problem(file=file, line=line, path="", message=_yaml_problem(exc))]) from None
     except yaml.reader.ReaderError as exc:
         raise FileFormatError([_reader_problem(exc, text, file)]) from None
     except yaml.YAMLError as exc:
-        raise FileFormatError([Problem(file, None, "", f"invalid YAML: {exc}")]) from None
+        raise FileFormatError(
+            [Problem(file=file, line=None, path="", message=f"invalid YAML: {exc}")]
+        ) from None
     finally:
         loader.dispose()
     return _document(node, loader, file)
@@ -166,16 +170,18 @@ def parse_yaml(text: str, file: str) -> Document:
 
 def _document(node: Node | None, loader: Any, file: str) -> Document:
     if node is None:
-        return Document(file, None, {(): 1})
+        return Document(file=file, data=None, lines={(): 1})
     converter = _Converter(loader, file)
     data = converter.convert(node, ())
-    return Document(file, data, converter.lines, converter.value_lines)
+    return Document(file=file, data=data, lines=converter.lines, value_lines=converter.value_lines)
 
 
 def _reader_problem(exc: yaml.reader.ReaderError, text: str, file: str) -> Problem:
     line = text[: exc.position].count("\n") + 1
     char = exc.character if isinstance(exc.character, str) else chr(exc.character)
-    return Problem(file, line, "", f"control character U+{ord(char):04X} is not allowed in YAML")
+    return Problem(
+        file=file, line=line, path="", message=f"control character U+{ord(char):04X} is not allowed in YAML"
+    )
 
 
 def _yaml_problem(exc: yaml.MarkedYAMLError) -> str:
@@ -209,7 +215,9 @@ class _Converter:
         self.value_lines: dict[Path, int] = {}
 
     def fail(self, node: Node, path: Path, what: str) -> FileFormatError:
-        return FileFormatError([Problem(self.file, node.start_mark.line + 1, key_path(path), what)])
+        return FileFormatError(
+            [Problem(file=self.file, line=node.start_mark.line + 1, path=key_path(path), message=what)]
+        )
 
     def convert(self, node: Node, path: Path) -> Any:
         self.lines.setdefault(path, node.start_mark.line + 1)

@@ -17,7 +17,7 @@ POLICY = RolloutPolicy(
     min_calls_per_arm=500,
     max_duration_s=72 * 3600.0,
     confidence=0.95,
-    quality=QualityRule("judge_ok", max_drop=0.05, critical=True),
+    quality=QualityRule(scorer="judge_ok", max_drop=0.05, critical=True),
     error_rate=ErrorRateRule(max_increase=0.01, critical=True),
     latency=LatencyRule(p50=1.10, p95=1.20, p99=1.30, sla_p99_ms=4000),
 )
@@ -51,7 +51,7 @@ def calls(rng: random.Random, arm: str, truth: Truth, n: int, scored: float) -> 
         if ok and rng.random() < scored:
             score = 1.0 if rng.random() < truth.quality else 0.0
         cost = truth.cost_usd * rng.uniform(0.8, 1.2)
-        out.append(Call(arm, ok, MEDIAN_MS * factor, cost, score))
+        out.append(Call(arm=arm, ok=ok, latency_ms=MEDIAN_MS * factor, cost_usd=cost, score=score))
     return out
 
 
@@ -141,6 +141,10 @@ def fill_store(root: Path, text: str) -> int:
     from promptops.observe.record import from_data
     from promptops.observe.store import Stored, TraceStore
 
-    batch = [Stored(from_data(json.loads(line)), line, True) for line in text.splitlines() if line.strip()]
+    batch = [
+        Stored(record=from_data(json.loads(line)), line=line, attributed=True)
+        for line in text.splitlines()
+        if line.strip()
+    ]
     with TraceStore.open(root / ".promptops" / "traces") as store:
         return store.add(batch)

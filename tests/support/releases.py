@@ -93,8 +93,21 @@ def run(version: str, scores: list[float]) -> RunResult:
     """Return a suite run of `order-id@version` where case i scored scores[i]."""
     cases = []
     for i, score in enumerate(scores):
-        value = ScoreValue("equals", "equals", score, score >= 1.0, 1.0, True)
-        attempt = Attempt(0, "ORD-1", (value,), score, score >= 1.0, None, 10, 2, None, 100.0)
+        value = ScoreValue(
+            name="equals", type="equals", value=score, passed=score >= 1.0, weight=1.0, required=True
+        )
+        attempt = Attempt(
+            repeat=0,
+            output="ORD-1",
+            scores=(value,),
+            score=score,
+            passed=score >= 1.0,
+            error=None,
+            input_tokens=10,
+            output_tokens=2,
+            cost_usd=None,
+            latency_ms=100.0,
+        )
         cases.append(
             CaseResult(
                 id=f"c{i:03d}",
@@ -105,15 +118,24 @@ def run(version: str, scores: list[float]) -> RunResult:
                 passed=score >= 1.0,
             )
         )
-    return RunResult("order-id", provenance(version), tuple(cases), summary(scores))
+    return RunResult(
+        suite="order-id", provenance=provenance(version), cases=tuple(cases), summary=summary(scores)
+    )
 
 
 def baseline(version: str, scores: list[float]) -> Baseline:
     cases = tuple(
-        BaselineCase(f"c{i:03d}", f"sha256:{i:064d}", s, 1.0 if s >= 1.0 else 0.0, s >= 1.0, latency_ms=100.0)
+        BaselineCase(
+            id=f"c{i:03d}",
+            hash=f"sha256:{i:064d}",
+            score=s,
+            pass_rate=1.0 if s >= 1.0 else 0.0,
+            passed=s >= 1.0,
+            latency_ms=100.0,
+        )
         for i, s in enumerate(scores)
     )
-    return Baseline("order-id", provenance(version), cases, summary(scores))
+    return Baseline(suite="order-id", provenance=provenance(version), cases=cases, summary=summary(scores))
 
 
 def bundled(repo: GitRepo, cli: CLI, environments: str) -> Path:

@@ -44,7 +44,10 @@ def propose(  # noqa: PLR0917 (typer maps each option to a parameter)
     if by is None and feedback is None:
         raise InputError("choose records with --worst N --by SCORE or --feedback down (or both)")
     selection = Selection(
-        worst, by, feedback == "down", timedelta(seconds=since_seconds(since)) if since else None
+        worst=worst,
+        by=by,
+        feedback_down=feedback == "down",
+        since=timedelta(seconds=since_seconds(since)) if since else None,
     )
     project = Project.load()
     path, proposal = run(project, name, selection, out)

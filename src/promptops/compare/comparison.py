@@ -24,7 +24,7 @@ from promptops.report.tags import tag_pass_rates, worst_tag
 from promptops.stats import percentile
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Candidate:
     """One side of a comparison: a model, a prompt version (NAME@VERSION), both, or a stored run."""
 
@@ -56,7 +56,7 @@ def candidates(models: Sequence[str], prompts: Sequence[str], runs: Sequence[str
     return found
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Standing:
     """How one candidate did: its run, its gate result against the first (None for the first)."""
 
@@ -74,7 +74,7 @@ class Standing:
     worst_tag: tuple[str, float] | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Disagreement:
     """A case the candidates do not agree on (pass/fail), with every candidate's output."""
 
@@ -84,7 +84,7 @@ class Disagreement:
     outputs: tuple[str | None, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Comparison:
     suite: str
     qps: float | None
@@ -148,7 +148,14 @@ def compare(
         for c, run, run_id, result in zip(chosen, runs, ids, results, strict=True)
     )
     disagreements, different = _disagreements(runs)
-    return Comparison(suite.name, rate, standings, disagreements, different, unavailable)
+    return Comparison(
+        suite=suite.name,
+        qps=rate,
+        standings=standings,
+        disagreements=disagreements,
+        different_outputs=different,
+        unavailable=unavailable,
+    )
 
 
 def traffic_qps(project: Project, prompt: str) -> float | None:
@@ -211,7 +218,7 @@ def _disagreements(runs: Sequence[RunResult]) -> tuple[tuple[Disagreement, ...],
         different += len(set(outputs)) > 1
         passed = tuple(None if c.error else c.passed for c in cases)
         if len(set(passed)) > 1:
-            out.append(Disagreement(case_id, cases[0].tags, passed, outputs))
+            out.append(Disagreement(case=case_id, tags=cases[0].tags, passed=passed, outputs=outputs))
     return tuple(out), different
 
 

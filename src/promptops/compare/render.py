@@ -158,6 +158,6 @@ def html_report(comparison: Comparison, secrets: Sequence[str] = ()) -> str:
         verdict,
         reason,
         panels,
-        summary=html.Table(header, rows),
+        summary=html.Table(header=header, rows=rows),
         secrets=secrets,
     )

@@ -29,7 +29,7 @@ MAX_BUNDLE_BYTES = 50_000_000
 REBUILD = "rebuild it with `promptops bundle --out FILE` from the repository"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class BundledPrompt:
     """One released prompt version: its content, the hash of that content and the tag it was read from."""
 
@@ -38,7 +38,7 @@ class BundledPrompt:
     tag: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Bundle:
     environments: Environments
     prompts: Mapping[tuple[str, str], BundledPrompt]  # by (name, version)
@@ -65,8 +65,10 @@ def build(environments: Environments, resolve: Resolve) -> Bundle:
     prompts = {}
     for name, version in environments.references():
         spec, tag = resolve(name, version)
-        prompts[(name, version)] = BundledPrompt(spec, content_hash(spec.content()), tag)
-    return Bundle(environments, prompts)
+        prompts[(name, version)] = BundledPrompt(
+            spec=spec, content_hash=content_hash(spec.content()), tag=tag
+        )
+    return Bundle(environments=environments, prompts=prompts)
 
 
 def to_data(bundle: Bundle) -> dict[str, Any]:
@@ -122,7 +124,7 @@ def parse(text: str, file: str) -> Bundle:
         for version, entry in versions.items():
             prompts[(name, version)] = _verified(file, name, version, entry)
     environments = _environments(file, data["environments"], prompts)
-    return Bundle(environments, prompts, file)
+    return Bundle(environments=environments, prompts=prompts, file=file)
 
 
 def _verified(file: str, name: str, version: str, entry: dict[str, Any]) -> BundledPrompt:
@@ -133,16 +135,20 @@ def _verified(file: str, name: str, version: str, entry: dict[str, Any]) -> Bund
             f"content hash mismatch for {name}@{version}: the bundle records {entry['content_hash']}, "
             f"the content hashes to {actual}; the bundle was edited or corrupted"
         )
-        raise FileFormatError([Problem(file, None, key_path(where), message)], hint=REBUILD)
-    doc = Document(f"{file}#{name}@{version}", entry["content"], {})
+        raise FileFormatError(
+            [Problem(file=file, line=None, path=key_path(where), message=message)], hint=REBUILD
+        )
+    doc = Document(file=f"{file}#{name}@{version}", data=entry["content"], lines={})
     problems = check(doc)
     if problems:
         raise FileFormatError(problems, hint=REBUILD)
     spec = to_spec(doc)
     if (spec.name, spec.version) != (name, version):
         message = f"holds {spec.name}@{spec.version} under the key {name}@{version}"
-        raise FileFormatError([Problem(file, None, key_path(where), message)], hint=REBUILD)
-    return BundledPrompt(spec, actual, entry["tag"])
+        raise FileFormatError(
+            [Problem(file=file, line=None, path=key_path(where), message=message)], hint=REBUILD
+        )
+    return BundledPrompt(spec=spec, content_hash=actual, tag=entry["tag"])
 
 
 def _environments(
@@ -154,12 +160,17 @@ def _environments(
         for name, value in assignments.items():
             canary = value.get("canary")
             assignment = Assignment(
-                value["version"], None if canary is None else Canary(canary["version"], canary["percent"])
+                version=value["version"],
+                canary=None
+                if canary is None
+                else Canary(version=canary["version"], percent=canary["percent"]),
             )
             for version in [assignment.version] + ([canary["version"]] if canary else []):
                 if (name, version) not in prompts:
                     path = key_path(("environments", env, name))
                     message = f"serves {name}@{version}, which the bundle does not hold"
-                    raise FileFormatError([Problem(file, None, path, message)], hint=REBUILD)
+                    raise FileFormatError(
+                        [Problem(file=file, line=None, path=path, message=message)], hint=REBUILD
+                    )
             envs[env][name] = assignment
-    return Environments(file, envs)
+    return Environments(file=file, envs=envs)

@@ -13,7 +13,7 @@ from promptops.formats import Document, decode, dump_yaml, key_path, parse_yaml,
 from promptops.project import PROMPT_NAME, Project, read_bytes, write_atomic
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Canary:
     """A share of an environment's traffic (0 < percent < 100) served by another version."""
 
@@ -21,7 +21,7 @@ class Canary:
     percent: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Assignment:
     """The version one environment serves for one prompt, with an optional canary."""
 
@@ -38,7 +38,7 @@ ENV_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 CANARY_FORM = "{version: 1.3.0, canary: {version: 1.4.0, percent: 5}}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Environments:
     """Every environment (in file order) and the assignment of each prompt in it."""
 
@@ -71,7 +71,7 @@ class Environments:
         """Return a copy where `env` serves `assignment` for `prompt` (a new env goes last)."""
         envs = {name: dict(prompts) for name, prompts in self.envs.items()}
         envs.setdefault(env, {})[prompt] = assignment
-        return Environments(self.file, envs)
+        return Environments(file=self.file, envs=envs)
 
     def references(self) -> list[tuple[str, str]]:
         """Return every (prompt, version) any environment serves, canaries included, sorted."""
@@ -109,10 +109,17 @@ def parse(text: str, file: str) -> Environments:
     """Return the environments in `text`, or raise FileFormatError listing every problem."""
     doc = parse_yaml(text, file)
     if doc.data is None:
-        return Environments(file, {})
+        return Environments(file=file, envs={})
     if not isinstance(doc.data, dict):
         raise FileFormatError(
-            [Problem(file, doc.line(()), "", "must be a mapping of ENV -> PROMPT -> VERSION")]
+            [
+                Problem(
+                    file=file,
+                    line=doc.line(()),
+                    path="",
+                    message="must be a mapping of ENV -> PROMPT -> VERSION",
+                )
+            ]
         )
     own = _problems(doc)
     taken = {p.path for p in own}
@@ -128,16 +135,27 @@ def _problems(doc: Document) -> list[Problem]:
     out = []
     for env, prompts in doc.data.items():
         if not ENV_NAME.match(env):
-            out.append(Problem(doc.file, doc.line((env,)), env, "not a valid environment name"))
+            out.append(
+                Problem(
+                    file=doc.file, line=doc.line((env,)), path=env, message="not a valid environment name"
+                )
+            )
         if not isinstance(prompts, dict):
             continue
         for prompt, value in prompts.items():
             path = (env, prompt)
             if not PROMPT_NAME.fullmatch(prompt):
-                out.append(Problem(doc.file, doc.line(path), key_path(path), "not a valid prompt name"))
+                out.append(
+                    Problem(
+                        file=doc.file,
+                        line=doc.line(path),
+                        path=key_path(path),
+                        message="not a valid prompt name",
+                    )
+                )
             if isinstance(value, int | float) and not isinstance(value, bool):
                 message = f"{value} is a number; write the full version as a string, MAJOR.MINOR.PATCH"
-                out.append(Problem(doc.file, doc.line(path), key_path(path), message))
+                out.append(Problem(file=doc.file, line=doc.line(path), path=key_path(path), message=message))
             elif isinstance(value, dict):
                 out.extend(_canary_problems(doc, path, value))
     return out
@@ -147,7 +165,7 @@ def _canary_problems(doc: Document, path: tuple[str, str], value: dict[str, Any]
     if "percent" in value and "canary" not in value:
         where: tuple[str, ...] = (*path, "percent")
         message = f"`percent` belongs to a canary with its own version: write {CANARY_FORM}"
-        return [Problem(doc.file, doc.line(where), key_path(where), message)]
+        return [Problem(file=doc.file, line=doc.line(where), path=key_path(where), message=message)]
     canary = value.get("canary")
     if (
         isinstance(canary, dict)
@@ -156,7 +174,7 @@ def _canary_problems(doc: Document, path: tuple[str, str], value: dict[str, Any]
     ):
         where = (*path, "canary", "version")
         message = "the canary serves the same version as the environment"
-        return [Problem(doc.file, doc.line(where), key_path(where), message)]
+        return [Problem(file=doc.file, line=doc.line(where), path=key_path(where), message=message)]
     return []
 
 
@@ -166,7 +184,7 @@ def _semver(problem: Problem) -> Problem:
     if match is None:
         return problem
     message = f"'{match.group(1)}' is not a semantic version (MAJOR.MINOR.PATCH)"
-    return Problem(problem.file, problem.line, problem.path, message)
+    return Problem(file=problem.file, line=problem.line, path=problem.path, message=message)
 
 
 def _to_environments(doc: Document) -> Environments:
@@ -176,15 +194,17 @@ def _to_environments(doc: Document) -> Environments:
         for prompt, value in (prompts or {}).items():
             line = doc.line((env, prompt))
             if isinstance(value, str):
-                envs[env][prompt] = Assignment(value, None, line)
+                envs[env][prompt] = Assignment(version=value, canary=None, line=line)
                 continue
             canary = value.get("canary")
             envs[env][prompt] = Assignment(
-                value["version"],
-                None if canary is None else Canary(canary["version"], float(canary["percent"])),
-                line,
+                version=value["version"],
+                canary=None
+                if canary is None
+                else Canary(version=canary["version"], percent=float(canary["percent"])),
+                line=line,
             )
-    return Environments(doc.file, envs)
+    return Environments(file=doc.file, envs=envs)
 
 
 def dump(environments: Environments) -> str:
@@ -202,7 +222,7 @@ def read(project: Project, *, missing_ok: bool = True) -> Environments:
     file = file_path(project)
     label = project.relative(file)
     if missing_ok and not file.exists():
-        return Environments(label, {})
+        return Environments(file=label, envs={})
     return parse(decode(read_bytes(file, label), label), label)
 
 

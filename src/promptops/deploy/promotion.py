@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from promptops.deploy.bundle import Bundle
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Change:
     """One rewrite of environments.yaml: what `env` served for `prompt` before and after."""
 
@@ -32,7 +32,7 @@ class Change:
         return self.before != self.after
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Released:
     spec: PromptSpec
     tag: TagRef
@@ -61,7 +61,7 @@ def released(registry: Registry, name: str, version: str) -> Released:
             "or fetch the tags with `git fetch --tags`",
         )
     spec = registry.resolve(f"{name}@{version}").spec  # checks the tag's file is name@version
-    return Released(spec, tag, content_hash(spec.content()))
+    return Released(spec=spec, tag=tag, content_hash=content_hash(spec.content()))
 
 
 def assign(
@@ -71,7 +71,7 @@ def assign(
     environments.check_name(env)
     before = envs.assignment(env, name)
     if canary_percent is None:
-        return Change(env, name, before, Assignment(version))
+        return Change(env=env, prompt=name, before=before, after=Assignment(version=version))
     if not 0 < canary_percent <= 100:
         raise InputError(f"--canary must be a percentage above 0 and at most 100, got {canary_percent:g}")
     if before is None:
@@ -81,7 +81,12 @@ def assign(
         )
     if before.version == version:
         raise InputError(f"{env} already serves {name}@{version} to everyone; a canary needs another version")
-    return Change(env, name, before, Assignment(before.version, Canary(version, canary_percent)))
+    return Change(
+        env=env,
+        prompt=name,
+        before=before,
+        after=Assignment(version=before.version, canary=Canary(version=version, percent=canary_percent)),
+    )
 
 
 def rollback(envs: Environments, env: str, name: str, served: list[str], shallow: bool = False) -> Change:
@@ -91,7 +96,7 @@ def rollback(envs: Environments, env: str, name: str, served: list[str], shallow
     """
     current = envs.require(env, name)
     if current.canary is not None:
-        return Change(env, name, current, Assignment(current.version))
+        return Change(env=env, prompt=name, before=current, after=Assignment(version=current.version))
     target = previous(served)
     if target is None:
         steps = [v for i, v in enumerate(served) if i == 0 or served[i - 1] != v] or [current.version]
@@ -102,7 +107,7 @@ def rollback(envs: Environments, env: str, name: str, served: list[str], shallow
             if shallow
             else f"promote a version explicitly: promptops promote {name}@VERSION --env {env}",
         )
-    return Change(env, name, current, Assignment(target))
+    return Change(env=env, prompt=name, before=current, after=Assignment(version=target))
 
 
 def previous(served: list[str]) -> str | None:
@@ -146,7 +151,7 @@ def served_versions(registry: Registry, project: Project, env: str, name: str) -
     return out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class StatusRow:
     """What one environment serves for one prompt, next to the working tree."""
 
@@ -172,12 +177,12 @@ def status(project: Project, envs: Environments, registry: Registry | None) -> l
                 tree[name] = _working_version(project, name)
             rows.append(
                 StatusRow(
-                    env,
-                    name,
-                    assignment.version,
-                    assignment.canary,
-                    tree[name],
-                    None if registry is None else _has_tag(registry, name, assignment.version),
+                    env=env,
+                    prompt=name,
+                    version=assignment.version,
+                    canary=assignment.canary,
+                    working_tree=tree[name],
+                    released=None if registry is None else _has_tag(registry, name, assignment.version),
                 )
             )
     return rows
@@ -196,7 +201,7 @@ def _has_tag(registry: Registry, name: str, version: str) -> bool:
     return registry.history.tag(tag_name(registry.project.config, name, version)) is not None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Status:
     """`promptops status`: the environments file, whether it has uncommitted changes, and its rows."""
 
@@ -278,5 +283,5 @@ def settle(envs: Environments, env: str, name: str, promote: bool) -> Change:
     current = envs.require(env, name)
     if current.canary is None:
         raise InputError(f"{env} serves {name}@{current.version} with no canary; there is nothing to settle")
-    after = Assignment(current.canary.version if promote else current.version)
-    return Change(env, name, current, after)
+    after = Assignment(version=current.canary.version if promote else current.version)
+    return Change(env=env, prompt=name, before=current, after=after)

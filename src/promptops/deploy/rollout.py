@@ -18,7 +18,7 @@ from promptops.project import Project, write_atomic
 EVIDENCE_DIR = "evidence/canary"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CanaryRun:
     window: Window
     analysis: Analysis
@@ -60,16 +60,16 @@ def analyze(project: Project, name: str, env: str, since_s: float | None, shadow
     unattributed = no_arm + found_records.unattributed
     version = versions["canary"] if not shadow else _shadow_version(records, name, env)
     found = Window(
-        name,
-        env,
-        current.version,
-        version,
-        None if shadow or current.canary is None else current.canary.percent,
-        start,
-        end,
-        tuple(calls),
-        unattributed,
-        age,
+        prompt=name,
+        env=env,
+        control_version=current.version,
+        canary_version=version,
+        percent=None if shadow or current.canary is None else current.canary.percent,
+        start=start,
+        end=end,
+        calls=tuple(calls),
+        unattributed=unattributed,
+        since_canary_s=age,
     )
     analysis = verdict.analyze(calls, policy, age, shadow)
     if min(analysis.arms.values()) == 0:
@@ -79,7 +79,7 @@ def analyze(project: Project, name: str, env: str, since_s: float | None, shadow
             hint="import the traces first (`promptops traces import FILE`); records count for an arm when "
             f"their prompt version is the one {env} serves it",
         )
-    return CanaryRun(found, analysis)
+    return CanaryRun(window=found, analysis=analysis)
 
 
 def _shadow_version(records: list[dict[str, Any]], name: str, env: str) -> str | None:

@@ -72,10 +72,10 @@ def from_json(text: str, file: str) -> Baseline:
         raise FileFormatError(
             [
                 Problem(
-                    file,
-                    None,
-                    "schema_version",
-                    f"{version} is newer than this promptops reads ({SCHEMA_VERSION})",
+                    file=file,
+                    line=None,
+                    path="schema_version",
+                    message=f"{version} is newer than this promptops reads ({SCHEMA_VERSION})",
                 )
             ],
             hint="upgrade promptops",

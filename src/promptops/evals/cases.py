@@ -10,7 +10,7 @@ from promptops.config import GatePolicy
 from promptops.spec import PromptSpec
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ScorerConfig:
     type: str
     weight: float = 1.0
@@ -21,7 +21,7 @@ class ScorerConfig:
     line: int | None = field(default=None, compare=False)  # line in the suite file
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Case:
     id: str
     vars: Mapping[str, Any]
@@ -35,7 +35,7 @@ class Case:
     has_expected: bool = False  # `expected` was given (so `expected: null` is a value to compare with)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Suite:
     name: str
     prompt: str

@@ -12,7 +12,7 @@ from promptops.prompts.diff.sides import default_base
 from promptops.prompts.gitstore import open_store
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SuiteChange:
     """A suite to re-run and the changed files that make it so."""
 
@@ -20,7 +20,7 @@ class SuiteChange:
     reasons: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Changes:
     """The project files (relative to the root) that differ between `base` and the working tree."""
 
@@ -35,7 +35,7 @@ def changed_files(project: Project, base: str | None) -> Changes:
             base = default_base(store)
             if base is None:
                 raise RefError("--changed needs a commit to compare with: the repository has no commits yet")
-        return Changes(base, frozenset(store.changed_paths(base)))
+        return Changes(base=base, files=frozenset(store.changed_paths(base)))
 
 
 def select(project: Project, suites: Sequence[Suite], changed: Collection[str]) -> list[SuiteChange]:
@@ -54,5 +54,5 @@ def select(project: Project, suites: Sequence[Suite], changed: Collection[str]) 
         }
         reasons = tuple(f"{what} {path}" for what, path in watched.items() if path and path in changed)
         if reasons:
-            selected.append(SuiteChange(suite, reasons))
+            selected.append(SuiteChange(suite=suite, reasons=reasons))
     return selected

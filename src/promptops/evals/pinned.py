@@ -18,17 +18,24 @@ def local_path(uri: str, label: str, line: int | None) -> str:
         raise FileFormatError(
             [
                 Problem(
-                    label,
-                    line,
-                    "dataset.from",
-                    f"unsupported scheme '{parts.scheme}:'; expected a local path or a file:// URI",
+                    file=label,
+                    line=line,
+                    path="dataset.from",
+                    message=f"unsupported scheme '{parts.scheme}:'; expected a local path or a file:// URI",
                 )
             ],
             hint="download the dataset first and point `from` at the local copy",
         )
     if parts.netloc not in ("", "localhost"):
         raise FileFormatError(
-            [Problem(label, line, "dataset.from", f"file:// URI names another host '{parts.netloc}'")]
+            [
+                Problem(
+                    file=label,
+                    line=line,
+                    path="dataset.from",
+                    message=f"file:// URI names another host '{parts.netloc}'",
+                )
+            ]
         )
     return str(Path(unquote(parts.path)))
 

@@ -47,7 +47,7 @@ UNREACHABLE_RETRIES = 2  # a refused connection rarely heals within a backoff wi
 DEFAULT_PROVIDER = ""  # registry key of the provider for model strings without a registered prefix
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CallRequest:
     """One chat completion to make: the resolved model, the rendered messages, the prompt's params."""
 
@@ -63,7 +63,7 @@ class CallRequest:
         return {"model": self.model, "messages": self.message_dicts(), "params": dict(self.params)}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Reply:
     """A model's answer with its usage; cost is None when the price is unknown."""
 
@@ -74,7 +74,7 @@ class Reply:
     latency_ms: float | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RetryPolicy:
     retries: int = RunDefaults.retries
     timeout_s: float = RunDefaults.timeout_s
@@ -84,7 +84,12 @@ class RetryPolicy:
     @classmethod
     def from_defaults(cls, defaults: RunDefaults) -> RetryPolicy:
         """Return the policy promptops.yaml's `defaults` set."""
-        return cls(defaults.retries, defaults.timeout_s, defaults.backoff_s, defaults.backoff_max_s)
+        return cls(
+            retries=defaults.retries,
+            timeout_s=defaults.timeout_s,
+            backoff_s=defaults.backoff_s,
+            backoff_max_s=defaults.backoff_max_s,
+        )
 
     def delay(self, retry: int, retry_after: float | None, jitter: float) -> float:
         """Return the wait before retry number `retry` (0-based), honouring Retry-After up to the cap."""
@@ -224,7 +229,7 @@ _WARM_UP = ("openai.resources", "openai.resources.chat", "litellm._service_logge
 _RESERVED = {"model", "messages", "timeout", "num_retries", "max_retries", "fallbacks", "stream", "api_key"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class LiteLLMProvider:
     """Calls any litellm model string through `litellm.acompletion`; configured by litellm's env vars."""
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from promptops.stats import mean
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ScoreValue:
     name: str
     type: str
@@ -19,7 +19,7 @@ class ScoreValue:
     detail: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Attempt:
     """One repeat of one case."""
 
@@ -36,7 +36,7 @@ class Attempt:
     cached: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CaseResult:
     id: str
     attempts: tuple[Attempt, ...]
@@ -50,7 +50,7 @@ class CaseResult:
     error: str | None = None  # set when no attempt could be evaluated
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Summary:
     cases: int
     evaluated: int
@@ -64,7 +64,7 @@ class Summary:
     latency_p95_ms: float | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Provenance:
     prompt: str
     prompt_version: str
@@ -77,13 +77,13 @@ class Provenance:
     promptops_version: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CacheStats:
     hits: int = 0
     misses: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RunResult:
     """The results of one suite run (one results file)."""
 
@@ -96,7 +96,7 @@ class RunResult:
     schema_version: int = 1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class BaselineCase:
     id: str
     hash: str
@@ -113,7 +113,7 @@ class BaselineCase:
     repeats_passed: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Baseline:
     suite: str
     provenance: Provenance
@@ -122,7 +122,7 @@ class Baseline:
     schema_version: int = 1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Side:
     """Per-case values of one side (base or head) that the metrics are computed from."""
 
@@ -185,7 +185,7 @@ def _side(
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RunEntry:
     """One suite run in the index (a compare run has one entry per candidate)."""
 

@@ -88,10 +88,10 @@ def parse_results(text: str, file: str) -> list[RunResult]:
         raise FileFormatError(
             [
                 Problem(
-                    file,
-                    None,
-                    "schema_version",
-                    f"unsupported results schema_version {data.get('schema_version')!r} "
+                    file=file,
+                    line=None,
+                    path="schema_version",
+                    message=f"unsupported results schema_version {data.get('schema_version')!r} "
                     f"(this promptops reads {SCHEMA_VERSION})",
                 )
             ],
@@ -111,7 +111,9 @@ def unique_ids(file: str, cases: Sequence[Mapping[str, Any]], at: str = "") -> N
     for index, case in enumerate(cases):
         if case["id"] in seen:
             where = f"{at}cases[{index}].id"
-            raise FileFormatError([Problem(file, None, where, f"duplicate case id '{case['id']}'")])
+            raise FileFormatError(
+                [Problem(file=file, line=None, path=where, message=f"duplicate case id '{case['id']}'")]
+            )
         seen.add(case["id"])
 
 

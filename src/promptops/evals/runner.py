@@ -34,7 +34,7 @@ from promptops.version import __version__
 Progress = Callable[[int, int], None]  # (attempts done, attempts planned)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Shard:
     """Part `index` (1-based) of `count`: a stable split of cases by a hash of their id."""
 
@@ -46,7 +46,7 @@ class Shard:
         match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text)
         if match is None or not 1 <= int(match.group(1)) <= int(match.group(2)):
             raise InputError(f"--shard '{text}': expected I/N with 1 <= I <= N, e.g. 1/4")
-        return cls(int(match.group(1)), int(match.group(2)))
+        return cls(index=int(match.group(1)), count=int(match.group(2)))
 
     def holds(self, case_id: str) -> bool:
         digest = hashlib.sha256(case_id.encode("utf-8")).digest()
@@ -56,7 +56,7 @@ class Shard:
         return f"{self.index}/{self.count}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RunOptions:
     model: str | None = None  # overrides every prompt's pinned model (e.g. to try an upgrade)
     repeats: int | None = None
@@ -109,15 +109,17 @@ def plan_suite(project: Project, suite: Suite, options: RunOptions) -> _Plan:
         try:
             messages[case.id] = tuple((m.role, m.content) for m in render(spec, case.vars))
         except FileFormatError as exc:
-            problems.extend(Problem(label, case.line, "vars", p.message) for p in exc.problems)
+            problems.extend(
+                Problem(file=label, line=case.line, path="vars", message=p.message) for p in exc.problems
+            )
         except PromptOpsError as exc:
-            problems.append(Problem(label, case.line, "vars", exc.message))
+            problems.append(Problem(file=label, line=case.line, path="vars", message=exc.message))
         try:
             resolved[case.id] = [
                 resolve(s, case, f"scorer {s.name}") for s in scorers_for(suite.scorers, case)
             ]
         except PromptOpsError as exc:
-            problems.append(Problem(label, case.line, "", exc.message))
+            problems.append(Problem(file=label, line=case.line, path="", message=exc.message))
     if problems:
         raise FileFormatError(problems[:50])
     model = options.model or spec.model
@@ -158,44 +160,52 @@ class _Calls:
 
 
 async def _attempt(calls: _Calls, plan: _Plan, case: Case, repeat: int) -> Attempt:
-    request = CallRequest(plan.model, plan.messages[case.id], dict(plan.spec.params))
+    request = CallRequest(model=plan.model, messages=plan.messages[case.id], params=dict(plan.spec.params))
     try:
         reply, cached = await calls.get(request, repeat, plan)
     except ProviderError as exc:
-        return Attempt(repeat, None, (), None, None, error=exc.message)
+        return Attempt(repeat=repeat, output=None, scores=(), score=None, passed=None, error=exc.message)
 
     async def judge(judge_request: CallRequest) -> Reply:
         return (await calls.get(judge_request, repeat, plan))[0]
 
-    subject = Subject(reply.text, case, plan.spec, plan.messages[case.id], reply, calls.project.root, judge)
+    subject = Subject(
+        output=reply.text,
+        case=case,
+        spec=plan.spec,
+        messages=plan.messages[case.id],
+        reply=reply,
+        root=calls.project.root,
+        judge=judge,
+    )
     try:
         scored = await evaluate(scorers_for(plan.suite.scorers, case), plan.options[case.id], subject)
     except ProviderError as exc:  # the judge model failed
         return Attempt(
-            repeat,
-            reply.text,
-            (),
-            None,
-            None,
-            f"judge: {exc.message}",
-            reply.input_tokens,
-            reply.output_tokens,
-            reply.cost_usd,
-            reply.latency_ms,
-            cached,
+            repeat=repeat,
+            output=reply.text,
+            scores=(),
+            score=None,
+            passed=None,
+            error=f"judge: {exc.message}",
+            input_tokens=reply.input_tokens,
+            output_tokens=reply.output_tokens,
+            cost_usd=reply.cost_usd,
+            latency_ms=reply.latency_ms,
+            cached=cached,
         )
     return Attempt(
-        repeat,
-        reply.text,
-        scored.scores,
-        scored.score,
-        scored.passed,
-        scored.error,
-        reply.input_tokens,
-        reply.output_tokens,
-        reply.cost_usd,
-        reply.latency_ms,
-        cached,
+        repeat=repeat,
+        output=reply.text,
+        scores=scored.scores,
+        score=scored.score,
+        passed=scored.passed,
+        error=scored.error,
+        input_tokens=reply.input_tokens,
+        output_tokens=reply.output_tokens,
+        cost_usd=reply.cost_usd,
+        latency_ms=reply.latency_ms,
+        cached=cached,
     )
 
 

@@ -66,22 +66,43 @@ def load_suite_file(project: Project, path: Path) -> Suite:
     label = project.relative(path)
     doc = parse_yaml(decode(read_bytes(path, label), label), label)
     if not isinstance(doc.data, dict):
-        raise FileFormatError([Problem(label, doc.line(()), "", "a suite file must be a mapping of keys")])
+        raise FileFormatError(
+            [
+                Problem(
+                    file=label, line=doc.line(()), path="", message="a suite file must be a mapping of keys"
+                )
+            ]
+        )
     problems = validate(doc, "suite")
     data: dict[str, Any] = doc.data
     if not problems and ("dataset" in data) == ("cases" in data):
         where = ("cases",) if "cases" in data else ()
-        problems.append(Problem(label, doc.line(where), "", "give exactly one of `dataset` and `cases`"))
+        problems.append(
+            Problem(
+                file=label, line=doc.line(where), path="", message="give exactly one of `dataset` and `cases`"
+            )
+        )
     if problems:
         raise FileFormatError(problems)
-    spec = _prompt(project, data["prompt"], Problem(label, doc.line(("prompt",)), "prompt", ""))
+    spec = _prompt(
+        project, data["prompt"], Problem(file=label, line=doc.line(("prompt",)), path="prompt", message="")
+    )
     scorers = _scorers(project, data["scorers"], spec, label, doc.line)
     dataset: str | None = None
     if "dataset" in data:
         cases, dataset = _dataset(project, path, data["dataset"], label, doc.line)
         if not cases:
             # nothing to score would pass every gate: an empty golden set is a mistake, not a result
-            raise FileFormatError([Problem(dataset, None, "", "no cases; a dataset needs at least one case")])
+            raise FileFormatError(
+                [
+                    Problem(
+                        file=dataset,
+                        line=None,
+                        path="",
+                        message="no cases; a dataset needs at least one case",
+                    )
+                ]
+            )
     else:
         cases = _inline_cases(data["cases"], label, doc.line)
     cases = _checked_asserts(project, cases, spec, dataset or label)
@@ -127,7 +148,14 @@ def _prompt(project: Project, name: str, at: Problem) -> PromptSpec:
     if not project.prompt_path(name).is_file():
         known = ", ".join(project.prompt_names()) or "none"
         raise FileFormatError(
-            [Problem(at.file, at.line, at.path, f"unknown prompt '{name}' (known: {known})")]
+            [
+                Problem(
+                    file=at.file,
+                    line=at.line,
+                    path=at.path,
+                    message=f"unknown prompt '{name}' (known: {known})",
+                )
+            ]
         )
     return project.load_prompt(name)
 
@@ -151,10 +179,10 @@ def _scorers(
             known = ", ".join(sorted(SCORERS))
             problems.append(
                 Problem(
-                    label,
-                    line((key, i, "type")),
-                    f"{key}[{i}].type",
-                    f"unknown scorer '{kind}'; expected one of: {known}",
+                    file=label,
+                    line=line((key, i, "type")),
+                    path=f"{key}[{i}].type",
+                    message=f"unknown scorer '{kind}'; expected one of: {known}",
                 )
             )
             continue
@@ -163,13 +191,20 @@ def _scorers(
             first = p.path.split(".")[0].split("[")[0] if p.path else ""
             at = (key, i, first) if first else (key, i)
             problems.append(
-                Problem(label, line(at), key_path(at[:2]) + (f".{p.path}" if p.path else ""), p.message)
+                Problem(
+                    file=label,
+                    line=line(at),
+                    path=key_path(at[:2]) + (f".{p.path}" if p.path else ""),
+                    message=p.message,
+                )
             )
         if found:
             continue
         options = {k: v for k, v in entry.items() if k not in COMMON_KEYS}
         for option, message in scorer.check(options, spec, project.root):
-            problems.append(Problem(label, line((key, i, option)), f"{key}[{i}].{option}", message))
+            problems.append(
+                Problem(file=label, line=line((key, i, option)), path=f"{key}[{i}].{option}", message=message)
+            )
         name = entry.get("name") or (kind if key == "scorers" else f"{key}.{kind}")
         seen[name] = seen.get(name, 0) + 1
         if seen[name] > 1 and "name" not in entry:
@@ -190,7 +225,16 @@ def _scorers(
     names = [c.name for c in configs]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
-        raise FileFormatError([Problem(label, line((key,)), key, f"duplicate scorer name '{duplicates[0]}'")])
+        raise FileFormatError(
+            [
+                Problem(
+                    file=label,
+                    line=line((key,)),
+                    path=key,
+                    message=f"duplicate scorer name '{duplicates[0]}'",
+                )
+            ]
+        )
     return tuple(configs)
 
 
@@ -209,21 +253,25 @@ def _dataset(
         raise FileFormatError(
             [
                 Problem(
-                    label, at, "dataset.from", f"no such file '{value['from']}' (this dataset is not in git)"
+                    file=label,
+                    line=at,
+                    path="dataset.from",
+                    message=f"no such file '{value['from']}' (this dataset is not in git)",
                 )
             ],
             hint=f"fetch the dataset to {rel}; the suite pins its sha256",
         )
     raw = read_bytes(target, rel, MAX_DATASET_BYTES)
     found = pinned.digest(raw)
+    pinned_digest = value["sha256"].removeprefix("sha256:")
     if found != value["sha256"].removeprefix("sha256:"):
         raise FileFormatError(
             [
                 Problem(
-                    label,
-                    line(("dataset", "sha256")),
-                    "dataset.sha256",
-                    f"{rel} has sha256 {found}, the suite pins {value['sha256'].removeprefix('sha256:')}",
+                    file=label,
+                    line=line(("dataset", "sha256")),
+                    path="dataset.sha256",
+                    message=f"{rel} has sha256 {found}, the suite pins {pinned_digest}",
                 )
             ],
             hint="fetch the dataset the suite was written for, or review the new one and update `sha256`",
@@ -236,10 +284,10 @@ def _dataset_path(project: Project, suite_path: Path, value: str, label: str, li
         raise FileFormatError(
             [
                 Problem(
-                    label,
-                    line,
-                    "dataset",
-                    f"unsupported dataset format '{Path(value).suffix}'; expected .jsonl or .csv",
+                    file=label,
+                    line=line,
+                    path="dataset",
+                    message=f"unsupported dataset format '{Path(value).suffix}'; expected .jsonl or .csv",
                 )
             ]
         )
@@ -248,7 +296,7 @@ def _dataset_path(project: Project, suite_path: Path, value: str, label: str, li
         target.relative_to(project.root.resolve())
     except ValueError:
         raise FileFormatError(
-            [Problem(label, line, "dataset", f"'{value}' leaves the project root")],
+            [Problem(file=label, line=line, path="dataset", message=f"'{value}' leaves the project root")],
             hint="keep datasets inside the repository, e.g. evals/data/",
         ) from None
     return target
@@ -271,7 +319,14 @@ def read_cases(raw: bytes, label: str) -> tuple[Case, ...]:
     if suffix == ".csv":
         return _csv(text, label)
     raise FileFormatError(
-        [Problem(label, None, "", f"unsupported dataset format '{suffix}'; expected .jsonl or .csv")]
+        [
+            Problem(
+                file=label,
+                line=None,
+                path="",
+                message=f"unsupported dataset format '{suffix}'; expected .jsonl or .csv",
+            )
+        ]
     )
 
 
@@ -342,13 +397,15 @@ def _jsonl(text: str, label: str) -> tuple[Case, ...]:
             problems.extend(exc.problems)
             data = None
         if data is not None and not isinstance(data, dict):
-            problems.append(Problem(label, number, "", "a case must be a JSON object with an `id`"))
+            problems.append(
+                Problem(file=label, line=number, path="", message="a case must be a JSON object with an `id`")
+            )
         elif data is not None:
             found = validate_data(data, rules, file=label)
-            problems.extend(Problem(label, number, p.path, p.message) for p in found)
+            problems.extend(Problem(file=label, line=number, path=p.path, message=p.message) for p in found)
             if not found and data["id"] in first:
                 message = f"duplicate case id '{data['id']}' (first on line {first[data['id']]})"
-                problems.append(Problem(label, number, "id", message))
+                problems.append(Problem(file=label, line=number, path="id", message=message))
             elif not found:
                 first[data["id"]] = number
                 cases.append(to_case(data, number))
@@ -365,17 +422,22 @@ def _csv(text: str, label: str) -> tuple[Case, ...]:
         header = next(reader)
     except StopIteration:
         raise FileFormatError(
-            [Problem(label, 1, "", "empty CSV file; expected a header row with `id`")]
+            [Problem(file=label, line=1, path="", message="empty CSV file; expected a header row with `id`")]
         ) from None
     except csv.Error as exc:
-        raise FileFormatError([Problem(label, 1, "", f"invalid CSV: {exc}")]) from None
+        raise FileFormatError([Problem(file=label, line=1, path="", message=f"invalid CSV: {exc}")]) from None
     problems = [
-        Problem(label, 1, "", f"unknown column '{col}'; expected id, expected, tags, critical or vars.NAME")
+        Problem(
+            file=label,
+            line=1,
+            path="",
+            message=f"unknown column '{col}'; expected id, expected, tags, critical or vars.NAME",
+        )
         for col in header
         if col not in CSV_FIXED and not (col.startswith("vars.") and len(col) > 5)
     ]
     if "id" not in header:
-        problems.append(Problem(label, 1, "", "missing column 'id'"))
+        problems.append(Problem(file=label, line=1, path="", message="missing column 'id'"))
     if problems:
         raise FileFormatError(problems)
     cases: list[tuple[Case, int | None]] = []
@@ -387,14 +449,19 @@ def _csv(text: str, label: str) -> tuple[Case, ...]:
                 continue
             if len(row) != len(header):
                 problems.append(
-                    Problem(label, number, "", f"row has {len(row)} fields; the header has {len(header)}")
+                    Problem(
+                        file=label,
+                        line=number,
+                        path="",
+                        message=f"row has {len(row)} fields; the header has {len(header)}",
+                    )
                 )
                 continue
             data = _csv_case(dict(zip(header, row, strict=True)), label, number, problems)
             if data is not None:
                 cases.append((to_case(data, number), number))
     except csv.Error as exc:
-        problems.append(Problem(label, reader.line_num, "", f"invalid CSV: {exc}"))
+        problems.append(Problem(file=label, line=reader.line_num, path="", message=f"invalid CSV: {exc}"))
     if problems:
         raise FileFormatError(problems[:MAX_PROBLEMS])
     return _unique(cases, label)
@@ -402,7 +469,7 @@ def _csv(text: str, label: str) -> tuple[Case, ...]:
 
 def _csv_case(row: dict[str, str], label: str, number: int, problems: list[Problem]) -> dict[str, Any] | None:
     if not row["id"].strip():
-        problems.append(Problem(label, number, "id", "empty case id"))
+        problems.append(Problem(file=label, line=number, path="id", message="empty case id"))
         return None
     data: dict[str, Any] = {"id": row["id"].strip(), "vars": {}}
     if row.get("expected"):
@@ -412,7 +479,12 @@ def _csv_case(row: dict[str, str], label: str, number: int, problems: list[Probl
     flag = row.get("critical", "").strip().lower()
     if flag not in ("", "true", "false", "yes", "no", "1", "0"):
         problems.append(
-            Problem(label, number, "critical", f"expected true or false, got '{row['critical']}'")
+            Problem(
+                file=label,
+                line=number,
+                path="critical",
+                message=f"expected true or false, got '{row['critical']}'",
+            )
         )
         return None
     data["critical"] = flag in ("true", "yes", "1")
@@ -428,7 +500,12 @@ def _unique(cases: list[tuple[Case, int | None]], label: str) -> tuple[Case, ...
     for case, line in cases:
         if case.id in first:
             problems.append(
-                Problem(label, line, "id", f"duplicate case id '{case.id}' (first on line {first[case.id]})")
+                Problem(
+                    file=label,
+                    line=line,
+                    path="id",
+                    message=f"duplicate case id '{case.id}' (first on line {first[case.id]})",
+                )
             )
         else:
             first[case.id] = line

@@ -26,17 +26,27 @@ def checks(
     if critical_failures:
         failing = [c for c in critical if c.id in critical_failures]
         shown = ", ".join(f"{c.id} ({c.repeats_passed}/{c.repeats} repeats passed)" for c in failing[:5])
-        out.append(GateCheck("critical", "fail", f"critical cases must pass every repeat: {shown}"))
+        out.append(
+            GateCheck(
+                name="critical", status="fail", detail=f"critical cases must pass every repeat: {shown}"
+            )
+        )
     elif critical:
-        out.append(GateCheck("critical", "pass", f"all {len(critical)} critical cases passed every repeat"))
+        out.append(
+            GateCheck(
+                name="critical",
+                status="pass",
+                detail=f"all {len(critical)} critical cases passed every repeat",
+            )
+        )
     score = by_name(metrics, "score")
     if policy.min_score > 0 and score.base is not None and score.head is not None:
         low = score.head < policy.min_score - EPSILON
         out.append(
             GateCheck(
-                "min_score",
-                "fail" if low else "pass",
-                f"mean score {score.head:.3f} is {'below' if low else 'at or above'} min_score "
+                name="min_score",
+                status="fail" if low else "pass",
+                detail=f"mean score {score.head:.3f} is {'below' if low else 'at or above'} min_score "
                 f"{policy.min_score:.3f}",
             )
         )
@@ -67,9 +77,9 @@ def _errors_check(policy: GatePolicy, cases: Sequence[CaseComparison]) -> GateCh
     rate = errored / len(cases) if cases else 0.0
     over = rate > policy.max_error_rate + EPSILON
     return GateCheck(
-        "error_rate",
-        "fail" if over else "pass",
-        f"{errored} of {len(cases)} cases could not be evaluated ({rate:.1%}), "
+        name="error_rate",
+        status="fail" if over else "pass",
+        detail=f"{errored} of {len(cases)} cases could not be evaluated ({rate:.1%}), "
         f"{'more than' if over else 'within'} max_error_rate {policy.max_error_rate:.1%}",
     )
 
@@ -87,7 +97,7 @@ def _increase_check(
     rise = "rose" if increase > 0 else "changed"
     change = f"{metric.label} {rise} {increase:+.0%} ({fmt(metric.base)} → {fmt(metric.head)})"
     return GateCheck(
-        metric.name,
-        "fail" if over else "pass",
-        f"{change}, {'more than' if over else 'within'} {key} {allowed:.0%}",
+        name=metric.name,
+        status="fail" if over else "pass",
+        detail=f"{change}, {'more than' if over else 'within'} {key} {allowed:.0%}",
     )

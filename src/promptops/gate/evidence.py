@@ -27,7 +27,7 @@ from promptops.stats import (
 EXACT_LIMIT = 150  # informative cases up to which the aggregate test convolves exactly
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Tally:
     """One paired case: how many of its evaluated repeats passed, on each side."""
 
@@ -50,7 +50,7 @@ class Tally:
         return 0 < self.base_passes + self.head_passes < self.base_n + self.head_n
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RateChange:
     """The change of the pass rate (mean over cases of each case's share of passing repeats)."""
 
@@ -72,7 +72,9 @@ def rate_change(tallies: Sequence[Tally], confidence: float, alpha: float) -> Ra
     z = z_value((1 + confidence) / 2)
     low, high = max(-1.0, delta - z * se), min(1.0, delta + z * se)
     p_value, method = _drop_test(tallies)
-    return RateChange(delta, se, low, high, p_value, method, _floor(tallies, alpha))
+    return RateChange(
+        delta=delta, se=se, low=low, high=high, p_value=p_value, method=method, floor=_floor(tallies, alpha)
+    )
 
 
 def _standard_error(tallies: Sequence[Tally], changes: Sequence[float], delta: float) -> float:
@@ -146,7 +148,7 @@ def _floor(tallies: Sequence[Tally], alpha: float) -> float:
     return min(1.0, needed / len(tallies))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CaseDrops:
     """Per-case exact evidence: which cases dropped, and whether more did than noise explains."""
 
@@ -173,12 +175,14 @@ def case_drops(tallies: Sequence[Tally], level: float) -> CaseDrops:
         if fisher_drop(t.base_passes, t.base_n, t.head_passes, t.head_n) <= level:
             suspects.append(t.id)
     if not null_probabilities:
-        return CaseDrops(False, (), 0.0, 1.0)
+        return CaseDrops(possible=False, suspects=(), expected=0.0, p_value=1.0)
     p_value = poisson_binomial_upper(null_probabilities, len(suspects))
-    return CaseDrops(True, tuple(suspects), sum(null_probabilities), p_value)
+    return CaseDrops(
+        possible=True, suspects=tuple(suspects), expected=sum(null_probabilities), p_value=p_value
+    )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Power:
     """What this comparison could have seen: the minimum detectable drop and the sample to see the margin."""
 
@@ -208,17 +212,17 @@ def power_of(
         needed_cases = _ceil(cases * grow)
         needed_repeats = _ceil(repeats * scale_needed(change.se, target)) if change.se > 0 else None
     return Power(
-        "pass_rate",
-        alpha,
-        power,
-        change.se,
-        drop,
-        margin,
-        enough,
-        cases,
-        repeats,
-        needed_cases,
-        needed_repeats,
+        metric="pass_rate",
+        alpha=alpha,
+        power=power,
+        se=change.se,
+        detectable_drop=drop,
+        margin=margin,
+        enough=enough,
+        cases=cases,
+        repeats=repeats,
+        needed_cases=needed_cases,
+        needed_repeats=needed_repeats,
     )
 
 

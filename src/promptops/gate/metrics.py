@@ -45,11 +45,15 @@ def _paired_metric(
 ) -> Metric:
     pairs = [(b, h) for b, h in values if b is not None and h is not None]
     if not pairs:
-        return Metric(name, label, unit, None, None, None, None, None)
+        return Metric(
+            name=name, label=label, unit=unit, base=None, head=None, delta=None, low=None, high=None
+        )
     base = statistic([b for b, _ in pairs])
     head = statistic([h for _, h in pairs])
     low, high = paired_bootstrap(pairs, statistic, seed, confidence, linear=statistic in LINEAR)
-    return Metric(name, label, unit, base, head, head - base, low, high)
+    return Metric(
+        name=name, label=label, unit=unit, base=base, head=head, delta=head - base, low=low, high=high
+    )
 
 
 def metrics(
@@ -66,7 +70,16 @@ def metrics(
         values = [(get(b), get(h)) for b, h in pairs]
         if baseline is None:  # nothing to pair with: the head's own value, for the report
             own = [v for v in (get(h) for h in heads.values()) if v is not None]
-            return Metric(name, label, unit, None, stat(own) if own else None, None, None, None)
+            return Metric(
+                name=name,
+                label=label,
+                unit=unit,
+                base=None,
+                head=stat(own) if own else None,
+                delta=None,
+                low=None,
+                high=None,
+            )
         return _paired_metric(
             name, label, unit, values=values, statistic=stat, seed=seed, confidence=confidence
         )
@@ -116,9 +129,13 @@ def metrics(
 
 def _count_metric(name: str, label: str, flags: Sequence[float], seed: int, confidence: float) -> Metric:
     if not flags:
-        return Metric(name, label, "count", None, None, None, None, None)
+        return Metric(
+            name=name, label=label, unit="count", base=None, head=None, delta=None, low=None, high=None
+        )
     low, high = paired_bootstrap([(0.0, f) for f in flags], _count, seed, confidence, linear=True)
-    return Metric(name, label, "count", None, sum(flags), None, low, high)
+    return Metric(
+        name=name, label=label, unit="count", base=None, head=sum(flags), delta=None, low=low, high=high
+    )
 
 
 def by_name(metrics: Sequence[Metric], name: str) -> Metric:

@@ -10,7 +10,7 @@ from promptops.evals.records import Baseline
 from promptops.stats import fisher_drop, z_value
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Plan:
     """The power of the next comparison of a suite with its baseline, and the sample its margin needs."""
 

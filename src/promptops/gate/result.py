@@ -26,7 +26,7 @@ CaseStatus = Literal[
 Unit = Literal["score", "rate", "count", "tokens", "usd", "ms"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Metric:
     """One row of the comparison: base, head, their difference and its bootstrap interval."""
 
@@ -41,7 +41,7 @@ class Metric:
     check: Check | None = None  # set for the metrics the policy gates
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class GateCheck:
     """One rule of the policy and how the run fared against it."""
 
@@ -50,7 +50,7 @@ class GateCheck:
     detail: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CaseComparison:
     id: str
     status: CaseStatus
@@ -66,7 +66,7 @@ class CaseComparison:
     repeats_passed: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class GateResult:
     """The comparison of one suite run with its baseline, and the decision."""
 

@@ -23,7 +23,9 @@ def quality_check(  # noqa: PLR0917 -- the metric, its key and its test: one cal
         over = -metric.delta > allowed + EPSILON
         verb = "dropped more than" if over else "within"
         return GateCheck(
-            metric.name, "fail" if over else "pass", f"{change}, {verb} {key} {fmt.format(allowed)}"
+            name=metric.name,
+            status="fail" if over else "pass",
+            detail=f"{change}, {verb} {key} {fmt.format(allowed)}",
         )
     assert metric.low is not None and metric.high is not None
     bounds = f"[{_signed(metric.low, rate)}, {_signed(metric.high, rate)}]"
@@ -40,23 +42,25 @@ def quality_check(  # noqa: PLR0917 -- the metric, its key and its test: one cal
             cases, repeats = weighing.needed if rate else (None, None)
             if cases is not None:
                 how += f"; about {cases} cases (or {repeats} repeats on base and head) would decide it"
-        return GateCheck(metric.name, status, f"{change}; {interval} {how}")
+        return GateCheck(name=metric.name, status=status, detail=f"{change}; {interval} {how}")
     # evidence: FAIL only when the drop is significant at the split error rate and a drop as large as
     # the margin is not ruled out; otherwise PASS, saying when the suite could not have seen the margin
     if p_value is None:
-        return GateCheck(metric.name, "pass", f"{change}; too few paired cases to test")
+        return GateCheck(name=metric.name, status="pass", detail=f"{change}; too few paired cases to test")
     significant = p_value <= weighing.alpha
     test = f"one-sided p {_p(p_value)}"
     if significant and metric.low <= margin + EPSILON:
-        return GateCheck(metric.name, "fail", f"{change}, a significant drop ({test}); {interval}")
+        return GateCheck(
+            name=metric.name, status="fail", detail=f"{change}, a significant drop ({test}); {interval}"
+        )
     if significant:
         how = f"a significant drop ({test}) but surely smaller than {key} {fmt.format(allowed)}; {interval}"
-        return GateCheck(metric.name, "pass", f"{change}, {how}")
+        return GateCheck(name=metric.name, status="pass", detail=f"{change}, {how}")
     text = f"{change}, no significant drop ({test})"
     power = weighing.power
     if rate and power is not None and not power.enough:
         text += f"; {underpowered(power.detectable_drop, allowed, power.needed_cases, power.needed_repeats)}"
-    return GateCheck(metric.name, "pass", text)
+    return GateCheck(name=metric.name, status="pass", detail=text)
 
 
 def underpowered(drop: float, margin: float, cases: int | None, repeats: int | None) -> str:
@@ -90,7 +94,9 @@ def new_failures_check(policy: GatePolicy, weighing: Weighing) -> GateCheck | No
         )
     detail = f"{len(found)} new failures" + (f" ({ids_text(found, 5)})" if found else "")
     verb = "more than" if over else "within"
-    return GateCheck("new_failures", "fail" if over else "pass", f"{detail}: {why}, {verb} {limit}")
+    return GateCheck(
+        name="new_failures", status="fail" if over else "pass", detail=f"{detail}: {why}, {verb} {limit}"
+    )
 
 
 def slice_checks(policy: GatePolicy, weighing: Weighing) -> list[GateCheck]:
@@ -116,22 +122,24 @@ def slice_checks(policy: GatePolicy, weighing: Weighing) -> list[GateCheck]:
     if bad:
         return [
             GateCheck(
-                "slices",
-                "fail",
-                f"slices dropped more than max_slice_drop {allowed:.1%}: {'; '.join(bad[:5])}",
+                name="slices",
+                status="fail",
+                detail=f"slices dropped more than max_slice_drop {allowed:.1%}: {'; '.join(bad[:5])}",
             )
         ]
     if unsure:
         return [
             GateCheck(
-                "slices",
-                "inconclusive",
-                f"slices straddle max_slice_drop {allowed:.1%}: {', '.join(unsure[:5])}",
+                name="slices",
+                status="inconclusive",
+                detail=f"slices straddle max_slice_drop {allowed:.1%}: {', '.join(unsure[:5])}",
             )
         ]
     return [
         GateCheck(
-            "slices", "pass", f"no slice of {len(judged)} dropped more than max_slice_drop {allowed:.1%}"
+            name="slices",
+            status="pass",
+            detail=f"no slice of {len(judged)} dropped more than max_slice_drop {allowed:.1%}",
         )
     ]
 

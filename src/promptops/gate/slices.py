@@ -9,7 +9,7 @@ from promptops.evals.records import CaseResult, RunResult
 from promptops.gate.evidence import Tally, rate_change
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Slice:
     """The cases carrying one tag: pass rates on each side and the change with its interval."""
 
@@ -42,12 +42,34 @@ def slices(
         head = sum(head_rates[i] for i in ids) / len(ids)
         mine = [paired[i] for i in ids if i in paired]
         if not mine:
-            out.append(Slice(tag, len(ids), 0, None, head, None, None, None, None))
+            out.append(
+                Slice(
+                    tag=tag,
+                    cases=len(ids),
+                    paired=0,
+                    base=None,
+                    head=head,
+                    delta=None,
+                    low=None,
+                    high=None,
+                    p_value=None,
+                )
+            )
             continue
         change = rate_change(mine, confidence, alpha)
         base = sum(t.base_passes / t.base_n for t in mine) / len(mine)
         out.append(
-            Slice(tag, len(ids), len(mine), base, head, change.delta, change.low, change.high, change.p_value)
+            Slice(
+                tag=tag,
+                cases=len(ids),
+                paired=len(mine),
+                base=base,
+                head=head,
+                delta=change.delta,
+                low=change.low,
+                high=change.high,
+                p_value=change.p_value,
+            )
         )
     return tuple(out)
 
@@ -78,4 +100,4 @@ def _pair(base: CaseResult, head: CaseResult) -> Tally | None:
     (base_passes, base_n), (head_passes, head_n) = counts(base), counts(head)
     if not base_n or not head_n:
         return None
-    return Tally(head.id, base_passes, base_n, head_passes, head_n)
+    return Tally(id=head.id, base_passes=base_passes, base_n=base_n, head_passes=head_passes, head_n=head_n)

@@ -22,7 +22,7 @@ from promptops.gate.slices import Slice, slices
 from promptops.stats import normal_cdf
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Weighing:
     """Everything the checks decide from, computed once per comparison."""
 
@@ -110,7 +110,13 @@ def _tally(case: CaseResult, base: BaselineCase, repeats: int) -> Tally | None:
     else:  # a baseline written before the counts were kept: its repeats from the provenance
         base_n = max(1, repeats)
         base_passes = round(base.pass_rate * base_n)
-    return Tally(case.id, base_passes, base_n, sum(1 for a in done if a.passed), len(done))
+    return Tally(
+        id=case.id,
+        base_passes=base_passes,
+        base_n=base_n,
+        head_passes=sum(1 for a in done if a.passed),
+        head_n=len(done),
+    )
 
 
 def _pass_fail(run: RunResult, base_cases: Mapping[str, BaselineCase]) -> bool:

@@ -68,7 +68,7 @@ def _growth(arms: Arms) -> float:
     return max(len(arms.control), 1) / max(len(arms.canary), 1)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class _Mean:
     """A difference of means and what projecting it needs."""
 
@@ -82,14 +82,26 @@ class _Mean:
 def _unpaired(control: list[float], canary: list[float], growth: float, margin: float, alpha: float) -> _Mean:
     (base, base_var), (head, head_var) = sequential.spread(control), sequential.spread(canary)
     interval = sequential.difference(control, canary, margin, alpha)
-    return _Mean(interval, base, head, head_var + base_var / growth, (len(control), len(canary)))
+    return _Mean(
+        interval=interval,
+        control=base,
+        canary=head,
+        variance_per_call=head_var + base_var / growth,
+        samples=(len(control), len(canary)),
+    )
 
 
 def _paired(pairs: list[tuple[float, float]], margin: float, alpha: float) -> _Mean:
     interval = sequential.paired_difference(pairs, margin, alpha)
     base = sum(b for b, _ in pairs) / len(pairs)
     variance = sequential.spread([h - b for b, h in pairs])[1]
-    return _Mean(interval, base, base + interval.estimate, variance, (len(pairs), len(pairs)))
+    return _Mean(
+        interval=interval,
+        control=base,
+        canary=base + interval.estimate,
+        variance_per_call=variance,
+        samples=(len(pairs), len(pairs)),
+    )
 
 
 def _rate(
@@ -120,15 +132,15 @@ def _rate(
         scored = sequential.calls_needed(found.variance_per_call, harm, margin, margin, alpha)
         needed = None if scored is None else math.ceil(scored / scale)
     return Metric(
-        name,
-        method,
-        found.control,
-        found.canary,
-        interval,
-        margin,
-        classification,
-        non_inferior,
-        critical,
+        name=name,
+        method=method,
+        control=found.control,
+        canary=found.canary,
+        interval=interval,
+        limit=margin,
+        classification=classification,
+        non_inferior=non_inferior,
+        critical=critical,
         needed=needed,
         samples=found.samples,
     )
@@ -207,14 +219,14 @@ def _cost(arms: Arms, limit: float, critical: bool, alpha: float) -> Metric:
         return no_data(name, method, limit, critical, (len(control), len(canary)))
     non_inferior = interval.high < limit
     return Metric(
-        name,
-        method,
-        sum(control) / len(control),
-        sum(canary) / len(canary),
-        interval,
-        limit,
-        ratio_class(interval, limit),
-        non_inferior,
-        critical,
+        name=name,
+        method=method,
+        control=sum(control) / len(control),
+        canary=sum(canary) / len(canary),
+        interval=interval,
+        limit=limit,
+        classification=ratio_class(interval, limit),
+        non_inferior=non_inferior,
+        critical=critical,
         samples=(len(control), len(canary)),
     )

@@ -19,14 +19,14 @@ from promptops.project import Project
 TRACES_DIR = "traces"  # below .promptops/
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Score:
     name: str
     value: float
     source: str  # judge | user | code
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Call:
     """One recorded LLM call, reduced to what the flywheel and the budget need."""
 
@@ -91,6 +91,8 @@ def _call(record: TraceRecord) -> Call:
         cost_usd=record.cost_usd if known else None,
         variables=record.variables,
         output=record.output,
-        scores=tuple(Score(s.name, s.value, s.source) for s in record.scores if s.value is not None),
+        scores=tuple(
+            Score(name=s.name, value=s.value, source=s.source) for s in record.scores if s.value is not None
+        ),
         messages=tuple(record.input_messages) if record.input_messages else None,
     )

@@ -65,7 +65,7 @@ def import_file(store: TraceStore, path: Path, label: str) -> FeedbackSummary:
         handle = path.open("rb")
     except OSError as exc:
         what = "no such file" if isinstance(exc, FileNotFoundError) else f"cannot read: {exc.strerror}"
-        raise FileFormatError([Problem(label, None, "", what)]) from None
+        raise FileFormatError([Problem(file=label, line=None, path="", message=what)]) from None
     with handle:
         for number, raw in enumerate(handle, 1):
             if not raw.strip():
@@ -74,13 +74,15 @@ def import_file(store: TraceStore, path: Path, label: str) -> FeedbackSummary:
                 record_id, response_id, found = score(json.loads(raw))
             except (ValueError, RecordError) as exc:
                 what = str(exc) if isinstance(exc, RecordError) else "not JSON"
-                summary.problems.append(Problem(label, number, "", what))
+                summary.problems.append(Problem(file=label, line=number, path="", message=what))
                 continue
             summary.read += 1
             target = store.find(record_id=record_id) if record_id else store.find(response_id=response_id)
             if target is None:
                 which = f"id '{record_id}'" if record_id else f"response id '{response_id}'"
-                summary.problems.append(Problem(label, number, "", f"no stored trace record has {which}"))
+                summary.problems.append(
+                    Problem(file=label, line=number, path="", message=f"no stored trace record has {which}")
+                )
                 continue
             scored.append((target, found))
     summary.added = store.add_scores(scored)

@@ -27,7 +27,7 @@ MAX_FEEDBACK = 200  # thumbs-down records proposed at most, newest first
 _SPACE = re.compile(r"\s+")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Selection:
     worst: int | None = None
     by: str | None = None  # score name for --worst
@@ -35,13 +35,13 @@ class Selection:
     since: timedelta | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Refusal:
     call: Call
     reason: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Proposal:
     suite: Suite
     cases: tuple[dict[str, Any], ...]  # the proposed-cases file entries
@@ -82,7 +82,7 @@ def propose(
         try:
             variables = rebuild(spec, call)
         except _Unbuildable as exc:
-            refused.append(Refusal(call, exc.reason))
+            refused.append(Refusal(call=call, reason=exc.reason))
             continue
         key = _key(variables)
         if key in golden:
@@ -104,10 +104,16 @@ def propose(
         try:
             _check(spec, safe)
         except _Unbuildable as exc:
-            refused.append(Refusal(call, f"after redaction: {exc.reason}"))
+            refused.append(Refusal(call=call, reason=f"after redaction: {exc.reason}"))
             continue
         cases.append(_entry(case_id, call, safe, table))
-    return Proposal(suite, tuple(cases), tuple(refused), tuple(duplicates), table.replaced)
+    return Proposal(
+        suite=suite,
+        cases=tuple(cases),
+        refused=tuple(refused),
+        duplicates=tuple(duplicates),
+        replaced=table.replaced,
+    )
 
 
 def case_name(call: Call) -> str:

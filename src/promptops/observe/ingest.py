@@ -60,7 +60,7 @@ def import_files(
                 clean = redact_record(record, secrets)
                 # a line already in the record format is stored as it came, unless redaction changed it
                 text = line.text if clean is record and line.text is not None else _line(clean)
-                batch.append(Stored(clean, text, reason is None, reason))
+                batch.append(Stored(record=clean, line=text, attributed=reason is None, reason=reason))
             if len(batch) >= BATCH:
                 summary.read += len(batch)
                 summary.added += store.add(batch)

@@ -37,15 +37,15 @@ def quantile_metric(
         else _quantile_needed(control, canary, q / 100, limit=limit, alpha=alpha, rho=rho)
     )
     return Metric(
-        name,
-        method,
-        sequential.quantile(control, q / 100, alpha, rho).estimate,
-        sequential.quantile(canary, q / 100, alpha, rho).estimate,
-        interval,
-        limit,
-        ratio_class(interval, limit),
-        non_inferior,
-        critical,
+        name=name,
+        method=method,
+        control=sequential.quantile(control, q / 100, alpha, rho).estimate,
+        canary=sequential.quantile(canary, q / 100, alpha, rho).estimate,
+        interval=interval,
+        limit=limit,
+        classification=ratio_class(interval, limit),
+        non_inferior=non_inferior,
+        critical=critical,
         needed=needed,
         samples=(len(control), len(canary)),
     )
@@ -101,15 +101,15 @@ def sla_metric(
     base = sequential.quantile(control, 0.99, alpha, rho).estimate if control else None
     classification: Classification = "worse" if head.low > sla else "pass"
     return Metric(
-        name,
-        method,
-        base,
-        head.estimate,
-        head,
-        sla,
-        classification,
-        head.high <= sla,
-        critical,
+        name=name,
+        method=method,
+        control=base,
+        canary=head.estimate,
+        interval=head,
+        limit=sla,
+        classification=classification,
+        non_inferior=head.high <= sla,
+        critical=critical,
         samples=(len(control), len(canary)),
     )
 
@@ -117,7 +117,18 @@ def sla_metric(
 def shift_metric(control: list[float], canary: list[float], alpha: float) -> Metric:
     name, method = "latency_shift", "Mann-Whitney P(canary call slower), always-valid bound (informational)"
     if not control or not canary:
-        return Metric(name, method, None, None, None, None, "no_data", True, False, False)
+        return Metric(
+            name=name,
+            method=method,
+            control=None,
+            canary=None,
+            interval=None,
+            limit=None,
+            classification="no_data",
+            non_inferior=True,
+            critical=False,
+            gating=False,
+        )
     interval = sequential.mann_whitney(control, canary, SHIFT_TAU, alpha)
     classification: Classification = "pass"
     if interval.low > 0.5:
@@ -125,15 +136,15 @@ def shift_metric(control: list[float], canary: list[float], alpha: float) -> Met
     elif interval.high < 0.5:
         classification = "better"
     return Metric(
-        name,
-        method,
-        sequential.quantile(control, 0.5, alpha, 1.0).estimate,
-        sequential.quantile(canary, 0.5, alpha, 1.0).estimate,
-        interval,
-        0.5,
-        classification,
-        True,
-        False,
-        False,
+        name=name,
+        method=method,
+        control=sequential.quantile(control, 0.5, alpha, 1.0).estimate,
+        canary=sequential.quantile(canary, 0.5, alpha, 1.0).estimate,
+        interval=interval,
+        limit=0.5,
+        classification=classification,
+        non_inferior=True,
+        critical=False,
+        gating=False,
         samples=(len(control), len(canary)),
     )

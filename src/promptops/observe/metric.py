@@ -11,7 +11,7 @@ from promptops.sequential import Interval
 Classification = Literal["pass", "worse", "better", "no_data"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Call:
     """What the analysis needs of one trace record."""
 
@@ -23,7 +23,7 @@ class Call:
     pair_id: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Metric:
     """One metric's comparison: arm values, the interval of the comparison and what it says."""
 
@@ -41,7 +41,7 @@ class Metric:
     samples: tuple[int, int] = (0, 0)  # values per arm behind it
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Arms:
     """The calls of each arm in the window (in shadow mode: the paired calls)."""
 
@@ -53,7 +53,18 @@ class Arms:
 
 def no_data(name: str, method: str, limit: float | None, critical: bool, samples: tuple[int, int]) -> Metric:
     """Return the result of a metric with too few values to compare."""
-    return Metric(name, method, None, None, None, limit, "no_data", False, critical, samples=samples)
+    return Metric(
+        name=name,
+        method=method,
+        control=None,
+        canary=None,
+        interval=None,
+        limit=limit,
+        classification="no_data",
+        non_inferior=False,
+        critical=critical,
+        samples=samples,
+    )
 
 
 def ratio_class(interval: Interval, limit: float) -> Classification:

@@ -29,7 +29,7 @@ HEADER = """\
 """
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Accepted:
     dataset: str
     accepted: tuple[str, ...]
@@ -90,7 +90,13 @@ def _read(project: Project, path: Path) -> dict[str, Any]:
     label = project.relative(path)
     doc = parse_yaml(decode(read_bytes(path, label), label), label)
     if not isinstance(doc.data, dict):
-        raise FileFormatError([Problem(label, doc.line(()), "", "a proposed-cases file must be a mapping")])
+        raise FileFormatError(
+            [
+                Problem(
+                    file=label, line=doc.line(()), path="", message="a proposed-cases file must be a mapping"
+                )
+            ]
+        )
     problems = validate(doc, "proposed-cases")
     if problems:
         raise FileFormatError(problems)
@@ -130,10 +136,10 @@ def accept(project: Project, path: Path) -> Accepted:
     else:
         path.unlink()
     return Accepted(
-        project.relative(target),
-        tuple(a["id"] for a in accepted),
-        tuple(refused),
-        path if remaining else None,
+        dataset=project.relative(target),
+        accepted=tuple(a["id"] for a in accepted),
+        refused=tuple(refused),
+        remaining=path if remaining else None,
     )
 
 

@@ -16,7 +16,7 @@ FORMATS = ("auto", "promptops", "otlp", "litellm")
 KEYS = frozenset(f.name for f in fields(TraceRecord))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Line:
     """One line of a trace file: the records it holds, spans that are no LLM call, or its problem."""
 
@@ -41,9 +41,11 @@ def lines(path: Path, label: str, fmt: str) -> Iterator[Line]:
     try:
         handle = path.open("rb")
     except FileNotFoundError:
-        raise FileFormatError([Problem(label, None, "", "no such file")]) from None
+        raise FileFormatError([Problem(file=label, line=None, path="", message="no such file")]) from None
     except OSError as exc:
-        raise FileFormatError([Problem(label, None, "", f"cannot read: {exc.strerror}")]) from None
+        raise FileFormatError(
+            [Problem(file=label, line=None, path="", message=f"cannot read: {exc.strerror}")]
+        ) from None
     with handle:
         for number, raw in enumerate(handle, 1):
             if not raw.strip():
@@ -51,7 +53,11 @@ def lines(path: Path, label: str, fmt: str) -> Iterator[Line]:
             try:
                 data = json.loads(raw)
             except UnicodeDecodeError:
-                yield Line(number, [], problem=Problem(label, number, "", "not UTF-8 text"))
+                yield Line(
+                    number=number,
+                    records=[],
+                    problem=Problem(file=label, line=number, path="", message="not UTF-8 text"),
+                )
                 continue
             except ValueError as exc:
                 what = (
@@ -59,15 +65,27 @@ def lines(path: Path, label: str, fmt: str) -> Iterator[Line]:
                     if isinstance(exc, json.JSONDecodeError)
                     else "not JSON"
                 )
-                yield Line(number, [], problem=Problem(label, number, "", what))
+                yield Line(
+                    number=number, records=[], problem=Problem(file=label, line=number, path="", message=what)
+                )
                 continue
             try:
                 found, other = parse(data, fmt)
             except RecordError as exc:
-                yield Line(number, [], problem=Problem(label, number, "", str(exc)))
+                yield Line(
+                    number=number,
+                    records=[],
+                    problem=Problem(file=label, line=number, path="", message=str(exc)),
+                )
                 continue
             if other == -1:
                 plain = data.keys() <= KEYS
-                yield Line(number, found, 0, None, raw.decode("utf-8").strip() if plain else None)
+                yield Line(
+                    number=number,
+                    records=found,
+                    other_spans=0,
+                    problem=None,
+                    text=raw.decode("utf-8").strip() if plain else None,
+                )
             else:
-                yield Line(number, found, other)
+                yield Line(number=number, records=found, other_spans=other)

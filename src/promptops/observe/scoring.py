@@ -29,7 +29,7 @@ from promptops.observe.window import TRACES_DIR, read_records
 from promptops.project import Project
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Sampling:
     rate: float | None = None  # share of records, chosen by a hash of the id (reproducible)
     max: int | None = None  # at most this many records
@@ -162,10 +162,18 @@ async def _score_one(
     project: Project, suite: Suite, record: Mapping[str, Any], report: ScoreReport, *, judge: Any, now: str
 ) -> list[Score]:
     variables = record.get("variables") if isinstance(record.get("variables"), dict) else {}
-    case = Case(str(record["id"]), variables or {})
+    case = Case(id=str(record["id"]), vars=variables or {})
     assert suite.spec is not None
     messages = _messages(record) or _rendered(suite, variables or {})
-    subject = Subject(str(record["output"]), case, suite.spec, messages, None, project.root, judge)
+    subject = Subject(
+        output=str(record["output"]),
+        case=case,
+        spec=suite.spec,
+        messages=messages,
+        reply=None,
+        root=project.root,
+        judge=judge,
+    )
     have = {s.get("name") for s in record.get("scores") or [] if isinstance(s, dict)}
     found = record.get("prompt") or {}
     prompt = f"{found.get('name')}@{found.get('version')}"
@@ -227,7 +235,7 @@ def sampling(sample_rate: float | None, max_records: int | None, budget: float) 
         raise InputError(f"--max must be at least 1, got {max_records}")
     if budget < 0:
         raise InputError(f"--budget must not be negative, got {budget:g}")
-    return Sampling(sample_rate, max_records, budget)
+    return Sampling(rate=sample_rate, max=max_records, budget_usd=budget)
 
 
 def score_prompts(
@@ -246,7 +254,7 @@ def score_prompts(
     spent = 0.0
     for suite in suites:
         left = max(asked.budget_usd - spent, 0.0)
-        report = score(project, suite, env, Sampling(asked.rate, asked.max, left))
+        report = score(project, suite, env, Sampling(rate=asked.rate, max=asked.max, budget_usd=left))
         spent += report.spent_usd
         out.append((suite, report))
     return out

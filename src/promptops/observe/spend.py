@@ -61,7 +61,7 @@ def from_results(
             lines.append(
                 replace(line("judge", [None] * judged[prompt], at), note="results do not record judge costs")
             )
-        out.append(Projection(prompt, at, source, tuple(lines)))
+        out.append(Projection(prompt=prompt, qps=at, source=source, lines=tuple(lines)))
     return out
 
 
@@ -82,7 +82,7 @@ def from_traces(project: Project, name: str | None, qps: float | None) -> list[P
             if extra and prod:
                 # judge and shadow calls scale with production traffic at the ratio recorded
                 lines.append(line(purpose, [c.cost_usd for c in extra], at, len(extra) / len(prod)))
-        out.append(Projection(prompt, at, "traces", tuple(lines)))
+        out.append(Projection(prompt=prompt, qps=at, source="traces", lines=tuple(lines)))
     return out
 
 
@@ -113,7 +113,16 @@ def check_traces(project: Project, now: datetime | None = None) -> list[BudgetSt
         unpriced = sum(1 for c in costs if c is None)
         spent = None if unpriced else sum(c for c in costs if c is not None)
         forecast = None if spent is None or elapsed <= 0 else spent / elapsed
-        out.append(BudgetStatus(budget, "traces", spent, forecast, unpriced, len(mine)))
+        out.append(
+            BudgetStatus(
+                budget=budget,
+                source="traces",
+                spent=spent,
+                forecast=forecast,
+                unpriced=unpriced,
+                calls=len(mine),
+            )
+        )
     return out
 
 
@@ -139,7 +148,17 @@ def check_projection(project: Project, results: Path) -> list[BudgetStatus]:
             month = None if traffic is None else monthly(costs, traffic.qps)
             total = None if total is None or month is None else total + month
         note = "; ".join(missing) or None
-        out.append(BudgetStatus(budget, "projection", total, total, unpriced, calls, note))
+        out.append(
+            BudgetStatus(
+                budget=budget,
+                source="projection",
+                spent=total,
+                forecast=total,
+                unpriced=unpriced,
+                calls=calls,
+                note=note,
+            )
+        )
     return out
 
 

@@ -50,7 +50,7 @@ CREATE TABLE IF NOT EXISTS facts (dim INTEGER, ts INTEGER, at INTEGER, error INT
 """
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Stored:
     """A record ready to store: its redacted JSON line and whether it counts for its prompt version."""
 
@@ -60,7 +60,7 @@ class Stored:
     reason: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Window:
     """Which records a query reads: a prompt, an environment, an arm, a time window (ms, end exclusive)."""
 
@@ -243,7 +243,7 @@ class TraceStore:
 
     def unattributed(self, window: Window) -> list[tuple[str, int]]:
         """Return (reason, count) of the records in `window` not attributed to their version, most first."""
-        unattributed = Window(window.prompt, window.env, window.arm, attributed=False)
+        unattributed = Window(prompt=window.prompt, env=window.env, arm=window.arm, attributed=False)
         counts: dict[str, int] = {}
         for dim, values in self.dimensions(unattributed):
             row = self.db.execute(

@@ -18,7 +18,7 @@ QUANTILES = (50, 95, 99)
 Interval = tuple[float, float] | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class GroupStats:
     prompt: str
     group: str
@@ -39,7 +39,7 @@ class GroupStats:
     feedback_interval: Interval
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TraceStats:
     by: str
     prompt: str | None
@@ -107,7 +107,15 @@ def compute(store: TraceStore, prompt: str | None, env: str | None, since: str |
             if value is not None:
                 sums[key].ratings.append(value)
     groups = [_group(name, group, sums[(name, group)]) for name, group in sorted(sums)]
-    return TraceStats(by, prompt, env, since, (start, newest), groups, store.unattributed(window))
+    return TraceStats(
+        by=by,
+        prompt=prompt,
+        env=env,
+        since=since,
+        window=(start, newest),
+        groups=groups,
+        unattributed=store.unattributed(window),
+    )
 
 
 def _group(name: str, group: str, acc: _Sums) -> GroupStats:

@@ -13,7 +13,7 @@ from promptops.observe.metric import Arms, Call, Metric
 Verdict = Literal["PROMOTE", "CONTINUE", "ROLLBACK", "INCONCLUSIVE"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Analysis:
     """A canary's verdict, the metrics behind it and the calls still needed."""
 
@@ -32,10 +32,10 @@ def split(calls: Sequence[Call], shadow: bool = False) -> Arms:
     """Return the arms of `calls`: control and canary, or (shadow) primary and shadow paired by id."""
     if not shadow:
         control = [c for c in calls if c.arm == "control"]
-        return Arms(control, [c for c in calls if c.arm == "canary"])
+        return Arms(control=control, canary=[c for c in calls if c.arm == "canary"])
     primary = {c.pair_id: c for c in calls if c.arm != "shadow" and c.pair_id is not None}
     pairs = [(primary[c.pair_id], c) for c in calls if c.arm == "shadow" and c.pair_id in primary]
-    return Arms([a for a, _ in pairs], [b for _, b in pairs], pairs, shadow=True)
+    return Arms(control=[a for a, _ in pairs], canary=[b for _, b in pairs], pairs=pairs, shadow=True)
 
 
 def analyze(calls: Sequence[Call], policy: RolloutPolicy, elapsed_s: float, shadow: bool = False) -> Analysis:
@@ -49,7 +49,17 @@ def analyze(calls: Sequence[Call], policy: RolloutPolicy, elapsed_s: float, shad
         verdict == "INCONCLUSIVE" and policy.on_inconclusive == "rollback"
     )
     code = 1 if rolled_back else 0
-    return Analysis(verdict, code, reason, counts, found, needed, elapsed_s, policy, shadow)
+    return Analysis(
+        verdict=verdict,
+        exit_code=code,
+        reason=reason,
+        arms=counts,
+        metrics=found,
+        needed=needed,
+        elapsed_s=elapsed_s,
+        policy=policy,
+        shadow=shadow,
+    )
 
 
 def _decide(

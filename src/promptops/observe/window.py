@@ -21,7 +21,7 @@ from promptops.observe.store import Window as StoreWindow
 TRACES_DIR = "traces"  # below the project's .promptops/
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Window:
     """What a canary analysis compares: who, which versions, and the attributed calls."""
 
@@ -37,7 +37,7 @@ class Window:
     since_canary_s: float = 0.0  # newest record minus the canary's first record
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Records:
     """The records of one prompt in one environment, as §8.1 objects with their scores."""
 
@@ -82,7 +82,12 @@ def read_records(
         records = [to_data(r) for r in store.records(where)]
         unattributed = sum(count for _, count in store.unattributed(where))
     seconds = None if newest is None else newest / 1000
-    return Records(records, seconds, unattributed, None if first_ms is None else first_ms / 1000)
+    return Records(
+        records=records,
+        newest_s=seconds,
+        unattributed=unattributed,
+        first_s=None if first_ms is None else first_ms / 1000,
+    )
 
 
 def timestamp(record: Mapping[str, Any]) -> float | None:
@@ -108,12 +113,12 @@ def to_call(record: Mapping[str, Any], arm: str, scorer: str | None) -> Call:
         score = numbers[-1] if numbers else None
     latency, cost = record.get("latency_ms"), record.get("cost_usd")
     return Call(
-        arm,
-        ok,
-        float(latency) if isinstance(latency, int | float) else None,
-        float(cost) if isinstance(cost, int | float) else None,
-        score,
-        prompt.get("pair_id"),
+        arm=arm,
+        ok=ok,
+        latency_ms=float(latency) if isinstance(latency, int | float) else None,
+        cost_usd=float(cost) if isinstance(cost, int | float) else None,
+        score=score,
+        pair_id=prompt.get("pair_id"),
     )
 
 

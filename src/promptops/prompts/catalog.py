@@ -20,7 +20,7 @@ _DATED = re.compile(rf"^(?P<stem>.+?)[-@](?P<date>{_DATE})(?:-v\d+(?::\d+)?)?$")
 _FLOATING_SUFFIX = re.compile(r"[-:]latest$")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Catalog:
     """Known models (name -> litellm provider) and the dated snapshots of each undated name."""
 
@@ -88,7 +88,7 @@ def build(entries: Mapping[str, Any]) -> Catalog:
         match = _DATED.match(name)
         if match:
             snapshots.setdefault(match.group("stem"), []).append(name)
-    return Catalog(providers, {k: tuple(v) for k, v in snapshots.items()})
+    return Catalog(providers=providers, snapshots={k: tuple(v) for k, v in snapshots.items()})
 
 
 @cache

@@ -8,7 +8,7 @@ from typing import Literal
 Severity = Literal["error", "warning"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Finding:
     """One lint finding with a stable rule code."""
 
@@ -21,7 +21,7 @@ class Finding:
     hint: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Rule:
     code: str
     slug: str
@@ -29,4 +29,12 @@ class Rule:
     summary: str
 
     def finding(self, file: str, line: int | None, message: str, hint: str | None = None) -> Finding:
-        return Finding(self.code, self.slug, self.severity, file, line, message, hint)
+        return Finding(
+            code=self.code,
+            slug=self.slug,
+            severity=self.severity,
+            file=file,
+            line=line,
+            message=message,
+            hint=hint,
+        )

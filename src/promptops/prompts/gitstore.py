@@ -20,7 +20,7 @@ from git.exc import BadName, BadObject
 from promptops.errors import RefError
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Revision:
     """One commit that touched a file, with the file's path (relative to the project root) there."""
 
@@ -31,7 +31,7 @@ class Revision:
     subject: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TagRef:
     """A git tag and the commit it points at."""
 
@@ -283,7 +283,7 @@ class GitStore:
                     continue  # a tag of a tree or blob: not a version
                 obj = tag.tag
                 message = str(obj.message).strip() if obj is not None else ""
-                out.append(TagRef(tag.name, sha, obj is not None, message))
+                out.append(TagRef(name=tag.name, sha=sha, annotated=obj is not None, message=message))
         return sorted(out, key=lambda t: t.name)
 
     def tag(self, name: str) -> TagRef | None:
@@ -297,7 +297,7 @@ class GitStore:
             self.repo.create_tag(name, ref=sha, message=message)
         except git.GitCommandError as exc:
             raise RefError(f"cannot create tag '{name}': {_stderr(exc)}") from None
-        return TagRef(name, sha, True, message)
+        return TagRef(name=name, sha=sha, annotated=True, message=message)
 
     # --- internals -----------------------------------------------------------
 

@@ -18,27 +18,63 @@ from promptops.prompts import catalog, render, version_rules
 from promptops.prompts.finding import Finding, Rule
 from promptops.spec import PromptSpec
 
-SCHEMA = Rule("PO001", "schema", "error", "the file is not valid YAML or breaks the file format")
-TEMPLATE_SYNTAX = Rule("PO002", "template-syntax", "error", "a message template is not valid Jinja")
+SCHEMA = Rule(
+    code="PO001",
+    slug="schema",
+    severity="error",
+    summary="the file is not valid YAML or breaks the file format",
+)
+TEMPLATE_SYNTAX = Rule(
+    code="PO002", slug="template-syntax", severity="error", summary="a message template is not valid Jinja"
+)
 UNDECLARED = Rule(
-    "PO003", "undeclared-variable", "error", "a template uses a variable that `inputs` does not declare"
+    code="PO003",
+    slug="undeclared-variable",
+    severity="error",
+    summary="a template uses a variable that `inputs` does not declare",
 )
-UNUSED = Rule("PO004", "unused-input", "warning", "`inputs` declares a variable that no template uses")
-NAME_MISMATCH = Rule("PO005", "name-mismatch", "error", "`name` differs from the file path below prompts/")
-DUPLICATE = Rule("PO006", "duplicate-name", "error", "two prompt files declare the same `name`")
+UNUSED = Rule(
+    code="PO004",
+    slug="unused-input",
+    severity="warning",
+    summary="`inputs` declares a variable that no template uses",
+)
+NAME_MISMATCH = Rule(
+    code="PO005",
+    slug="name-mismatch",
+    severity="error",
+    summary="`name` differs from the file path below prompts/",
+)
+DUPLICATE = Rule(
+    code="PO006", slug="duplicate-name", severity="error", summary="two prompt files declare the same `name`"
+)
 FLOATING = Rule(
-    "PO007", "floating-model", "error", "a model or fallback is a floating alias, not a dated snapshot"
+    code="PO007",
+    slug="floating-model",
+    severity="error",
+    summary="a model or fallback is a floating alias, not a dated snapshot",
 )
-SECRET = Rule("PO008", "secret", "error", "a prompt file holds an API key, credentials or an endpoint")
+SECRET = Rule(
+    code="PO008",
+    slug="secret",
+    severity="error",
+    summary="a prompt file holds an API key, credentials or an endpoint",
+)
 INVALID_EXAMPLE = Rule(
-    "PO009", "invalid-example", "error", "an entry of `examples` does not fit the prompt's variables"
+    code="PO009",
+    slug="invalid-example",
+    severity="error",
+    summary="an entry of `examples` does not fit the prompt's variables",
 )
 UNSAFE = Rule(
-    "PO010", "unsafe-template", "error", "a template reaches for Python internals; render refuses it"
+    code="PO010",
+    slug="unsafe-template",
+    severity="error",
+    summary="a template reaches for Python internals; render refuses it",
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PromptFile:
     """One prompt file as the rules see it: its parse, its spec when valid, its problems."""
 
@@ -53,16 +89,25 @@ class PromptFile:
 def read(raw: bytes | None, label: str, name: str | None, error: Problem | None = None) -> PromptFile:
     """Return a PromptFile for lint, keeping every problem instead of raising."""
     if raw is None:
-        return PromptFile(label, name, "", None, None, (error or Problem(label, None, "", "unreadable"),))
+        return PromptFile(
+            label=label,
+            name=name,
+            text="",
+            doc=None,
+            spec=None,
+            problems=(error or Problem(file=label, line=None, path="", message="unreadable"),),
+        )
     text = ""
     try:
         text = decode(raw, label)
         doc = parse_yaml(text, label)
     except FileFormatError as exc:
-        return PromptFile(label, name, text, None, None, tuple(exc.problems))
+        return PromptFile(
+            label=label, name=name, text=text, doc=None, spec=None, problems=tuple(exc.problems)
+        )
     problems = tuple(check(doc))
     spec = None if problems else to_spec(doc)
-    return PromptFile(label, name, text, doc, spec, problems)
+    return PromptFile(label=label, name=name, text=text, doc=doc, spec=spec, problems=problems)
 
 
 # --- rules on one file ---------------------------------------------------------
@@ -298,7 +343,7 @@ def lint_file(f: PromptFile) -> list[Finding]:
     return [x for x in found if not suppressed(x, f.text)]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Report:
     findings: tuple[Finding, ...]
     files: tuple[str, ...]
@@ -322,8 +367,8 @@ def load_project(start: Path) -> tuple[Project, list[Finding]]:
             SCHEMA.finding(p.file or CONFIG_FILE, p.line, str(replace(p, file="", line=None)))
             for p in exc.problems
         ]
-        return Project(root, ProjectConfig()), found
-    return Project(root, config), []
+        return Project(root=root, config=ProjectConfig()), found
+    return Project(root=root, config=config), []
 
 
 def _open(project: Project, path: Path) -> PromptFile:
@@ -393,7 +438,7 @@ def lint(
     findings.extend(x for x in duplicate_names(files, others) if not _suppressed_in(x, files))
     findings.sort(key=lambda x: (x.file, x.line or 0, x.code, x.message))
     labels = ([CONFIG_FILE] if extra or not paths else []) + [f.label for f in files]
-    return Report(tuple(findings), tuple(labels))
+    return Report(findings=tuple(findings), files=tuple(labels))
 
 
 def _suppressed_in(finding: Finding, files: Sequence[PromptFile]) -> bool:

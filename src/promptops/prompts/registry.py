@@ -41,7 +41,7 @@ class History(Protocol):
     def create_tag(self, name: str, ref: str, message: str) -> TagRef: ...
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Selector:
     name: str
     version: str | None = None
@@ -52,7 +52,7 @@ class Selector:
         return f"{self.name}@{at}" if at else self.name
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Source:
     """The raw bytes of one prompt file on one side (working tree or a commit)."""
 
@@ -62,7 +62,7 @@ class Source:
     raw: bytes
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class VersionEntry:
     """A version of a prompt: the commit where the file first carried it, and its tag if any."""
 
@@ -71,7 +71,7 @@ class VersionEntry:
     tag: TagRef | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Resolved:
     spec: PromptSpec
     sha: str | None  # None for the working tree
@@ -84,10 +84,10 @@ def parse_selector(text: str) -> Selector:
     if not name:
         raise InputError(f"'{text}': expected NAME, NAME@VERSION or NAME@REF")
     if not at:
-        return Selector(name)
+        return Selector(name=name)
     if not rest:
         raise InputError(f"'{text}': nothing after '@'", hint="write NAME@1.2.0 or NAME@<git ref>")
-    return Selector(name, version=rest) if SEMVER.match(rest) else Selector(name, ref=rest)
+    return Selector(name=name, version=rest) if SEMVER.match(rest) else Selector(name=name, ref=rest)
 
 
 def tag_name(config: ProjectConfig, name: str, version: str) -> str:
@@ -129,8 +129,8 @@ class Registry:
             return self._at_version(sel.name, sel.version)
         if sel.ref is not None:
             sha = self.history.resolve(sel.ref)
-            return Resolved(self.at_ref(sel.name, sel.ref, sha), sha)
-        return Resolved(self.project.load_prompt(sel.name), None)
+            return Resolved(spec=self.at_ref(sel.name, sel.ref, sha), sha=sha)
+        return Resolved(spec=self.project.load_prompt(sel.name), sha=None)
 
     def load(self, selector: str | Selector) -> PromptSpec:
         """Return the PromptSpec a selector names."""
@@ -156,12 +156,12 @@ class Registry:
             for file in self.project.prompt_files():
                 label = self.project.relative(file)
                 out[self.project.prompt_name(file)] = Source(
-                    self.project.prompt_name(file), label, label, read_bytes(file, label)
+                    name=self.project.prompt_name(file), path=label, label=label, raw=read_bytes(file, label)
                 )
             return out
         for path, raw in self.history.read_files(ref, directory, ".yaml").items():
             name = PurePosixPath(path).relative_to(directory).with_suffix("").as_posix()
-            out[name] = Source(name, path, f"{_short(ref)}:{path}", raw)
+            out[name] = Source(name=name, path=path, label=f"{_short(ref)}:{path}", raw=raw)
         return out
 
     def versions(self, name: str) -> list[VersionEntry]:
@@ -179,7 +179,7 @@ class Registry:
                 hint="commit the prompt first" if not self.history.is_shallow() else SHALLOW_HINT,
             )
         versions = sorted(set(first) | set(tags), key=version_key)
-        return [VersionEntry(v, first.get(v), tags.get(v)) for v in versions]
+        return [VersionEntry(version=v, revision=first.get(v), tag=tags.get(v)) for v in versions]
 
     def _tags(self, name: str) -> dict[str, TagRef]:
         fmt = self.project.config.tag_format
@@ -201,7 +201,9 @@ class Registry:
         tag = self.history.tag(tag_name(self.project.config, name, version))
         if tag is not None:
             return Resolved(
-                verified(self._read_at(name, tag.name, tag.sha), name, version, tag.name), tag.sha, tag
+                spec=verified(self._read_at(name, tag.name, tag.sha), name, version, tag.name),
+                sha=tag.sha,
+                tag=tag,
             )
         try:
             entries = self.versions(name)
@@ -211,7 +213,7 @@ class Registry:
             if entry.version == version and entry.revision is not None:
                 revision = entry.revision
                 return Resolved(
-                    self._read_at(name, revision.sha[:12], revision.sha, revision.path), revision.sha
+                    spec=self._read_at(name, revision.sha[:12], revision.sha, revision.path), sha=revision.sha
                 )
         known = ", ".join(e.version for e in entries) or "none"
         wanted = tag_name(self.project.config, name, version)
@@ -276,7 +278,7 @@ def open_registry(project: Project) -> Registry:
     return Registry(project, opener)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Release:
     name: str
     version: str
@@ -306,12 +308,14 @@ def release(registry: Registry, names: list[str]) -> list[Release]:
         spec = project.load_prompt(name)
         tag = tag_name(project.config, name, spec.version)
         if tag in existing:
-            out.append(Release(name, spec.version, tag, existing[tag].sha, created=False))
+            out.append(
+                Release(name=name, version=spec.version, tag=tag, sha=existing[tag].sha, created=False)
+            )
             continue
         revisions = registry.history.history(path)
         if not revisions:
             raise InputError(f"{path} has no committed history", hint="commit it, then release")
         target = revisions[0].sha
         made = registry.history.create_tag(tag, target, f"promptops release: {name} {spec.version}")
-        out.append(Release(name, spec.version, tag, made.sha, created=True))
+        out.append(Release(name=name, version=spec.version, tag=tag, sha=made.sha, created=True))
     return out

@@ -21,7 +21,7 @@ from promptops.prompts.sandbox import Sandbox, budget
 from promptops.spec import PromptSpec
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RenderedMessage:
     role: str
     content: str
@@ -48,9 +48,14 @@ def syntax_problem(source: str, file: str, line: int | None, path: str) -> Probl
         environment().parse(source)
     except jinja2.TemplateSyntaxError as exc:
         at = None if line is None else line + max((exc.lineno or 1) - 1, 0)
-        return Problem(file, at, path, f"template syntax error: {exc.message}")
+        return Problem(file=file, line=at, path=path, message=f"template syntax error: {exc.message}")
     except RecursionError:
-        return Problem(file, line, path, "template syntax error: expressions are nested too deeply")
+        return Problem(
+            file=file,
+            line=line,
+            path=path,
+            message="template syntax error: expressions are nested too deeply",
+        )
     return None
 
 
@@ -82,7 +87,12 @@ def unsafe_problem(source: str, file: str, line: int | None, path: str) -> Probl
             name = node.args[0].value if isinstance(node.args[0], nodes.Const) else None
         if isinstance(name, str) and (name.startswith("_") or name in _UNSAFE_NAMES):
             at = None if line is None else line + max((node.lineno or 1) - 1, 0)
-            return Problem(file, at, path, f"unsafe template code: '{name}' reaches Python internals")
+            return Problem(
+                file=file,
+                line=at,
+                path=path,
+                message=f"unsafe template code: '{name}' reaches Python internals",
+            )
     return None
 
 
@@ -149,7 +159,7 @@ def check_inputs(spec: PromptSpec, values: Mapping[str, Any]) -> None:
     problems = validate_data(dict(values), spec.inputs, file=spec.name)
     if problems:
         raise FileFormatError(
-            [Problem("", None, "", _describe(p, spec.name)) for p in problems],
+            [Problem(file="", line=None, path="", message=_describe(p, spec.name)) for p in problems],
             hint=f"see `inputs` in {spec.source or spec.name}",
         )
 
@@ -203,7 +213,7 @@ def render(spec: PromptSpec, values: Mapping[str, Any]) -> list[RenderedMessage]
         for i, message in enumerate(spec.messages):
             where = f"{spec.source}:{message.line}" if message.line else f"{spec.source} messages[{i}]"
             text = render_text(message.content, values, where, file=spec.source, line=message.line)
-            out.append(RenderedMessage(message.role, text))
+            out.append(RenderedMessage(role=message.role, content=text))
     return out
 
 

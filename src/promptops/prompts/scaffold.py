@@ -11,7 +11,7 @@ from promptops.errors import InputError
 from promptops.project import STATE_DIR, write_atomic
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Template:
     """One scaffolded file: where it goes in the project and its source under templates/."""
 
@@ -21,10 +21,10 @@ class Template:
 
 # Files every project gets. Add a line here to scaffold one more file.
 PROJECT_FILES: tuple[Template, ...] = (
-    Template("promptops.yaml", "project/promptops.yaml"),
-    Template(".github/workflows/promptops.yml", "workflows/promptops.yml"),
-    Template(".github/workflows/promptops-release.yml", "workflows/promptops-release.yml"),
-    Template(".github/workflows/promptops-canary.yml", "workflows/promptops-canary.yml"),
+    Template(target="promptops.yaml", source="project/promptops.yaml"),
+    Template(target=".github/workflows/promptops.yml", source="workflows/promptops.yml"),
+    Template(target=".github/workflows/promptops-release.yml", source="workflows/promptops-release.yml"),
+    Template(target=".github/workflows/promptops-canary.yml", source="workflows/promptops-canary.yml"),
 )
 
 
@@ -40,7 +40,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
 GITIGNORE_LINE = f"{STATE_DIR}/"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Plan:
     """What init will do: files to write (target -> text) and whether .gitignore needs a line."""
 
@@ -53,7 +53,10 @@ def templates(example: str) -> list[Template]:
     if example not in EXAMPLES:
         known = ", ".join(sorted(EXAMPLES))
         raise InputError(f"unknown example '{example}' (known: {known})")
-    return [*PROJECT_FILES, *(Template(f, f"examples/{example}/{f}") for f in EXAMPLES[example])]
+    return [
+        *PROJECT_FILES,
+        *(Template(target=f, source=f"examples/{example}/{f}") for f in EXAMPLES[example]),
+    ]
 
 
 def template_text(source: str) -> str:
@@ -76,7 +79,7 @@ def plan(root: Path, example: str, force: bool) -> Plan:
         files[item.target] = template_text(item.source)
     if (root / ".gitignore").is_dir():
         raise InputError(".gitignore: is a directory, expected a file")
-    return Plan(files, not _ignores_state(root / ".gitignore"))
+    return Plan(files=files, gitignore=not _ignores_state(root / ".gitignore"))
 
 
 def apply(root: Path, todo: Plan) -> list[str]:

@@ -9,10 +9,23 @@ from promptops.prompts.finding import Finding, Rule
 from promptops.prompts.registry import Registry, tag_name
 
 INSUFFICIENT = Rule(
-    "PO101", "version-bump-insufficient", "error", "a change needs a bigger version bump than it got"
+    code="PO101",
+    slug="version-bump-insufficient",
+    severity="error",
+    summary="a change needs a bigger version bump than it got",
 )
-DECREASED = Rule("PO102", "version-decreased", "error", "the version went down against the base ref")
-TAGGED = Rule("PO103", "tagged-version-changed", "error", "a released (tagged) version's content changed")
+DECREASED = Rule(
+    code="PO102",
+    slug="version-decreased",
+    severity="error",
+    summary="the version went down against the base ref",
+)
+TAGGED = Rule(
+    code="PO103",
+    slug="tagged-version-changed",
+    severity="error",
+    summary="a released (tagged) version's content changed",
+)
 RULES = (INSUFFICIENT, DECREASED, TAGGED)
 
 

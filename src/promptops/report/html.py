@@ -25,7 +25,7 @@ from promptops.secrets import redact
 MAX_OUTPUT = 4_000  # characters of one output kept in the page
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class HtmlCase:
     id: str
     tags: tuple[str, ...]
@@ -44,7 +44,7 @@ class HtmlCase:
     error: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Panel:
     """One comparison (a suite against its baseline, or candidate k against candidate 1)."""
 
@@ -58,7 +58,7 @@ class Panel:
     note: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Table:
     header: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]

@@ -30,7 +30,7 @@ STATUS = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class _Detail:
     """How much of the long parts to show; the renderer shrinks it until the report fits."""
 
@@ -41,16 +41,16 @@ class _Detail:
 
     @property
     def truncated(self) -> bool:
-        return self != _Detail(None, None, None, True)
+        return self != _Detail(all_cases=None, errors=None, regressed=None, diff=True)
 
 
 LEVELS = (
-    _Detail(None, None, None, True),
-    _Detail(200, 50, 50, True),
-    _Detail(0, 20, 20, True),
-    _Detail(0, 20, 20, False),
-    _Detail(0, 5, 10, False),
-    _Detail(0, 0, 5, False),
+    _Detail(all_cases=None, errors=None, regressed=None, diff=True),
+    _Detail(all_cases=200, errors=50, regressed=50, diff=True),
+    _Detail(all_cases=0, errors=20, regressed=20, diff=True),
+    _Detail(all_cases=0, errors=20, regressed=20, diff=False),
+    _Detail(all_cases=0, errors=5, regressed=10, diff=False),
+    _Detail(all_cases=0, errors=0, regressed=5, diff=False),
 )
 
 

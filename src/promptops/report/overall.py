@@ -13,7 +13,7 @@ from promptops.report.escape import redacted
 JSON_SCHEMA_VERSION = 1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Overall:
     verdict: Verdict
     exit_code: int
@@ -24,7 +24,7 @@ class Overall:
 def overall(results: Sequence[GateResult]) -> Overall:
     """Return the combined verdict: FAIL if any suite failed, then INCONCLUSIVE, else PASS."""
     if not results:
-        return Overall("PASS", 0, "no suites were evaluated", False)
+        return Overall(verdict="PASS", exit_code=0, reason="no suites were evaluated", unavailable=False)
     unavailable = any(r.unavailable for r in results)
     exit_code = 3 if unavailable else max(r.exit_code for r in results)
     verdicts = [r.verdict for r in results]
@@ -32,14 +32,16 @@ def overall(results: Sequence[GateResult]) -> Overall:
         "FAIL" if "FAIL" in verdicts else "INCONCLUSIVE" if "INCONCLUSIVE" in verdicts else "PASS"
     )
     if len(results) == 1:
-        return Overall(verdict, exit_code, results[0].reason, unavailable)
+        return Overall(
+            verdict=verdict, exit_code=exit_code, reason=results[0].reason, unavailable=unavailable
+        )
     named = [r.suite for r in results if r.verdict == verdict]
     if verdict == "PASS":
         reason = f"all {len(results)} suites passed"
     else:
         word = "failed" if verdict == "FAIL" else "were inconclusive"
         reason = f"{len(named)} of {len(results)} suites {word}: {', '.join(named)}"
-    return Overall(verdict, exit_code, reason, unavailable)
+    return Overall(verdict=verdict, exit_code=exit_code, reason=reason, unavailable=unavailable)
 
 
 def gate_data(results: Sequence[GateResult], secrets: Sequence[str] = ()) -> dict[str, Any]:

@@ -118,7 +118,7 @@ def resolve(config: ScorerConfig, case: Case, where: str) -> dict[str, Any]:
     return out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Scored:
     scores: tuple[ScoreValue, ...]
     score: float | None  # weighted mean; None when a scorer could not decide
@@ -145,22 +145,37 @@ async def evaluate(
                 exc = ScorerError("the output is nested too deeply to read")
             error = error or f"scorer {config.name}: {exc}"
             values.append(
-                ScoreValue(config.name, config.type, None, False, config.weight, config.required, str(exc))
+                ScoreValue(
+                    name=config.name,
+                    type=config.type,
+                    value=None,
+                    passed=False,
+                    weight=config.weight,
+                    required=config.required,
+                    error=str(exc),
+                )
             )
             continue
         value = min(1.0, max(0.0, outcome.value))
         passed = value >= threshold - 1e-9
         values.append(
             ScoreValue(
-                config.name, config.type, value, passed, config.weight, config.required, None, outcome.detail
+                name=config.name,
+                type=config.type,
+                value=value,
+                passed=passed,
+                weight=config.weight,
+                required=config.required,
+                error=None,
+                detail=outcome.detail,
             )
         )
     if error is not None:
-        return Scored(tuple(values), None, None, error)
+        return Scored(scores=tuple(values), score=None, passed=None, error=error)
     total = sum(v.weight for v in values)
     if total > 0:
         score = sum((v.value or 0.0) * v.weight for v in values) / total
     else:
         score = sum(v.value or 0.0 for v in values) / len(values)
     passed = all(v.passed for v in values if v.required)
-    return Scored(tuple(values), score, passed, None)
+    return Scored(scores=tuple(values), score=score, passed=passed, error=None)

@@ -16,7 +16,7 @@ Judge = Callable[[CallRequest], Awaitable[Reply]]
 COMMON_KEYS = ("type", "name", "weight", "required", "threshold")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Subject:
     """One model output and everything a scorer may compare it with."""
 
@@ -29,7 +29,7 @@ class Subject:
     judge: Judge | None = None  # cached, retried model calls for llm_judge
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Outcome:
     value: float  # in [0, 1]
     detail: str | None = None

@@ -22,7 +22,9 @@ class MaxCost(Unchecked):
                 "add the model's price under `prices` in promptops.yaml"
             )
         ok = cost <= options["max"]
-        return Outcome(1.0 if ok else 0.0, None if ok else f"cost ${cost:.6g} > ${options['max']:g}")
+        return Outcome(
+            value=1.0 if ok else 0.0, detail=None if ok else f"cost ${cost:.6g} > ${options['max']:g}"
+        )
 
 
 class MaxLatency(Unchecked):
@@ -37,7 +39,8 @@ class MaxLatency(Unchecked):
             raise ScorerError("the call's latency is unknown")
         ok = latency <= options["max"]
         return Outcome(
-            1.0 if ok else 0.0, None if ok else f"latency {latency:.0f} ms > {options['max']:g} ms"
+            value=1.0 if ok else 0.0,
+            detail=None if ok else f"latency {latency:.0f} ms > {options['max']:g} ms",
         )
 
 

@@ -39,9 +39,9 @@ def _outcome(result: Any) -> Outcome:
     elif isinstance(result, tuple) and len(result) == 2:
         result, detail = result[0], None if result[1] is None else str(result[1])
     if isinstance(result, bool):
-        return Outcome(1.0 if result else 0.0, detail)
+        return Outcome(value=1.0 if result else 0.0, detail=detail)
     if isinstance(result, int | float) and math.isfinite(result) and 0 <= result <= 1:
-        return Outcome(float(result), detail)
+        return Outcome(value=float(result), detail=detail)
     raise ScorerError(
         f"returned {result!r}; expected true/false, a number in [0, 1] or {{'score': ..., 'detail': ...}}"
     )

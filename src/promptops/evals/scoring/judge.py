@@ -35,12 +35,14 @@ def parse_verdict(text: str) -> Outcome:
             reason = data.get("reason")
             detail = None if reason is None else str(reason)
             if isinstance(score, bool):
-                return Outcome(1.0 if score else 0.0, detail)
+                return Outcome(value=1.0 if score else 0.0, detail=detail)
             if isinstance(score, int | float) and 0 <= score <= 1:
-                return Outcome(float(score), detail)
+                return Outcome(value=float(score), detail=detail)
     word = _WORD.match(text)
     if word is not None:
-        return Outcome(1.0 if word.group(1).upper() == "PASS" else 0.0, text.strip()[:200] or None)
+        return Outcome(
+            value=1.0 if word.group(1).upper() == "PASS" else 0.0, detail=text.strip()[:200] or None
+        )
     raise ScorerError(f"judge verdict could not be parsed: {text.strip()[:120]!r}")
 
 
@@ -65,7 +67,11 @@ class LlmJudge(Unchecked):
             parts.append(f"EXPECTED:\n{text_of(subject.case.expected)}")
         parts.append(f"RESPONSE:\n{subject.output}")
         params = {"temperature": 0, **dict(options.get("params") or {})}
-        return CallRequest(options["model"], (("system", INSTRUCTIONS), ("user", "\n\n".join(parts))), params)
+        return CallRequest(
+            model=options["model"],
+            messages=(("system", INSTRUCTIONS), ("user", "\n\n".join(parts))),
+            params=params,
+        )
 
     async def score(self, options: Mapping[str, Any], subject: Subject) -> Outcome:
         if subject.judge is None:

@@ -42,7 +42,7 @@ def _json_or_fail(output: str) -> Outcome | Any:
     try:
         return parse_json(output)
     except ValueError as exc:
-        return Outcome(0.0, f"not valid JSON: {exc}")
+        return Outcome(value=0.0, detail=f"not valid JSON: {exc}")
 
 
 def field_path(path: str) -> list[str | int]:
@@ -64,7 +64,7 @@ class JsonValid(Unchecked):
 
     async def score(self, options: Mapping[str, Any], subject: Subject) -> Outcome:
         parsed = _json_or_fail(subject.output)
-        return parsed if isinstance(parsed, Outcome) else Outcome(1.0)
+        return parsed if isinstance(parsed, Outcome) else Outcome(value=1.0)
 
 
 class JsonSchema:
@@ -99,8 +99,8 @@ class JsonSchema:
             first = problems[0]
             where = f"{first.path}: " if first.path else ""
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-            return Outcome(0.0, f"{where}{first.message}{more}")
-        return Outcome(1.0)
+            return Outcome(value=0.0, detail=f"{where}{first.message}{more}")
+        return Outcome(value=1.0)
 
 
 class JsonField:
@@ -124,12 +124,14 @@ class JsonField:
             try:
                 value = value[part]
             except (KeyError, IndexError, TypeError):
-                return Outcome(0.0, f"no field {options['path']}")
+                return Outcome(value=0.0, detail=f"no field {options['path']}")
         expected = options["expected"]
         same = same_json(value, expected) or (isinstance(expected, str) and text_of(value) == expected)
         if same:
-            return Outcome(1.0)
-        return Outcome(0.0, f"{options['path']}: expected {text_of(expected)}, got {text_of(value)}")
+            return Outcome(value=1.0)
+        return Outcome(
+            value=0.0, detail=f"{options['path']}: expected {text_of(expected)}, got {text_of(value)}"
+        )
 
 
 def _number(text: str) -> float | None:
@@ -163,13 +165,14 @@ class Numeric(Unchecked):
             raise ScorerError(f"expected value {raw!r} is not a number")
         got = _number(subject.output)
         if got is None:
-            return Outcome(0.0, f"no number in {subject.output.strip()[:80]!r}")
+            return Outcome(value=0.0, detail=f"no number in {subject.output.strip()[:80]!r}")
         tolerance = float(options.get("tolerance", 0.0))
         if options.get("relative"):
             tolerance *= abs(float(expected))
         ok = abs(got - float(expected)) <= tolerance + 1e-12
         return Outcome(
-            1.0 if ok else 0.0, None if ok else f"expected {expected:g} ± {tolerance:g}, got {got:g}"
+            value=1.0 if ok else 0.0,
+            detail=None if ok else f"expected {expected:g} ± {tolerance:g}, got {got:g}",
         )
 
 

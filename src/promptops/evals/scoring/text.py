@@ -51,7 +51,7 @@ class Equals(Unchecked):
         if not isinstance(expected, str):  # structured expectations compare as JSON values, types too
             try:
                 if same_json(output_json(output), expected):
-                    return Outcome(1.0)
+                    return Outcome(value=1.0)
             except ValueError:
                 pass
             expected = text_of(expected)
@@ -59,7 +59,8 @@ class Equals(Unchecked):
             output, expected = output.strip(), expected.strip()
         same = _fold(output, options) == _fold(expected, options)
         return Outcome(
-            1.0 if same else 0.0, None if same else f"expected {_short(expected)}, got {_short(output)}"
+            value=1.0 if same else 0.0,
+            detail=None if same else f"expected {_short(expected)}, got {_short(output)}",
         )
 
 
@@ -94,9 +95,13 @@ class Contains:
         missing = [n for n in needles if n not in found]
         if options.get("mode", "all") == "any":
             value = 1.0 if found else 0.0
-            return Outcome(value, None if found else f"none of {', '.join(_short(n) for n in needles)} found")
+            return Outcome(
+                value=value,
+                detail=None if found else f"none of {', '.join(_short(n) for n in needles)} found",
+            )
         return Outcome(
-            len(found) / len(needles), f"missing {', '.join(_short(n) for n in missing)}" if missing else None
+            value=len(found) / len(needles),
+            detail=f"missing {', '.join(_short(n) for n in missing)}" if missing else None,
         )
 
 
@@ -120,7 +125,8 @@ class NotContains(Unchecked):
         haystack = _fold(subject.output, options)
         found = [n for n in needles if _fold(n, options) in haystack]
         return Outcome(
-            0.0 if found else 1.0, f"contains {', '.join(_short(n) for n in found)}" if found else None
+            value=0.0 if found else 1.0,
+            detail=f"contains {', '.join(_short(n) for n in found)}" if found else None,
         )
 
 
@@ -166,7 +172,8 @@ class Regex:
         except TimeoutError as exc:
             raise ScorerError(f"{exc} on this output; avoid nested repetition such as (a+)+") from None
         return Outcome(
-            1.0 if matched else 0.0, None if matched else f"{_short(subject.output)} does not match"
+            value=1.0 if matched else 0.0,
+            detail=None if matched else f"{_short(subject.output)} does not match",
         )
 
 
@@ -188,7 +195,7 @@ class Similarity(Unchecked):
                 f"{MAX_SIMILARITY_WORK:,} pairs; use contains, regex or max_length for long outputs"
             )
         ratio = difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
-        return Outcome(ratio, f"similarity {ratio:.3f} to {_short(text_of(expected))}")
+        return Outcome(value=ratio, detail=f"similarity {ratio:.3f} to {_short(text_of(expected))}")
 
 
 class MaxLength(Unchecked):
@@ -212,7 +219,7 @@ class MaxLength(Unchecked):
         else:
             size = len(subject.output.split()) if unit == "words" else len(subject.output)
         ok = size <= options["max"]
-        return Outcome(1.0 if ok else 0.0, None if ok else f"{size} {unit} > {options['max']}")
+        return Outcome(value=1.0 if ok else 0.0, detail=None if ok else f"{size} {unit} > {options['max']}")
 
 
 register("equals", Equals())

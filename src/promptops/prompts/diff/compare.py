@@ -22,7 +22,7 @@ FIELDS = ("model", "params", "fallbacks")
 METADATA = ("description", "owner", "tags", "examples")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class MessageDiff:
     """A unified diff of one message template; roles are part of the headers."""
 
@@ -34,13 +34,13 @@ class MessageDiff:
     unified: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RenderedSide:
     messages: tuple[Message, ...] = ()
     error: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ExamplePreview:
     """The first example rendered on each side (None where the prompt does not exist)."""
 
@@ -49,7 +49,7 @@ class ExamplePreview:
     after: RenderedSide | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PromptDiff:
     name: str
     status: Status
@@ -82,7 +82,7 @@ class PromptDiff:
         return next_version(self.old_version, self.required)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Diff:
     base: str  # how the base side was named (a ref, or "empty")
     head: str  # a ref, or "working tree"
@@ -186,7 +186,7 @@ def _field_changes(old: PromptSpec, new: PromptSpec, names: Iterable[str]) -> tu
         if name == "params" and isinstance(a.get(name), dict) and isinstance(b.get(name), dict):
             out.extend(deep_changes(a[name], b[name], (name,)))
         else:
-            out.append(FieldChange(name, a.get(name), b.get(name)))
+            out.append(FieldChange(path=name, old=a.get(name), new=b.get(name)))
     return tuple(out)
 
 
@@ -228,7 +228,14 @@ def _message_diff(
     unified = "\n".join(
         difflib.unified_diff(a_lines, b_lines, _label("a", i, a), _label("b", j, b), lineterm="", n=3)
     )
-    return MessageDiff(status, i, j, a.role if a else None, b.role if b else None, unified + "\n")
+    return MessageDiff(
+        status=status,
+        old_index=i,
+        new_index=j,
+        old_role=a.role if a else None,
+        new_role=b.role if b else None,
+        unified=unified + "\n",
+    )
 
 
 def preview(old: PromptSpec | None, new: PromptSpec | None) -> ExamplePreview | None:
@@ -237,13 +244,15 @@ def preview(old: PromptSpec | None, new: PromptSpec | None) -> ExamplePreview | 
     if source is None or not source.examples:
         return None
     values = dict(source.examples[0])
-    return ExamplePreview(values, _render(old, values), _render(new, values))
+    return ExamplePreview(values=values, before=_render(old, values), after=_render(new, values))
 
 
 def _render(spec: PromptSpec | None, values: Mapping[str, Any]) -> RenderedSide | None:
     if spec is None:
         return None
     try:
-        return RenderedSide(tuple(Message(m.role, m.content) for m in render(spec, values)))
+        return RenderedSide(
+            messages=tuple(Message(role=m.role, content=m.content) for m in render(spec, values))
+        )
     except PromptOpsError as exc:
         return RenderedSide(error="; ".join(exc.lines()))

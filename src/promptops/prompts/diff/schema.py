@@ -10,7 +10,7 @@ from promptops.formats import key_path
 from promptops.spec import PromptSpec
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class FieldChange:
     """One changed value; `old`/`new` are None when absent on that side."""
 
@@ -19,7 +19,7 @@ class FieldChange:
     new: Any
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SchemaChange:
     field: str  # inputs | output
     path: str
@@ -36,7 +36,7 @@ def deep_changes(a: Any, b: Any, prefix: tuple[str | int, ...]) -> list[FieldCha
     for items in tree.values():
         for item in items:
             path = key_path((*prefix, *item.path(output_format="list")))
-            out.append(FieldChange(path, _present(item.t1), _present(item.t2)))
+            out.append(FieldChange(path=path, old=_present(item.t1), new=_present(item.t2)))
     return sorted(out, key=lambda c: c.path)
 
 
@@ -69,22 +69,48 @@ def _inputs_changes(old: dict[str, Any], new: dict[str, Any]) -> list[SchemaChan
     (a, a_req), (b, b_req) = _props(old), _props(new)
     out = []
     for var in sorted(b_req - a_req):
-        out.append(SchemaChange("inputs", f"inputs.required.{var}", f"new required variable '{var}'", True))
+        out.append(
+            SchemaChange(
+                field="inputs",
+                path=f"inputs.required.{var}",
+                change=f"new required variable '{var}'",
+                breaking=True,
+            )
+        )
     for var in sorted(set(a) - set(b)):
-        out.append(SchemaChange("inputs", f"inputs.properties.{var}", f"removed variable '{var}'", True))
+        out.append(
+            SchemaChange(
+                field="inputs",
+                path=f"inputs.properties.{var}",
+                change=f"removed variable '{var}'",
+                breaking=True,
+            )
+        )
     for var in sorted(set(a) & set(b)):
         if _type(a[var]) != _type(b[var]):
             what = f"variable '{var}' changed type {_type(a[var])} -> {_type(b[var])}"
-            out.append(SchemaChange("inputs", f"inputs.properties.{var}.type", what, True))
+            out.append(
+                SchemaChange(field="inputs", path=f"inputs.properties.{var}.type", change=what, breaking=True)
+            )
         elif a[var] != b[var]:
             out.append(_constraint("inputs", f"variable '{var}'", a[var], b[var], ("properties", var)))
     for var in sorted(set(b) - set(a) - b_req):
         out.append(
-            SchemaChange("inputs", f"inputs.properties.{var}", f"new optional variable '{var}'", False)
+            SchemaChange(
+                field="inputs",
+                path=f"inputs.properties.{var}",
+                change=f"new optional variable '{var}'",
+                breaking=False,
+            )
         )
     for var in sorted((a_req - b_req) & set(b)):
         out.append(
-            SchemaChange("inputs", f"inputs.required.{var}", f"variable '{var}' is no longer required", False)
+            SchemaChange(
+                field="inputs",
+                path=f"inputs.required.{var}",
+                change=f"variable '{var}' is no longer required",
+                breaking=False,
+            )
         )
     out += _rest("inputs", old, new)
     return out
@@ -94,42 +120,71 @@ def _output_changes(old: dict[str, Any], new: dict[str, Any]) -> list[SchemaChan
     out = []
     if old.get("format") != new.get("format"):
         what = f"output format {old.get('format')} -> {new.get('format')}"
-        out.append(SchemaChange("output", "output.format", what, True))
+        out.append(SchemaChange(field="output", path="output.format", change=what, breaking=True))
     a_schema, b_schema = old.get("schema"), new.get("schema")
     if a_schema == b_schema:
         return out
     if not isinstance(b_schema, dict):
-        return [*out, SchemaChange("output", "output.schema", "output schema removed", True)]
+        return [
+            *out,
+            SchemaChange(field="output", path="output.schema", change="output schema removed", breaking=True),
+        ]
     if not isinstance(a_schema, dict):
-        return [*out, SchemaChange("output", "output.schema", "output schema added", False)]
+        return [
+            *out,
+            SchemaChange(field="output", path="output.schema", change="output schema added", breaking=False),
+        ]
     (a, a_req), (b, b_req) = _props(a_schema), _props(b_schema)
     for field in sorted(set(a) - set(b)):
         out.append(
-            SchemaChange("output", f"output.schema.properties.{field}", f"removed field '{field}'", True)
+            SchemaChange(
+                field="output",
+                path=f"output.schema.properties.{field}",
+                change=f"removed field '{field}'",
+                breaking=True,
+            )
         )
     for field in sorted(set(a) & set(b)):
         if _type(a[field]) != _type(b[field]):
             what = f"field '{field}' changed type {_type(a[field])} -> {_type(b[field])}"
-            out.append(SchemaChange("output", f"output.schema.properties.{field}.type", what, True))
+            out.append(
+                SchemaChange(
+                    field="output", path=f"output.schema.properties.{field}.type", change=what, breaking=True
+                )
+            )
         elif a[field] != b[field]:
             out.append(
                 _constraint("output", f"field '{field}'", a[field], b[field], ("schema", "properties", field))
             )
     for field in sorted((a_req - b_req) & set(b)):
         what = f"field '{field}' is no longer required"
-        out.append(SchemaChange("output", f"output.schema.required.{field}", what, True))
+        out.append(
+            SchemaChange(field="output", path=f"output.schema.required.{field}", change=what, breaking=True)
+        )
     for field in sorted(set(b) - set(a)):
-        out.append(SchemaChange("output", f"output.schema.properties.{field}", f"new field '{field}'", False))
+        out.append(
+            SchemaChange(
+                field="output",
+                path=f"output.schema.properties.{field}",
+                change=f"new field '{field}'",
+                breaking=False,
+            )
+        )
     for field in sorted((b_req - a_req) & set(a)):
         what = f"field '{field}' is now required"
-        out.append(SchemaChange("output", f"output.schema.required.{field}", what, False))
+        out.append(
+            SchemaChange(field="output", path=f"output.schema.required.{field}", change=what, breaking=False)
+        )
     return out + _rest("output.schema", a_schema, b_schema)
 
 
 def _constraint(field: str, what: str, a: Any, b: Any, at: tuple[str, ...]) -> SchemaChange:
     paths = [c.path for c in deep_changes(a, b, ())]
     return SchemaChange(
-        field, key_path((field, *at)), f"{what} constraints changed: {', '.join(paths)}", False
+        field=field,
+        path=key_path((field, *at)),
+        change=f"{what} constraints changed: {', '.join(paths)}",
+        breaking=False,
     )
 
 
@@ -142,7 +197,10 @@ def _rest(field: str, a: Mapping[str, Any], b: Mapping[str, Any]) -> list[Schema
         return []
     return [
         SchemaChange(
-            field.split(".", maxsplit=1)[0], key_path((*field.split("."), c.path)), f"{c.path} changed", False
+            field=field.split(".", maxsplit=1)[0],
+            path=key_path((*field.split("."), c.path)),
+            change=f"{c.path} changed",
+            breaking=False,
         )
         for c in deep_changes(a_rest, b_rest, ())
     ]
