@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import shlex
 import signal
 import sqlite3
 import stat
@@ -102,9 +103,17 @@ def test_debug_is_accepted_anywhere(cli: CLI, project_dir: Path) -> None:
 
 
 def test_shell_completion_is_offered(project_dir: Path) -> None:
-    result = run_subprocess("--show-completion", "bash", cwd=project_dir)
-    assert result.code == 0, result.err
-    assert "_promptops_completion" in result.out
+    # typer detects the shell from the process tree: run it from bash, as a user's terminal would
+    proc = subprocess.run(
+        ["bash", "-c", f"{shlex.quote(sys.executable)} -m promptops --show-completion; exit $?"],  # no exec
+        cwd=project_dir,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "_promptops_completion" in proc.stdout
     assert "--install-completion" in run_subprocess("--help", cwd=project_dir).out
 
 
