@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from promptops.errors import FileFormatError
-from promptops.evals.suites import load_suites, read_cases
+from promptops.evals.datasets import read_cases
+from promptops.evals.suites import load_suites
 from promptops.project import Project
 from support.evalproject import write_project
 
