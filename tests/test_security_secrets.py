@@ -9,7 +9,7 @@ import pytest
 
 from promptops.evals.cache import open_cache
 from promptops.evals.providers import Reply
-from promptops.secrets import redact_data
+from promptops.secrets import scrub_data
 from support.evalproject import write_project
 from support.fixtures import CLI
 from support.openai_server import FakeOpenAI
@@ -95,7 +95,7 @@ def test_the_cache_redacts_even_a_reply_it_is_handed_directly(
 
 def test_redact_data_walks_keys_and_values() -> None:
     data = {"a": [SHAPED[0], {"k": (1, UNSHAPED)}], SHAPED[2]: None}
-    assert redact_data(data, [UNSHAPED]) == {
+    assert scrub_data(data, [UNSHAPED]) == {
         "a": ["[REDACTED]", {"k": [1, "[REDACTED]"]}],
         "[REDACTED]": None,
     }

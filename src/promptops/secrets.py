@@ -70,14 +70,14 @@ def redact(text: str, values: Sequence[str] | None = None) -> str:
     return _ANY.sub(REDACTED, text)
 
 
-def redact_data(value: Any, values: Sequence[str] | None = None) -> Any:
+def scrub_data(value: Any, values: Sequence[str] | None = None) -> Any:
     """Return plain data (what a JSON file will hold) with `redact` applied to every string in it
     (keys too); a string `suspect` clears is kept as it is, without running the patterns."""
     found = secret_values() if values is None else values
     if isinstance(value, str):
         return redact(value, found) if suspect(value, found) else value
     if isinstance(value, Mapping):
-        return {redact_data(k, found): redact_data(v, found) for k, v in value.items()}
+        return {scrub_data(k, found): scrub_data(v, found) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [redact_data(v, found) for v in value]
+        return [scrub_data(v, found) for v in value]
     return value

@@ -11,7 +11,7 @@ from promptops.evals.records import Baseline, BaselineCase, Provenance, RunResul
 from promptops.evals.results import unique_ids
 from promptops.formats import decode, dump_json, load_json, schema, validate_data
 from promptops.project import Project, read_bytes, write_atomic
-from promptops.secrets import redact_data
+from promptops.secrets import scrub_data
 from promptops.wording import ids_text
 
 SCHEMA = "baseline"
@@ -61,7 +61,7 @@ def to_json(baseline: Baseline) -> str:
     """Return the baseline file text: sorted keys, fixed float precision, cases by id."""
     data = asdict(baseline)
     data["cases"] = sorted(data["cases"], key=lambda c: c["id"])
-    return dump_json(redact_data(data))  # a baseline is committed: no secret from a model answer in it
+    return dump_json(scrub_data(data))  # a baseline is committed: no secret from a model answer in it
 
 
 def from_json(text: str, file: str) -> Baseline:

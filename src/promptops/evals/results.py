@@ -20,7 +20,7 @@ from promptops.evals.records import (
 from promptops.formats import decode, dump_json, load_json, normalize, validate_data
 from promptops.formats import schema as load_schema
 from promptops.project import Project, read_bytes, write_atomic
-from promptops.secrets import redact_data
+from promptops.secrets import scrub_data
 from promptops.version import __version__
 
 LATEST = Path("runs") / "latest.json"  # below .promptops/
@@ -73,7 +73,7 @@ def dump_results(runs: Sequence[RunResult]) -> str:
 
     Every string is redacted (promptops.secrets) first: outputs, errors and details quote model text.
     """
-    return dump_json(redact_data(to_data(runs)))
+    return dump_json(scrub_data(to_data(runs)))
 
 
 def write_results(path: Path, runs: Sequence[RunResult]) -> None:

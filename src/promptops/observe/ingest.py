@@ -12,7 +12,7 @@ from promptops.errors import FileFormatError, InputError, Problem
 from promptops.observe import reader
 from promptops.observe.attribution import Attribution
 from promptops.observe.record import TraceRecord, to_data
-from promptops.observe.redaction import redact_record
+from promptops.observe.redaction import scrub_record
 from promptops.observe.store import Stored, TraceStore
 from promptops.project import Project
 
@@ -57,7 +57,7 @@ def import_files(
                 reason = attribution.check(record.prompt)
                 if reason is not None:
                     summary.unattributed[reason] += 1
-                clean = redact_record(record, secrets)
+                clean = scrub_record(record, secrets)
                 # a line already in the record format is stored as it came, unless redaction changed it
                 text = line.text if clean is record and line.text is not None else _line(clean)
                 batch.append(Stored(record=clean, line=text, attributed=reason is None, reason=reason))

@@ -5,7 +5,7 @@ For applications that already use litellm (importing this module imports it):
     from promptops.observe.logger import TraceLogger
     litellm.callbacks = [TraceLogger("traces.jsonl")]
 
-then `promptops traces import traces.jsonl`. Secrets are redacted before a line is written.
+then `promptops traces import traces.jsonl`. Secrets are scrub_result before a line is written.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from litellm.integrations.custom_logger import CustomLogger
 
 from promptops.observe import litellm_payload
 from promptops.observe.record import RecordError, to_data
-from promptops.observe.redaction import redact_record
+from promptops.observe.redaction import scrub_record
 from promptops.secrets import secret_values
 
 
@@ -41,7 +41,7 @@ class TraceLogger(CustomLogger):
             record = litellm_payload.record(payload)
         except RecordError:
             return None
-        data = to_data(redact_record(record, self._secrets))
+        data = to_data(scrub_record(record, self._secrets))
         if not self.content:
             for key in ("variables", "input_messages", "output"):
                 data.pop(key, None)

@@ -6,20 +6,20 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from promptops.observe.record import TraceRecord
-from promptops.secrets import redact_data
+from promptops.secrets import scrub_data
 
-__all__ = ["CONTENT", "redact_record"]
+__all__ = ["CONTENT", "scrub_record"]
 
 CONTENT = ("variables", "input_messages", "output", "error_type")  # the fields holding text from outside
 
 
-def redact_record(record: TraceRecord, values: Sequence[str]) -> TraceRecord:
+def scrub_record(record: TraceRecord, values: Sequence[str]) -> TraceRecord:
     """Return `record` with secrets redacted from its content fields (itself when there were none)."""
     changes = {}
     for key in CONTENT:
         value = getattr(record, key)
         if value is not None:
-            cleaned = redact_data(value, values)
+            cleaned = scrub_data(value, values)
             if cleaned != value:
                 changes[key] = cleaned
     return replace(record, **changes) if changes else record

@@ -16,7 +16,7 @@ _AUTOLINK = re.compile(r"(?i)(?<=[a-z0-9])://|\bwww\.")
 _MD_LINE_START = re.compile(r"^([#+\-=>]|\d+(?=[.)]))")
 
 
-def redacted(result: GateResult, secrets: Sequence[str]) -> GateResult:
+def scrub_result(result: GateResult, secrets: Sequence[str]) -> GateResult:
     """Return `result` with secrets redacted from every output and error message it carries."""
     cases = tuple(
         replace(

@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
 from promptops.gate.result import CaseComparison, GateResult
-from promptops.report.escape import clean, redacted
+from promptops.report.escape import clean, scrub_result
 
 FAILING = ("fail", "new_failure", "flipped", "critical_failure")
 MESSAGES = {
@@ -23,7 +23,7 @@ def junit(results: Sequence[GateResult], *, secrets: Sequence[str] = ()) -> str:
     """Return the JUnit XML document (UTF-8 text with a declaration and a trailing newline)."""
     root = ET.Element("testsuites", name="promptops")
     totals = {"tests": 0, "failures": 0, "errors": 0}
-    for result in (redacted(r, secrets) for r in results):
+    for result in (scrub_result(r, secrets) for r in results):
         cases = result.cases
         counts = {
             "tests": len(cases),

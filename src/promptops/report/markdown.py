@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from promptops.cost import MonthlyCost
 from promptops.evals.records import Provenance
 from promptops.gate.result import CaseComparison, GateResult, Metric
-from promptops.report.escape import MARKER, code, escape, excerpt, ids, redacted
+from promptops.report.escape import MARKER, code, escape, excerpt, ids, scrub_result
 from promptops.report.evidence import evidence_lines, slice_lines
 from promptops.report.overall import overall
 from promptops.secrets import redact
@@ -67,7 +67,7 @@ def markdown(
 
     `costs` holds the monthly spend of the suites whose prompt has `traffic:` configured.
     """
-    safe = [redacted(r, secrets) for r in results]
+    safe = [scrub_result(r, secrets) for r in results]
     diff = None if prompt_diff is None else _neutralize(redact(prompt_diff, secrets))
     text = ""
     for level in LEVELS:

@@ -8,7 +8,7 @@ from typing import Any
 
 from promptops.formats import dump_json
 from promptops.gate.result import GateResult, Verdict
-from promptops.report.escape import redacted
+from promptops.report.escape import scrub_result
 
 JSON_SCHEMA_VERSION = 1
 
@@ -46,7 +46,7 @@ def overall(results: Sequence[GateResult]) -> Overall:
 
 def gate_data(results: Sequence[GateResult], secrets: Sequence[str] = ()) -> dict[str, Any]:
     """Return the gate results as plain JSON-able data, secrets redacted."""
-    results = [redacted(r, secrets) for r in results]
+    results = [scrub_result(r, secrets) for r in results]
     summary = overall(results)
     return {
         "schema_version": JSON_SCHEMA_VERSION,
