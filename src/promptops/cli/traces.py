@@ -7,8 +7,7 @@ from pathlib import Path
 import typer
 
 from promptops.cli import output
-
-STATS_FORMATS = ("text", "markdown", "json")
+from promptops.cli.choices import DiffFormat, choose
 
 
 def register(app: typer.Typer) -> None:
@@ -54,14 +53,12 @@ def stats(
     format: str = typer.Option("text", "--format", help="text, markdown or json."),
 ) -> int:
     """Calls, error rate, latency, tokens, cost and feedback of the stored traces, per version (or --by)."""
-    from promptops.errors import InputError
     from promptops.formats import dump_json
     from promptops.observe import summary
     from promptops.observe.store import TraceStore
     from promptops.project import Project
 
-    if format not in STATS_FORMATS:
-        raise InputError(f"--format '{format}': expected text, markdown or json")
+    format = choose(format, DiffFormat).value  # the same three renderings as diff
     project = Project.load()
     with TraceStore.open(project.state_dir / "traces") as store:
         result = summary.compute(store, name, env, since, by)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from promptops import sequential
 from promptops.observe.metric import Call, Classification, Metric, no_data, ratio_class
@@ -117,18 +118,8 @@ def sla_metric(
 def shift_metric(control: list[float], canary: list[float], alpha: float) -> Metric:
     name, method = "latency_shift", "Mann-Whitney P(canary call slower), always-valid bound (informational)"
     if not control or not canary:
-        return Metric(
-            name=name,
-            method=method,
-            control=None,
-            canary=None,
-            interval=None,
-            limit=None,
-            classification="no_data",
-            non_inferior=True,
-            critical=False,
-            gating=False,
-        )
+        # informational: no data never holds a promotion back
+        return replace(no_data(name, method, None, False, (0, 0)), non_inferior=True, gating=False)
     interval = sequential.mann_whitney(control, canary, SHIFT_TAU, alpha)
     classification: Classification = "pass"
     if interval.low > 0.5:
