@@ -9,28 +9,14 @@ import pytest
 
 pytest_plugins = ["support.fixtures", "support.github_server", "support.openai_server"]
 
-# Modules and tests that start subprocesses, run workflows or the real model: `make test-fast` skips them.
-# (New slow tests carry `@pytest.mark.slow` themselves; this list marks the ones from before the marker.)
-_SLOW_MODULES = {
-    "test_quickstart.py",
-    "test_pull_request_simulation.py",
-    "test_local.py",
-    "test_local_provider.py",
-    "test_imports.py",
-    "test_release_workflow.py",
-    "test_workflows.py",
-    "test_smoke.py",
-}
-_SLOW_TESTS = {
-    "test_ctrl_c_keeps_finished_cases_and_a_rerun_resumes",
-    "test_a_fully_cached_run_does_not_import_litellm",
-    "test_subprocess_eval_against_the_server",
-}
+_SLOW_DIRS = {
+    "e2e"
+}  # subprocess CLI runs, workflows, the browser, the real model: `make test-fast` skips them
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if item.path.name in _SLOW_MODULES or item.name.split("[")[0] in _SLOW_TESTS:
+        if _SLOW_DIRS & set(item.path.parts):
             item.add_marker(pytest.mark.slow)
 
 

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from promptops.config import ErrorRateRule, LatencyRule, QualityRule, RolloutPolicy
-from promptops.observe.metric import Call
-from promptops.observe.verdict import Analysis, analyze
+from promptops.observe.canary.metric import Observation
+from promptops.observe.canary.verdict import Analysis, analyze
 
 # The policy of DESIGN §8.4.
 POLICY = RolloutPolicy(
@@ -40,7 +40,7 @@ WORSE_QUALITY = Truth(quality=0.80)  # 5 pp worse
 SLOWER_P99 = Truth(tail_slowdown=1.30)  # p99 30% slower, p50 and p95 unchanged
 
 
-def calls(rng: random.Random, arm: str, truth: Truth, n: int, scored: float) -> list[Call]:
+def calls(rng: random.Random, arm: str, truth: Truth, n: int, scored: float) -> list[Observation]:
     out = []
     for _ in range(n):
         ok = rng.random() >= truth.error_rate
@@ -51,7 +51,7 @@ def calls(rng: random.Random, arm: str, truth: Truth, n: int, scored: float) -> 
         if ok and rng.random() < scored:
             score = 1.0 if rng.random() < truth.quality else 0.0
         cost = truth.cost_usd * rng.uniform(0.8, 1.2)
-        out.append(Call(arm=arm, ok=ok, latency_ms=MEDIAN_MS * factor, cost_usd=cost, score=score))
+        out.append(Observation(arm=arm, ok=ok, latency_ms=MEDIAN_MS * factor, cost_usd=cost, score=score))
     return out
 
 
@@ -65,7 +65,7 @@ def checks(
 ) -> Iterator[Analysis]:
     """Yield the analysis after every hour until a verdict acts (ROLLBACK, PROMOTE) or time runs out."""
     rng = random.Random(seed)
-    window: list[Call] = []
+    window: list[Observation] = []
     hours = math.ceil(policy.max_duration_s / 3600)
     for hour in range(1, hours + 1):
         window += calls(rng, "control", EQUAL, control_per_hour, scored)
@@ -83,7 +83,7 @@ def outcome(canary: Truth, seed: int, control_per_hour: int, canary_per_hour: in
 
 
 def trace_lines(
-    calls_by_hour: list[list[Call]],
+    calls_by_hour: list[list[Observation]],
     versions: dict[str, str],
     prompt: str = "order-id",
     env: str = "production",
@@ -125,7 +125,7 @@ def trace_lines(
 
 def hours_of(
     canary: Truth, seed: int, hours: int, control_per_hour: int, canary_per_hour: int
-) -> list[list[Call]]:
+) -> list[list[Observation]]:
     rng = random.Random(seed)
     return [
         calls(rng, "control", EQUAL, control_per_hour, 0.5)
@@ -138,8 +138,8 @@ def fill_store(root: Path, text: str) -> int:
     """Add the JSON Lines `text` to the project's trace store as attributed records; return how many."""
     import json
 
-    from promptops.observe.record import from_data
-    from promptops.observe.store import Stored, TraceStore
+    from promptops.observe.traces.record import from_data
+    from promptops.observe.traces.store import Stored, TraceStore
 
     batch = [
         Stored(record=from_data(json.loads(line)), line=line, attributed=True)

@@ -6,15 +6,17 @@ import typer
 
 from promptops import __version__
 from promptops.cli import (
+    baseline,
+    budget,
     canary,
-    comparing,
+    cases,
+    compare,
+    cost,
     environments,
     evals,
-    flywheel,
-    gating,
     github,
     prompts,
-    spend,
+    report,
     traces,
     versions,
 )
@@ -49,13 +51,15 @@ for group in (
     prompts,
     versions,
     evals,
-    gating,
-    comparing,
+    baseline,
+    report,
+    compare,
     environments,
     traces,
     canary,
     github,
-    spend,
-    flywheel,
+    cost,
+    budget,
+    cases,
 ):
     group.register(app)

@@ -32,7 +32,7 @@ def analyze(  # noqa: PLR0917 (typer maps each option to a parameter)
     """Compare the canary arm with the control arm: PROMOTE, CONTINUE, ROLLBACK or INCONCLUSIVE."""
     from promptops.config import since_seconds
     from promptops.deploy import rollout
-    from promptops.observe import canary_report
+    from promptops.observe.canary import report as canary_report
     from promptops.project import Project
 
     kind = choose(format, CanaryFormat)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from promptops.cli import output
-from promptops.cli.gating import say
+from promptops.cli.report import say
 from promptops.errors import InputError
 from promptops.report.table import summary_text
 
@@ -170,7 +170,7 @@ def run(
 ) -> tuple[list[RunResult], list[str]]:
     """Run the suites with a progress bar; write latest.json, --out and the history (also after Ctrl-C)."""
     from promptops.evals import runner
-    from promptops.evals.results import write_runs
+    from promptops.evals.history import write_runs
 
     total_cases = sum(len(s.cases) for s in suites)
     with output.progress(f"eval {total_cases} cases") as progress:

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from promptops.cli import output
 from promptops.cli.choices import DiffFormat, choose
 
+if TYPE_CHECKING:
+    from promptops.observe.scoring import ScoreReport
+    from promptops.project import Project
+
 
 def register(app: typer.Typer) -> None:
     """Add `traces import|stats|score` and `feedback import` to `app`."""
-    from promptops.cli.scoring import traces_score
-
     traces = typer.Typer(
         name="traces", help="Production calls: import them, summarize them.", no_args_is_help=True
     )
@@ -31,7 +34,7 @@ def import_traces(
     format: str = typer.Option("auto", "--format", help="auto, promptops, otlp or litellm."),
 ) -> int:
     """Import trace files into .promptops/traces/ (idempotent; bad lines are named, the rest kept)."""
-    from promptops.observe import ingest
+    from promptops.observe.traces import ingest
     from promptops.project import Project
 
     summary = ingest.import_project(Project.load(), files, format)
@@ -54,13 +57,13 @@ def stats(
 ) -> int:
     """Calls, error rate, latency, tokens, cost and feedback of the stored traces, per version (or --by)."""
     from promptops.formats import dump_json
-    from promptops.observe import summary
-    from promptops.observe.store import TraceStore
+    from promptops.observe.traces import summary
+    from promptops.observe.traces.store import TraceStore, location
     from promptops.project import Project
 
     format = choose(format, DiffFormat).value  # the same three renderings as diff
     project = Project.load()
-    with TraceStore.open(project.state_dir / "traces") as store:
+    with TraceStore.open(location(project)) as store:
         result = summary.compute(store, name, env, since, by)
     if format == "json":
         output.data(dump_json(summary.to_data(result)))
@@ -84,14 +87,56 @@ def import_feedback(
 ) -> int:
     """Attach user ratings to stored trace records (idempotent; unmatched lines are named)."""
     from promptops.errors import FileFormatError
-    from promptops.observe import feedback
-    from promptops.observe.store import TraceStore
+    from promptops.observe.traces import feedback
+    from promptops.observe.traces.store import TraceStore, location
     from promptops.project import Project
 
     project = Project.load()
-    with TraceStore.open(project.state_dir / "traces") as store:
+    with TraceStore.open(location(project)) as store:
         result = feedback.import_file(store, file, str(file))
     output.info(f"attached {result.added} new rating{'s' if result.added != 1 else ''} ({result.read} read)")
     if result.problems:
         raise FileFormatError(result.problems, hint="the other lines were imported")
     return 0
+
+
+def traces_score(
+    name: str | None = typer.Argument(
+        None, metavar="[NAME]", help="Prompt to score (default: every suite's)."
+    ),
+    env: str | None = typer.Option(None, "--env", help="Only records of this environment."),
+    sample: float | None = typer.Option(None, "--sample", metavar="RATE", help="Share of records, 0..1."),
+    max_records: int | None = typer.Option(None, "--max", metavar="N", help="At most N records per prompt."),
+    budget: float = typer.Option(1.0, "--budget", metavar="USD", help="Stop judging once this is spent."),
+) -> int:
+    """Score sampled production records with the suite's reference-free scorers (llm_judge included)."""
+    from promptops.observe import scoring
+    from promptops.project import Project
+    from promptops.wording import money
+
+    project = Project.load()
+    reports = scoring.score_prompts(project, name, env, scoring.sampling(sample, max_records, budget))
+    for suite, report in reports:
+        _show(project, suite.prompt, report)
+    spent = sum(report.spent_usd for _, report in reports)
+    output.data(f"judge spend: {money(spent)} of the {money(budget)} budget")
+    return 0
+
+
+def _show(project: Project, prompt: str, report: ScoreReport) -> None:
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(report.scores.items())) or "no scores"
+    skipped = "; ".join(f"{k}: {v}" for k, v in sorted(report.skipped.items()))
+    output.data(
+        f"{prompt}: scored {report.scored} of {report.sampled} sampled records "
+        f"({report.candidates} scorable): {counts}" + (f"; skipped {skipped}" if skipped else "")
+    )
+    if report.stored:
+        from promptops.observe.traces.store import location
+
+        output.info(f"stored {report.stored} new score(s) in {project.relative(location(project))}")
+    if report.unpriced_calls:
+        output.warn(
+            f"{report.unpriced_calls} judge call(s) have no known price; the budget cannot count them"
+        )
+    if report.over_budget:
+        output.warn(f"{prompt}: stopped at the budget; the rest of the sample is not scored")

@@ -10,9 +10,11 @@ from promptops.deploy import environments, promotion
 from promptops.deploy.promotion import Change
 from promptops.errors import InputError, UnavailableError
 from promptops.formats import dump_json
-from promptops.observe import canary_report, verdict, window
-from promptops.observe.verdict import Analysis
-from promptops.observe.window import Window
+from promptops.observe.canary import report as canary_report
+from promptops.observe.canary import verdict, window
+from promptops.observe.canary.verdict import Analysis
+from promptops.observe.canary.window import Window
+from promptops.observe.traces import store
 from promptops.project import Project, write_atomic
 
 EVIDENCE_DIR = "evidence/canary"
@@ -39,7 +41,7 @@ def analyze(project: Project, name: str, env: str, since_s: float | None, shadow
         "control": current.version,
         "canary": None if shadow or current.canary is None else current.canary.version,
     }
-    directory = project.state_dir / window.TRACES_DIR
+    directory = store.location(project)
     found_records = window.read_records(
         directory, name, env, challenger=challenger, version=versions["canary"], since_s=since_s
     )

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from promptops.errors import InputError
-from promptops.evals.providers import CallRequest, Reply
+from promptops.evals.calls import CallRequest, Reply
 from promptops.evals.records import CacheStats
 from promptops.formats import content_hash
 from promptops.secrets import redact

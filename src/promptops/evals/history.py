@@ -12,7 +12,7 @@ from pathlib import Path
 
 from promptops.errors import InputError
 from promptops.evals.records import RunEntry, RunResult
-from promptops.evals.results import dump_results, load_results
+from promptops.evals.results import LATEST, dump_results, load_results
 from promptops.formats import dump_json
 from promptops.project import Project, write_atomic
 
@@ -126,3 +126,15 @@ def _prune(project: Project, index: list[RunEntry], keep: int) -> list[RunEntry]
 
 def _write(project: Project, index: Sequence[RunEntry]) -> None:
     write_atomic(runs_dir(project) / INDEX, dump_json({"runs": [asdict(e) for e in index]}))
+
+
+def write_runs(
+    project: Project, runs: Sequence[RunResult], out: Path | None, *, kind: str = "eval"
+) -> tuple[list[str], list[str]]:
+    """Write latest.json and `out`, and keep each run in the history; return the paths and the run ids."""
+    text = dump_results(runs)
+    targets = [project.contained(project.state_dir / LATEST)] + ([out] if out is not None else [])
+    for target in targets:
+        write_atomic(target, text)
+    ids = record(project, runs, kind=kind) if runs else []
+    return [project.relative(t) if t.is_absolute() else str(t) for t in targets], ids

@@ -25,7 +25,7 @@ from functools import cache
 from typing import Any
 
 from promptops.config import Price
-from promptops.evals.providers import (
+from promptops.evals.calls import (
     CallRequest,
     Provider,
     ProviderError,

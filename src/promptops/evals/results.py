@@ -19,7 +19,7 @@ from promptops.evals.records import (
 )
 from promptops.formats import decode, dump_json, load_json, normalize, validate_data
 from promptops.formats import schema as load_schema
-from promptops.project import Project, read_bytes, write_atomic
+from promptops.project import read_bytes, write_atomic
 from promptops.secrets import scrub_data
 from promptops.version import __version__
 
@@ -184,17 +184,3 @@ def merge_shards(runs: Sequence[RunResult]) -> list[RunResult]:
             )
         )
     return merged
-
-
-def write_runs(
-    project: Project, runs: Sequence[RunResult], out: Path | None, *, kind: str = "eval"
-) -> tuple[list[str], list[str]]:
-    """Write latest.json and `out`, and keep each run in the history; return the paths and the run ids."""
-    from promptops.evals.history import record
-
-    text = dump_results(runs)
-    targets = [project.contained(project.state_dir / LATEST)] + ([out] if out is not None else [])
-    for target in targets:
-        write_atomic(target, text)
-    ids = record(project, runs, kind=kind) if runs else []
-    return [project.relative(t) if t.is_absolute() else str(t) for t in targets], ids

@@ -11,17 +11,9 @@ from typing import Any
 
 from promptops.errors import FileFormatError, InputError, Problem, PromptOpsError, UnavailableError
 from promptops.evals.cache import CACHE_FILE, ResponseCache, cache_key, open_cache
+from promptops.evals.calls import CallRequest, Provider, ProviderError, Reply, RetryPolicy, close, complete
 from promptops.evals.cases import Case, Suite
-from promptops.evals.providers import (
-    CallRequest,
-    Provider,
-    ProviderError,
-    Reply,
-    RetryPolicy,
-    close,
-    complete,
-    provider_for,
-)
+from promptops.evals.providers import provider_for
 from promptops.evals.records import Attempt, CacheStats, Provenance, RunResult
 from promptops.evals.scoring import Subject, evaluate, resolve, scorers_for
 from promptops.evals.summary import case_result, summarize

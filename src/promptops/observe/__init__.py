@@ -11,7 +11,7 @@ The pieces:
 - `store.TraceStore`: `.promptops/traces/` (JSONL segments + SQLite index). The query API later stations
   (canary analysis, scoring, the flywheel, cost) use:
 
-      with TraceStore.open(project.state_dir / "traces") as store:
+      with TraceStore.open(location(project)) as store:
           window = Window(prompt="order-id", env="production", arm="canary", since_ms=..., until_ms=...)
           store.count(window); store.newest_ms(); store.unattributed(window)
           for record in store.records(window): ...        # full records, oldest first, scores attached

@@ -18,14 +18,15 @@ from typing import Any
 
 from promptops.errors import InputError
 from promptops.evals.cache import ResponseCache, cache_key, open_cache
+from promptops.evals.calls import CallRequest, Provider, Reply, RetryPolicy, complete
 from promptops.evals.cases import Case, ScorerConfig, Suite
-from promptops.evals.providers import CallRequest, Provider, Reply, RetryPolicy, complete, provider_for
+from promptops.evals.providers import provider_for
 from promptops.evals.scoring import SCORERS, ScorerError, Subject, resolve
 from promptops.evals.scoring.judge import INSTRUCTIONS
 from promptops.formats import dump_json
-from promptops.observe.record import Score
-from promptops.observe.store import TraceStore
-from promptops.observe.window import TRACES_DIR, read_records
+from promptops.observe.canary.window import read_records
+from promptops.observe.traces.record import Score
+from promptops.observe.traces.store import TraceStore, location
 from promptops.project import Project
 
 
@@ -91,7 +92,7 @@ def judge_hash(options: Mapping[str, Any]) -> str:
 
 def score(project: Project, suite: Suite, env: str | None, sampling: Sampling) -> ScoreReport:
     """Score sampled records of the suite's prompt, append the scores to the store and report the spend."""
-    store = project.state_dir / TRACES_DIR
+    store = location(project)
     report = ScoreReport()
     found = candidates(read_records(store, suite.prompt, env).records, suite.prompt, env)
     report.candidates = len(found)

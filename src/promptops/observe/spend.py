@@ -12,7 +12,7 @@ from promptops.config import Budget
 from promptops.cost import BudgetStatus, Projection, line, monthly
 from promptops.errors import InputError
 from promptops.evals.records import RunResult, head_side
-from promptops.observe.feed import Call, read_calls
+from promptops.observe.traces.calls import Call, read_calls
 from promptops.project import Project
 
 PURPOSES = ("prod", "judge", "shadow")

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from promptops.evals.calls import CallRequest, Reply
 from promptops.evals.cases import Case
-from promptops.evals.providers import CallRequest, Reply
 from promptops.spec import PromptSpec
 
 Judge = Callable[[CallRequest], Awaitable[Reply]]

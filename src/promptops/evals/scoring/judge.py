@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from promptops.evals.providers import CallRequest
+from promptops.evals.calls import CallRequest
 from promptops.evals.scoring.base import Outcome, ScorerError, Subject, Unchecked, register, text_of
 from promptops.formats import find
 

@@ -1,0 +1,245 @@
+"""The provider seam: what a model call is (`CallRequest`), what it returns (`Reply`), how it fails
+(`ProviderError`), how it is retried (`RetryPolicy`, `complete`) and priced (`call_cost`).
+
+Both provider paths (evals.providers for litellm, evals.openai_http for the OpenAI-compatible fast path)
+build on these types; neither imports the other's module for them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import random
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from typing import Any, Literal, Protocol
+
+from promptops.config import Price, RunDefaults
+from promptops.errors import UnavailableError
+from promptops.secrets import redact
+
+ErrorKind = Literal[
+    "auth",
+    "bad_request",
+    "not_found",
+    "rate_limit",
+    "timeout",
+    "unreachable",
+    "connection",
+    "server",
+    "malformed",
+    "unknown",
+]
+
+
+RETRYABLE: frozenset[str] = frozenset(
+    {"rate_limit", "timeout", "unreachable", "connection", "server", "malformed"}
+)
+
+
+FATAL: frozenset[str] = frozenset({"auth", "unreachable", "not_found"})  # every other call would fail too
+
+
+UNREACHABLE_RETRIES = 2  # a refused connection rarely heals within a backoff window
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallRequest:
+    """One chat completion to make: the resolved model, the rendered messages, the prompt's params."""
+
+    model: str
+    messages: tuple[tuple[str, str], ...]  # (role, content)
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def message_dicts(self) -> list[dict[str, str]]:
+        return [{"role": role, "content": content} for role, content in self.messages]
+
+    def identity(self) -> dict[str, Any]:
+        """Return what identifies the answer: model, messages and params (the cache key's base)."""
+        return {"model": self.model, "messages": self.message_dicts(), "params": dict(self.params)}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Reply:
+    """A model's answer with its usage; cost is None when the price is unknown."""
+
+    text: str
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cost_usd: float | None = None
+    latency_ms: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RetryPolicy:
+    retries: int = RunDefaults.retries
+    timeout_s: float = RunDefaults.timeout_s
+    backoff_s: float = RunDefaults.backoff_s
+    backoff_max_s: float = RunDefaults.backoff_max_s
+
+    @classmethod
+    def from_defaults(cls, defaults: RunDefaults) -> RetryPolicy:
+        """Return the policy promptops.yaml's `defaults` set."""
+        return cls(
+            retries=defaults.retries,
+            timeout_s=defaults.timeout_s,
+            backoff_s=defaults.backoff_s,
+            backoff_max_s=defaults.backoff_max_s,
+        )
+
+    def delay(self, retry: int, retry_after: float | None, jitter: float) -> float:
+        """Return the wait before retry number `retry` (0-based), honouring Retry-After up to the cap."""
+        step = min(self.backoff_max_s, self.backoff_s * 2.0**retry)
+        wait = step / 2 + step / 2 * jitter  # equal jitter: never less than half the step
+        if retry_after is not None:
+            wait = max(wait, retry_after)
+        return min(wait, self.backoff_max_s)
+
+
+class ProviderError(UnavailableError):
+    """A failed model call; names the model and the status, never a key."""
+
+    def __init__(
+        self,
+        model: str,
+        kind: ErrorKind,
+        detail: str,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        status_text = f" (HTTP {status})" if status else ""
+        super().__init__(f"{model}: {_KIND_TEXT[kind]}{status_text}: {redact(detail)}", hint=_HINTS.get(kind))
+        self.model = model
+        self.kind = kind
+        self.status = status
+        self.retry_after = retry_after
+
+    @property
+    def retryable(self) -> bool:
+        return self.kind in RETRYABLE
+
+    @property
+    def fatal(self) -> bool:
+        """Return True when every other call to this provider would fail the same way."""
+        return self.kind in FATAL
+
+
+_KIND_TEXT: dict[str, str] = {
+    "auth": "authentication failed",
+    "bad_request": "the provider rejected the request",
+    "not_found": "model or endpoint not found",
+    "rate_limit": "rate limited",
+    "timeout": "timed out",
+    "unreachable": "provider unreachable",
+    "connection": "connection dropped",
+    "server": "provider error",
+    "malformed": "malformed response",
+    "unknown": "call failed",
+}
+
+
+_HINTS: dict[str, str] = {
+    "auth": "check the provider's API key variable (e.g. OPENAI_API_KEY); keys never go in prompt files",
+    "unreachable": "check the network and the provider's base URL variable (e.g. OPENAI_BASE_URL)",
+    "not_found": "check the model string in the prompt file (litellm form: provider/model-snapshot)",
+}
+
+
+class Provider(Protocol):
+    async def complete(self, request: CallRequest, timeout_s: float) -> Reply:
+        """Return one answer or raise ProviderError; no retries (the caller retries)."""
+        ...
+
+
+async def close(provider: Provider) -> None:
+    """Release what `provider` holds open (a connection pool), if it has an `aclose`."""
+    aclose = getattr(provider, "aclose", None)
+    if aclose is not None:
+        await aclose()
+
+
+async def complete(
+    provider: Provider,
+    request: CallRequest,
+    policy: RetryPolicy,
+    *,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    jitter: Callable[[], float] = random.random,
+) -> Reply:
+    """Return the provider's answer, retrying transient failures with backoff and jitter.
+
+    The answer's text is redacted (promptops.secrets) here, before anything stores, scores or prints it:
+    a prompt can make a model repeat a key, and results, baselines and the cache are files CI keeps.
+    """
+    retry = 0
+    while True:
+        try:
+            reply = await provider.complete(request, policy.timeout_s)
+            clean = redact(reply.text)
+            return reply if clean == reply.text else replace(reply, text=clean)
+        except ProviderError as exc:
+            limit = min(policy.retries, UNREACHABLE_RETRIES) if exc.kind == "unreachable" else policy.retries
+            if not exc.retryable or retry >= limit:
+                raise
+            await sleep(policy.delay(retry, exc.retry_after, jitter()))
+            retry += 1
+
+
+def call_cost(
+    prices: Mapping[str, Price],
+    model: str,
+    input_tokens: int | None,
+    output_tokens: int | None,
+    listed: Callable[[str, int, int], float | None],
+) -> float | None:
+    """Return the USD cost of a call: `prices` (preferred), else the price map behind `listed`;
+    None when a token count or the price is unknown. Both provider paths price calls with this."""
+    if input_tokens is None or output_tokens is None:
+        return None
+    configured = configured_cost(prices, model, input_tokens, output_tokens)
+    if configured is not None:
+        return configured
+    return listed(model, input_tokens, output_tokens)
+
+
+def configured_cost(
+    prices: Mapping[str, Price], model: str, input_tokens: int, output_tokens: int
+) -> float | None:
+    """Return the USD cost under promptops.yaml's `prices` (by model, or by name without its prefix)."""
+    price = prices.get(model) or prices.get(model.split("/", 1)[-1])
+    if price is None:
+        return None
+    return (input_tokens * price.input + output_tokens * price.output) / 1_000_000
+
+
+def status_kind(status: int | None) -> ErrorKind:
+    """Return the kind of failure an HTTP error status means."""
+    if status in (401, 403):
+        return "auth"
+    if status == 404:
+        return "not_found"
+    if status == 408:
+        return "timeout"
+    if status == 429:
+        return "rate_limit"
+    if status is not None and status >= 500:
+        return "server"
+    if status is not None and 400 <= status < 500:
+        return "bad_request"
+    return "unknown"
+
+
+def parse_retry_after(value: str) -> float | None:
+    """Return the seconds a Retry-After header asks for (delta seconds or an HTTP date)."""
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())

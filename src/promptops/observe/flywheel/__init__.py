@@ -1,0 +1,1 @@
+"""Production calls proposed as golden cases, and reviewed ones accepted."""

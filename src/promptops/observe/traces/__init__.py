@@ -1,0 +1,1 @@
+"""Trace records, their readers and the trace store."""
