@@ -67,9 +67,15 @@ def eval_command(  # noqa: PLR0917 (typer maps each option to a parameter)
     plan: bool = typer.Option(
         False, "--plan", help="Call no model: say how many cases and repeats the gate's margins need."
     ),
+    latency_profile: bool = typer.Option(
+        False,
+        "--latency-profile",
+        help="Stream every call, uncached, 2 at a time on warm connections: time the first chunk and token.",
+    ),
 ) -> int:
     """Run eval suites through the models and write a results file; exit 3 when it cannot evaluate."""
     import os
+    from dataclasses import replace
 
     from promptops import review
     from promptops.project import Project
@@ -84,7 +90,8 @@ def eval_command(  # noqa: PLR0917 (typer maps each option to a parameter)
         output.data(review.plan_text(project, loaded, repeats, baseline_ref))
         return 0
     review.check_comparable(project, loaded, baseline_ref, sharded=shard is not None)
-    runs, run_ids = run(project, loaded, _options(model, repeats, concurrency, no_cache, shard), out)
+    options = replace(_options(model, repeats, concurrency, no_cache, shard), latency_profile=latency_profile)
+    runs, run_ids = run(project, loaded, options, out)
     output.data(summary_text(runs))
     outputs = review.Outputs(
         report_md=report_md, junit_xml=junit_xml, report_html=report_html, environ=os.environ, run_ids=run_ids

@@ -8,7 +8,7 @@ from typing import Any
 
 from promptops.errors import FileFormatError, InputError, Problem
 from promptops.evals.records import Baseline, BaselineCase, Provenance, RunResult, Summary, head_side
-from promptops.evals.results import unique_ids
+from promptops.evals.results import unique_ids, without_unmeasured
 from promptops.formats import decode, dump_json, load_json, schema, validate_data
 from promptops.project import Project, read_bytes, write_atomic
 from promptops.secrets import scrub_data
@@ -52,6 +52,7 @@ def from_run(run: RunResult) -> Baseline:
                 tokens=None if side.tokens is None else round(side.tokens),
                 repeats=len(done),
                 repeats_passed=sum(1 for a in done if a.passed),
+                ttft_ms=side.ttft,
             )
         )
     return Baseline(suite=run.suite, provenance=run.provenance, cases=tuple(cases), summary=run.summary)
@@ -59,7 +60,7 @@ def from_run(run: RunResult) -> Baseline:
 
 def to_json(baseline: Baseline) -> str:
     """Return the baseline file text: sorted keys, fixed float precision, cases by id."""
-    data = asdict(baseline)
+    data = without_unmeasured(asdict(baseline))
     data["cases"] = sorted(data["cases"], key=lambda c: c["id"])
     return dump_json(scrub_data(data))  # a baseline is committed: no secret from a model answer in it
 

@@ -34,6 +34,7 @@ from promptops.evals.calls import (
     parse_retry_after,
     status_kind,
 )
+from promptops.evals.stream import Stream, server_sent
 from promptops.prompts import catalog
 from promptops.version import __version__
 
@@ -163,6 +164,51 @@ class OpenAIHTTPProvider:
     def cost(self, model: str, input_tokens: int | None, output_tokens: int | None) -> float | None:
         """Return the USD cost from `prices` (preferred) or litellm's price map; None when unknown."""
         return call_cost(self.prices, model, input_tokens, output_tokens, _listed_cost)
+
+    async def stream(self, request: CallRequest, timeout_s: float) -> Reply:
+        """Return the answer read as server-sent events, timed at its first chunk and first content token."""
+        if not serves(request):
+            return await self.fallback.stream(request, timeout_s)  # type: ignore[attr-defined,no-any-return]
+        key = os.environ.get("OPENAI_API_KEY")
+        if not key:
+            raise ProviderError(request.model, "auth", MISSING_KEY)
+        base = self._base()
+        body = {
+            "messages": request.message_dicts(),
+            "model": request.model[len(PREFIX) :],
+            **request.params,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        }
+        aiohttp = _aiohttp()
+        session = self._client()
+        events = Stream(request.model)
+        try:
+            async with session.post(
+                base.rstrip("/") + "/chat/completions",
+                data=json.dumps(body).encode("utf-8"),
+                headers={**_headers(key), "Accept": "text/event-stream"},
+                timeout=self._timeout(timeout_s),
+                proxy=self._proxy,
+            ) as response:
+                if response.status >= 400:
+                    raw = await response.read()
+                    raise _status_error(request.model, response.status, raw, response.headers, timeout_s)
+                async for line in response.content:
+                    server_sent(events, line)
+        except (asyncio.TimeoutError, TimeoutError):
+            raise ProviderError(request.model, "timeout", f"no answer within {timeout_s:g} s") from None
+        except aiohttp.InvalidURL:
+            raise ProviderError(request.model, "unreachable", f"invalid base URL {base}") from None
+        except aiohttp.ClientConnectorError:
+            raise ProviderError(request.model, "unreachable", _CONNECTION_ERROR) from None
+        except (aiohttp.ClientError, OSError):
+            if events.chunks:
+                raise events.broken() from None
+            raise ProviderError(request.model, "connection", _CONNECTION_ERROR) from None
+        if not events.done:
+            raise events.broken()
+        return events.reply(self.cost(request.model, events.input_tokens, events.output_tokens))
 
     def _client(self) -> Any:
         loop = asyncio.get_running_loop()

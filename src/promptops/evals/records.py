@@ -34,6 +34,9 @@ class Attempt:
     cost_usd: float | None = None  # None when the price is unknown, never a silent 0
     latency_ms: float | None = None
     cached: bool = False
+    # streamed calls only (a latency profile): ms from the request to the first chunk, first content token
+    first_chunk_ms: float | None = None
+    ttft_ms: float | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -62,6 +65,11 @@ class Summary:
     cost_usd: float | None
     latency_p50_ms: float | None
     latency_p95_ms: float | None
+    # a latency profile's figures (None, and absent from the files, for calls that did not stream)
+    first_chunk_p50_ms: float | None = None
+    ttft_p50_ms: float | None = None
+    ttft_p95_ms: float | None = None
+    output_tokens_per_s: float | None = None  # median per call, counted from the first content token
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -111,6 +119,7 @@ class BaselineCase:
     # evaluated repeats and how many passed: the baseline's own noise (None in files before they were kept)
     repeats: int | None = None
     repeats_passed: int | None = None
+    ttft_ms: float | None = None  # a latency profile's mean time to first token
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -134,6 +143,7 @@ class Side:
     tokens: float | None
     cost: float | None
     latency: float | None
+    ttft: float | None = None
 
 
 def head_side(case: CaseResult) -> Side:
@@ -145,12 +155,14 @@ def head_side(case: CaseResult) -> Side:
     ]
     costs = [a.cost_usd for a in done]
     latencies = [a.latency_ms for a in done if a.latency_ms is not None]
+    ttfts = [a.ttft_ms for a in done if a.ttft_ms is not None]
     return _side(
         case,
         error=case.error is not None or not done,
         tokens=mean(tokens) if tokens and len(tokens) == len(done) else None,
         cost=mean([c for c in costs if c is not None]) if done and None not in costs else None,
         latency=mean(latencies) if latencies else None,
+        ttft=mean(ttfts) if ttfts else None,
     )
 
 
@@ -161,6 +173,7 @@ def base_side(case: BaselineCase) -> Side:
         tokens=None if case.tokens is None else float(case.tokens),
         cost=case.cost_usd,
         latency=case.latency_ms,
+        ttft=case.ttft_ms,
     )
 
 
@@ -171,6 +184,7 @@ def _side(
     tokens: float | None,
     cost: float | None,
     latency: float | None,
+    ttft: float | None,
 ) -> Side:
     # a case that could not be evaluated has no quality values, only the error
     return Side(
@@ -182,6 +196,7 @@ def _side(
         tokens=tokens,
         cost=cost,
         latency=latency,
+        ttft=ttft,
     )
 
 

@@ -11,7 +11,16 @@ from typing import Any
 
 from promptops.errors import FileFormatError, InputError, Problem, PromptOpsError, UnavailableError
 from promptops.evals.cache import CACHE_FILE, ResponseCache, cache_key, open_cache
-from promptops.evals.calls import CallRequest, Provider, ProviderError, Reply, RetryPolicy, close, complete
+from promptops.evals.calls import (
+    CallRequest,
+    Provider,
+    ProviderError,
+    Reply,
+    RetryPolicy,
+    Streamed,
+    close,
+    complete,
+)
 from promptops.evals.cases import Case, Suite
 from promptops.evals.providers import provider_for
 from promptops.evals.records import Attempt, CacheStats, Provenance, RunResult
@@ -24,6 +33,9 @@ from promptops.spec import PromptSpec
 from promptops.version import __version__
 
 Progress = Callable[[int, int], None]  # (attempts done, attempts planned)
+# streamed calls (`eval --latency-profile`, a suite's `latency: {stream: true}`) run this many at a time
+# unless --concurrency says otherwise: a busy client measures its own queue, not the model's first token
+PROFILE_CONCURRENCY = 2
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -55,6 +67,7 @@ class RunOptions:
     concurrency: int | None = None
     use_cache: bool = True
     shard: Shard | None = None
+    latency_profile: bool = False  # stream every call, uncached, timing the first chunk and token
 
 
 class InterruptedRun(KeyboardInterrupt):
@@ -86,6 +99,7 @@ class _Plan:
     attempts: dict[str, dict[int, Attempt]] = field(default_factory=dict)
     hits: int = 0
     misses: int = 0
+    stream: bool = False
 
 
 def plan_suite(project: Project, suite: Suite, options: RunOptions) -> _Plan:
@@ -115,7 +129,8 @@ def plan_suite(project: Project, suite: Suite, options: RunOptions) -> _Plan:
     if problems:
         raise FileFormatError(problems[:50])
     model = options.model or spec.model
-    return _Plan(suite, spec, model, repeats, cases, messages, resolved)
+    stream = options.latency_profile or suite.stream
+    return _Plan(suite, spec, model, repeats, cases, messages, resolved, stream=stream)
 
 
 class _Calls:
@@ -150,11 +165,47 @@ class _Calls:
         self.cache.put(key, request.model, reply)
         return reply, False
 
+    async def streamed(self, request: CallRequest, plan: _Plan) -> Reply:
+        """Return a fresh answer read as a stream: never from the cache, never into it (it is a timing)."""
+        plan.misses += 1
+        if request.model in self.dead:
+            raise self.dead[request.model]
+        try:
+            return await complete(Streamed(self._provider(request.model)), request, self.policy)
+        except ProviderError as exc:
+            if exc.fatal:
+                self.dead.setdefault(request.model, exc)
+            raise
+
+    def _provider(self, model: str) -> Provider:
+        if model not in self.providers:
+            self.providers[model] = provider_for(model, self.project.config)
+        return self.providers[model]
+
+    async def warm(self, plans: Sequence[_Plan], connections: int) -> None:
+        """Open `connections` connections per streamed model with unrecorded calls, so no measured call
+        pays for a connection, a TLS handshake or a first import."""
+        first: dict[str, CallRequest] = {}
+        for plan in plans:
+            if plan.stream and plan.cases and plan.model not in first:
+                messages, params = plan.messages[plan.cases[0].id], dict(plan.spec.params)
+                first[plan.model] = CallRequest(model=plan.model, messages=messages, params=params)
+        calls = [
+            Streamed(self._provider(r.model)).complete(r, self.policy.timeout_s)
+            for r in first.values()
+            for _ in range(connections)
+        ]
+        await asyncio.gather(*calls, return_exceptions=True)  # a failing model fails in the measured calls
+
 
 async def _attempt(calls: _Calls, plan: _Plan, case: Case, repeat: int) -> Attempt:
     request = CallRequest(model=plan.model, messages=plan.messages[case.id], params=dict(plan.spec.params))
     try:
-        reply, cached = await calls.get(request, repeat, plan)
+        reply, cached = (
+            (await calls.streamed(request, plan), False)
+            if plan.stream
+            else await calls.get(request, repeat, plan)
+        )
     except ProviderError as exc:
         return Attempt(repeat=repeat, output=None, scores=(), score=None, passed=None, error=exc.message)
 
@@ -185,6 +236,8 @@ async def _attempt(calls: _Calls, plan: _Plan, case: Case, repeat: int) -> Attem
             cost_usd=reply.cost_usd,
             latency_ms=reply.latency_ms,
             cached=cached,
+            first_chunk_ms=reply.first_chunk_ms,
+            ttft_ms=reply.ttft_ms,
         )
     return Attempt(
         repeat=repeat,
@@ -198,6 +251,8 @@ async def _attempt(calls: _Calls, plan: _Plan, case: Case, repeat: int) -> Attem
         cost_usd=reply.cost_usd,
         latency_ms=reply.latency_ms,
         cached=cached,
+        first_chunk_ms=reply.first_chunk_ms,
+        ttft_ms=reply.ttft_ms,
     )
 
 
@@ -229,15 +284,18 @@ def _result(plan: _Plan, git_sha: str | None, shard: Shard | None, finished_only
     )
 
 
-async def _execute(plans: list[_Plan], calls: _Calls, concurrency: int, progress: Progress | None) -> None:
+async def _execute(
+    plans: list[_Plan], calls: _Calls, concurrency: int, progress: Progress | None, profile: int
+) -> None:
     semaphore = asyncio.Semaphore(concurrency)
+    streamed = asyncio.Semaphore(profile)
     total = sum(len(p.cases) * p.repeats for p in plans)
     done = 0
     fatal: list[ProviderError] = []
 
     async def one(plan: _Plan, case: Case, repeat: int) -> None:
         nonlocal done
-        async with semaphore:
+        async with streamed if plan.stream else semaphore:
             if fatal:  # every other call would fail the same way: start no more
                 return
             try:
@@ -250,6 +308,8 @@ async def _execute(plans: list[_Plan], calls: _Calls, concurrency: int, progress
         if progress is not None:
             progress(done, total)
 
+    if any(plan.stream for plan in plans):
+        await calls.warm(plans, profile)
     tasks = [
         asyncio.ensure_future(one(plan, case, repeat))
         for plan in plans
@@ -298,7 +358,9 @@ def run_plans(
     calls = _Calls(project, cache, policy)
     sha = git_sha(project)
     try:
-        asyncio.run(_execute(plans, calls, options.concurrency or defaults.concurrency, progress))
+        concurrency = options.concurrency or defaults.concurrency
+        profile = options.concurrency or PROFILE_CONCURRENCY
+        asyncio.run(_execute(plans, calls, concurrency, progress, profile))
     except KeyboardInterrupt:
         raise InterruptedRun([_result(p, sha, options.shard, finished_only=True) for p in plans]) from None
     finally:
