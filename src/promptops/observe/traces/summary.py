@@ -28,6 +28,9 @@ class GroupStats:
     error_interval: Interval
     latency_ms: dict[int, float | None]
     latency_interval: dict[int, Interval]
+    ttft_ms: dict[int, float | None]  # time to first token, of the records that carry a real one
+    ttft_interval: dict[int, Interval]
+    ttft_calls: int
     input_tokens: float | None
     output_tokens: float | None
     cost_per_call: float | None
@@ -58,6 +61,7 @@ class _Sums:
     cost: float = 0.0
     priced: int = 0
     latencies: list[float] = field(default_factory=list)
+    ttfts: list[float] = field(default_factory=list)
     rated: set[str] = field(default_factory=set)
     ratings: list[float] = field(default_factory=list)
 
@@ -96,6 +100,15 @@ def compute(store: TraceStore, prompt: str | None, env: str | None, since: str |
             acc.priced += priced
             if latencies:
                 acc.latencies.extend(map(float, latencies.split(",")))
+    # time to first token is kept per record only (few records carry one): one pass over the window
+    ttfts = store.db.execute(
+        f"SELECT dim, {bucket}, group_concat(ttft) FROM records "
+        "WHERE ts >= ? AND ttft IS NOT NULL GROUP BY 1, 2",
+        (start if start is not None else -(2**62),),
+    )
+    for dim, day, values in ttfts:
+        if dim in dims and (key := group_of(dims[dim], day)) in sums:
+            sums[key].ttfts.extend(map(float, values.split(",")))
     feedback = store.db.execute(
         "SELECT r.dim, r.ts, s.record_id, s.value FROM scores s JOIN records r ON r.id = s.record_id "
         "WHERE s.source = 'user' AND r.ts >= ?",
@@ -120,6 +133,7 @@ def compute(store: TraceStore, prompt: str | None, env: str | None, since: str |
 
 def _group(name: str, group: str, acc: _Sums) -> GroupStats:
     acc.latencies.sort()
+    acc.ttfts.sort()
     n = len(acc.ratings)
     score = sum(acc.ratings) / n if n else None
     # thumbs are a proportion (Wilson); a mean of free-form scores is shown without an interval
@@ -134,6 +148,9 @@ def _group(name: str, group: str, acc: _Sums) -> GroupStats:
         error_interval=wilson(acc.errors, acc.calls),
         latency_ms={q: percentile(acc.latencies, q) for q in QUANTILES},
         latency_interval={q: quantile_interval(acc.latencies, q) for q in QUANTILES},
+        ttft_ms={q: percentile(acc.ttfts, q) for q in QUANTILES},
+        ttft_interval={q: quantile_interval(acc.ttfts, q) for q in QUANTILES},
+        ttft_calls=len(acc.ttfts),
         input_tokens=t_in / n_in if n_in else None,
         output_tokens=t_out / n_out if n_out else None,
         cost_per_call=acc.cost / acc.priced if acc.priced else None,
@@ -179,6 +196,10 @@ def _group_data(g: GroupStats) -> dict[str, Any]:
             f"p{q}": {"value": g.latency_ms[q], "interval": interval(g.latency_interval[q])}
             for q in QUANTILES
         },
+        "ttft_ms": {
+            "calls": g.ttft_calls,
+            **{f"p{q}": {"value": g.ttft_ms[q], "interval": interval(g.ttft_interval[q])} for q in QUANTILES},
+        },
         "tokens_per_call": {"input": g.input_tokens, "output": g.output_tokens},
         "cost_usd": {"per_call": g.cost_per_call, "total": g.cost_total, "calls_priced": g.cost_known},
         "feedback": {
@@ -205,9 +226,15 @@ HEADERS = (
 )
 
 
+TTFT_HEADERS = ("ttft p50 ms", "ttft p95 ms")
+
+
 def table(stats: TraceStats) -> tuple[list[str], list[list[str]]]:
     """Return the columns and the rows of the stats table (text and markdown share it)."""
     columns = [HEADERS[0], stats.by, *HEADERS[1:]]
+    streamed = any(g.ttft_calls for g in stats.groups)  # the TTFT columns only where some call streamed
+    if streamed:
+        columns[7:7] = TTFT_HEADERS
     rows = []
     for g in stats.groups:
         priced = "-" if g.cost_per_call is None else money(g.cost_per_call)
@@ -229,6 +256,8 @@ def table(stats: TraceStats) -> tuple[list[str], list[list[str]]]:
                 else f"{g.feedback_score:.2f} {_interval2(g.feedback_interval)}".strip(),
             ]
         )
+        if streamed:
+            rows[-1][7:7] = [_ms(g.ttft_ms[50]), _ms(g.ttft_ms[95])]
     return columns, rows
 
 
