@@ -3,13 +3,53 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from promptops.observe.traces import litellm_payload
+from support import releases
 from support.fixtures import CLI, GitRepo
-from test_traces import project, record, stats_json, write_lines  # noqa: F401 (the `project` fixture)
+
+
+@pytest.fixture
+def project(git_repo: GitRepo) -> GitRepo:
+    releases.start_project(git_repo)
+    for version in ("1.0.0", "1.1.0"):
+        releases.release(git_repo, version)
+    return git_repo
+
+
+def record(n: int, version: str = "1.0.0", **fields: Any) -> dict[str, Any]:
+    return {
+        "id": f"call-{version}-{n}",
+        "ts_start": f"2026-12-01T10:{n // 60:02d}:{n % 60:02d}.000Z",
+        "source": "promptops",
+        "prompt": {
+            "name": "order-id",
+            "version": version,
+            "hash": releases.prompt_hash(version),
+            "environment": "production",
+            "arm": "canary" if version == "1.1.0" else "control",
+        },
+        "model": {"requested": "openai/gpt-4o-mini-2024-07-18", "served": "gpt-4o-mini-2024-07-18"},
+        "usage": {"input": 100, "output": 10},
+        "latency_ms": 400.0 + n,
+        "status": "ok",
+        **fields,
+    }
+
+
+def write_lines(path: Path, items: list[dict[str, Any]]) -> None:
+    path.write_text("".join(json.dumps(i) + "\n" for i in items), encoding="utf-8")
+
+
+def stats_json(cli: CLI, *args: str) -> dict[str, Any]:
+    result = cli("traces", "stats", *args, "--format", "json")
+    assert result.code == 0, result.err
+    data: dict[str, Any] = json.loads(result.out)
+    return data
 
 
 def payload(**fields: Any) -> dict[str, Any]:
@@ -76,7 +116,6 @@ def test_stats_show_ttft_percentiles_of_the_records_that_carry_one(project: GitR
     columns = header.index("ttft p50 ms")
     assert second[columns:].split()[:2] == ["220", "237"]
     assert first[columns:].split()[:2] == ["-", "-"]
-    assert json.dumps(one)  # plain data
 
 
 def test_stats_without_streamed_records_keep_their_columns(project: GitRepo, cli: CLI) -> None:
