@@ -46,7 +46,7 @@ def import_traces(
     return 0
 
 
-def stats(
+def stats(  # noqa: PLR0917 (typer maps each option to a parameter)
     name: str | None = typer.Argument(None, metavar="[NAME]", help="One prompt (default: every prompt)."),
     env: str | None = typer.Option(None, "--env", help="Only calls served in this environment."),
     since: str | None = typer.Option(
@@ -54,6 +54,13 @@ def stats(
     ),
     by: str = typer.Option("version", "--by", help="version, arm, model or day."),
     format: str = typer.Option("text", "--format", help="text, markdown or json."),
+    source: str | None = typer.Option(
+        None,
+        "--from",
+        metavar="SOURCE",
+        help="Read the window where it lives: Parquet or JSONL files (a path, a glob or an object-store "
+        'URL), with DuckDB (pip install "promptops-cli[duckdb]").',
+    ),
 ) -> int:
     """Calls, error rate, latency, tokens, cost and feedback of the stored traces, per version (or --by)."""
     from promptops.formats import dump_json
@@ -63,8 +70,13 @@ def stats(
 
     format = choose(format, DiffFormat).value  # the same three renderings as diff
     project = Project.load()
-    with TraceStore.open(location(project)) as store:
-        result = summary.compute(store, name, env, since, by)
+    if source is not None:
+        from promptops.observe.traces.source import Ask, project_stats
+
+        result = project_stats(project, source, Ask(prompt=name, env=env, since=since, by=by))
+    else:
+        with TraceStore.open(location(project)) as store:
+            result = summary.compute(store, name, env, since, by)
     if format == "json":
         output.data(dump_json(summary.to_data(result)))
     elif format == "markdown":

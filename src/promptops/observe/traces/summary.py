@@ -54,7 +54,9 @@ class TraceStats:
 
 
 @dataclass
-class _Sums:
+class Sums:
+    """What one group adds up, from the store (`compute`) or from a window where it lives (`source`)."""
+
     calls: int = 0
     errors: int = 0
     tokens: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0, 0.0])  # input sum, n, output sum, n
@@ -70,13 +72,12 @@ def compute(store: TraceStore, prompt: str | None, env: str | None, since: str |
     """Return the stats of the attributed records in the window, one group per prompt and `by` value."""
     if by not in GROUPS:
         raise InputError(f"--by '{by}': expected version, arm, model or day")
-    back = round(since_seconds(since) * 1000) if since is not None else None
     newest = store.newest_ms()
-    start = newest - back + 1 if back is not None and newest is not None else None
+    start = window_start(newest, since)
     window = Query(prompt=prompt, env=env, since_ms=start)
     dims = dict(store.dimensions(window))
     bucket = "ts / 86400000" if by == "day" else "0"
-    sums: dict[tuple[str, str], _Sums] = {}
+    sums: dict[tuple[str, str], Sums] = {}
 
     def group_of(values: dict[str, Any], day: int) -> tuple[str, str]:
         if by == "day":
@@ -91,7 +92,7 @@ def compute(store: TraceStore, prompt: str | None, env: str | None, since: str |
             (dim, start if start is not None else -(2**62)),
         )
         for day, calls, errors, t_in, n_in, t_out, n_out, cost, priced, latencies in rows:
-            acc = sums.setdefault(group_of(values, day), _Sums())
+            acc = sums.setdefault(group_of(values, day), Sums())
             acc.calls += calls
             acc.errors += errors
             for i, value in enumerate((t_in, n_in, t_out, n_out)):
@@ -119,19 +120,41 @@ def compute(store: TraceStore, prompt: str | None, env: str | None, since: str |
             sums[key].rated.add(record_id)
             if value is not None:
                 sums[key].ratings.append(value)
-    groups = [_group(name, group, sums[(name, group)]) for name, group in sorted(sums)]
-    return TraceStats(
+    return stats_of(
         by=by,
         prompt=prompt,
         env=env,
         since=since,
         window=(start, newest),
-        groups=groups,
+        sums=sums,
         unattributed=store.unattributed(window),
     )
 
 
-def _group(name: str, group: str, acc: _Sums) -> GroupStats:
+def stats_of(
+    *,
+    by: str,
+    prompt: str | None,
+    env: str | None,
+    since: str | None,
+    window: tuple[int | None, int | None],
+    sums: dict[tuple[str, str], Sums],
+    unattributed: list[tuple[str, int]],
+) -> TraceStats:
+    """Return the stats of the groups `sums` adds up, one per (prompt, group value), sorted."""
+    groups = [_group(name, group, sums[(name, group)]) for name, group in sorted(sums)]
+    return TraceStats(
+        by=by, prompt=prompt, env=env, since=since, window=window, groups=groups, unattributed=unattributed
+    )
+
+
+def window_start(newest: int | None, since: str | None) -> int | None:
+    """Return the first ms of the `--since` window counted back from the newest record (None: all)."""
+    back = round(since_seconds(since) * 1000) if since is not None else None
+    return newest - back + 1 if back is not None and newest is not None else None
+
+
+def _group(name: str, group: str, acc: Sums) -> GroupStats:
     acc.latencies.sort()
     acc.ttfts.sort()
     n = len(acc.ratings)
