@@ -24,7 +24,16 @@ from promptops.errors import InputError
 from promptops.observe.traces import litellm_payload, reader
 from promptops.observe.traces.attribution import Attribution
 from promptops.observe.traces.record import PromptRef, TraceRecord
-from promptops.observe.traces.summary import GROUPS, Sums, TraceStats, stats_of, window_start
+from promptops.observe.traces.summary import (
+    GROUPS,
+    QUANTILES,
+    Quantiles,
+    Sums,
+    TraceStats,
+    stats_of,
+    window_start,
+)
+from promptops.stats import quantile_interval_ranks
 
 if TYPE_CHECKING:
     from promptops.project import Project
@@ -159,9 +168,8 @@ def _sql_stats(con: Any, source: Source, ask: Ask, attribution: Attribution) -> 
         where.append("prompt.environment = ?")
         params.append(ask.env)
     window = f"SELECT {_projection()} FROM {scan} WHERE {' AND '.join(where)}"
-    con.execute(f"CREATE TEMP TABLE w AS {window}", params)
-    combos = con.execute("SELECT prompt, version, hash, count(*) FROM w GROUP BY ALL").fetchall()
-    attributed, unattributed = _attribute(combos, attribution)
+    combos = con.execute(f"SELECT prompt, version, hash, count(*) FROM ({window}) GROUP BY ALL", params)
+    attributed, unattributed = _attribute(combos.fetchall(), attribution)
     con.execute("CREATE TEMP TABLE ok (prompt VARCHAR, version VARCHAR, hash VARCHAR)")
     if attributed:
         con.executemany("INSERT INTO ok VALUES (?, ?, ?)", attributed)
@@ -171,21 +179,29 @@ def _sql_stats(con: Any, source: Source, ask: Ask, attribution: Attribution) -> 
         "model": "w.model",
         "day": "strftime(make_timestamp(w.ts * 1000), '%Y-%m-%d')",
     }[ask.by]
+    calls = (
+        f"WITH w AS ({window}) SELECT w.prompt AS prompt, {group} AS value, error, latency, ttft, "
+        "input_tokens, output_tokens, cost FROM w JOIN ok ON w.prompt = ok.prompt "
+        "AND w.version = ok.version AND w.hash IS NOT DISTINCT FROM ok.hash"
+    )
+    fractions = [q / 100 for q in QUANTILES]
     rows = con.execute(
-        f"SELECT w.prompt, {group}, count(*), sum(error), sum(input_tokens), count(input_tokens), "
-        "sum(output_tokens), count(output_tokens), sum(cost), count(cost), "
-        "list(latency ORDER BY latency) FILTER (latency IS NOT NULL), "
-        "list(ttft ORDER BY ttft) FILTER (ttft IS NOT NULL) "
-        "FROM w JOIN ok ON w.prompt = ok.prompt AND w.version = ok.version "
-        "AND w.hash IS NOT DISTINCT FROM ok.hash GROUP BY ALL"
+        f"SELECT prompt, value, count(*), sum(error), sum(input_tokens), count(input_tokens), "
+        "sum(output_tokens), count(output_tokens), sum(cost), count(cost), count(latency), count(ttft), "
+        f"quantile_cont(latency, {fractions}), quantile_cont(ttft, {fractions}) "
+        f"FROM ({calls}) GROUP BY ALL",
+        params,
     ).fetchall()
     sums: dict[tuple[str, str], Sums] = {}
-    for name, value, calls, errors, t_in, n_in, t_out, n_out, cost, priced, latencies, ttfts in rows:
+    for name, value, n, errors, t_in, n_in, t_out, n_out, cost, priced, *quantiles in rows:
         acc = sums.setdefault((name, str(value or "-")), Sums())
-        acc.calls, acc.errors, acc.priced = calls, int(errors or 0), priced
+        acc.calls, acc.errors, acc.priced = n, int(errors or 0), priced
         acc.tokens = [float(t_in or 0), float(n_in), float(t_out or 0), float(n_out)]
         acc.cost = float(cost or 0.0)
-        acc.latencies, acc.ttfts = list(latencies or []), list(ttfts or [])
+        n_latency, n_ttft, latency, ttft = quantiles
+        acc.latency_quantiles = _quantiles(n_latency, latency)
+        acc.ttft_quantiles = _quantiles(n_ttft, ttft)
+    _intervals(con, calls, params, rows, sums)
     return stats_of(
         by=ask.by,
         prompt=ask.prompt,
@@ -195,6 +211,48 @@ def _sql_stats(con: Any, source: Source, ask: Ask, attribution: Attribution) -> 
         sums=sums,
         unattributed=unattributed,
     )
+
+
+def _quantiles(count: int, values: list[float] | None) -> Quantiles:
+    listed: list[float | None] = list(values) if values else [None] * len(QUANTILES)
+    by_q = dict(zip(QUANTILES, listed, strict=True))
+    return Quantiles(values=by_q, intervals=dict.fromkeys(QUANTILES), count=count)
+
+
+def _intervals(
+    con: Any, calls: str, params: list[object], rows: list[tuple[Any, ...]], sums: dict[tuple[str, str], Sums]
+) -> None:
+    """Fill in the order-statistic intervals of every group's quantiles: the ranks depend on each group's
+    count, so one scan fetches, per group, the order statistics at those ranks (quantile_disc at the
+    fraction (k + 0.5) / n is the k-th smallest of n)."""
+    asks: list[tuple[tuple[str, str], str, list[int]]] = []  # group, column, the quantiles asked
+    selects: list[str] = []
+    extra: list[object] = []
+    for name, value, *_, n_latency, n_ttft, _latency, _ttft in rows:
+        key = (name, str(value or "-"))
+        for column, n in (("latency", n_latency), ("ttft", n_ttft)):
+            ranks = [(q, r) for q in QUANTILES if (r := quantile_interval_ranks(n, q)) is not None]
+            if not ranks:
+                continue
+            wanted = [(k + 0.5) / n for _, pair in ranks for k in pair]
+            where = "prompt = ? AND value IS NOT DISTINCT FROM ?"
+            selects.append(f"quantile_disc({column}, {wanted}) FILTER (WHERE {where})")
+            extra += [name, value]
+            asks.append((key, column, [q for q, _ in ranks]))
+    if not selects:
+        return
+    found = con.execute(f"WITH c AS ({calls}) SELECT {', '.join(selects)} FROM c", [*params, *extra])
+    for (key, column, qs), values in zip(asks, found.fetchone(), strict=True):
+        acc = sums[key]
+        known = acc.latency_quantiles if column == "latency" else acc.ttft_quantiles
+        if known is None:
+            continue
+        intervals = {q: (values[2 * i], values[2 * i + 1]) for i, q in enumerate(qs)}
+        filled = Quantiles(values=known.values, intervals={**known.intervals, **intervals}, count=known.count)
+        if column == "latency":
+            acc.latency_quantiles = filled
+        else:
+            acc.ttft_quantiles = filled
 
 
 def _python_stats(source: Source, fmt: str, ask: Ask, attribution: Attribution) -> TraceStats:

@@ -53,6 +53,15 @@ class TraceStats:
     unattributed: list[tuple[str, int]] = field(default_factory=list)
 
 
+@dataclass(frozen=True, kw_only=True)
+class Quantiles:
+    """The QUANTILES of some values with their order-statistic intervals, and how many values there were."""
+
+    values: dict[int, float | None]
+    intervals: dict[int, Interval]
+    count: int
+
+
 @dataclass
 class Sums:
     """What one group adds up, from the store (`compute`) or from a window where it lives (`source`)."""
@@ -64,6 +73,9 @@ class Sums:
     priced: int = 0
     latencies: list[float] = field(default_factory=list)
     ttfts: list[float] = field(default_factory=list)
+    # quantiles a query engine computed where the values live (`source`), instead of the lists above
+    latency_quantiles: Quantiles | None = None
+    ttft_quantiles: Quantiles | None = None
     rated: set[str] = field(default_factory=set)
     ratings: list[float] = field(default_factory=list)
 
@@ -155,8 +167,8 @@ def window_start(newest: int | None, since: str | None) -> int | None:
 
 
 def _group(name: str, group: str, acc: Sums) -> GroupStats:
-    acc.latencies.sort()
-    acc.ttfts.sort()
+    latency = acc.latency_quantiles or _quantiles(acc.latencies)
+    ttft = acc.ttft_quantiles or _quantiles(acc.ttfts)
     n = len(acc.ratings)
     score = sum(acc.ratings) / n if n else None
     # thumbs are a proportion (Wilson); a mean of free-form scores is shown without an interval
@@ -169,11 +181,11 @@ def _group(name: str, group: str, acc: Sums) -> GroupStats:
         errors=acc.errors,
         error_rate=acc.errors / acc.calls,
         error_interval=wilson(acc.errors, acc.calls),
-        latency_ms={q: percentile(acc.latencies, q) for q in QUANTILES},
-        latency_interval={q: quantile_interval(acc.latencies, q) for q in QUANTILES},
-        ttft_ms={q: percentile(acc.ttfts, q) for q in QUANTILES},
-        ttft_interval={q: quantile_interval(acc.ttfts, q) for q in QUANTILES},
-        ttft_calls=len(acc.ttfts),
+        latency_ms=latency.values,
+        latency_interval=latency.intervals,
+        ttft_ms=ttft.values,
+        ttft_interval=ttft.intervals,
+        ttft_calls=ttft.count,
         input_tokens=t_in / n_in if n_in else None,
         output_tokens=t_out / n_out if n_out else None,
         cost_per_call=acc.cost / acc.priced if acc.priced else None,
@@ -183,6 +195,15 @@ def _group(name: str, group: str, acc: Sums) -> GroupStats:
         feedback_rate=len(acc.rated) / acc.calls,
         feedback_score=score,
         feedback_interval=wilson(round(sum(acc.ratings)), n) if score is not None and binary else None,
+    )
+
+
+def _quantiles(values: list[float]) -> Quantiles:
+    values.sort()
+    return Quantiles(
+        values={q: percentile(values, q) for q in QUANTILES},
+        intervals={q: quantile_interval(values, q) for q in QUANTILES},
+        count=len(values),
     )
 
 
