@@ -114,22 +114,27 @@ def main() -> int:
         began = time.perf_counter()
         generate(lake, args.records, args.days, hashes)
         size = sum(f.stat().st_size for f in lake.rglob("*.parquet")) / 1e6
-        print(f"generated {args.records:,} records in Parquet ({size:.0f} MB) in {time.perf_counter() - began:.0f} s")
+        took = time.perf_counter() - began
+        print(f"generated {args.records:,} records in Parquet ({size:.0f} MB) in {took:.0f} s")
     source = "lake/**/*.parquet"
     print("| store | command | wall | peak RSS |")
     print("|---|---|---:|---:|")
     asks = (("--by", "version", "--since", "1d"), ("--by", "day"), ("--by", "arm", "--since", "7d"))
     for ask in asks:
-        wall, rss, out = run(root, "traces", "stats", *ask, "--from", source)
-        print(f"| Parquet, {args.records:,} records | `traces stats {' '.join(ask)} --from {source}` "
-              f"| {wall:.2f} s | {rss:.0f} MB |")
+        wall, rss, _ = run(root, "traces", "stats", *ask, "--from", source)
+        print(
+            f"| Parquet, {args.records:,} records | `traces stats {' '.join(ask)} --from {source}` "
+            f"| {wall:.2f} s | {rss:.0f} MB |"
+        )
     if not args.skip_sqlite:
         newest = max(p.name.removeprefix("day=") for p in lake.iterdir())
         count = export_day(lake, newest, root / "day.jsonl")
         wall, rss, _ = run(root, "traces", "import", "day.jsonl")
-        print(f"| SQLite store | `traces import` of the newest day ({count:,} records) | {wall:.1f} s | {rss:.0f} MB |")
+        what = f"`traces import` of the newest day ({count:,} records)"
+        print(f"| SQLite store | {what} | {wall:.1f} s | {rss:.0f} MB |")
         wall, rss, _ = run(root, "traces", "stats", "--by", "version", "--since", "1d")
-        print(f"| SQLite store, {count:,} records | `traces stats --by version --since 1d` | {wall:.2f} s | {rss:.0f} MB |")
+        what = "`traces stats --by version --since 1d`"
+        print(f"| SQLite store, {count:,} records | {what} | {wall:.2f} s | {rss:.0f} MB |")
     if args.keep is None:
         shutil.rmtree(root, ignore_errors=True)
     return 0

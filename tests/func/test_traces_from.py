@@ -83,7 +83,13 @@ def stats_json(cli: CLI, *args: str) -> dict[str, Any]:
     return data
 
 
-ASKS = [(), ("--by", "day"), ("--by", "arm", "--since", "1d"), ("order-id", "--since", "30m")]
+ASKS = [
+    (),
+    ("--by", "version", "--since", "1d"),
+    ("--by", "day"),
+    ("--by", "arm", "--since", "1d"),
+    ("order-id", "--since", "30m"),
+]
 
 
 def test_a_jsonl_window_gives_the_figures_of_an_import(project: GitRepo, cli: CLI) -> None:
