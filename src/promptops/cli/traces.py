@@ -71,7 +71,7 @@ def stats(  # noqa: PLR0917 (typer maps each option to a parameter)
     format = choose(format, DiffFormat).value  # the same three renderings as diff
     project = Project.load()
     if source is not None:
-        from promptops.observe.traces.source import Ask, project_stats
+        from promptops.observe.traces.source_stats import Ask, project_stats
 
         result = project_stats(project, source, Ask(prompt=name, env=env, since=since, by=by))
     else:
