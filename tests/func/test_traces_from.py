@@ -13,6 +13,7 @@ import pytest
 
 from promptops.observe.traces import source
 from support import releases
+from support.canary_traffic import WORSE_QUALITY, hours_of, trace_lines
 from support.fixtures import CLI, GitRepo
 
 
@@ -211,3 +212,36 @@ def test_without_the_extra_it_says_how_to_install_it(
         "error: --from needs DuckDB, which is not installed",
         'hint: install the extra: pip install "promptops-cli[duckdb]"',
     ]
+
+
+# --- canary analyze --from ------------------------------------------------------------------------
+
+CANARY_CONFIG = (
+    "version: 1\n"
+    "rollout:\n"
+    "  min_calls_per_arm: 500\n"
+    "  max_duration: 72h\n"
+    "  quality: {scorer: judge_ok, max_drop: 0.05, critical: true}\n"
+    "  latency: {p50: 1.10, p95: 1.20, p99: 1.30, sla_p99_ms: 4000}\n"
+)
+ENVS = "production:\n  order-id: {version: 1.0.0, canary: {version: 1.1.0, percent: 5}}\n"
+
+
+@pytest.mark.parametrize("since", [[], ["--since", "6h"]])
+def test_canary_analyze_from_a_window_gives_the_verdict_of_the_store(
+    project: GitRepo, cli: CLI, since: list[str]
+) -> None:
+    project.commit({"promptops.yaml": CANARY_CONFIG, "environments.yaml": ENVS})
+    batches = hours_of(WORSE_QUALITY, 1, 12, 300, 100)
+    text = trace_lines(batches, {"control": "1.0.0", "canary": "1.1.0", "shadow": "1.1.0"})
+    (project.root / "w.jsonl").write_text(text, encoding="utf-8")
+    to_parquet(project.root / "w.jsonl", project.root / "lake", partitioned=True)
+    args = ["canary", "analyze", "order-id", "--env", "production", *since, "--format", "json"]
+    from_jsonl = cli(*args, "--from", "w.jsonl")
+    from_lake = cli(*args, "--from", "lake/**/*.parquet")
+    assert cli("traces", "import", "w.jsonl").code == 0
+    stored = cli(*args)
+    assert stored.code in (0, 1), stored.err
+    assert json.loads(stored.out)["arms"]["canary"] == (1200 if not since else 601)
+    assert (from_jsonl.code, from_jsonl.out) == (stored.code, stored.out)
+    assert (from_lake.code, from_lake.out) == (stored.code, stored.out)
