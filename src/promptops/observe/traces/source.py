@@ -182,6 +182,17 @@ def _sql_records(  # noqa: PLR0917 (the window's parts, as read_records takes th
     if start is not None:
         where += " AND " + ts_filter(con, source, files)
         params.append(datetime.fromtimestamp(start / 1000, UTC))
+    records = _select(con, source, files, where, params)
+    attributed = [r for r in records if attribution.check(r.prompt) is None]
+    return Found(
+        records=attributed, newest_ms=newest, first_ms=first, unattributed=len(records) - len(attributed)
+    )
+
+
+def _select(
+    con: Any, source: Source, files: list[str], where: str, params: list[object]
+) -> list[TraceRecord]:
+    """Return the whole records of `files` matching `where`, oldest first, through the record format."""
     cursor = con.execute(f"SELECT * FROM {scan(source, files)} WHERE {where} ORDER BY ts_start", params)
     names = [d[0] for d in cursor.description]
     records = []
@@ -191,10 +202,48 @@ def _sql_records(  # noqa: PLR0917 (the window's parts, as read_records takes th
             records.append(from_data(data))
         except RecordError as exc:
             raise InputError(f"--from {source.location}: record {data.get('id')!r}: {exc}") from None
-    attributed = [r for r in records if attribution.check(r.prompt) is None]
-    return Found(
-        records=attributed, newest_ms=newest, first_ms=first, unattributed=len(records) - len(attributed)
-    )
+    return records
+
+
+def records_between(
+    location: str, prompt: str | None, since_ms: int | None, until_ms: int | None
+) -> list[TraceRecord]:
+    """Return every record (of `prompt`) in `location` from `since_ms` to before `until_ms`, attributed or
+    not, oldest first, secrets redacted as `traces import` redacts them: what `cost project --traces` and
+    `cases propose` read (`--from`)."""
+    from promptops.observe.traces.redaction import scrub_record
+    from promptops.secrets import secret_values
+
+    values = secret_values()
+    return [scrub_record(r, values) for r in _between(location, prompt, since_ms, until_ms)]
+
+
+def _between(
+    location: str, prompt: str | None, since_ms: int | None, until_ms: int | None
+) -> list[TraceRecord]:
+    source = open_source(location)
+    fmt = local_format(source)
+    if fmt != "promptops":
+        found = [
+            r
+            for r in read_lines(source, fmt)
+            if (prompt is None or r.prompt.name == prompt)
+            and (since_ms is None or r.ts_ms >= since_ms)
+            and (until_ms is None or r.ts_ms < until_ms)
+        ]
+        return sorted(found, key=lambda r: r.ts_ms)
+    with connection(source) as con:
+        files = source.days(day_of(since_ms) if since_ms is not None else None)
+        where = "TRUE"
+        params: list[object] = []
+        if prompt is not None:
+            where += " AND prompt.name = ?"
+            params.append(prompt)
+        for bound, op in ((since_ms, ">="), (until_ms, "<")):
+            if bound is not None:
+                where += f" AND CAST(ts_start AS TIMESTAMPTZ) {op} ?"
+                params.append(datetime.fromtimestamp(bound / 1000, UTC))
+        return _select(con, source, files, where, params)
 
 
 def _found(
