@@ -182,26 +182,44 @@ def _sql_records(  # noqa: PLR0917 (the window's parts, as read_records takes th
     if start is not None:
         where += " AND " + ts_filter(con, source, files)
         params.append(datetime.fromtimestamp(start / 1000, UTC))
-    records = _select(con, source, files, where, params)
+    records = _select(con, source, files, where, params, fields=CANARY_FIELDS)
     attributed = [r for r in records if attribution.check(r.prompt) is None]
     return Found(
         records=attributed, newest_ms=newest, first_ms=first, unattributed=len(records) - len(attributed)
     )
 
 
+# what a canary analysis reads of a record (canary.window): the content fields are never loaded
+CANARY_FIELDS = ("id", "ts_start", "ts_end", "source", "prompt", "status", "latency_ms", "cost_usd", "scores")
+BATCH_ROWS = 50_000
+
+
 def _select(
-    con: Any, source: Source, files: list[str], where: str, params: list[object]
+    con: Any,
+    source: Source,
+    files: list[str],
+    where: str,
+    params: list[object],
+    *,
+    fields: tuple[str, ...] | None = None,
 ) -> list[TraceRecord]:
-    """Return the whole records of `files` matching `where`, oldest first, through the record format."""
-    cursor = con.execute(f"SELECT * FROM {scan(source, files)} WHERE {where} ORDER BY ts_start", params)
+    """Return the records of `files` matching `where` (only `fields` of each, when given), oldest first,
+    through the record format; rows come from DuckDB a batch at a time."""
+    scanned = scan(source, files)
+    chosen = "*"
+    if fields is not None:
+        present = {row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {scanned}").fetchall()}
+        chosen = ", ".join(f'"{name}"' for name in fields if name in present)
+    cursor = con.execute(f"SELECT {chosen} FROM {scanned} WHERE {where} ORDER BY ts_start", params)
     names = [d[0] for d in cursor.description]
     records = []
-    for row in cursor.fetchall():
-        data = {k: _plain(v) for k, v in zip(names, row, strict=True) if v is not None}
-        try:
-            records.append(from_data(data))
-        except RecordError as exc:
-            raise InputError(f"--from {source.location}: record {data.get('id')!r}: {exc}") from None
+    while rows := cursor.fetchmany(BATCH_ROWS):
+        for row in rows:
+            data = {k: _plain(v) for k, v in zip(names, row, strict=True) if v is not None}
+            try:
+                records.append(from_data(data))
+            except RecordError as exc:
+                raise InputError(f"--from {source.location}: record {data.get('id')!r}: {exc}") from None
     return records
 
 
