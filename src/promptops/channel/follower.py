@@ -58,6 +58,7 @@ class Follower:
     _floor: int = -1  # the highest serial served or saved: anything below it is a replay
     _tag: str | None = None
     _down: bool = False
+    _down_at_start: str | None = None
     _unsaved: bool = False
     _told: set[str] = field(default_factory=set)
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -86,6 +87,8 @@ class Follower:
                 hint="publish the environment (`promptops publish`), check the URL, or pass bundle=",
             )
         self._serve(first)
+        if self._down_at_start is not None:
+            self._outage(self._down_at_start)  # said once what is served instead
         thread = threading.Thread(target=self._run, args=(immediate,), daemon=True, name="promptops-channel")
         thread.start()
         return first
@@ -121,7 +124,7 @@ class Follower:
             return self._fetch()
         except UnreachableError as exc:
             tried.append(f"channel {self.source.label}: {exc}")
-            self._outage(str(exc))
+            self._down_at_start = str(exc)
         except RefusedError as exc:
             tried.append(f"channel {self.source.label}: refused: {exc}")
         return None

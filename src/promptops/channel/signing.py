@@ -28,14 +28,15 @@ class KeyPair:
 
 
 def _ed25519() -> object:
+    import importlib
+
     try:
-        from cryptography.hazmat.primitives.asymmetric import ed25519
+        return importlib.import_module("cryptography.hazmat.primitives.asymmetric.ed25519")
     except ImportError:
         raise InputError(
             "signed channels need the `cryptography` package, which is not installed",
             hint=f"install the channel extra: {EXTRA}",
         ) from None
-    return ed25519
 
 
 def generate() -> KeyPair:
