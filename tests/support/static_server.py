@@ -50,7 +50,10 @@ class StaticServer:
                 self.send_header("Content-Length", str(len(data)))
                 self.send_header("ETag", etag)
                 self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up (its timeout), as clients of a slow host do
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
