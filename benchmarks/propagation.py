@@ -26,9 +26,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from promptops.channel import signing  # noqa: E402
-from support.channels import Channel, bundle_text  # noqa: E402
-from support.static_server import StaticServer  # noqa: E402
+from promptops.channel import signing
+from support.channels import Channel, bundle_text
+from support.static_server import StaticServer
 
 HERE = Path(__file__).resolve()
 SRC = HERE.parents[1] / "src"
@@ -89,7 +89,7 @@ class Proc:
         return self.log.read_text(encoding="utf-8", errors="replace")
 
 
-def start(
+def start(  # noqa: PLR0917
     channel: str,
     keys: signing.KeyPair,
     state: Path,
@@ -290,9 +290,8 @@ def disk_full(root: Path, channel: Channel, server: StaticServer, poll_s: float)
     """Follow with state_dir on a full tmpfs (a private mount namespace); else on a path under a file."""
     mount = root / "full"
     mount.mkdir()
-    shell = (
-        f'mount -t tmpfs -o size=64k tmpfs {mount} && head -c 1000000 /dev/zero > {mount}/filler; exec "$@"'
-    )
+    fill = f"head -c 1000000 /dev/zero > {mount}/filler 2>/dev/null"  # fails once the disk is full
+    shell = f'mount -t tmpfs -o size=64k tmpfs {mount} && {{ {fill}; exec "$@"; }}'
     how = "a 64 KiB tmpfs filled up (unshare -rm, private mount namespace)"
     wrap = ["unshare", "-rm", "sh", "-c", shell, "sh"]
     if shutil.which("unshare") is None or subprocess.run([*wrap, "true"], check=False).returncode != 0:
@@ -326,7 +325,7 @@ def main() -> int:
     root = Path(tempfile.mkdtemp(prefix="promptops-propagation-"))
     failed = False
     try:
-        print(f"| processes | poll_s | all serving the rollback after | bound | slowest load_prompt |")
+        print("| processes | poll_s | all serving the rollback after | bound | slowest load_prompt |")
         print("|---:|---:|---:|---:|---:|")
         for n in (int(x) for x in args.processes.split(",")):
             took, slowest = propagation(root, n, args.poll_s)

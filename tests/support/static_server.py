@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 import time
@@ -50,10 +51,9 @@ class StaticServer:
                 self.send_header("Content-Length", str(len(data)))
                 self.send_header("ETag", etag)
                 self.end_headers()
-                try:
+                # the client may have given up (its timeout), as clients of a slow host do
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up (its timeout), as clients of a slow host do
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
