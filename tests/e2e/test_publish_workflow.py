@@ -24,7 +24,9 @@ def test_publish_signs_every_environment_into_the_site_folder(tmp_path: Path) ->
     )
     keys = signing.generate()
     job = load_job(TEMPLATE, "publish")
-    assert set(job["permissions"]) == {"contents"}  # the signing job cannot deploy; deploy cannot read the key
+    assert set(job["permissions"]) == {
+        "contents"
+    }  # the signing job cannot deploy; deploy cannot read the key
     context = {"secrets": {"PROMPTOPS_SIGNING_KEY": keys.private_pem}}
     result = run_job(
         job,
