@@ -1,4 +1,7 @@
-"""load_prompt() for applications: a prompt from a bundle or the working tree; no git, litellm or rich."""
+"""load_prompt() for applications: a prompt from a bundle, a followed channel or the working tree.
+
+No git, litellm or rich; following a channel needs only stdlib urllib (and `cryptography` to verify).
+"""
 
 from __future__ import annotations
 
@@ -235,7 +238,9 @@ def _follow(  # noqa: PLR0917 (the keyword arguments of load_prompt, passed thro
     embedded: str | os.PathLike[str] | None,
 ) -> Snapshot:
     from promptops.channel import follower
+    from promptops.deploy.environments import check_name
 
+    check_name(env)  # it becomes a file name on the channel
     if poll_s <= 0 or timeout_s <= 0:
         raise InputError(f"poll_s and timeout_s must be above 0, got {poll_s} and {timeout_s}")
     settings = follower.Settings(
