@@ -360,3 +360,20 @@ def test_without_the_channel_extra_the_error_names_it(
         follow(channel, str(channel.root), tmp_path)
     assert caught.value.message == "signed channels need the `cryptography` package, which is not installed"
     assert caught.value.hint == "install the channel extra: pip install 'promptops-cli[channel]'"
+
+
+def test_a_forked_worker_follows_with_its_own_poller(channel: Channel, tmp_path: Path) -> None:
+    import os
+
+    assert follow(channel, str(channel.root), tmp_path) == "1.1.0"
+    pid = os.fork()
+    if pid == 0:  # the worker: the parent's poller thread did not survive the fork
+        code = 1
+        try:
+            wait_for(lambda: follow(channel, str(channel.root), tmp_path) == "1.0.0")
+            code = 0
+        finally:
+            os._exit(code)
+    channel.publish("1.0.0")
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0

@@ -302,6 +302,16 @@ def follow(settings: Settings) -> Follower:
         return follower
 
 
+def _forked() -> None:
+    # a forked worker (gunicorn --preload, uWSGI) has no poller thread: it starts its own on first use
+    global _REGISTRY  # noqa: PLW0603 (a lock held by another thread at fork time stays held)
+    _FOLLOWERS.clear()
+    _REGISTRY = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forked)
+
+
 def stop_all() -> None:
     """Stop every follower of this process (tests; an application never needs to)."""
     with _REGISTRY:
