@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+import promptops
 from promptops import load_prompt
 from promptops.channel import follower, signing
 from promptops.errors import ChannelUnavailableError, InputError
@@ -359,7 +360,10 @@ def test_without_the_channel_extra_the_error_names_it(
     with pytest.raises(InputError) as caught:
         follow(channel, str(channel.root), tmp_path)
     assert caught.value.message == "signed channels need the `cryptography` package, which is not installed"
-    assert caught.value.hint == "install the channel extra: pip install 'promptops-cli[channel]'"
+    assert caught.value.hint == (
+        'install the channel extra: pip install "promptops-cli[channel] @ '
+        f'git+https://github.com/promptops/promptops-cli@v{promptops.__version__}"'
+    )
 
 
 def test_a_forked_worker_follows_with_its_own_poller(channel: Channel, tmp_path: Path) -> None:

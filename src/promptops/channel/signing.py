@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from promptops.errors import InputError
+from promptops.version import __version__
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -17,7 +18,10 @@ if TYPE_CHECKING:
 KEY_ENV = "PROMPTOPS_SIGNING_KEY"
 PRIVATE_FILE = "promptops-signing.key"
 PUBLIC_FILE = "promptops-signing.pub"
-EXTRA = "pip install 'promptops-cli[channel]'"
+# promptops-cli is not on PyPI yet: the extra installs from the release tag
+EXTRA = (
+    f'pip install "promptops-cli[channel] @ git+https://github.com/promptops/promptops-cli@v{__version__}"'
+)
 PEM_START = "-----BEGIN"
 
 
