@@ -243,11 +243,14 @@ def fault_cases(root: Path, poll_s: float) -> list[tuple[str, str]]:
         assert proc.stderr().count(reason) == 1, f"{name}: not said exactly once:\n{proc.stderr()}"
         results.append((name, f"never served ({poll_s * 3:g} s, ~{3} polls); logged once: '{reason}'"))
 
-    def corrupt() -> None:
-        channel.publish("1.1.0")
-        digest = json.loads(channel.pointer().read_text())["payload"]["bundle"].removeprefix("sha256:")
-        target = channel.root / "bundles" / f"{digest}.json"
+    def truncate(scratch: Path) -> None:
+        named = json.loads((scratch / "channels" / "production.json").read_text())["payload"]["bundle"]
+        target = scratch / "bundles" / f"{named.removeprefix('sha256:')}.json"
         target.write_bytes(target.read_bytes()[:-40])
+
+    def corrupt() -> None:
+        # published into a copy, truncated there, then moved in: no poll sees the good bundle first
+        channel.publish_spoiled("1.1.0", truncate)
 
     never("corrupt bundle", corrupt, "bundle hash mismatch")
     never(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +14,7 @@ import promptops
 from promptops import load_prompt
 from promptops.channel import follower, signing
 from promptops.errors import ChannelUnavailableError, InputError
-from support.channels import Channel, bundle_text, wait_for
+from support.channels import Channel, bundle_text, put, wait_for
 from support.static_server import StaticServer
 
 FAST = {"poll_s": 0.05, "timeout_s": 0.5}
@@ -112,19 +111,21 @@ def _served_serial(tmp_path: Path) -> int:
     return int(json.loads((tmp_path / "state" / "pointer.json").read_text())["payload"]["serial"])
 
 
-def _rewrite(channel: Channel, change: object) -> None:
-    data = json.loads(channel.pointer().read_text())
+def _rewrite(pointer: Path, change: object) -> None:
+    data = json.loads(pointer.read_text())
     assert callable(change)
     change(data)
-    channel.pointer().write_text(json.dumps(data))
+    put(pointer, json.dumps(data).encode())
 
 
 def test_an_unsigned_pointer_is_never_served(
     channel: Channel, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    def unsign(scratch: Path) -> None:
+        _rewrite(scratch / "channels" / "production.json", lambda d: d.pop("signature"))
+
     def spoil() -> None:
-        channel.publish("1.0.0")
-        _rewrite(channel, lambda d: d.pop("signature"))
+        channel.publish_spoiled("1.0.0", unsign)
 
     refused(channel, tmp_path, caplog, spoil, "the pointer is unsigned (no signature)")
 
@@ -146,7 +147,7 @@ def test_a_tampered_payload_fails_its_signature(
     channel: Channel, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     def spoil() -> None:
-        _rewrite(channel, lambda d: d["payload"].update(serial=d["payload"]["serial"] + 10))
+        _rewrite(channel.pointer(), lambda d: d["payload"].update(serial=d["payload"]["serial"] + 10))
 
     refused(channel, tmp_path, caplog, spoil, "the signature does not verify with the public key")
 
@@ -158,7 +159,7 @@ def test_a_replayed_older_pointer_is_never_served(
     channel.publish("1.2.0")
 
     def spoil() -> None:
-        channel.pointer().write_bytes(old)
+        put(channel.pointer(), old)
 
     caplog.set_level(logging.INFO, logger="promptops.channel")
     assert follow(channel, str(channel.root), tmp_path) == "1.2.0"
@@ -174,7 +175,7 @@ def test_a_pointer_for_another_environment_is_never_served(
 ) -> None:
     def spoil() -> None:
         channel.publish("1.0.0", env="staging")
-        shutil.copy(channel.pointer("staging"), channel.pointer())
+        put(channel.pointer(), channel.pointer("staging").read_bytes())
 
     refused(channel, tmp_path, caplog, spoil, "the pointer is for environment 'staging', not 'production'")
 
@@ -186,17 +187,19 @@ def test_a_pointer_for_another_environment_is_never_served(
 def test_a_truncated_or_non_json_pointer_is_never_served(
     channel: Channel, tmp_path: Path, caplog: pytest.LogCaptureFixture, content: bytes, reason: str
 ) -> None:
-    refused(channel, tmp_path, caplog, lambda: channel.pointer().write_bytes(content), reason)
+    refused(channel, tmp_path, caplog, lambda: put(channel.pointer(), content), reason)
 
 
 def test_a_bundle_whose_hash_does_not_match_is_never_served(
     channel: Channel, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    def spoil() -> None:
-        channel.publish("1.0.0")
-        digest = json.loads(channel.pointer().read_text())["payload"]["bundle"].removeprefix("sha256:")
-        path = channel.root / "bundles" / f"{digest}.json"
+    def truncate(scratch: Path) -> None:
+        named = json.loads((scratch / "channels" / "production.json").read_text())["payload"]["bundle"]
+        path = scratch / "bundles" / f"{named.removeprefix('sha256:')}.json"
         path.write_bytes(path.read_bytes()[:100])  # truncated on upload
+
+    def spoil() -> None:
+        channel.publish_spoiled("1.0.0", truncate)
 
     refused(channel, tmp_path, caplog, spoil, "bundle hash mismatch: the pointer names sha256:")
 
@@ -206,13 +209,22 @@ def test_a_pointer_whose_bundle_is_not_there_yet_is_a_transient_failure(
 ) -> None:
     caplog.set_level(logging.INFO, logger="promptops.channel")
     assert follow(channel, str(channel.root), tmp_path) == "1.1.0"
-    serial = channel.publish("1.0.0")
-    digest = json.loads(channel.pointer().read_text())["payload"]["bundle"].removeprefix("sha256:")
-    held = channel.root / "bundles" / f"{digest}.json"
-    moved = held.rename(tmp_path / "later.json")
+    later = tmp_path / "later.json"
+
+    def hold_back(scratch: Path) -> None:  # the pointer is uploaded before its bundle
+        named = json.loads((scratch / "channels" / "production.json").read_text())["payload"]["bundle"]
+        (scratch / "bundles" / f"{named.removeprefix('sha256:')}.json").rename(later)
+
+    channel.publish_spoiled("1.0.0", hold_back)
+    named = json.loads(channel.pointer().read_text())["payload"]
+    serial, held = (
+        named["serial"],
+        channel.root / "bundles" / f"{named['bundle'].removeprefix('sha256:')}.json",
+    )
+    assert not held.exists()
     wait_for(lambda: any(level == "WARNING" for level, _ in messages(caplog)))
     assert follow(channel, str(channel.root), tmp_path) == "1.1.0"
-    moved.rename(held)
+    later.rename(held)
     wait_for(lambda: follow(channel, str(channel.root), tmp_path) == "1.0.0")
     assert _served_serial(tmp_path) == serial
     levels = [level for level, _ in messages(caplog)]
@@ -263,6 +275,7 @@ def test_an_outage_mid_run_is_said_once_and_its_end_once(
 ) -> None:
     caplog.set_level(logging.INFO, logger="promptops.channel")
     assert follow(channel, server.url, tmp_path) == "1.1.0"
+    before = _served_serial(tmp_path)
     server.stop()
     wait_for(lambda: len(messages(caplog)) == 1)
     seen = len(server.requests)
@@ -272,12 +285,9 @@ def test_an_outage_mid_run_is_said_once_and_its_end_once(
     wait_for(lambda: follow(channel, server.url, tmp_path) == "1.0.0")
     found = messages(caplog)
     assert [level for level, _ in found] == ["WARNING", "INFO"]
-    assert found[0][1].endswith(f"; serving the channel serial {_first_serial(tmp_path, found)}")
+    assert found[0][1].startswith(f"channel {server.url} unreachable: {server.url}channels/production.json: ")
+    assert found[0][1].endswith(f"; serving the channel serial {before}")
     assert len(server.requests) > seen
-
-
-def _first_serial(tmp_path: Path, found: list[tuple[str, str]]) -> str:
-    return found[0][1].rsplit(" ", 1)[1]
 
 
 def test_a_slow_server_does_not_hold_the_first_load_past_timeout_s(

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +32,29 @@ class Channel:
 
     def pointer(self, env: str = "production") -> Path:
         return self.root / "channels" / f"{env}.json"
+
+    def publish_spoiled(self, version: str, spoil: Callable[[Path], None], env: str = "production") -> None:
+        """Publish into a copy of the folder, `spoil(copy)`, then move its files in: bundles, then pointer.
+
+        So a poller never sees the good publication between the publish and the spoiling.
+        """
+        scratch = self.root.parent / f"scratch-{uuid.uuid4().hex}"
+        shutil.copytree(self.root, scratch)
+        Channel(root=scratch, keys=self.keys).publish(version, env)
+        spoil(scratch)
+        for made in sorted((scratch / "bundles").iterdir()):
+            target = self.root / "bundles" / made.name
+            if not target.exists() or target.read_bytes() != made.read_bytes():
+                put(target, made.read_bytes())
+        put(self.pointer(env), (scratch / "channels" / f"{env}.json").read_bytes())
+        shutil.rmtree(scratch)
+
+
+def put(path: Path, data: bytes) -> None:
+    """Replace `path` atomically (a rename), as a static host's upload does."""
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
 
 
 def bundle_text(serves: dict[str, str]) -> str:
