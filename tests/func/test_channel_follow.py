@@ -108,7 +108,7 @@ def refused(
 
 
 def _served_serial(tmp_path: Path) -> int:
-    return int(json.loads((tmp_path / "state" / "pointer.json").read_text())["payload"]["serial"])
+    return int(json.loads((tmp_path / "state" / "pointer-production.json").read_text())["payload"]["serial"])
 
 
 def _rewrite(pointer: Path, change: object) -> None:
@@ -391,3 +391,18 @@ def test_a_forked_worker_follows_with_its_own_poller(channel: Channel, tmp_path:
     channel.publish("1.0.0")
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_environments_may_share_a_state_dir(channel: Channel, tmp_path: Path) -> None:
+    channel.publish("1.2.0", env="staging")
+    options = {
+        "channel": str(channel.root),
+        "public_key": channel.keys.public_pem,
+        "state_dir": tmp_path / "s",
+    }
+    assert load_prompt("order-id", env="production", **options).version == "1.1.0"  # type: ignore[arg-type]
+    assert load_prompt("order-id", env="staging", **options).version == "1.2.0"  # type: ignore[arg-type]
+    follower.stop_all()
+    channel.root.rename(tmp_path / "gone")  # the channel is down: both restart from their saved copies
+    assert load_prompt("order-id", env="production", **options).version == "1.1.0"  # type: ignore[arg-type]
+    assert load_prompt("order-id", env="staging", **options).version == "1.2.0"  # type: ignore[arg-type]

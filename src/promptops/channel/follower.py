@@ -105,7 +105,7 @@ class Follower:
             except RefusedError:
                 return None
 
-        found = state.load(self.folder, digest_of)
+        found = state.load(self.folder, self.settings.env, digest_of)
         if found is None:
             tried.append(f"saved copy {self.folder}: none")
             return None
@@ -238,6 +238,7 @@ class Follower:
         try:
             state.save(
                 self.folder,
+                self.settings.env,
                 state.Saved(pointer=pointer_data, bundle=bundle_data),
                 pointer.payload.digest,
                 self.write,

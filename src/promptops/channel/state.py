@@ -10,7 +10,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-POINTER_FILE = "pointer.json"
 KEEP_OLD_S = 600  # another process may be about to write a pointer naming an older bundle
 
 Writer = Callable[[Path, bytes], None]
@@ -33,10 +32,15 @@ def _bundle_file(folder: Path, digest: str) -> Path:
     return folder / f"bundle-{digest}.json"
 
 
-def load(folder: Path, digest_of: Callable[[bytes], str | None]) -> Saved | None:
+def pointer_file(folder: Path, env: str) -> Path:
+    """Return where the saved pointer of `env` lives (one folder may hold several environments)."""
+    return folder / f"pointer-{env}.json"
+
+
+def load(folder: Path, env: str, digest_of: Callable[[bytes], str | None]) -> Saved | None:
     """Return the saved pointer and the bundle it names (`digest_of(pointer)`), or None if there is none."""
     try:
-        pointer = (folder / POINTER_FILE).read_bytes()
+        pointer = pointer_file(folder, env).read_bytes()
     except OSError:
         return None
     digest = digest_of(pointer)
@@ -64,12 +68,12 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def save(folder: Path, saved: Saved, digest: str, write: Writer = write_atomic) -> None:
+def save(folder: Path, env: str, saved: Saved, digest: str, write: Writer = write_atomic) -> None:
     """Save the bundle (content-addressed, so never torn) and then the pointer naming it; raise OSError."""
     bundle = _bundle_file(folder, digest)
     if not bundle.is_file():
         write(bundle, saved.bundle)
-    write(folder / POINTER_FILE, saved.pointer)
+    write(pointer_file(folder, env), saved.pointer)
     _prune(folder, keep=bundle)
 
 
