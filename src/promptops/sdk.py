@@ -237,7 +237,7 @@ def _follow(  # noqa: PLR0917 (the keyword arguments of load_prompt, passed thro
     state_dir: str | os.PathLike[str] | None,
     embedded: str | os.PathLike[str] | None,
 ) -> Snapshot:
-    from promptops.channel import follower
+    from promptops.channel import follower, pollers
     from promptops.deploy.environments import check_name
 
     check_name(env)  # it becomes a file name on the channel
@@ -246,13 +246,13 @@ def _follow(  # noqa: PLR0917 (the keyword arguments of load_prompt, passed thro
     settings = follower.Settings(
         channel=os.fspath(channel),
         env=env,
-        public_key=follower.public_key_pem(public_key),
+        public_key=pollers.public_key_pem(public_key),
         poll_s=poll_s,
         timeout_s=timeout_s,
         state_dir=None if state_dir is None else Path(state_dir),
         embedded=None if embedded is None else Path(embedded),
     )
-    return follower.follow(settings).current()
+    return pollers.follow(settings).current()
 
 
 def _from_snapshot(snapshot: Snapshot, name: str, pinned: str, env: str, key: str | int | None) -> Prompt:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from promptops import load_prompt
-from promptops.channel import follower, pointer, signing
+from promptops.channel import pointer, pollers, signing
 from support import releases
 from support.canary_traffic import WORSE_QUALITY, fill_store, hours_of, trace_lines
 from support.channels import wait_for
@@ -174,7 +174,7 @@ def test_promote_and_rollback_publish_at_once(released: GitRepo, cli: CLI) -> No
         assert served(released.root) == "1.0.0"
         wait_for(lambda: load_prompt("order-id", **app).version == "1.0.0")  # type: ignore[arg-type]
     finally:
-        follower.stop_all()
+        pollers.stop_all()
 
 
 def test_promote_publishes_even_when_nothing_changed(released: GitRepo, cli: CLI) -> None:

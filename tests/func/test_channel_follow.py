@@ -12,7 +12,7 @@ import pytest
 
 import promptops
 from promptops import load_prompt
-from promptops.channel import follower, signing
+from promptops.channel import pollers, signing
 from promptops.errors import ChannelUnavailableError, InputError
 from support.channels import Channel, bundle_text, put, wait_for
 from support.static_server import StaticServer
@@ -23,7 +23,7 @@ FAST = {"poll_s": 0.05, "timeout_s": 0.5}
 @pytest.fixture(autouse=True)
 def _stop_followers() -> Iterator[None]:
     yield
-    follower.stop_all()
+    pollers.stop_all()
 
 
 @pytest.fixture
@@ -310,7 +310,7 @@ def test_a_process_restarted_while_the_channel_is_down_serves_its_last_good_copy
 ) -> None:
     serial = channel.publish("1.0.0")
     assert follow(channel, server.url, tmp_path) == "1.0.0"
-    follower.stop_all()  # the process ends
+    pollers.stop_all()  # the process ends
     server.stop()
     again = load_prompt(
         "order-id",
@@ -327,7 +327,7 @@ def test_a_saved_copy_older_than_the_channel_is_replaced_once_the_channel_answer
     channel: Channel, server: StaticServer, tmp_path: Path
 ) -> None:
     assert follow(channel, server.url, tmp_path) == "1.1.0"
-    follower.stop_all()
+    pollers.stop_all()
     channel.publish("1.0.0")
     assert follow(channel, server.url, tmp_path) in {"1.1.0", "1.0.0"}  # the saved copy first
     wait_for(lambda: follow(channel, server.url, tmp_path) == "1.0.0")
@@ -402,7 +402,7 @@ def test_environments_may_share_a_state_dir(channel: Channel, tmp_path: Path) ->
     }
     assert load_prompt("order-id", env="production", **options).version == "1.1.0"  # type: ignore[arg-type]
     assert load_prompt("order-id", env="staging", **options).version == "1.2.0"  # type: ignore[arg-type]
-    follower.stop_all()
+    pollers.stop_all()
     channel.root.rename(tmp_path / "gone")  # the channel is down: both restart from their saved copies
     assert load_prompt("order-id", env="production", **options).version == "1.1.0"  # type: ignore[arg-type]
     assert load_prompt("order-id", env="staging", **options).version == "1.2.0"  # type: ignore[arg-type]

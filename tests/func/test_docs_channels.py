@@ -6,7 +6,7 @@ import re
 import shlex
 
 from promptops import load_prompt
-from promptops.channel import follower
+from promptops.channel import pollers
 from promptops.evals import baselines
 from support import releases
 from support.channels import wait_for
@@ -64,4 +64,4 @@ def test_the_walkthrough_runs_as_the_page_shows(git_repo: GitRepo, cli: CLI) -> 
         assert ran == ["keygen", "promote", "publish", "rollback"]
         wait_for(lambda: load_prompt("order-id", **app).version == "1.0.0")  # type: ignore[arg-type]
     finally:
-        follower.stop_all()
+        pollers.stop_all()
