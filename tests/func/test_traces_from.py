@@ -243,5 +243,5 @@ def test_canary_analyze_from_a_window_gives_the_verdict_of_the_store(
     stored = cli(*args)
     assert stored.code in (0, 1), stored.err
     assert json.loads(stored.out)["arms"]["canary"] == (1200 if not since else 601)
-    assert (from_jsonl.code, from_jsonl.out) == (stored.code, stored.out)
-    assert (from_lake.code, from_lake.out) == (stored.code, stored.out)
+    assert (from_jsonl.code, from_jsonl.out) == (stored.code, stored.out), from_jsonl.err
+    assert (from_lake.code, from_lake.out) == (stored.code, stored.out), from_lake.err

@@ -50,9 +50,18 @@ def analyze(
         "control": current.version,
         "canary": None if shadow or current.canary is None else current.canary.version,
     }
+    policy = project.config.rollout_for(name)
+    scorer = policy.quality.scorer if policy.quality is not None else None
     if source is not None:
         found_records = window.read_source(
-            project, source, name, env, challenger=challenger, version=versions["canary"], since_s=since_s
+            project,
+            source,
+            name,
+            env,
+            challenger=challenger,
+            version=versions["canary"],
+            since_s=since_s,
+            scorer=scorer,
         )
     else:
         found_records = window.read_records(
@@ -64,8 +73,6 @@ def analyze(
             since_s=since_s,
         )
     records = found_records.records
-    policy = project.config.rollout_for(name)
-    scorer = policy.quality.scorer if policy.quality is not None else None
     calls, no_arm, start, end, age = window.select(
         records,
         name,

@@ -99,22 +99,24 @@ def read_source(
     challenger: str | None = None,
     version: str | None = None,
     since_s: float | None = None,
+    scorer: str | None = None,
 ) -> Records:
-    """Return what `read_records` returns, read where the window lives (`--from`: observe.traces.source)."""
-    from promptops.observe.traces.source import project_records
+    """Return what `read_records` returns, read where the window lives (`--from`: observe.traces.source);
+    of each record only what `select` reads (the `scorer`'s score among the scores)."""
+    from promptops.observe.traces.source import Span, project_records
 
-    found = project_records(
-        project,
-        location,
-        prompt,
-        env,
+    span = Span(
+        prompt=prompt,
+        env=env,
         arm=challenger,
         version=version,
         back_ms=None if since_s is None else round(since_s * 1000),
         lead_ms=PAIR_LEAD_MS if challenger == "shadow" else 0,
+        scorer=scorer,
     )
+    found = project_records(project, location, span)
     return Records(
-        records=[to_data(r) for r in found.records],
+        records=found.records,
         newest_s=None if found.newest_ms is None else found.newest_ms / 1000,
         unattributed=found.unattributed,
         first_s=None if found.first_ms is None else found.first_ms / 1000,

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from promptops.errors import InputError
 from promptops.observe.traces import litellm_payload, reader
 from promptops.observe.traces.attribution import Attribution
-from promptops.observe.traces.record import RecordError, TraceRecord, from_data
+from promptops.observe.traces.record import PromptRef, RecordError, TraceRecord, from_data, to_data
 
 if TYPE_CHECKING:
     from promptops.project import Project
@@ -35,20 +35,23 @@ DAY = re.compile(r"(?:^|/)day=(\d{4}-\d{2}-\d{2})(?:/|$)")
 MEMORY_LIMIT = "768MB"  # DuckDB spills past it: a window never costs more than ~1 GB
 
 # the record format's fields the stats read, as SQL over one row (nested fields are struct members)
+# ({field} is a record-format field; one a file does not have reads as NULL, as a missing key does)
 COLUMNS = {
-    "prompt": "prompt.name",
-    "version": "prompt.version",
-    "hash": "prompt.hash",
-    "env": "prompt.environment",
-    "arm": "prompt.arm",
-    "model": "coalesce(model.served, model.requested)",
-    "error": "CAST(status = 'error' AS INTEGER)",
-    "latency": "CAST(latency_ms AS DOUBLE)",
-    "ttft": "CAST(ttft_ms AS DOUBLE)",
-    "input_tokens": "CAST(usage.input AS BIGINT)",
-    "output_tokens": "CAST(usage.output AS BIGINT)",
-    "cost": "CAST(cost_usd AS DOUBLE)",
+    "prompt": "{prompt.name}",
+    "version": "{prompt.version}",
+    "hash": "{prompt.hash}",
+    "env": "{prompt.environment}",
+    "arm": "{prompt.arm}",
+    "model": "coalesce({model.served}, {model.requested})",
+    "error": "CAST(coalesce({status}, 'ok') = 'error' AS INTEGER)",
+    "latency": "CAST({latency_ms} AS DOUBLE)",
+    "ttft": "CAST({ttft_ms} AS DOUBLE)",
+    "input_tokens": "CAST({usage.input} AS BIGINT)",
+    "output_tokens": "CAST({usage.output} AS BIGINT)",
+    "cost": "CAST({cost_usd} AS DOUBLE)",
 }
+FIELD = re.compile(r"\{([\w.]+)\}")
+STRUCT_FIELD = re.compile(r"(?:STRUCT\(|, )\"?(\w+)\"? ")
 
 
 @cache
@@ -104,93 +107,117 @@ def open_source(location: str) -> Source:
 
 @dataclass(frozen=True, kw_only=True)
 class Found:
-    """The attributed records of one prompt in one environment over a window (for `canary analyze`)."""
+    """The attributed records of one prompt in one environment over a window (for `canary analyze`): in the
+    record format, with the fields a canary analysis reads (prompt, status, latency, cost, the scorer's
+    score), oldest first."""
 
-    records: list[TraceRecord]  # oldest first
+    records: list[dict[str, Any]]
     newest_ms: int | None  # the newest record of the whole source
     first_ms: int | None  # the challenger arm's first record, when one was asked for
     unattributed: int
 
 
-def project_records(
-    project: Project,
-    location: str,
-    prompt: str,
-    env: str,
-    *,
-    arm: str | None = None,
-    version: str | None = None,
-    back_ms: int | None = None,
-    lead_ms: int = 0,
-) -> Found:
-    """Return the attributed records of `prompt` in `env` in `location`, as `canary.window.read_records`
-    reads the store: from the `arm`'s first record (of `version`) on and at most `back_ms` before the newest
-    record, each start moved `lead_ms` earlier."""
+@dataclass(frozen=True, kw_only=True)
+class Span:
+    """Which records of one prompt in one environment a canary window holds (as `read_records` chooses)."""
+
+    prompt: str
+    env: str
+    arm: str | None = None  # from this arm's first record (of `version`) on
+    version: str | None = None
+    back_ms: int | None = None  # at most this long before the newest record
+    lead_ms: int = 0  # each start moved this much earlier (a shadow call's primary came first)
+    scorer: str | None = None  # the one score the analysis reads
+
+
+def project_records(project: Project, location: str, span: Span) -> Found:
+    """Return the attributed records of `span` in `location`, as `canary.window.read_records` reads the
+    store's."""
     from promptops.observe.traces.attribution import registry_hashes
 
     source = open_source(location)
     attribution = Attribution(registry_hashes(project))
-    if source.kind == "jsonl" and all(not URL.match(f) for f, _ in source.files):
-        fmt = jsonl_format(Path(source.files[0][0]))
-        if fmt != "promptops":
-            everything = [
-                r
-                for path, _ in source.files
-                for line in reader.lines(Path(path), path, fmt)
-                for r in line.records
-                if r.prompt.name == prompt and r.prompt.environment == env
-            ]
-            everything.sort(key=lambda r: r.ts_ms)
-            return _found(everything, attribution, arm=arm, version=version, back_ms=back_ms, lead_ms=lead_ms)
-    duckdb = _duckdb()
-    con = _connect(duckdb)
-    try:
-        return _sql_records(con, source, prompt, env, attribution, arm, version, back_ms, lead_ms)
-    except duckdb.Error as exc:
-        raise InputError(f"--from {source.location}: {_first_line(exc)}") from None
-    finally:
-        con.close()
+    fmt = local_format(source)
+    if fmt != "promptops":
+        mine = [
+            r
+            for r in read_lines(source, fmt)
+            if r.prompt.name == span.prompt and r.prompt.environment == span.env
+        ]
+        mine.sort(key=lambda r: r.ts_ms)
+        return _found(mine, attribution, span)
+    with connection(source) as con:
+        return _sql_records(con, source, attribution, span)
 
 
-def _sql_records(  # noqa: PLR0917 (the window's parts, as read_records takes them)
-    con: Any,
-    source: Source,
-    prompt: str,
-    env: str,
-    attribution: Attribution,
-    arm: str | None,
-    version: str | None,
-    back_ms: int | None,
-    lead_ms: int,
-) -> Found:
+def _sql_records(con: Any, source: Source, attribution: Attribution, span: Span) -> Found:
     newest = newest_ms(con, source)
     mine = "prompt.name = ? AND prompt.environment = ?"
     first = None
-    if arm is not None:
-        which = [prompt, env, arm, *([version] if version is not None else [])]
-        also = " AND prompt.version = ?" if version is not None else ""
+    if span.arm is not None:
+        which = [span.prompt, span.env, span.arm, *([span.version] if span.version is not None else [])]
+        also = " AND prompt.version = ?" if span.version is not None else ""
         row = con.execute(
             f"SELECT epoch_ms(min(CAST(ts_start AS TIMESTAMPTZ))) FROM {scan(source, source.days(None))} "
             f"WHERE {mine} AND prompt.arm = ?{also}",
             which,
         ).fetchone()
         first = None if row is None or row[0] is None else int(row[0])
-    start = _records_start(newest, first, back_ms, lead_ms)
+    start = _records_start(newest, first, span)
     files = source.days(day_of(start) if start is not None else None)
     where = mine
-    params: list[object] = [prompt, env]
+    params: list[object] = [span.prompt, span.env]
     if start is not None:
         where += " AND " + ts_filter(con, source, files)
         params.append(datetime.fromtimestamp(start / 1000, UTC))
-    records = _select(con, source, files, where, params, fields=CANARY_FIELDS)
-    attributed = [r for r in records if attribution.check(r.prompt) is None]
-    return Found(
-        records=attributed, newest_ms=newest, first_ms=first, unattributed=len(records) - len(attributed)
+    scanned = scan(source, files)
+    fields = present(con, scanned)
+    score = "NULL"
+    if span.scorer is not None and "scores" in fields:
+        name = span.scorer.replace("'", "''")
+        scored = f"list_filter(scores, lambda s: s.name = '{name}' AND s.value IS NOT NULL)"
+        score = f"list_extract({scored}, -1).value"  # the latest value, as canary.window reads it
+    keys = ("name", "version", "hash", "environment", "arm", "pair_id")
+    columns = ", ".join(
+        [
+            "strftime(CAST(ts_start AS TIMESTAMPTZ), '%Y-%m-%dT%H:%M:%S.%gZ')",
+            *(expression("{prompt." + k + "}", fields) for k in keys),
+            *(expression("{" + c + "}", fields) for c in ("status", "latency_ms", "cost_usd")),
+            score,
+        ]
     )
+    cursor = con.execute(f"SELECT {columns} FROM {scanned} WHERE {where} ORDER BY ts_start", params)
+    records, unattributed = [], 0
+    checked: dict[tuple[Any, Any, Any], bool] = {}
+    while rows := cursor.fetchmany(BATCH_ROWS):
+        for at, name, version, digest, environment, arm, pair, status, latency, cost, value in rows:
+            key = (name, version, digest)
+            if key not in checked:
+                ref = PromptRef(name=name, version=version, hash=digest)
+                checked[key] = attribution.check(ref) is None
+            if not checked[key]:
+                unattributed += 1
+                continue
+            prompt = {
+                "name": name,
+                "version": version,
+                "environment": environment,
+                "arm": arm,
+                "pair_id": pair,
+            }
+            records.append(
+                {
+                    "ts_start": at,
+                    "prompt": prompt,
+                    "status": status or "ok",
+                    "latency_ms": latency,
+                    "cost_usd": cost,
+                    "scores": [] if value is None else [{"name": span.scorer, "value": value}],
+                }
+            )
+    return Found(records=records, newest_ms=newest, first_ms=first, unattributed=unattributed)
 
 
-# what a canary analysis reads of a record (canary.window): the content fields are never loaded
-CANARY_FIELDS = ("id", "ts_start", "ts_end", "source", "prompt", "status", "latency_ms", "cost_usd", "scores")
 BATCH_ROWS = 50_000
 
 
@@ -200,17 +227,10 @@ def _select(
     files: list[str],
     where: str,
     params: list[object],
-    *,
-    fields: tuple[str, ...] | None = None,
 ) -> list[TraceRecord]:
-    """Return the records of `files` matching `where` (only `fields` of each, when given), oldest first,
-    through the record format; rows come from DuckDB a batch at a time."""
-    scanned = scan(source, files)
-    chosen = "*"
-    if fields is not None:
-        present = {row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {scanned}").fetchall()}
-        chosen = ", ".join(f'"{name}"' for name in fields if name in present)
-    cursor = con.execute(f"SELECT {chosen} FROM {scanned} WHERE {where} ORDER BY ts_start", params)
+    """Return the whole records of `files` matching `where`, oldest first, through the record format; rows
+    come from DuckDB a batch at a time."""
+    cursor = con.execute(f"SELECT * FROM {scan(source, files)} WHERE {where} ORDER BY ts_start", params)
     names = [d[0] for d in cursor.description]
     records = []
     while rows := cursor.fetchmany(BATCH_ROWS):
@@ -264,40 +284,26 @@ def _between(
         return _select(con, source, files, where, params)
 
 
-def _found(
-    everything: list[TraceRecord],
-    attribution: Attribution,
-    *,
-    arm: str | None,
-    version: str | None,
-    back_ms: int | None,
-    lead_ms: int,
-) -> Found:
+def _found(everything: list[TraceRecord], attribution: Attribution, span: Span) -> Found:
     newest = max((r.ts_ms for r in everything), default=None)
-    first = (
-        next(
-            (
-                r.ts_ms
-                for r in everything
-                if r.prompt.arm == arm and (version is None or r.prompt.version == version)
-            ),
-            None,
+    first = None
+    if span.arm is not None:
+        chosen = (r for r in everything if r.prompt.arm == span.arm)
+        first = next(
+            (r.ts_ms for r in chosen if span.version is None or r.prompt.version == span.version), None
         )
-        if arm is not None
-        else None
-    )
-    start = _records_start(newest, first, back_ms, lead_ms)
+    start = _records_start(newest, first, span)
     inside = [r for r in everything if start is None or r.ts_ms >= start]
-    attributed = [r for r in inside if attribution.check(r.prompt) is None]
+    attributed = [to_data(r) for r in inside if attribution.check(r.prompt) is None]
     return Found(
         records=attributed, newest_ms=newest, first_ms=first, unattributed=len(inside) - len(attributed)
     )
 
 
-def _records_start(newest: int | None, first: int | None, back_ms: int | None, lead_ms: int) -> int | None:
-    starts = [] if first is None else [first - lead_ms]
-    if back_ms is not None and newest is not None:
-        starts.append(newest - back_ms - lead_ms)
+def _records_start(newest: int | None, first: int | None, span: Span) -> int | None:
+    starts = [] if first is None else [first - span.lead_ms]
+    if span.back_ms is not None and newest is not None:
+        starts.append(newest - span.back_ms - span.lead_ms)
     return max(starts) if starts else None
 
 
@@ -313,9 +319,24 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def projection() -> str:
+def present(con: Any, scanned: str) -> set[str]:
+    """Return the fields the files hold: their columns and, of struct columns, `column.field` too."""
+    found: set[str] = set()
+    for name, kind, *_ in con.execute(f"DESCRIBE SELECT * FROM {scanned}").fetchall():
+        found.add(name)
+        if str(kind).startswith("STRUCT("):
+            found.update(f"{name}.{field}" for field in STRUCT_FIELD.findall(str(kind)))
+    return found
+
+
+def expression(template: str, fields: set[str]) -> str:
+    """Return `template` with each {field} the SQL reading it, or NULL where the files lack it."""
+    return FIELD.sub(lambda m: m.group(1) if m.group(1) in fields else "NULL", template)
+
+
+def projection(fields: set[str]) -> str:
     ts = "epoch_ms(CAST(ts_start AS TIMESTAMPTZ)) AS ts"
-    return ", ".join([ts, *(f"{sql} AS {name}" for name, sql in COLUMNS.items())])
+    return ", ".join([ts, *(f"{expression(sql, fields)} AS {name}" for name, sql in COLUMNS.items())])
 
 
 def scan(source: Source, files: list[str]) -> str:

@@ -21,6 +21,7 @@ from promptops.observe.traces.source import (
     local_format,
     newest_ms,
     open_source,
+    present,
     projection,
     read_lines,
     scan,
@@ -87,7 +88,7 @@ def _sql_stats(con: Any, source: Source, ask: Ask, attribution: Attribution) -> 
     if ask.env is not None:
         where.append("prompt.environment = ?")
         params.append(ask.env)
-    window = f"SELECT {projection()} FROM {scanned} WHERE {' AND '.join(where)}"
+    window = f"SELECT {projection(present(con, scanned))} FROM {scanned} WHERE {' AND '.join(where)}"
     combos = con.execute(f"SELECT prompt, version, hash, count(*) FROM ({window}) GROUP BY ALL", params)
     attributed, unattributed = _attribute(combos.fetchall(), attribution)
     con.execute("CREATE TEMP TABLE ok (prompt VARCHAR, version VARCHAR, hash VARCHAR)")
