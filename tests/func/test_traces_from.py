@@ -239,7 +239,9 @@ def test_canary_analyze_from_a_window_gives_the_verdict_of_the_store(
     args = ["canary", "analyze", "order-id", "--env", "production", *since, "--format", "json"]
     from_jsonl = cli(*args, "--from", "w.jsonl")
     from_lake = cli(*args, "--from", "lake/**/*.parquet")
+    stats_from = stats_json(cli, "--by", "arm", "--from", "lake/**/*.parquet")  # no hash, model or usage
     assert cli("traces", "import", "w.jsonl").code == 0
+    assert stats_json(cli, "--by", "arm") == stats_from
     stored = cli(*args)
     assert stored.code in (0, 1), stored.err
     assert json.loads(stored.out)["arms"]["canary"] == (1200 if not since else 601)
