@@ -94,7 +94,7 @@ def run(root: Path, *args: str) -> tuple[float, float, str]:
         check=False,
     )
     wall = time.perf_counter() - began
-    if proc.returncode != 0:
+    if proc.returncode not in (0, 1):  # 1: a canary verdict of ROLLBACK is an answer, not a failure
         raise SystemExit(f"promptops {' '.join(args)} exited {proc.returncode}:\n{proc.stderr}")
     return wall, int(proc.stderr.strip().splitlines()[-1]) / 1024, proc.stdout
 
@@ -116,6 +116,9 @@ def main() -> int:
         size = sum(f.stat().st_size for f in lake.rglob("*.parquet")) / 1e6
         took = time.perf_counter() - began
         print(f"generated {args.records:,} records in Parquet ({size:.0f} MB) in {took:.0f} s")
+    # a 10% canary of 1.1.0 beside 1.0.0, for `canary analyze`
+    envs = "production:\n  order-id: {version: 1.0.0, canary: {version: 1.1.0, percent: 10}}\n"
+    (root / "environments.yaml").write_text(envs, encoding="utf-8")
     source = "lake/**/*.parquet"
     print("| store | command | wall | peak RSS |")
     print("|---|---|---:|---:|")
@@ -126,6 +129,13 @@ def main() -> int:
             f"| Parquet, {args.records:,} records | `traces stats {' '.join(ask)} --from {source}` "
             f"| {wall:.2f} s | {rss:.0f} MB |"
         )
+    canary = ("canary", "analyze", "order-id", "--env", "production")
+    for since in ("1h", "24h"):
+        wall, rss, _ = run(root, *canary, "--since", since, "--from", source)
+        print(
+            f"| Parquet, {args.records:,} records | `{' '.join(canary)} --since {since} --from {source}` "
+            f"| {wall:.2f} s | {rss:.0f} MB |"
+        )
     if not args.skip_sqlite:
         newest = max(p.name.removeprefix("day=") for p in lake.iterdir())
         count = export_day(lake, newest, root / "day.jsonl")
@@ -134,6 +144,9 @@ def main() -> int:
         print(f"| SQLite store | {what} | {wall:.1f} s | {rss:.0f} MB |")
         wall, rss, _ = run(root, "traces", "stats", "--by", "version", "--since", "1d")
         what = "`traces stats --by version --since 1d`"
+        print(f"| SQLite store, {count:,} records | {what} | {wall:.2f} s | {rss:.0f} MB |")
+        wall, rss, _ = run(root, *canary, "--since", "24h")
+        what = f"`{' '.join(canary)} --since 24h`"
         print(f"| SQLite store, {count:,} records | {what} | {wall:.2f} s | {rss:.0f} MB |")
     if args.keep is None:
         shutil.rmtree(root, ignore_errors=True)
