@@ -121,6 +121,7 @@ def test_latency_profile_streams_every_call_uncached_and_records_the_timings(
     write_project(project_dir, count=4)
     assert cli("eval", "order-id").code == 0  # fills the cache
     server.reset()
+    server.first_token_delay = 0.3  # well apart from the first chunk, even on a loaded machine
     result = cli("eval", "order-id", "--latency-profile")
     assert result.code == 0, result.err
     # two unrecorded warm-up calls open the connections; then every case, none from the cache
@@ -140,13 +141,13 @@ def test_latency_profile_streams_every_call_uncached_and_records_the_timings(
     row = lines[profile + 1]
     assert row.split()[:2] == ["order-id", "openai/gpt-4o-mini-2024-07-18"]
     first_chunk, ttft_p50, ttft_p95 = (int(ms) for ms in re.findall(r"(\d+) ms", row))
-    assert first_chunk < 50 <= ttft_p50 <= ttft_p95
+    assert first_chunk < 200 < 300 <= ttft_p50 <= ttft_p95
     data = results(project_dir)["suites"]["order-id"]
     attempts = [a for c in data["cases"] for a in c["attempts"]]
-    assert all(a["cached"] is False and a["ttft_ms"] >= 50 > a["first_chunk_ms"] for a in attempts)
+    assert all(a["cached"] is False and a["ttft_ms"] >= 300 > 200 > a["first_chunk_ms"] for a in attempts)
     assert data["cache"] == {"hits": 0, "misses": 4}
     summary = data["summary"]
-    assert summary["ttft_p95_ms"] >= summary["ttft_p50_ms"] >= 50
+    assert summary["ttft_p95_ms"] >= summary["ttft_p50_ms"] >= 300
     assert summary["output_tokens_per_s"] > 0
     assert summary["pass_rate"] == 1.0
 
@@ -205,11 +206,12 @@ def test_the_ttft_gate_key_fails_a_slower_first_token_with_its_interval(
 ) -> None:
     config = FAST_CONFIG + "gate: {max_ttft_p95_increase: 0.5}\n"
     write_project(project_dir, count=8, config=config)
+    server.first_token_delay = 0.2  # a load spike of tens of ms stays well inside 50%
     assert cli("eval", "order-id", "--latency-profile").code == 0
     assert cli("baseline", "update", "order-id", "--from", ".promptops/runs/latest.json").code == 0
     baseline = json.loads((project_dir / "evals/baselines/order-id.json").read_text(encoding="utf-8"))
-    assert all(c["ttft_ms"] >= 50 for c in baseline["cases"])
-    server.first_token_delay = 0.4
+    assert all(c["ttft_ms"] >= 200 for c in baseline["cases"])
+    server.first_token_delay = 0.8
     result = cli("eval", "order-id", "--latency-profile", "--report-md", "report.md")
     assert result.code == 1, result.err
     report = (project_dir / "report.md").read_text(encoding="utf-8")
@@ -219,5 +221,5 @@ def test_the_ttft_gate_key_fails_a_slower_first_token_with_its_interval(
     assert headline.startswith("time to first token p95 rose +")
     assert "; 95% paired-bootstrap interval of the change \\[+" in headline
     assert headline.endswith("ms, more than max\\_ttft\\_p95\\_increase 50%")
-    server.first_token_delay = 0.05
+    server.first_token_delay = 0.2
     assert cli("eval", "order-id", "--latency-profile").code == 0
