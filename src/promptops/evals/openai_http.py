@@ -267,6 +267,11 @@ def _proxy_for(url: str) -> str | None:
     return proxies.get(parts.scheme) or proxies.get("all") or None
 
 
+def listed_cost(model: str, input_tokens: int, output_tokens: int) -> float | None:
+    """Return the USD cost at litellm's listed price (its price map read as data), None when unlisted."""
+    return _listed_cost(model, input_tokens, output_tokens)
+
+
 def _listed_cost(model: str, input_tokens: int, output_tokens: int) -> float | None:
     per_token = catalog.token_prices(model)  # litellm's price map, read without importing litellm
     if per_token is None:
