@@ -140,3 +140,20 @@ def test_collect_one_batch_waiting_for_it(cli, project_dir: Path, batch_server: 
         "batch batch_1 completed: 2 of 2 answers cached at the batch price",
     ]
     assert results(project_dir)["suites"]["order-id"]["cache"] == {"hits": 2, "misses": 0}
+
+
+def test_compare_batch_sends_one_batch_per_candidate_model(
+    cli, project_dir: Path, batch_server: FakeBatches
+) -> None:
+    write_project(project_dir, count=3)
+    models = ["--model", "openai/gpt-4o-mini-2024-07-18", "--model", "openai/gpt-4.1-mini-2025-04-14"]
+    result = cli("compare", "order-id", *models, "--batch")
+    assert result.code == 0, result.err
+    submitted = [line for line in result.err.splitlines() if line.startswith("submitted batch")]
+    assert [line.split(":")[0] for line in submitted] == [
+        "submitted batch batch_1",
+        "submitted batch batch_2",
+    ]
+    assert "3 calls of openai/gpt-4.1-mini-2025-04-14" in submitted[1]
+    assert batch_server.chat_calls == 0
+    assert "gpt-4.1-mini-2025-04-14" in result.out

@@ -104,7 +104,7 @@ def eval_command(  # noqa: PLR0917 (typer maps each option to a parameter)
     if wait and not batch:
         raise InputError("--wait goes with --batch")
     if batch:
-        if not send(project, loaded, options, wait):
+        if not send(project, [(suite, options) for suite in loaded], options.use_cache, wait):
             return 0  # submitted: `promptops batch collect` finishes the run
         options = replace(options, use_cache=True)
     runs, run_ids = run(project, loaded, options, out)
@@ -126,12 +126,12 @@ def eval_command(  # noqa: PLR0917 (typer maps each option to a parameter)
 POLL_S = 30.0  # how often --wait asks a batch's status
 
 
-def send(project: Project, suites: list[Suite], options: RunOptions, wait: bool) -> bool:
-    """Submit the suites' uncached calls as batches; with `wait`, wait and collect them. Return whether the
-    run can go on now (nothing to send, or every batch collected)."""
+def send(project: Project, planned: list[tuple[Suite, RunOptions]], use_cache: bool, wait: bool) -> bool:
+    """Submit the uncached calls of each (suite, options) as batches; with `wait`, wait and collect them.
+    Return whether the run can go on now (nothing to send, or every batch collected)."""
     from promptops.evals import batches
 
-    records = batches.submit(project, suites, options)
+    records = batches.submit(project, planned, use_cache)
     for record in records:
         output.info(
             f"submitted batch {record.id}: {record.requests} calls of {record.model} "

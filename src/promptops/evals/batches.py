@@ -49,14 +49,19 @@ class BatchRecord:
     repeats: int | None = None  # the run's --repeats
 
 
-def submit(project: Project, suites: Sequence[Suite], options: RunOptions) -> list[BatchRecord]:
-    """Send the calls the suites still need (not in the cache) as one batch per model; record each."""
-    plans = [plan_suite(project, suite, options) for suite in suites]
-    cache = open_cache(project.state_dir, read=options.use_cache)
+def submit(
+    project: Project, planned: Sequence[tuple[Suite, RunOptions]], use_cache: bool = True
+) -> list[BatchRecord]:
+    """Send the calls each (suite, options) still needs (not in the cache) as one batch per model; record
+    each batch. `eval` passes its suites with one options, `compare` one pair per candidate."""
+    plans = [(plan_suite(project, suite, own), own) for suite, own in planned]
+    cache = open_cache(project.state_dir, read=use_cache)
     lines: dict[str, list[dict[str, Any]]] = {}
     served: dict[str, list[str]] = {}
+    chosen: dict[str, RunOptions] = {}
     try:
-        for plan in plans:
+        for plan, own in plans:
+            chosen.setdefault(plan.model, own)
             for case in plan.cases:
                 for repeat in range(plan.repeats):
                     request = CallRequest(
@@ -94,8 +99,8 @@ def submit(project: Project, suites: Sequence[Suite], options: RunOptions) -> li
             suites=tuple(served[model]),
             requests=len(unique),
             status=str(created.get("status") or "validating"),
-            override=options.model,
-            repeats=options.repeats,
+            override=chosen[model].model,
+            repeats=chosen[model].repeats,
         )
         _write(project, record)
         records.append(record)
