@@ -39,6 +39,7 @@ class Metric:
     gating: bool = True
     needed: int | None = None  # canary-arm calls at which it would become non-inferior, if it stays so
     samples: tuple[int, int] = (0, 0)  # values per arm behind it
+    alpha: float = 0.0  # the error budget of each one-sided test of this metric (0: informational)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -51,9 +52,18 @@ class Arms:
     shadow: bool = False
 
 
-def no_data(name: str, method: str, limit: float | None, critical: bool, samples: tuple[int, int]) -> Metric:
+def no_data(
+    name: str,
+    method: str,
+    limit: float | None,
+    critical: bool,
+    samples: tuple[int, int],
+    *,
+    alpha: float = 0.0,
+) -> Metric:
     """Return the result of a metric with too few values to compare."""
     return Metric(
+        alpha=alpha,
         name=name,
         method=method,
         control=None,

@@ -100,6 +100,12 @@ def _needed(analysis: Analysis) -> str:
     return "" if analysis.needed is None else f"; about {analysis.needed} more calls per arm needed"
 
 
+def alpha_split(analysis: Analysis) -> str:
+    """Return how the error budget 1 - confidence was split over the gating metrics."""
+    shares = ", ".join(f"{m.name} {m.alpha:.4g}" for m in analysis.metrics if m.gating)
+    return f"error budget {1 - analysis.policy.confidence:.4g} over all checks: {shares}; informational: 0"
+
+
 def text(analysis: Analysis, window: Window) -> str:
     """Return the terminal report: headline, arms, aligned metric rows."""
     lines = [
@@ -112,6 +118,7 @@ def text(analysis: Analysis, window: Window) -> str:
     rows = [HEADER, *_rows(analysis)]
     widths = [max(len(r[i]) for r in rows) for i in range(len(HEADER))]
     lines += ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
+    lines.append(alpha_split(analysis))
     return "\n".join(lines) + "\n"
 
 
@@ -137,9 +144,10 @@ def markdown(analysis: Analysis, window: Window) -> str:
         "<details><summary>Method and policy</summary>",
         "",
         *(f"- `{m.name}`: {m.method}" for m in analysis.metrics),
-        f"- Confidence {policy.confidence} over all checks, split over the gating metrics; minimum "
-        f"{policy.min_calls_per_arm} calls per arm; max duration {policy.max_duration_s / 3600:g} h; "
-        f"on inconclusive: {policy.on_inconclusive}.",
+        f"- Confidence {policy.confidence}; {alpha_split(analysis)} (weighted Bonferroni, critical metrics "
+        "count double); each metric's harm bound (rollback) and non-inferiority bound (promote) are one-sided "
+        f"at its share. Minimum {policy.min_calls_per_arm} calls per arm; max "
+        f"duration {policy.max_duration_s / 3600:g} h; on inconclusive: {policy.on_inconclusive}.",
         "- `worse`: surely worse than control and observed at the limit or beyond; `(open)`: not yet shown "
         "within the limit (needed to promote).",
         "",
@@ -192,6 +200,7 @@ def _metric(metric: Metric) -> dict[str, Any]:
         "critical": metric.critical,
         "gating": metric.gating,
         "samples": list(metric.samples),
+        "alpha": round(metric.alpha, 6),
     }
 
 
