@@ -21,7 +21,8 @@ from __future__ import annotations
 import bisect
 import functools
 import math
-from collections.abc import Sequence
+import operator
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 # Pseudo-spread added to a sum of squares (one pseudo pair at mean +- 0.5), so a window with no error or a
@@ -80,8 +81,9 @@ def radius(variance: float, calls: float, target: float, alpha: float) -> float:
 def spread(values: Sequence[float]) -> tuple[float, float]:
     """Return (mean, variance) of `values`, the variance with PSEUDO_SQUARES added (never zero)."""
     n = len(values)
-    centre = sum(values) / n
-    squares = sum((v - centre) ** 2 for v in values)
+    total = math.fsum(values)
+    centre = total / n
+    squares = max(math.fsum(map(operator.mul, values, values)) - total * centre, 0.0)
     return centre, (squares + PSEUDO_SQUARES) / (n + 1)
 
 
@@ -144,39 +146,40 @@ def _log_mixture(count: int, n: int, steps: list[tuple[float, float]]) -> float:
     return top + math.log(sum(math.exp(t - top) for t in terms) / len(terms))
 
 
-@functools.lru_cache(maxsize=8192)
+@functools.lru_cache(maxsize=16384)
 def too_many(n: int, share: float, *, target: float, alpha: float) -> int:
     """Return the fewest of n values above a point exceeded with probability `share` that rejects it.
 
     That is the smallest count at which the mixture of likelihood ratios (alternatives above `share`)
     reaches 1 / alpha; n + 1 when none does.
     """
-    alternatives, goal = _alternatives(share, target, alpha, up=True), math.log(1 / alpha)
-    low, high = -1, n + 1  # the mixture grows with the count: find the first count reaching the goal
-    while low + 1 < high:
-        middle = (low + high) // 2
-        if _log_mixture(middle, n, alternatives) >= goal:
-            high = middle
-        else:
-            low = middle
-    return high
+    steps, goal = _alternatives(share, target, alpha, up=True), math.log(1 / alpha)
+    return _first(lambda count: count > n or _log_mixture(count, n, steps) >= goal, math.floor(n * share), n)
 
 
-@functools.lru_cache(maxsize=8192)
+@functools.lru_cache(maxsize=16384)
 def too_few(n: int, share: float, *, target: float, alpha: float) -> int:
     """Return the most of n values above a point exceeded with probability `share` that rejects it.
 
     That is the largest count at which the mixture (alternatives below `share`) reaches 1 / alpha; -1: none.
     """
-    alternatives, goal = _alternatives(share, target, alpha, up=False), math.log(1 / alpha)
-    low, high = -1, n + 1  # the mixture falls as the count grows: find the last count reaching the goal
+    steps, goal = _alternatives(share, target, alpha, up=False), math.log(1 / alpha)
+    start = math.ceil(n * share)  # the mixture falls as the count grows; here it is below 1
+    below = _first(lambda down: start - down < 0 or _log_mixture(start - down, n, steps) >= goal, -1, n)
+    return start - below
+
+
+def _first(good: Callable[[int], bool], start: int, n: int) -> int:
+    """Return the smallest integer above `start` where the monotone `good` holds (galloping, then halving)."""
+    low, step = start, max(1, math.isqrt(max(n, 1)) // 8)
+    high = low + step
+    while not good(high):
+        low, step = high, step * 2
+        high = low + step
     while low + 1 < high:
         middle = (low + high) // 2
-        if _log_mixture(middle, n, alternatives) >= goal:
-            low = middle
-        else:
-            high = middle
-    return low
+        low, high = (low, middle) if good(middle) else (middle, high)
+    return high
 
 
 def quantile(ordered: Sequence[float], q: float, *, target: float, alpha: float) -> Interval:

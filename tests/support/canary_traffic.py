@@ -80,14 +80,20 @@ def checks(
     policy: RolloutPolicy = POLICY,
     scored: float = 0.5,
     control: Truth = EQUAL,
+    canary_total: int | None = None,
 ) -> Iterator[Analysis]:
-    """Yield the analysis after every hour until a verdict acts (ROLLBACK, PROMOTE) or time runs out."""
+    """Yield the analysis after every hour until a verdict acts (ROLLBACK, PROMOTE) or time runs out.
+
+    `canary_total` caps the canary calls over the whole run (the hours after the cap add control only).
+    """
     rng = random.Random(seed)
     window: list[Observation] = []
     hours = math.ceil(policy.max_duration_s / 3600)
+    left = canary_total if canary_total is not None else canary_per_hour * hours
     for hour in range(1, hours + 1):
         window += calls(rng, "control", control, control_per_hour, scored)
-        window += calls(rng, "canary", canary, canary_per_hour, scored)
+        window += calls(rng, "canary", canary, min(canary_per_hour, left), scored)
+        left -= min(canary_per_hour, left)
         result = analyze(window, policy, hour * 3600.0)
         yield result
         if result.verdict != "CONTINUE":

@@ -67,44 +67,45 @@ def _quantile_needed(
     Rolled back (lower bound above 1) when the observed ratio is at the limit or beyond, else shown
     non-inferior (upper bound below the limit).
     """
-    growth = max(len(control) / len(canary), 1.0)
+    growth = float(f"{max(len(control) / len(canary), 1.0):.2g}")  # coarse: the bounds are cached by size
     share = 1 - q
 
-    def ranks(n: int, size: int, scale: float) -> tuple[float, float]:
-        """Return the probability levels of the lower and upper bounds of `size` values."""
-        many = sequential.too_many(size, share, target=target * scale, alpha=alpha / 2)
-        few = sequential.too_few(size, share, target=target * scale, alpha=alpha / 2)
-        return (size - many + 1) / size, (size - few) / size
+    def level(size: int, scale: float, up: bool) -> float:
+        """Return the probability level of the lower (up: too many above) or upper bound of `size` values."""
+        kind = sequential.too_many if up else sequential.too_few
+        count = kind(size, share, target=target * scale, alpha=alpha / 2)
+        return (size - count + 1) / size if up else (size - count) / size
 
-    def bounds(n: int) -> tuple[float, float]:
-        head_low, head_high = ranks(n, n, 1.0)
-        size = max(round(growth * n), 1)
-        base_low, base_high = ranks(n, size, growth)
-        low = _at(canary, head_low) / _at(control, base_high) if base_high <= 1 else 0.0
+    def harm_low(n: int) -> float:
+        base_high = level(max(round(growth * n), 1), growth, up=False)
+        return _at(canary, level(n, 1.0, up=True)) / _at(control, base_high) if base_high <= 1 else 0.0
+
+    def safe_high(n: int) -> float:
+        base_low, head_high = level(max(round(growth * n), 1), growth, up=True), level(n, 1.0, up=False)
         bottom = _at(control, base_low) if base_low > 0 else 0.0
-        high = _at(canary, head_high) / bottom if head_high <= 1 and bottom > 0 else math.inf
-        return low, high
+        return _at(canary, head_high) / bottom if head_high <= 1 and bottom > 0 else math.inf
 
     ratio = _at(canary, q) / max(_at(control, q), 1e-12)
     if ratio >= limit:
-        return _search(lambda n: bounds(n)[0] > 1)
-    return _search(lambda n: bounds(n)[1] < limit)
+        return _search(lambda n: harm_low(n) > 1, len(canary))
+    return _search(lambda n: safe_high(n) < limit, len(canary))
 
 
 def _at(ordered: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, math.ceil(p * len(ordered)) - 1))]
 
 
-def _search(good: Callable[[int], bool]) -> int | None:
-    n = 1
-    while not good(n):
-        n *= 2
-        if n > 1 << 24:
-            return None
-    low = n // 2
-    while low + 1 < n:
+def _search(good: Callable[[int], bool], start: int) -> int | None:
+    """Return about the smallest n >= 1 where `good` holds (to 2%: `needed` is an estimate), or None."""
+    low, n = 0, max(start, 1)
+    if not good(n):
+        while not good(n):
+            low, n = n, n * 2
+            if n > 1 << 24:
+                return None
+    while n - low > max(1, n // 50):
         middle = (low + n) // 2
-        low, n = (low, middle) if good(middle) else (middle, n)
+        low, n = (low, middle) if middle > 0 and good(middle) else (middle, n)
     return n
 
 

@@ -145,8 +145,8 @@ def markdown(analysis: Analysis, window: Window) -> str:
         "",
         *(f"- `{m.name}`: {m.method}" for m in analysis.metrics),
         f"- Confidence {policy.confidence}; {alpha_split(analysis)} (weighted Bonferroni, critical metrics "
-        "count double); each metric's harm bound (rollback) and non-inferiority bound (promote) are one-sided "
-        f"at its share. Minimum {policy.min_calls_per_arm} calls per arm; max "
+        "count double); each metric's harm bound (rollback) and non-inferiority bound (promote) are "
+        f"one-sided at its share. Minimum {policy.min_calls_per_arm} calls per arm; max "
         f"duration {policy.max_duration_s / 3600:g} h; on inconclusive: {policy.on_inconclusive}.",
         "- `worse`: surely worse than control and observed at the limit or beyond; `(open)`: not yet shown "
         "within the limit (needed to promote).",
