@@ -192,6 +192,7 @@ def _judged(
         non_inferior=non_inferior,
         critical=critical,
         needed=needed,
+        needed_for=None if needed is None else ("rollback" if harm >= margin else "promote"),
         samples=samples,
         alpha=alpha,
     )

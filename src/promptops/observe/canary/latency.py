@@ -42,7 +42,15 @@ def quantile_metric(
     classification = ratio_class(interval, limit)
     needed = None
     if not non_inferior and classification != "worse":
-        needed = _quantile_needed(control, canary, q / 100, limit=limit, alpha=alpha, target=target)
+        needed = _quantile_needed(
+            control,
+            canary,
+            q / 100,
+            limit=limit,
+            alpha=alpha,
+            target=target,
+            rollback=interval.estimate >= limit,
+        )
     return Metric(
         name=name,
         method=method,
@@ -54,18 +62,26 @@ def quantile_metric(
         non_inferior=non_inferior,
         critical=critical,
         needed=needed,
+        needed_for=None if needed is None else ("rollback" if interval.estimate >= limit else "promote"),
         samples=(len(control), len(canary)),
         alpha=alpha,
     )
 
 
 def _quantile_needed(
-    control: list[float], canary: list[float], q: float, *, limit: float, alpha: float, target: float
+    control: list[float],
+    canary: list[float],
+    q: float,
+    *,
+    limit: float,
+    alpha: float,
+    target: float,
+    rollback: bool,
 ) -> int | None:
     """Return the canary calls at which the ratio would be decided, the distributions staying as now.
 
-    Rolled back (lower bound above 1) when the observed ratio is at the limit or beyond, else shown
-    non-inferior (upper bound below the limit).
+    `rollback`: when the lower bound would pass 1 (the observed ratio is at the limit or beyond); else when
+    the upper bound would fall below the limit.
     """
     growth = float(f"{max(len(control) / len(canary), 1.0):.2g}")  # coarse: the bounds are cached by size
     share = 1 - q
@@ -85,8 +101,7 @@ def _quantile_needed(
         bottom = _at(control, base_low) if base_low > 0 else 0.0
         return _at(canary, head_high) / bottom if head_high <= 1 and bottom > 0 else math.inf
 
-    ratio = _at(canary, q) / max(_at(control, q), 1e-12)
-    if ratio >= limit:
+    if rollback:
         return _search(lambda n: harm_low(n) > 1, len(canary))
     return _search(lambda n: safe_high(n) < limit, len(canary))
 

@@ -37,7 +37,8 @@ class Metric:
     non_inferior: bool
     critical: bool
     gating: bool = True
-    needed: int | None = None  # canary-arm calls at which it would become non-inferior, if it stays so
+    needed: int | None = None  # canary-arm calls at which it would be decided, the effect staying as seen
+    needed_for: Literal["rollback", "promote"] | None = None  # which decision `needed` projects
     samples: tuple[int, int] = (0, 0)  # values per arm behind it
     alpha: float = 0.0  # the error budget of each one-sided test of this metric (0: informational)
 

@@ -201,6 +201,8 @@ def _metric(metric: Metric) -> dict[str, Any]:
         "gating": metric.gating,
         "samples": list(metric.samples),
         "alpha": round(metric.alpha, 6),
+        "needed": metric.needed,  # canary calls at which it would be decided, the effect staying as seen
+        "needed_for": metric.needed_for,  # rollback | promote | null
     }
 
 

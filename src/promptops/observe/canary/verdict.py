@@ -96,9 +96,23 @@ def _names(found: Sequence[Metric]) -> str:
 
 
 def _needed(found: Sequence[Metric], counts: dict[str, int], policy: RolloutPolicy) -> int | None:
-    """Return the calls per arm still needed: to the minimum, and what undecided metrics would need."""
-    wanted = [policy.min_calls_per_arm - min(counts.values())]
+    """Return the calls per arm still needed before a decision, the effects staying as observed.
+
+    The first projected rollback when a metric is heading there (a non-critical one waits for the minimum
+    calls); else the last metric to be shown non-inferior, and the minimum calls.
+    """
+    have, fewest = counts["canary"], min(counts.values())  # the canary is the smaller, slower arm
+    rollbacks = [
+        metric.needed - have
+        if metric.critical
+        else max(metric.needed - have, policy.min_calls_per_arm - fewest)
+        for metric in found
+        if metric.gating and metric.needed_for == "rollback" and metric.needed is not None
+    ]
+    if rollbacks:
+        return max(min(rollbacks), 0) or None
+    wanted = [policy.min_calls_per_arm - fewest]
     for metric in found:
         if metric.gating and not metric.non_inferior and metric.needed is not None:
-            wanted.append(metric.needed - counts["canary"])  # the canary is the smaller, slower arm
+            wanted.append(metric.needed - have)
     return max(*wanted, 0) or None
