@@ -33,7 +33,9 @@ def traffic(hours: int) -> str:
 
 
 def test_the_walkthrough_runs_as_written(project_dir: Path, cli: CLI) -> None:
-    blocks = [(dict(a.split("=", 1) for a in m["args"].split()), m["body"]) for m in BLOCK.finditer(DOC.read_text())]
+    blocks = [
+        (dict(a.split("=", 1) for a in m["args"].split()), m["body"]) for m in BLOCK.finditer(DOC.read_text())
+    ]
     runs = [(args, body) for args, body in blocks if "hours" in args]
     assert len(runs) >= 2
     for args, body in blocks:

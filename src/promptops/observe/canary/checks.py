@@ -60,9 +60,13 @@ def alpha_shares(policy: RolloutPolicy, extra: tuple[tuple[str, bool], ...] = ()
     return {name: (1 - policy.confidence) * weight / total for name, weight in weights.items()}
 
 
-def metrics(arms: Arms, policy: RolloutPolicy) -> list[Metric]:
-    """Return every metric the policy names, in a fixed order, plus the informational latency shift."""
-    shares = alpha_shares(policy)
+def metrics(arms: Arms, policy: RolloutPolicy, extra: tuple[tuple[str, bool], ...] = ()) -> list[Metric]:
+    """Return every metric the policy names, in a fixed order, plus the informational latency shift.
+
+    `extra`: further gating metrics (name, critical) the caller adds itself, at `alpha_shares(policy,
+    extra)[name]`; they take their part of the budget from these.
+    """
+    shares = alpha_shares(policy, extra)
     target = float(policy.min_calls_per_arm)
     out = []
     if policy.quality is not None:
