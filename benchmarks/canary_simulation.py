@@ -26,7 +26,7 @@ from statistics import NormalDist
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from promptops.observe.canary.checks import alpha_shares
+from promptops.observe.canary.budget import alpha_shares
 from support.canary_traffic import (
     ISSUE_CANARIES,
     ISSUE_CONTROL,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import statistics
 
-from promptops.observe.canary.checks import alpha_shares
+from promptops.observe.canary.budget import alpha_shares
 from promptops.observe.canary.verdict import Analysis
 from support.canary_traffic import ISSUE_CANARIES, ISSUE_CONTROL, ISSUE_POLICY, Truth, checks
 

@@ -1,7 +1,7 @@
 """Canary analysis: each rollout metric of the canary arm against the control arm (pure, no I/O).
 
-The error budget 1 - confidence is split over the gating metrics (weighted Bonferroni, `alpha_shares`:
-critical metrics weigh CRITICAL_WEIGHT, the others 1; informational metrics spend nothing). Each metric runs
+The error budget 1 - confidence is split over the gating metrics (weighted Bonferroni, see
+observe.canary.budget; informational metrics spend nothing). Each metric runs
 two one-sided always-valid tests at its share (see promptops.sequential): harm, which rolls back, and
 non-inferiority, which promotes. So the chance that a canary no worse than its control is ever rolled back,
 over every check of its life, stays below 1 - confidence; and so does the chance that a canary worse than
@@ -9,8 +9,8 @@ the limits is ever promoted. A metric is `worse` when its harm bound excludes no
 reaches the policy's limit (Kayenta's rule: significant and larger than allowed); it is non-inferior when
 its other bound excludes the limit. The bounds are tightest at `min_calls_per_arm` canary calls.
 
-Public and stable (observe.canary.runs builds its per-run metrics with them): `metrics`, `alpha_shares`,
-`gating_count`, `rate_metric`, `ratio_metric`.
+Public and stable (observe.canary.runs builds its per-run metrics with them): `metrics`, `rate_metric`,
+`ratio_metric`, and `budget.alpha_shares` for their alpha.
 """
 
 from __future__ import annotations
@@ -20,44 +20,8 @@ import math
 from promptops import sequential
 from promptops.config import RolloutPolicy
 from promptops.observe.canary import latency
+from promptops.observe.canary.budget import alpha_shares
 from promptops.observe.canary.metric import Arms, Classification, Metric, no_data, ratio_class
-
-CRITICAL_WEIGHT = 2.0  # a critical metric's share of the error budget against a non-critical one's
-
-
-def _gating(policy: RolloutPolicy) -> list[tuple[str, bool]]:
-    """Return (name, critical) of every metric that spends error budget, in report order."""
-    out = []
-    if policy.quality is not None:
-        out.append((f"quality ({policy.quality.scorer})", policy.quality.critical))
-    if policy.error_rate is not None:
-        out.append(("error_rate", policy.error_rate.critical))
-    if policy.latency is not None:
-        rule = policy.latency
-        for name, limit in (("latency_p50", rule.p50), ("latency_p95", rule.p95), ("latency_p99", rule.p99)):
-            if limit is not None:
-                out.append((name, rule.critical))
-        if rule.sla_p99_ms is not None:
-            out.append(("latency_sla_p99", rule.critical))
-    if policy.cost_per_call is not None:
-        out.append(("cost_per_call", policy.cost_per_call.critical))
-    return out
-
-
-def gating_count(policy: RolloutPolicy) -> int:
-    """Return how many metrics share the error budget 1 - confidence."""
-    return max(len(_gating(policy)), 1)
-
-
-def alpha_shares(policy: RolloutPolicy, extra: tuple[tuple[str, bool], ...] = ()) -> dict[str, float]:
-    """Return each gating metric's error budget: 1 - confidence split in proportion to the weights.
-
-    `extra` names further gating metrics (name, critical) that share the budget (per-run metrics).
-    """
-    named = [*_gating(policy), *extra]
-    weights = {name: CRITICAL_WEIGHT if critical else 1.0 for name, critical in named}
-    total = sum(weights.values()) or 1.0
-    return {name: (1 - policy.confidence) * weight / total for name, weight in weights.items()}
 
 
 def metrics(arms: Arms, policy: RolloutPolicy, extra: tuple[tuple[str, bool], ...] = ()) -> list[Metric]:
