@@ -51,3 +51,20 @@ def test_the_walkthrough_runs_as_written(project_dir: Path, cli: CLI) -> None:
         assert command.startswith("$ promptops ")
         result = cli(*shlex.split(command)[2:])
         assert (result.code, result.out) == (int(args["exit"]), expected), result.out
+
+
+def test_the_simulation_command_of_the_docs_runs() -> None:
+    import os
+    import subprocess
+    import sys
+
+    root = DOC.parents[1]
+    assert "$ PYTHONPATH=src python benchmarks/canary_simulation.py --runs 200\n" in DOC.read_text()
+    env = {**os.environ, "PYTHONPATH": str(root / "src")}
+    command = [sys.executable, "benchmarks/canary_simulation.py", "--runs", "2", "--only", "quality -5 pp"]
+    done = subprocess.run(
+        command, cwd=root, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[1].startswith("| canary | ROLLBACK by 72 h | PROMOTE | INCONCLUSIVE |")
+    assert done.stdout.splitlines()[3].startswith("| quality -5 pp | 1.000 | 0.000 | 0.000 |")
