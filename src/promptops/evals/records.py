@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from promptops.evals.calls import ToolCall
 from promptops.stats import mean
 
 
@@ -34,6 +35,8 @@ class Attempt:
     cost_usd: float | None = None  # None when the price is unknown, never a silent 0
     latency_ms: float | None = None
     cached: bool = False
+    tool_calls: tuple[ToolCall, ...] = ()  # the calls the model asked for (arguments parsed, or raw + error)
+    finish_reason: str | None = None  # stop, length, tool_calls, content_filter; None when not reported
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from promptops.formats import dump_json
-from promptops.prompts.render import RenderedMessage
+from promptops.prompts.messages import RenderedMessage
 from promptops.spec import PromptSpec
 
 
