@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 from promptops.evals.calls import ToolCall
@@ -37,6 +38,20 @@ class Attempt:
     cached: bool = False
     tool_calls: tuple[ToolCall, ...] = ()  # the calls the model asked for (arguments parsed, or raw + error)
     finish_reason: str | None = None  # stop, length, tool_calls, content_filter; None when not reported
+
+
+def shown_output(output: str | None, tool_calls: tuple[ToolCall, ...]) -> str | None:
+    """Return an attempt's answer as reports show it: its text, then one `→ name(arguments)` line per
+    tool call (so an output that moved from text to a tool call, or back, reads as changed)."""
+    if not tool_calls:
+        return output
+    lines = [output] if output else []
+    for call in tool_calls:
+        if call.arguments_error is not None:
+            lines.append(f"→ {call.name}({call.arguments}) [{call.arguments_error}]")
+        else:
+            lines.append(f"→ {call.name}({json.dumps(call.arguments, sort_keys=True, ensure_ascii=False)})")
+    return "\n".join(lines)
 
 
 @dataclass(frozen=True, kw_only=True)

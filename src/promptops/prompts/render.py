@@ -273,7 +273,7 @@ def _render_data(value: Any, text: Any, line: int | None) -> Any:
 
 
 def render_checked(
-    spec: PromptSpec, values: Mapping[str, Any], label: str | None = None
+    spec: PromptSpec, values: Mapping[str, Any], label: str | None = None, root: Path | None = None
 ) -> list[RenderedMessage]:
     """Return the rendered messages; InputError naming the first variable the prompt does not know."""
     unknown = unknown_variables(spec, values)
@@ -283,4 +283,4 @@ def render_checked(
             f"unknown variable '{unknown[0]}' for {label or spec.name} (expected: {expected})",
             hint=f"see `inputs` in {spec.source}",
         )
-    return render(spec, values)
+    return render(spec, values, root)
