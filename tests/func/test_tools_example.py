@@ -215,3 +215,29 @@ def test_older_prompt_files_keep_their_content_hash() -> None:
     spec = read_prompt((quickstart / "prompts" / "order-id.yaml").read_bytes(), "order-id.yaml")
     baseline = json.loads((quickstart / "evals" / "baselines" / "order-id.json").read_text("utf-8"))
     assert content_hash(spec.content()) == baseline["provenance"]["content_hash"]
+
+
+def test_a_bad_tool_scorer_option_stops_eval(cli: CLI, example: GitRepo, openai_server: FakeOpenAI) -> None:
+    suite_file = example.root / "evals" / "support-agent.yaml"
+    suite_file.write_text(
+        suite_file.read_text("utf-8") + "  - {type: tool_called, name: cancel_order, absent: true}\n",
+        encoding="utf-8",
+    )
+    result = cli("eval")
+    assert (result.code, result.err) == (
+        2,
+        "error: evals/support-agent.yaml:9: scorers[4].name: 'cancel_order' is not a tool of prompt "
+        "'support-agent' (tools: search_orders, refund)\n",
+    )
+    assert openai_server.count == 0
+
+
+def test_a_bad_tool_file_stops_render_with_one_line(cli: CLI, example: GitRepo) -> None:
+    (example.root / "tools" / "refund.yaml").write_text("parameters: {type: objekt}\n", encoding="utf-8")
+    result = cli("render", "support-agent", "--example", "0")
+    assert result.code == 2
+    assert result.err.splitlines()[0] == (
+        "error: tools/refund.yaml:1: parameters.type: unknown type 'objekt'; "
+        "expected one of: array, boolean, integer, null, number, object, string"
+    )
+    assert "Traceback" not in result.err
