@@ -282,7 +282,7 @@ def _from_tree(root: Path | None, name: str, pinned: str, env: str | None, key: 
             hint="root= reads only the working tree; load released versions from a bundle: "
             "`promptops bundle --out prompts.lock.json`, then load_prompt(..., bundle='prompts.lock.json')",
         )
-    return Prompt(spec, content_hash(spec.content()), env, is_canary, project.root)
+    return Prompt(spec, content_hash(spec.content()), env, is_canary, root=project.root)
 
 
 # --- shadow mode: a version served to no one, called after the primary with the same variables ---------
