@@ -241,3 +241,13 @@ def test_a_bad_tool_file_stops_render_with_one_line(cli: CLI, example: GitRepo) 
         "expected one of: array, boolean, integer, null, number, object, string"
     )
     assert "Traceback" not in result.err
+
+
+def test_eval_changed_selects_the_suite_of_a_changed_shared_tool(
+    cli: CLI, example: GitRepo, openai_server: FakeOpenAI
+) -> None:
+    refund = example.root / "tools" / "refund.yaml"
+    refund.write_text(refund.read_text("utf-8").replace("Refund part or all", "Refund all"), encoding="utf-8")
+    result = cli("eval", "--changed", "--base", "HEAD", "--out", "results.json")
+    assert result.code == 0, result.err
+    assert "changed since HEAD: support-agent (tool refund tools/refund.yaml)\n" in result.err
