@@ -13,6 +13,7 @@ import pytest
 from promptops import load_prompt
 from promptops.formats import content_hash, schema, validate_data
 from promptops.promptfile import read_prompt
+from promptops.sdk import shadow_kwargs
 from support.fixtures import CLI, GitRepo
 from support.openai_server import FakeOpenAI
 from support.paths import ROOT
@@ -178,6 +179,8 @@ def test_release_bundle_and_load_prompt(cli: CLI, example: GitRepo) -> None:
     assert kwargs["response_format"]["json_schema"]["strict"] is True
     assert [t["function"]["name"] for t in kwargs["tools"]] == ["search_orders", "refund"]
     assert [a["tools"] == kwargs["tools"] for a in prompt.attempts(customer="Ada", question="q")] == [True]
+    shadow = shadow_kwargs(prompt, prompt, "pair-1", customer="Ada", question="q")
+    assert "tools" not in shadow and "tool_choice" not in shadow  # a shadow call never acts
     tree = load_prompt("support-agent", root=example.root)
     assert tree.tools[1]["function"]["description"] == "Refund all of one of the signed-in customer's orders."
     assert tree.content_hash != prompt.content_hash
