@@ -84,6 +84,7 @@ class PromptFile:
     doc: Document | None
     spec: PromptSpec | None
     problems: tuple[Problem, ...]
+    root: Path | None = None  # the project, for files a prompt names (image `path:` parts)
 
 
 def read(
@@ -91,7 +92,9 @@ def read(
     label: str,
     name: str | None,
     error: Problem | None = None,
+    *,
     tools: ToolSource | None = None,
+    root: Path | None = None,
 ) -> PromptFile:
     """Return a PromptFile for lint, keeping every problem instead of raising."""
     if raw is None:
@@ -113,7 +116,7 @@ def read(
         )
     problems = tuple(check(doc, tools))
     spec = None if problems else to_spec(doc, tools)
-    return PromptFile(label=label, name=name, text=text, doc=doc, spec=spec, problems=problems)
+    return PromptFile(label=label, name=name, text=text, doc=doc, spec=spec, problems=problems, root=root)
 
 
 # --- rules on one file ---------------------------------------------------------
@@ -122,6 +125,9 @@ def read(
 def schema(f: PromptFile) -> Iterator[Finding]:
     for p in f.problems:
         yield SCHEMA.finding(p.file or f.label, p.line, f"{p.path}: {p.message}" if p.path else p.message)
+    if f.spec is not None and f.root is not None:
+        for where, line, problem in tool_rules.image_problems(f.spec, f.root):
+            yield SCHEMA.finding(f.label, line, f"{where}: {problem}")
 
 
 def _templates(f: PromptFile) -> Iterator[tuple[str, str, int | None]]:
@@ -389,7 +395,7 @@ def _open(project: Project, path: Path) -> PromptFile:
     except ValueError:
         name = None
     try:
-        return read(read_bytes(path, label), label, name, tools=project.tool_source())
+        return read(read_bytes(path, label), label, name, tools=project.tool_source(), root=project.root)
     except FileFormatError as exc:
         return read(None, label, name, exc.problems[0])
 

@@ -4,6 +4,7 @@ what the model and every fallback support, read from litellm's model map as data
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 from promptops.prompts import catalog
@@ -128,3 +129,18 @@ def capability_findings(spec: PromptSpec, label: str) -> Iterator[Finding]:
                 f"{shown}: cannot tell whether '{model}' supports {', '.join(unknown)} "
                 "(not listed in litellm's model map)",
             )
+
+
+def image_problems(spec: PromptSpec, root: Path) -> Iterator[tuple[str, int | None, str]]:
+    """Yield (key path, line, problem) for each image `path:` that render could not read."""
+    from promptops.errors import InputError
+    from promptops.prompts.messages import data_url
+
+    for i, message in enumerate(spec.messages):
+        for k, part in enumerate(message.parts):
+            if part.path is None:
+                continue
+            try:
+                data_url(part.path, root, "")
+            except InputError as exc:
+                yield f"messages[{i}].content[{k}].path", part.line, exc.message.split(": ", 1)[-1]
