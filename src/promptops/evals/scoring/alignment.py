@@ -1,7 +1,7 @@
 """Optimal alignment of an expected tool path with the tools a case run called (never greedy).
 
 Three orders, each the largest matching under its constraint:
-- `exact`: matched pairs keep one offset (j - i); with extras forbidden the offset is 0 (position by position);
+- `exact`: matched pairs keep one offset (j - i); with extras forbidden it is 0 (position by position);
 - `in_order`: matched pairs increase in both sequences (a longest common subsequence, by dynamic programming);
 - `any_order`: any one-to-one pairing (a maximum bipartite matching, by augmenting paths).
 """
