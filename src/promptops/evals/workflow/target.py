@@ -7,6 +7,7 @@ A crash, a hang past the timeout or output that is not the result contract fails
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -89,8 +90,8 @@ async def run_target(
         except TimeoutError:
             _kill(proc)
             await proc.wait()
-            tail = f"no answer within {timeout_s:g} s"
-            return TargetOutcome(output=None, failure="target:timeout", stderr=tail, wall_ms=_ms(started))
+            late = f"no answer within {timeout_s:g} s"
+            return TargetOutcome(output=None, failure="target:timeout", stderr=late, wall_ms=_ms(started))
         finally:
             if proc.returncode is None:
                 _kill(proc)
@@ -149,10 +150,8 @@ def _step(item: Mapping[str, Any]) -> Step:
 
 
 def _kill(proc: asyncio.subprocess.Process) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def _tail(stderr: bytes) -> str | None:
