@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import json
 import random
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -17,7 +18,7 @@ from typing import Any, Literal, Protocol
 
 from promptops.config import Price, RunDefaults
 from promptops.errors import UnavailableError
-from promptops.secrets import redact
+from promptops.secrets import redact, scrub_data
 
 ErrorKind = Literal[
     "auth",
@@ -44,31 +45,190 @@ FATAL: frozenset[str] = frozenset({"auth", "unreachable", "not_found"})  # every
 UNREACHABLE_RETRIES = 2  # a refused connection rarely heals within a backoff window
 
 
+ChatMessage = tuple[str, str] | Mapping[str, Any]
+"""A message as sent: `(role, text)`, or a full OpenAI-shaped message (multi-part `content`, an
+assistant's `tool_calls`, a `tool` message with its `tool_call_id`)."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class CallRequest:
-    """One chat completion to make: the resolved model, the rendered messages, the prompt's params."""
+    """One chat completion to make: the resolved model, the rendered messages, the prompt's params,
+    and the tools, tool choice and response format in the OpenAI shape litellm takes."""
 
     model: str
-    messages: tuple[tuple[str, str], ...]  # (role, content)
+    messages: tuple[ChatMessage, ...]
     params: Mapping[str, Any] = field(default_factory=dict)
+    tools: tuple[Mapping[str, Any], ...] = ()  # [{"type": "function", "function": {name, ...}}]
+    tool_choice: str | Mapping[str, Any] | None = None  # auto | none | required | {"type": "function", ...}
+    response_format: Mapping[str, Any] | None = None  # {"type": "json_schema", "json_schema": {...}}
 
-    def message_dicts(self) -> list[dict[str, str]]:
-        return [{"role": role, "content": content} for role, content in self.messages]
+    def message_dicts(self) -> list[dict[str, Any]]:
+        return [{"role": m[0], "content": m[1]} if isinstance(m, tuple) else dict(m) for m in self.messages]
+
+    def extras(self) -> dict[str, Any]:
+        """Return the body keys beyond model, messages and params: tools, tool choice, response format."""
+        out: dict[str, Any] = {}
+        if self.tools:
+            out["tools"] = [dict(t) for t in self.tools]
+        if self.tool_choice is not None:
+            out["tool_choice"] = (
+                self.tool_choice if isinstance(self.tool_choice, str) else dict(self.tool_choice)
+            )
+        if self.response_format is not None:
+            out["response_format"] = dict(self.response_format)
+        return out
 
     def identity(self) -> dict[str, Any]:
-        """Return what identifies the answer: model, messages and params (the cache key's base)."""
-        return {"model": self.model, "messages": self.message_dicts(), "params": dict(self.params)}
+        """Return what identifies the answer: model, messages, params, and the tools, tool choice and
+        response format when set (the cache key's base; a request without them keeps its old key)."""
+        return {
+            "model": self.model,
+            "messages": self.message_dicts(),
+            "params": dict(self.params),
+            **self.extras(),
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class ToolCall:
+    """One tool call a model asked for. `arguments` is the parsed JSON; when the model sent arguments
+    that are not a JSON object, it is the raw text and `arguments_error` says what is wrong."""
+
+    id: str
+    name: str
+    arguments: Any
+    arguments_error: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the call as results files record it: `{id, name, arguments[, arguments_error]}`."""
+        out: dict[str, Any] = {"id": self.id, "name": self.name, "arguments": self.arguments}
+        if self.arguments_error is not None:
+            out["arguments_error"] = self.arguments_error
+        return out
+
+    def openai(self) -> dict[str, Any]:
+        """Return the call in the OpenAI message shape (an assistant message's `tool_calls` item)."""
+        raw = self.arguments if self.arguments_error is not None else json.dumps(self.arguments)
+        return {"id": self.id, "type": "function", "function": {"name": self.name, "arguments": raw}}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ToolCall:
+        """Return the call `as_dict` wrote."""
+        return cls(
+            id=str(data.get("id", "")),
+            name=str(data.get("name", "")),
+            arguments=data.get("arguments"),
+            arguments_error=data.get("arguments_error"),
+        )
+
+
+def read_tool_calls(raw: Any) -> tuple[ToolCall, ...]:
+    """Return the tool calls of an answer's message (`message.tool_calls`, OpenAI shape: a list of
+    `{id, type, function: {name, arguments}}`, plain data or objects with those attributes).
+
+    Never raises for what a model wrote: arguments that are not JSON, or not a JSON object, are kept
+    as text with `arguments_error`; a call without a name keeps the name "" (the scorers judge it).
+    """
+    if not raw:
+        return ()
+    calls: list[ToolCall] = []
+    for index, item in enumerate(raw if isinstance(raw, list | tuple) else ()):
+        function = _get(item, "function")
+        name = _get(function, "name")
+        arguments = _get(function, "arguments")
+        call_id = _get(item, "id")
+        parsed, error = _arguments(arguments)
+        calls.append(
+            ToolCall(
+                id=call_id if isinstance(call_id, str) and call_id else f"call_{index}",
+                name=name if isinstance(name, str) else "",
+                arguments=parsed,
+                arguments_error=error,
+            )
+        )
+    return tuple(calls)
+
+
+def _get(item: Any, key: str) -> Any:
+    if isinstance(item, Mapping):
+        return item.get(key)
+    return getattr(item, key, None)
+
+
+def _arguments(raw: Any) -> tuple[Any, str | None]:
+    if isinstance(raw, Mapping):
+        return dict(raw), None
+    if raw is None or raw == "":
+        return {}, None  # a call with no parameters: some providers send nothing
+    if not isinstance(raw, str):
+        return str(raw), "arguments are not a JSON object"
+    try:
+        value = json.loads(raw)
+    except ValueError as exc:
+        return raw, f"arguments are not valid JSON: {exc}"
+    if not isinstance(value, dict):
+        return raw, "arguments are not a JSON object"
+    return value, None
 
 
 @dataclass(frozen=True, kw_only=True)
 class Reply:
-    """A model's answer with its usage; cost is None when the price is unknown."""
+    """A model's answer with its usage; cost is None when the price is unknown. `text` may be empty
+    when the model answered with tool calls; `finish_reason` is the provider's (stop, length,
+    tool_calls, content_filter), None when it sent none."""
 
     text: str
     input_tokens: int | None = None
     output_tokens: int | None = None
     cost_usd: float | None = None
     latency_ms: float | None = None
+    tool_calls: tuple[ToolCall, ...] = ()
+    finish_reason: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the reply as plain data (the cache's row)."""
+        return {
+            "text": self.text,
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "cost_usd": self.cost_usd,
+            "latency_ms": self.latency_ms,
+            "tool_calls": [c.as_dict() for c in self.tool_calls],
+            "finish_reason": self.finish_reason,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Reply:
+        """Return the reply `to_dict` wrote (rows written before tool calls existed read as text)."""
+        return cls(
+            text=data["text"],
+            input_tokens=data.get("input_tokens"),
+            output_tokens=data.get("output_tokens"),
+            cost_usd=data.get("cost_usd"),
+            latency_ms=data.get("latency_ms"),
+            tool_calls=tuple(ToolCall.from_dict(c) for c in data.get("tool_calls") or ()),
+            finish_reason=data.get("finish_reason"),
+        )
+
+    def message(self) -> dict[str, Any]:
+        """Return the answer as the assistant message to send back in a conversation (OpenAI shape)."""
+        out: dict[str, Any] = {"role": "assistant", "content": self.text or None}
+        if self.tool_calls:
+            out["tool_calls"] = [c.openai() for c in self.tool_calls]
+        return out
+
+    def redacted(self) -> Reply:
+        """Return the reply with secrets redacted in its text and tool-call arguments."""
+        text = redact(self.text)
+        calls = tuple(_scrubbed(c) for c in self.tool_calls)
+        if text == self.text and calls == self.tool_calls:
+            return self
+        return replace(self, text=text, tool_calls=calls)
+
+
+def _scrubbed(call: ToolCall) -> ToolCall:
+    clean = scrub_data(call.arguments)
+    return call if clean == call.arguments else replace(call, arguments=clean)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -169,15 +329,15 @@ async def complete(
 ) -> Reply:
     """Return the provider's answer, retrying transient failures with backoff and jitter.
 
-    The answer's text is redacted (promptops.secrets) here, before anything stores, scores or prints it:
-    a prompt can make a model repeat a key, and results, baselines and the cache are files CI keeps.
+    The answer's text and tool-call arguments are redacted (promptops.secrets) here, before anything
+    stores, scores or prints them: a prompt can make a model repeat a key, and results, baselines and the
+    cache are files CI keeps.
     """
     retry = 0
     while True:
         try:
             reply = await provider.complete(request, policy.timeout_s)
-            clean = redact(reply.text)
-            return reply if clean == reply.text else replace(reply, text=clean)
+            return reply.redacted()
         except ProviderError as exc:
             limit = min(policy.retries, UNREACHABLE_RETRIES) if exc.kind == "unreachable" else policy.retries
             if not exc.retryable or retry >= limit:
