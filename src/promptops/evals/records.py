@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from promptops.evals.trajectory import Trajectory
 from promptops.stats import mean
 
 
@@ -34,6 +35,7 @@ class Attempt:
     cost_usd: float | None = None  # None when the price is unknown, never a silent 0
     latency_ms: float | None = None
     cached: bool = False
+    trajectory: Trajectory | None = None  # a workflow case run; omitted from results files when None
 
 
 @dataclass(frozen=True, kw_only=True)

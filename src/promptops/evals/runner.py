@@ -6,7 +6,7 @@ import asyncio
 import hashlib
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from promptops.errors import FileFormatError, InputError, Problem, PromptOpsError, UnavailableError
@@ -17,6 +17,8 @@ from promptops.evals.providers import provider_for
 from promptops.evals.records import Attempt, CacheStats, Provenance, RunResult
 from promptops.evals.scoring import Subject, evaluate, resolve, scorers_for
 from promptops.evals.summary import case_result, summarize
+from promptops.evals.workflow.attempt import WorkflowCase, workflow_attempt
+from promptops.evals.workflow.reader import tool_fields
 from promptops.formats import content_hash
 from promptops.project import Project
 from promptops.prompts.render import render
@@ -153,6 +155,17 @@ class _Calls:
 
 async def _attempt(calls: _Calls, plan: _Plan, case: Case, repeat: int) -> Attempt:
     request = CallRequest(model=plan.model, messages=plan.messages[case.id], params=dict(plan.spec.params))
+    if plan.suite.workflow is not None:
+        job = WorkflowCase(
+            workflow=plan.suite.workflow,
+            spec=plan.spec,
+            request=replace(request, **tool_fields(plan.spec)),
+            case=case,
+            scorers=scorers_for(plan.suite.scorers, case),
+            options=plan.options[case.id],
+            root=calls.project.root,
+        )
+        return await workflow_attempt(job, repeat, lambda r: calls.get(r, repeat, plan))
     try:
         reply, cached = await calls.get(request, repeat, plan)
     except ProviderError as exc:

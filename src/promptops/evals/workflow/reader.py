@@ -46,6 +46,16 @@ def declared_tools(spec: PromptSpec) -> frozenset[str] | None:
     return frozenset(getattr(t, "name", None) or t["name"] for t in tools)
 
 
+def tool_fields(spec: PromptSpec) -> dict[str, Any]:
+    """Return the prompt's tools and tool choice as CallRequest fields (OpenAI shape)."""
+    tools = getattr(spec, "openai_tools", None)
+    choice = getattr(spec, "openai_tool_choice", None)
+    return {
+        "tools": tuple(tools()) if tools is not None else (),
+        "tool_choice": choice() if choice is not None else None,
+    }
+
+
 def is_workflow(data: Mapping[str, Any]) -> bool:
     """Return whether a suite's data makes it a workflow suite."""
     return any(k in data for k in ("loop", "tools", "target"))
