@@ -113,6 +113,7 @@ class BaselineCase:
     # evaluated repeats and how many passed: the baseline's own noise (None in files before they were kept)
     repeats: int | None = None
     repeats_passed: int | None = None
+    steps: float | None = None  # workflow suites: median model calls per case run (omitted otherwise)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -136,6 +137,7 @@ class Side:
     tokens: float | None
     cost: float | None
     latency: float | None
+    steps: float | None = None  # workflow suites: median model calls per case run
 
 
 def head_side(case: CaseResult) -> Side:
@@ -153,7 +155,19 @@ def head_side(case: CaseResult) -> Side:
         tokens=mean(tokens) if tokens and len(tokens) == len(done) else None,
         cost=mean([c for c in costs if c is not None]) if done and None not in costs else None,
         latency=mean(latencies) if latencies else None,
+        steps=median_steps(case),
     )
+
+
+def median_steps(case: CaseResult) -> float | None:
+    """Return the median number of model calls over a workflow case's runs (None for one-call suites)."""
+    counts = sorted(
+        a.trajectory.totals.llm_calls for a in case.attempts if a.trajectory is not None and a.error is None
+    )
+    if not counts:
+        return None
+    middle = len(counts) // 2
+    return float(counts[middle]) if len(counts) % 2 else (counts[middle - 1] + counts[middle]) / 2
 
 
 def base_side(case: BaselineCase) -> Side:
@@ -163,6 +177,7 @@ def base_side(case: BaselineCase) -> Side:
         tokens=None if case.tokens is None else float(case.tokens),
         cost=case.cost_usd,
         latency=case.latency_ms,
+        steps=case.steps,
     )
 
 
@@ -173,6 +188,7 @@ def _side(
     tokens: float | None,
     cost: float | None,
     latency: float | None,
+    steps: float | None = None,
 ) -> Side:
     # a case that could not be evaluated has no quality values, only the error
     return Side(
@@ -184,6 +200,7 @@ def _side(
         tokens=tokens,
         cost=cost,
         latency=latency,
+        steps=None if error else steps,
     )
 
 

@@ -13,6 +13,7 @@ from promptops.gate.metrics import by_name, metrics
 from promptops.gate.result import CaseComparison, CaseStatus, Check, GateCheck, GateResult, Metric, Verdict
 from promptops.gate.rules import underpowered
 from promptops.gate.weighing import Weighing, weigh
+from promptops.gate.workflow import is_workflow, summary, workflow_checks, workflow_metrics
 from promptops.wording import ids_text
 
 __all__ = ["check_comparable", "compare", "policy_for"]
@@ -75,7 +76,12 @@ def compare(
         rate = by_name(raw_rows, "pass_rate")
         fitted = replace(rate, low=weighing.change.low, high=weighing.change.high)
         raw_rows = [fitted if m is rate else m for m in raw_rows]
+    flow = None
+    if is_workflow(run):
+        flow = summary(run, seed=seed, confidence=policy.confidence)
+        raw_rows += workflow_metrics(run, pairs, baseline, seed=seed, confidence=policy.confidence)
     results = checks(policy, raw_rows, weighing, critical_failures, cases)
+    results += tuple(workflow_checks(policy, raw_rows))
     rows = tuple(_with_check(m, results) for m in raw_rows)
     regressed = sorted((c for c in cases if _drop(c) > EPSILON), key=lambda c: (-_drop(c), c.id))
     added = len(run.cases) - len(pairs)
@@ -116,6 +122,7 @@ def compare(
         slices=weighing.slices,
         needed_cases=weighing.needed[0] if inconclusive else None,
         needed_repeats=weighing.needed[1] if inconclusive else None,
+        workflow=flow,
     )
 
 
