@@ -7,7 +7,16 @@ from dataclasses import replace
 
 from promptops.config import GatePolicy, policy_for
 from promptops.errors import IncomparableBaselineError
-from promptops.evals.records import Baseline, BaselineCase, CaseResult, RunResult, Side, base_side, head_side
+from promptops.evals.records import (
+    Attempt,
+    Baseline,
+    BaselineCase,
+    CaseResult,
+    RunResult,
+    Side,
+    base_side,
+    head_side,
+)
 from promptops.gate.checks import EPSILON, checks
 from promptops.gate.metrics import by_name, metrics
 from promptops.gate.result import CaseComparison, CaseStatus, Check, GateCheck, GateResult, Metric, Verdict
@@ -17,6 +26,9 @@ from promptops.gate.workflow import is_workflow, summary, workflow_checks, workf
 from promptops.wording import ids_text
 
 __all__ = ["check_comparable", "compare", "policy_for"]
+
+# the scorers whose reasons explain a workflow run (the `workflow` row carries a limit or a denied tool)
+WORKFLOW_SCORERS = frozenset({"workflow", "trajectory", "steps", "tool_errors"})
 
 
 def check_comparable(run: RunResult, baseline: Baseline) -> None:
@@ -170,7 +182,20 @@ def _compare_case(
         error=error,
         repeats=len(case.attempts),
         repeats_passed=sum(1 for a in done if a.passed),
+        workflow_detail=_workflow_detail(done),
     )
+
+
+def _workflow_detail(done: Sequence[Attempt]) -> str | None:
+    """Return the reason the worst failing workflow run failed: its failure or its trajectory diff."""
+    failing = [a for a in done if a.trajectory is not None and a.passed is False]
+    if not failing:
+        return None
+    worst = min(failing, key=lambda a: (a.score or 0.0, a.repeat))
+    shown = [s for s in worst.scores if not s.passed and s.detail and s.type in WORKFLOW_SCORERS]
+    if not shown:
+        return None
+    return f"run {worst.repeat + 1}: " + "\n".join(f"{s.name}: {s.detail}" for s in shown)
 
 
 def _with_check(metric: Metric, results: Sequence[GateCheck]) -> Metric:

@@ -64,6 +64,8 @@ class CaseComparison:
     error: str | None = None
     repeats: int = 0
     repeats_passed: int = 0
+    # workflow suites: why the worst case run failed (a limit, a denied tool, the trajectory's aligned diff)
+    workflow_detail: str | None = None
 
 
 Stability = Literal["stable_pass", "flaky", "stable_fail"]
