@@ -25,7 +25,8 @@ DIFF = (
 def with_trajectory_reason(run: RunResult, case_id: str) -> RunResult:
     """Give the failing runs of `case_id` a trajectory scorer row with the aligned diff as its reason."""
     cases = []
-    for case in run.cases:
+    for original in run.cases:
+        case = original
         if case.id == case_id:
             attempts = tuple(
                 a
