@@ -151,6 +151,7 @@ def since_seconds(text: str, option: str = "--since", examples: str = "30m, 24h,
 class ProjectConfig:
     version: int = 1
     prompts_dir: str = "prompts"
+    tools_dir: str = "tools"  # shared tool definitions (`use: NAME` reads tools/NAME.yaml)
     evals_dir: str = "evals"
     baselines_dir: str = "evals/baselines"
     environments_file: str = "environments.yaml"

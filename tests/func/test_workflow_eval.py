@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from promptops.evals.results import load_results
+from support.agentproject import CASES, agent_answer, write_agent_project
 from support.evalproject import order_id_answer, results, write_project
 from support.openai_server import FakeOpenAI
 
@@ -50,3 +51,51 @@ def test_a_plain_suite_writes_no_trajectory(cli, project_dir: Path, openai_serve
     write_project(project_dir, count=1)
     assert cli("eval", "order-id").code == 0
     assert "trajectory" not in results(project_dir)["suites"]["order-id"]["cases"][0]["attempts"][0]
+
+
+AGENT_SUITE = """\
+prompt: support/order-agent
+dataset: data/order-agent.jsonl
+loop: {max_steps: 4, timeout_s: 10}
+tools:
+  search_orders: {mode: mock, by: order_id, responses: {ORD-12345: {status: shipped}, "*": {error: not_found}}}
+  issue_refund: {mode: deny}
+scorers:
+  - {type: equals, expected: "{{ expected }}"}
+  - {type: trajectory, expected: [search_orders], extra: forbid}
+  - {type: steps, max_llm_calls: 2}
+"""
+
+
+def test_the_built_in_loop_through_eval(cli, project_dir: Path, openai_server: FakeOpenAI) -> None:
+    openai_server.answers = agent_answer
+    cases = [
+        *CASES,
+        {
+            "id": "c03",
+            "vars": {"question": "Refund it: issue_refund order_id=ORD-12345"},
+            "expected": "refunded",
+        },
+    ]
+    write_agent_project(project_dir, suite=AGENT_SUITE, cases=cases)
+    result = cli("eval", "order-agent")
+    assert result.code == 0, result.err  # no baseline: scored, not gated
+    data = results(project_dir)["suites"]["order-agent"]
+    by = {c["id"]: c for c in data["cases"]}
+    first = by["c01"]["attempts"][0]
+    assert first["passed"] is True and first["output"] == "shipped"
+    steps = first["trajectory"]["steps"]
+    assert [(s["kind"], s["name"]) for s in steps] == [
+        ("llm", "openai/gpt-4o-mini-2024-07-18"),
+        ("tool", "search_orders"),
+        ("llm", "openai/gpt-4o-mini-2024-07-18"),
+    ]
+    assert steps[1]["arguments"] == {"order_id": "ORD-12345"} and steps[1]["result"] == {"status": "shipped"}
+    assert by["c02"]["attempts"][0]["output"] == "not found"
+    denied = by["c03"]["attempts"][0]
+    assert denied["passed"] is False and denied["trajectory"]["failure"] == "tool:denied issue_refund"
+    assert [(s["name"], s["detail"]) for s in denied["scores"]] == [("workflow", "tool:denied issue_refund")]
+    requests = len(openai_server.requests)
+    assert requests == 3 * (2 + 2 + 1)
+    assert cli("eval", "order-agent").code == 0
+    assert len(openai_server.requests) == requests  # mocks and the cache make a re-run exact and free

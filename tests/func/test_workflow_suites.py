@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from pathlib import Path
 
 import pytest
@@ -13,42 +12,23 @@ from promptops.evals.suites import load_suites
 from promptops.evals.workflow.config import Deny, Mock, Replay
 from promptops.evals.workflow.doubles import Answered, Doubles, Failed
 from promptops.project import Project
+from support.agentproject import CASSETTE, SUITE, write_agent_project
 from support.evalproject import write_project
 from support.fixtures import CLI
 
-SUITE = """\
-prompt: order-id
-dataset: data/order-id.jsonl
-loop: {max_steps: 8, max_tool_calls: 12, timeout_s: 30, max_cost_usd: 0.05}
-tools:
-  search_orders: {mode: mock, by: order_id, latency_ms: 0, responses: {ORD-12345: {status: shipped}, "*": {error: not_found}}}
-  issue_refund: {mode: deny}
-  lookup_customer: {mode: replay, cassette: cassettes/lookup_customer.jsonl}
-scorers:
-  - {type: trajectory, expected: [search_orders]}
-"""
-CASSETTE = (
-    json.dumps({"tool": "lookup_customer", "arguments": {"id": 1}, "result": {"name": "Ada"}, "error": None})
-    + "\n"
-    + json.dumps({"tool": "lookup_customer", "arguments": {"id": 1}, "result": None, "error": "timeout"})
-    + "\n"
-)
-
 
 def project(root: Path, suite: str = SUITE, cassette: str = CASSETTE) -> Path:
-    return write_project(
-        root, count=2, files={"evals/order-id.yaml": suite, "evals/cassettes/lookup_customer.jsonl": cassette}
-    )
+    return write_agent_project(root, suite=suite, cassette=cassette)
 
 
 def problems(root: Path) -> list[str]:
     with pytest.raises(FileFormatError) as info:
-        load_suites(Project.load(root), ["order-id"])
+        load_suites(Project.load(root), ["order-agent"])
     return info.value.lines()
 
 
 def test_a_workflow_suite_reads_its_loop_doubles_and_repeats(tmp_path: Path) -> None:
-    suite = load_suites(Project.load(project(tmp_path)), ["order-id"])[0]
+    suite = load_suites(Project.load(project(tmp_path)), ["order-agent"])[0]
     assert suite.repeats == 3  # the workflow default
     workflow = suite.workflow
     assert workflow is not None and workflow.target is None
@@ -67,7 +47,7 @@ def test_a_plain_suite_keeps_one_repeat(tmp_path: Path) -> None:
 
 
 def test_the_doubles_answer_deny_and_replay_once_per_line(tmp_path: Path) -> None:
-    workflow = load_suites(Project.load(project(tmp_path)), ["order-id"])[0].workflow
+    workflow = load_suites(Project.load(project(tmp_path)), ["order-agent"])[0].workflow
     assert workflow is not None
 
     async def run() -> list[Answered | Failed]:
@@ -104,7 +84,7 @@ def test_a_mock_without_by_answers_every_call_the_same(tmp_path: Path) -> None:
     suite = SUITE.replace(
         "  issue_refund: {mode: deny}\n", "  issue_refund: {mode: mock, response: refused}\n"
     )
-    workflow = load_suites(Project.load(project(tmp_path, suite)), ["order-id"])[0].workflow
+    workflow = load_suites(Project.load(project(tmp_path, suite)), ["order-agent"])[0].workflow
     assert workflow is not None
     got = asyncio.run(Doubles(workflow.doubles).call("issue_refund", {"order_id": "x"}))
     assert isinstance(got, Answered) and got.content == "refused"
@@ -116,39 +96,45 @@ def test_a_mock_without_by_answers_every_call_the_same(tmp_path: Path) -> None:
         (
             "issue_refund: {mode: deny}",
             "issue_refund: {mode: mock}",
-            "evals/order-id.yaml:6: tools.issue_refund: give exactly one of `response` and `responses`",
+            "evals/order-agent.yaml:6: tools.issue_refund: give exactly one of `response` and `responses`",
         ),
         (
             "issue_refund: {mode: deny}",
             "issue_refund: {mode: mock, responses: {a: 1}}",
-            "evals/order-id.yaml:6: tools.issue_refund.responses: without `by`, a mock answers every call "
+            "evals/order-agent.yaml:6: tools.issue_refund.responses: without `by`, a mock answers every call "
             'the same: use `response` or `responses: {"*": ...}`',
         ),
         (
             "issue_refund: {mode: deny}",
             "issue_refund: {mode: mock, by: order_id, response: 1}",
-            "evals/order-id.yaml:6: tools.issue_refund.response: a mock with `by` takes `responses` "
+            "evals/order-agent.yaml:6: tools.issue_refund.response: a mock with `by` takes `responses` "
             "keyed by the argument's values",
         ),
         (
             "issue_refund: {mode: deny}",
             "issue_refund: {mode: deny, cassette: x.jsonl}",
-            "evals/order-id.yaml:6: tools.issue_refund.cassette: unknown key; expected one of: mode",
+            "evals/order-agent.yaml:6: tools.issue_refund.cassette: unknown key; expected one of: mode",
         ),
         (
             "issue_refund: {mode: deny}",
             "issue_refund: {mode: stub}",
-            'evals/order-id.yaml:6: tools.issue_refund.mode: must be one of: "mock", "deny", "replay"',
+            'evals/order-agent.yaml:6: tools.issue_refund.mode: must be one of: "mock", "deny", "replay"',
+        ),
+        (
+            "issue_refund: {mode: deny}",
+            "cancel_order: {mode: deny}",
+            "evals/order-agent.yaml:6: tools.cancel_order: the prompt declares no tool 'cancel_order' "
+            "(declared: issue_refund, lookup_customer, search_orders)",
         ),
         (
             "max_steps: 8",
             "max_steps: 0",
-            "evals/order-id.yaml:3: loop.max_steps: 0 is less than the minimum of 1",
+            "evals/order-agent.yaml:3: loop.max_steps: 0 is less than the minimum of 1",
         ),
         (
             "cassette: cassettes/lookup_customer.jsonl",
             "cassette: ../../outside.jsonl",
-            "evals/order-id.yaml:7: tools.lookup_customer.cassette: '../../outside.jsonl' leaves the project root",
+            "evals/order-agent.yaml:7: tools.lookup_customer.cassette: '../../outside.jsonl' leaves the project root",
         ),
     ],
 )
@@ -171,8 +157,8 @@ def test_bad_cassette_lines_are_located(tmp_path: Path) -> None:
 
 
 TARGET = """\
-prompt: order-id
-dataset: data/order-id.jsonl
+prompt: support/order-agent
+dataset: data/order-agent.jsonl
 loop: {timeout_s: 5}
 target:
   python: myapp.agent:run_case
@@ -183,7 +169,7 @@ scorers:
 
 
 def test_a_target_suite(tmp_path: Path) -> None:
-    workflow = load_suites(Project.load(project(tmp_path, TARGET)), ["order-id"])[0].workflow
+    workflow = load_suites(Project.load(project(tmp_path, TARGET)), ["order-agent"])[0].workflow
     assert workflow is not None and workflow.target is not None
     assert (workflow.target.kind, workflow.target.python, workflow.target.env) == (
         "python",
@@ -198,16 +184,16 @@ def test_a_target_takes_one_kind_and_no_doubles(
     monkeypatch.chdir(tmp_path)
     both = TARGET.replace("  env:", "  exec: {cmd: [python, app.py]}\n  env:")
     assert problems(project(tmp_path, both)) == [
-        "evals/order-id.yaml:4: target: give exactly one of `python`, `http` and `exec`"
+        "evals/order-agent.yaml:4: target: give exactly one of `python`, `http` and `exec`"
     ]
     doubled = TARGET.replace("scorers:", "tools:\n  search_orders: {mode: deny}\nscorers:")
     assert problems(project(tmp_path, doubled)) == [
-        "evals/order-id.yaml:7: tools: a suite with a `target` runs the application's own tools; remove `tools`"
+        "evals/order-agent.yaml:7: tools: a suite with a `target` runs the application's own tools; remove `tools`"
     ]
-    result = cli("eval", "order-id")
+    result = cli("eval", "order-agent")
     assert result.code == 2
     assert result.err.splitlines()[0] == (
-        "error: evals/order-id.yaml:7: tools: a suite with a `target` runs the application's own tools; "
+        "error: evals/order-agent.yaml:7: tools: a suite with a `target` runs the application's own tools; "
         "remove `tools`"
     )
     assert "Traceback" not in result.err

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
+from promptops.evals.calls import ToolCall
 from promptops.evals.trajectory import Trajectory
 from promptops.stats import mean
 
@@ -35,7 +37,23 @@ class Attempt:
     cost_usd: float | None = None  # None when the price is unknown, never a silent 0
     latency_ms: float | None = None
     cached: bool = False
+    tool_calls: tuple[ToolCall, ...] = ()  # the calls the model asked for (arguments parsed, or raw + error)
+    finish_reason: str | None = None  # stop, length, tool_calls, content_filter; None when not reported
     trajectory: Trajectory | None = None  # a workflow case run; omitted from results files when None
+
+
+def shown_output(output: str | None, tool_calls: tuple[ToolCall, ...]) -> str | None:
+    """Return an attempt's answer as reports show it: its text, then one `→ name(arguments)` line per
+    tool call (so an output that moved from text to a tool call, or back, reads as changed)."""
+    if not tool_calls:
+        return output
+    lines = [output] if output else []
+    for call in tool_calls:
+        if call.arguments_error is not None:
+            lines.append(f"→ {call.name}({call.arguments}) [{call.arguments_error}]")
+        else:
+            lines.append(f"→ {call.name}({json.dumps(call.arguments, sort_keys=True, ensure_ascii=False)})")
+    return "\n".join(lines)
 
 
 @dataclass(frozen=True, kw_only=True)

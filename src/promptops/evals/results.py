@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from promptops.errors import FileFormatError, Problem
+from promptops.evals.calls import ToolCall
 from promptops.evals.records import (
     Attempt,
     CacheStats,
@@ -53,7 +54,7 @@ def to_data(runs: Sequence[RunResult]) -> dict[str, Any]:
 
 
 _FIELDS: dict[type, tuple[str, ...]] = {}
-_OMITTED_WHEN_NONE = frozenset({"trajectory"})  # so files without workflows keep their exact bytes
+_OPTIONAL = ("tool_calls", "finish_reason", "trajectory")  # written only when set: older files unchanged
 
 
 def plain(value: Any) -> Any:
@@ -62,12 +63,14 @@ def plain(value: Any) -> Any:
         names = _FIELDS.get(type(value))
         if names is None:
             names = _FIELDS[type(value)] = tuple(f.name for f in fields(value))
-        values = {name: getattr(value, name) for name in names}
-        return {
-            name: plain(item)
-            for name, item in values.items()
-            if item is not None or name not in _OMITTED_WHEN_NONE
-        }
+        out = {name: plain(getattr(value, name)) for name in names}
+        if isinstance(value, Attempt):  # written only when there is something to say (older files unchanged)
+            for key in _OPTIONAL:
+                if out[key] in (None, []):
+                    del out[key]
+        if isinstance(value, ToolCall) and out["arguments_error"] is None:
+            del out["arguments_error"]
+        return out
     if isinstance(value, list | tuple):
         return [plain(v) for v in value]
     if isinstance(value, Mapping):
@@ -155,6 +158,7 @@ def _attempt(data: Mapping[str, Any]) -> Attempt:
     fields["scores"] = tuple(ScoreValue(**s) for s in data["scores"])
     if data.get("trajectory") is not None:
         fields["trajectory"] = _trajectory(data["trajectory"])
+    fields["tool_calls"] = tuple(ToolCall.from_dict(c) for c in data.get("tool_calls") or ())
     return Attempt(**fields)
 
 

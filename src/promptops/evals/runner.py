@@ -6,19 +6,27 @@ import asyncio
 import hashlib
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from promptops.errors import FileFormatError, InputError, Problem, PromptOpsError, UnavailableError
 from promptops.evals.cache import CACHE_FILE, ResponseCache, cache_key, open_cache
-from promptops.evals.calls import CallRequest, Provider, ProviderError, Reply, RetryPolicy, close, complete
+from promptops.evals.calls import (
+    CallRequest,
+    ChatMessage,
+    Provider,
+    ProviderError,
+    Reply,
+    RetryPolicy,
+    close,
+    complete,
+)
 from promptops.evals.cases import Case, Suite
 from promptops.evals.providers import provider_for
 from promptops.evals.records import Attempt, CacheStats, Provenance, RunResult
 from promptops.evals.scoring import Subject, evaluate, resolve, scorers_for
 from promptops.evals.summary import case_result, summarize
 from promptops.evals.workflow.attempt import WorkflowCase, workflow_attempt
-from promptops.evals.workflow.reader import tool_fields
 from promptops.formats import content_hash
 from promptops.project import Project
 from promptops.prompts.render import render
@@ -83,9 +91,13 @@ class _Plan:
     model: str
     repeats: int
     cases: list[Case]
-    messages: dict[str, tuple[tuple[str, str], ...]]
+    messages: dict[str, tuple[ChatMessage, ...]]
     options: dict[str, list[dict[str, Any]]]
     attempts: dict[str, dict[int, Attempt]] = field(default_factory=dict)
+    # the prompt's tools, tool choice and response format in the OpenAI shape, built once per suite
+    tools: tuple[dict[str, Any], ...] = ()
+    tool_choice: str | dict[str, Any] | None = None
+    response_format: dict[str, Any] | None = None
     hits: int = 0
     misses: int = 0
 
@@ -97,11 +109,13 @@ def plan_suite(project: Project, suite: Suite, options: RunOptions) -> _Plan:
     cases = [c for c in suite.cases if options.shard is None or options.shard.holds(c.id)]
     label = suite.dataset or suite.path
     problems: list[Problem] = []
-    messages: dict[str, tuple[tuple[str, str], ...]] = {}
+    messages: dict[str, tuple[ChatMessage, ...]] = {}
     resolved: dict[str, list[dict[str, Any]]] = {}
     for case in cases:
         try:
-            messages[case.id] = tuple((m.role, m.content) for m in render(spec, case.vars))
+            messages[case.id] = tuple(
+                (m.role, m.content) if m.plain else m.as_dict() for m in render(spec, case.vars, project.root)
+            )
         except FileFormatError as exc:
             problems.extend(
                 Problem(file=label, line=case.line, path="vars", message=p.message) for p in exc.problems
@@ -117,7 +131,28 @@ def plan_suite(project: Project, suite: Suite, options: RunOptions) -> _Plan:
     if problems:
         raise FileFormatError(problems[:50])
     model = options.model or spec.model
-    return _Plan(suite, spec, model, repeats, cases, messages, resolved)
+    return _Plan(
+        suite,
+        spec,
+        model,
+        repeats,
+        cases,
+        messages,
+        resolved,
+        tools=tuple(spec.openai_tools()),
+        tool_choice=spec.openai_tool_choice(),
+        response_format=spec.response_format(),
+    )
+
+
+def _text_pair(message: ChatMessage) -> tuple[str, str]:
+    """Return (role, text) of a sent message, for scorers that read the prompt (llm_judge)."""
+    if isinstance(message, tuple):
+        return message
+    content = message.get("content")
+    if isinstance(content, list):
+        content = "\n".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
+    return str(message.get("role", "")), content if isinstance(content, str) else ""
 
 
 class _Calls:
@@ -154,12 +189,19 @@ class _Calls:
 
 
 async def _attempt(calls: _Calls, plan: _Plan, case: Case, repeat: int) -> Attempt:
-    request = CallRequest(model=plan.model, messages=plan.messages[case.id], params=dict(plan.spec.params))
+    request = CallRequest(
+        model=plan.model,
+        messages=plan.messages[case.id],
+        params=dict(plan.spec.params),
+        tools=plan.tools,
+        tool_choice=plan.tool_choice,
+        response_format=plan.response_format,
+    )
     if plan.suite.workflow is not None:
         job = WorkflowCase(
             workflow=plan.suite.workflow,
             spec=plan.spec,
-            request=replace(request, **tool_fields(plan.spec)),
+            request=request,
             case=case,
             scorers=scorers_for(plan.suite.scorers, case),
             options=plan.options[case.id],
@@ -178,7 +220,7 @@ async def _attempt(calls: _Calls, plan: _Plan, case: Case, repeat: int) -> Attem
         output=reply.text,
         case=case,
         spec=plan.spec,
-        messages=plan.messages[case.id],
+        messages=tuple(_text_pair(m) for m in plan.messages[case.id]),
         reply=reply,
         root=calls.project.root,
         judge=judge,
@@ -198,6 +240,8 @@ async def _attempt(calls: _Calls, plan: _Plan, case: Case, repeat: int) -> Attem
             cost_usd=reply.cost_usd,
             latency_ms=reply.latency_ms,
             cached=cached,
+            tool_calls=reply.tool_calls,
+            finish_reason=reply.finish_reason,
         )
     return Attempt(
         repeat=repeat,
@@ -211,6 +255,8 @@ async def _attempt(calls: _Calls, plan: _Plan, case: Case, repeat: int) -> Attem
         cost_usd=reply.cost_usd,
         latency_ms=reply.latency_ms,
         cached=cached,
+        tool_calls=reply.tool_calls,
+        finish_reason=reply.finish_reason,
     )
 
 

@@ -203,14 +203,20 @@ def _scorers(
             )
         if found:
             continue
-        options = {k: v for k, v in entry.items() if k not in COMMON_KEYS}
+        # a scorer whose own options have `name` (the tool scorers: the tool's name) keeps it as an option
+        # and is shown as `type(name)`, e.g. tool_called(refund)
+        names_tool = "name" in scorer.schema.get("properties", {})
+        options = {k: v for k, v in entry.items() if k not in COMMON_KEYS or (names_tool and k == "name")}
         for option, message in scorer.check(options, spec, project.root):
             problems.append(
                 Problem(file=label, line=line((key, i, option)), path=f"{key}[{i}].{option}", message=message)
             )
-        name = entry.get("name") or (kind if key == "scorers" else f"{key}.{kind}")
+        shown = names_tool and "name" in entry and "{" not in str(entry["name"])
+        name = (f"{kind}({entry['name']})" if shown else None if names_tool else entry.get("name")) or (
+            kind if key == "scorers" else f"{key}.{kind}"
+        )
         seen[name] = seen.get(name, 0) + 1
-        if seen[name] > 1 and "name" not in entry:
+        if seen[name] > 1 and ("name" not in entry or names_tool):
             name = f"{name}#{seen[name]}"
         configs.append(
             ScorerConfig(

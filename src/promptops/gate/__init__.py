@@ -16,6 +16,7 @@ from promptops.evals.records import (
     Side,
     base_side,
     head_side,
+    shown_output,
 )
 from promptops.gate.checks import EPSILON, checks
 from promptops.gate.metrics import by_name, metrics
@@ -178,7 +179,7 @@ def _compare_case(
         head_passed=head.passed,
         critical=case.critical,
         line=case.line,
-        output=(worst.output if worst is not None else None),
+        output=(shown_output(worst.output, worst.tool_calls) if worst is not None else None),
         error=error,
         repeats=len(case.attempts),
         repeats_passed=sum(1 for a in done if a.passed),

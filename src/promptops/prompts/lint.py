@@ -13,7 +13,7 @@ from promptops.config import ProjectConfig
 from promptops.errors import FileFormatError, InputError, Problem
 from promptops.formats import Document, decode, key_path, parse_yaml
 from promptops.project import CONFIG_FILE, Project, find_root, parse_config, read_bytes
-from promptops.promptfile import check, template_line, to_spec
+from promptops.promptfile import ToolSource, check, template_line, to_spec
 from promptops.prompts import catalog, render, version_rules
 from promptops.prompts.finding import Finding, Rule
 from promptops.spec import PromptSpec
@@ -86,7 +86,13 @@ class PromptFile:
     problems: tuple[Problem, ...]
 
 
-def read(raw: bytes | None, label: str, name: str | None, error: Problem | None = None) -> PromptFile:
+def read(
+    raw: bytes | None,
+    label: str,
+    name: str | None,
+    error: Problem | None = None,
+    tools: ToolSource | None = None,
+) -> PromptFile:
     """Return a PromptFile for lint, keeping every problem instead of raising."""
     if raw is None:
         return PromptFile(
@@ -105,8 +111,8 @@ def read(raw: bytes | None, label: str, name: str | None, error: Problem | None 
         return PromptFile(
             label=label, name=name, text=text, doc=None, spec=None, problems=tuple(exc.problems)
         )
-    problems = tuple(check(doc))
-    spec = None if problems else to_spec(doc)
+    problems = tuple(check(doc, tools))
+    spec = None if problems else to_spec(doc, tools)
     return PromptFile(label=label, name=name, text=text, doc=doc, spec=spec, problems=problems)
 
 
@@ -378,7 +384,7 @@ def _open(project: Project, path: Path) -> PromptFile:
     except ValueError:
         name = None
     try:
-        return read(read_bytes(path, label), label, name)
+        return read(read_bytes(path, label), label, name, tools=project.tool_source())
     except FileFormatError as exc:
         return read(None, label, name, exc.problems[0])
 

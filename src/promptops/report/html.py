@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from html import escape
 from typing import Any
 
-from promptops.evals.records import Baseline, CaseResult, RunResult, head_side
+from promptops.evals.records import Baseline, CaseResult, RunResult, head_side, shown_output
 from promptops.formats import normalize
 from promptops.gate.result import GateResult, Metric
 from promptops.report import charts
@@ -122,7 +122,7 @@ def _side_label(version: str, model: str) -> str:
 def _output(case: CaseResult) -> str | None:
     done = [a for a in case.attempts if a.error is None and a.score is not None]
     worst = min(done, key=lambda a: (a.score or 0.0, a.repeat)) if done else None
-    return worst.output if worst is not None else None
+    return shown_output(worst.output, worst.tool_calls) if worst is not None else None
 
 
 def html(

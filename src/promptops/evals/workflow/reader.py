@@ -38,22 +38,9 @@ _CASSETTE_LINE: Mapping[str, Any] = {
 }
 
 
-def declared_tools(spec: PromptSpec) -> frozenset[str] | None:
-    """Return the names of the tools the prompt declares (None while prompt files cannot declare tools)."""
-    tools = getattr(spec, "tools", None)
-    if tools is None:
-        return None
-    return frozenset(getattr(t, "name", None) or t["name"] for t in tools)
-
-
-def tool_fields(spec: PromptSpec) -> dict[str, Any]:
-    """Return the prompt's tools and tool choice as CallRequest fields (OpenAI shape)."""
-    tools = getattr(spec, "openai_tools", None)
-    choice = getattr(spec, "openai_tool_choice", None)
-    return {
-        "tools": tuple(tools()) if tools is not None else (),
-        "tool_choice": choice() if choice is not None else None,
-    }
+def declared_tools(spec: PromptSpec) -> frozenset[str]:
+    """Return the names of the tools the prompt declares."""
+    return frozenset(t.name for t in spec.tools)
 
 
 def is_workflow(data: Mapping[str, Any]) -> bool:
@@ -66,13 +53,13 @@ def read_workflow(
     suite_path: Path,
     data: Mapping[str, Any],
     *,
-    declared: frozenset[str] | None,
+    declared: frozenset[str],
     label: str,
     line: Line,
 ) -> Workflow:
     """Return the workflow keys of a schema-valid suite, or raise FileFormatError with every problem.
 
-    `declared` holds the prompt's tool names (None when the prompt file cannot declare tools).
+    `declared` holds the prompt's tool names: a double for any other tool is an error.
     """
     problems: list[Problem] = []
     loop = data.get("loop") or {}
@@ -85,7 +72,7 @@ def read_workflow(
     doubles: dict[str, Double] = {}
     for name, entry in (data.get("tools") or {}).items():
         at: tuple[str | int, ...] = ("tools", name)
-        if declared is not None and name not in declared:
+        if name not in declared:
             known = ", ".join(sorted(declared)) or "none"
             problems.append(
                 Problem(
