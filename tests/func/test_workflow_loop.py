@@ -12,9 +12,9 @@ from promptops.evals.calls import CallRequest, Reply, RetryPolicy, ToolCall, clo
 from promptops.evals.openai_http import OpenAIHTTPProvider
 from promptops.evals.providers import LiteLLMProvider
 from promptops.evals.trajectory import Trajectory
-from promptops.evals.workflow.config import Deny, LoopLimits, Mock
 from promptops.evals.workflow.doubles import Doubles
 from promptops.evals.workflow.loop import run_loop
+from promptops.evals.workflow_config import Deny, LoopLimits, Mock
 from support.openai_server import FakeOpenAI
 
 MODEL = "openai/gpt-4o-mini-2024-07-18"

@@ -9,8 +9,8 @@ import pytest
 
 from promptops.errors import FileFormatError
 from promptops.evals.suites import load_suites
-from promptops.evals.workflow.config import Deny, Mock, Replay
 from promptops.evals.workflow.doubles import Answered, Doubles, Failed
+from promptops.evals.workflow_config import Deny, Mock, Replay
 from promptops.project import Project
 from support.agentproject import CASSETTE, SUITE, write_agent_project
 from support.evalproject import write_project

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from promptops.evals.workflow.config import Target
 from promptops.evals.workflow.environment import child_environment, is_secret, traceparent
 from promptops.evals.workflow.target import TargetOutcome, run_target
+from promptops.evals.workflow_config import Target
 
 PROVIDER_VARIABLES = {
     "OPENAI_API_KEY": "sk-parent",

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from promptops.config import GatePolicy
-from promptops.evals.workflow.config import Workflow
+from promptops.evals.workflow_config import Workflow
 from promptops.spec import PromptSpec
 
 

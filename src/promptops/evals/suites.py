@@ -13,8 +13,8 @@ from promptops.evals import pinned
 from promptops.evals.cases import Case, ScorerConfig, Suite
 from promptops.evals.datasets import read_cases, to_case, unique
 from promptops.evals.scoring import COMMON_KEYS, SCORERS, options_schema
-from promptops.evals.workflow.config import DEFAULT_REPEATS
 from promptops.evals.workflow.reader import declared_tools, is_workflow, read_workflow
+from promptops.evals.workflow_config import DEFAULT_REPEATS
 from promptops.formats import (
     content_hash,
     decode,

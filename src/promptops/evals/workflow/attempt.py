@@ -12,9 +12,9 @@ from promptops.evals.cases import Case, ScorerConfig
 from promptops.evals.records import Attempt, ScoreValue
 from promptops.evals.scoring import Subject, evaluate
 from promptops.evals.trajectory import Trajectory
-from promptops.evals.workflow.config import Workflow
 from promptops.evals.workflow.doubles import Doubles
 from promptops.evals.workflow.loop import run_loop
+from promptops.evals.workflow_config import Workflow
 from promptops.spec import PromptSpec
 
 Cached = Callable[[CallRequest], Awaitable[tuple[Reply, bool]]]  # a model call and whether it was cached

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from promptops.evals.trajectory import Step
-from promptops.evals.workflow.config import WILDCARD, Deny, Double, Mock, Replay
+from promptops.evals.workflow_config import WILDCARD, Deny, Double, Mock, Replay
 from promptops.jsontext import content_hash
 
 

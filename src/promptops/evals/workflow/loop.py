@@ -11,8 +11,8 @@ from typing import Any
 
 from promptops.evals.calls import CallRequest, ChatMessage, Reply
 from promptops.evals.trajectory import Step, Trajectory
-from promptops.evals.workflow.config import LoopLimits
 from promptops.evals.workflow.doubles import Doubles, Failed
+from promptops.evals.workflow_config import LoopLimits
 
 Call = Callable[[CallRequest], Awaitable[Reply]]  # one model call (cached per repeat, retried)
 

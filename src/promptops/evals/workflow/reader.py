@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from promptops.errors import FileFormatError, Problem
-from promptops.evals.workflow.config import (
+from promptops.evals.workflow_config import (
     WILDCARD,
     Deny,
     Double,

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from promptops.evals.trajectory import Step
-from promptops.evals.workflow.config import Target
 from promptops.evals.workflow.doubles import tool_content
+from promptops.evals.workflow_config import Target
 
 STDERR_TAIL = 2000
 MAX_RESULT_BYTES = 10_000_000
