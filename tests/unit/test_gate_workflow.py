@@ -61,7 +61,7 @@ def test_one_more_model_call_per_run_is_blocked_by_max_steps_increase() -> None:
     assert result.verdict == "FAIL"
     assert check(result, "steps") == (
         "fail",
-        "model calls per case run (median) 4 → 5 (+25%); 95% interval of the change [+1, +1], "
+        "model calls per case run 4.00 → 5.00 (+25%); 95% interval of the change [+1, +1], "
         "more than max_steps_increase 20%",
     )
     same = compare(base, baselines.from_run(base), policy)

@@ -1,7 +1,8 @@
 """Workflow suites under the gate (§9.3): a case is a workflow run repeated K times.
 
 Per case: its pass rate, pass^k (1 when all K runs passed) and stability (stable pass K/K, stable fail
-0/K, else flaky). Per suite: pass^k, model calls per case run (paired by case with the baseline), the
+0/K, else flaky). Per suite: pass^k, model calls per case run (each case's median over its runs, the
+mean over cases, paired by case with the baseline), the
 tool error rate, the timeout rate and the p95 cost of a case run, each with a percentile bootstrap
 interval that resamples **cases** (a case's K runs move together: never K x N independent samples).
 """
@@ -16,7 +17,7 @@ from typing import Literal
 from promptops.config import GatePolicy
 from promptops.evals.records import Baseline, CaseResult, RunResult, Side, head_side
 from promptops.gate.result import CaseStability, GateCheck, Metric, Stability, WorkflowSummary
-from promptops.stats import BOOTSTRAP_SAMPLES, paired_bootstrap, percentile
+from promptops.stats import BOOTSTRAP_SAMPLES, mean, paired_bootstrap, percentile
 from promptops.wording import money
 
 EPSILON = 1e-9
@@ -149,7 +150,7 @@ def _steps_check(policy: GatePolicy, steps: Metric, allowed: float) -> GateCheck
         if steps.base > 0
         else (float("inf") if steps.head > 0 else 0.0)
     )
-    change = f"model calls per case run (median) {steps.base:g} → {steps.head:g} ({increase:+.0%})"
+    change = f"model calls per case run {steps.base:.2f} → {steps.head:.2f} ({increase:+.0%})"
     key = f"max_steps_increase {allowed:.0%}"
     if policy.decision == "threshold" or steps.low is None:
         over = increase > allowed + EPSILON
@@ -190,21 +191,18 @@ def _steps(
     both = [(b.steps, h.steps) for b, h in pairs if b.steps is not None and h.steps is not None]
     if baseline is None or not both:
         own = sorted(s for s in (head_side(c).steps for c in run.cases) if s is not None)
-        head = percentile(own, 50) if own else None
+        head = mean(own) if own else None
         return Metric(
             name="steps", label=label, unit="count", base=None, head=head, delta=None, low=None, high=None
         )
-    base = _median([b for b, _ in both])
-    head = _median([h for _, h in both])
-    low, high = paired_bootstrap(both, _median, seed, confidence)
+    # each case's median over its runs, averaged over cases: a paired mean, so its interval is exact to
+    # resample and one more call in every run moves it by one
+    base = mean([b for b, _ in both])
+    head = mean([h for _, h in both])
+    low, high = paired_bootstrap(both, mean, seed, confidence, linear=True)
     return Metric(
         name="steps", label=label, unit="count", base=base, head=head, delta=head - base, low=low, high=high
     )
-
-
-def _median(values: Sequence[float]) -> float:
-    found = percentile(values, 50)
-    return 0.0 if found is None else found
 
 
 def _head_row(  # noqa: PLR0917 -- one call per head-only row, read as a table
@@ -241,6 +239,8 @@ def _interval(
     """Return the percentile bootstrap interval of `statistic` over resampled cases (each with its runs)."""
     if not cases:
         return None, None
+    if statistic is _ratio:  # a ratio of sums: each case's runs summed once, not per resample
+        cases = [[(sum(r[0] for r in runs), sum(r[1] for r in runs))] for runs in cases]
     rng = random.Random(seed)  # noqa: S311 -- reproducible resampling, not secrecy
     indices = range(len(cases))
     found = []
