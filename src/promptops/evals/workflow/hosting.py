@@ -10,6 +10,7 @@ from pathlib import Path
 from promptops.evals.cases import Case
 from promptops.evals.trajectory import Trajectory
 from promptops.evals.workflow.attempt import TargetRunner
+from promptops.evals.workflow.endpoint import call_endpoint
 from promptops.evals.workflow.environment import child_environment, traceparent
 from promptops.evals.workflow.proxy import Forward, Proxy
 from promptops.evals.workflow.target import run_target
@@ -32,23 +33,32 @@ def target_runner(
         token, trace = secrets.token_hex(8), secrets.token_hex(16)
         proxy.open(token, trace, forward_for(repeat), workflow.loop)
         try:
-            with tempfile.TemporaryDirectory(prefix="promptops-home-") as home:
-                env = child_environment(
-                    parent,
-                    listed=target.env,
-                    home=home,
-                    proxy_url=proxy.base_url(token),
-                    otlp_url=proxy.otlp_url(token),
-                    trace=traceparent(trace),
-                )
-                outcome = await run_target(
+            if target.kind == "http":
+                outcome = await call_endpoint(
                     target,
-                    root=root,
-                    case_id=case.id,
                     variables=case.vars,
-                    env=env,
+                    trace=traceparent(trace),
+                    base_url=proxy.base_url(token),
                     timeout_s=workflow.loop.timeout_s,
                 )
+            else:
+                with tempfile.TemporaryDirectory(prefix="promptops-home-") as home:
+                    env = child_environment(
+                        parent,
+                        listed=target.env,
+                        home=home,
+                        proxy_url=proxy.base_url(token),
+                        otlp_url=proxy.otlp_url(token),
+                        trace=traceparent(trace),
+                    )
+                    outcome = await run_target(
+                        target,
+                        root=root,
+                        case_id=case.id,
+                        variables=case.vars,
+                        env=env,
+                        timeout_s=workflow.loop.timeout_s,
+                    )
         finally:
             session = proxy.close(token)
         if session.error is not None:
