@@ -73,6 +73,10 @@ def test_the_built_in_loop_and_the_target_both_pass(cli: CLI, repo: GitRepo, mod
     data = results(repo.root)["suites"]["order-agent-app"]
     assert all(a["passed"] for c in data["cases"] for a in c["attempts"])
     plan = cli("eval", "order-agent", "--plan")
+    assert (
+        plan.out.splitlines()[0]
+        == "order-agent: no baseline; run `promptops baseline update order-agent` first"
+    )
     assert plan.out.splitlines()[-1] == (
         "order-agent: estimated cost at most $0.180 for 3 cases x 3 repeats (loop.max_cost_usd per case run); "
         "within max_suite_usd $1.00"
