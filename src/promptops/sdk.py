@@ -7,8 +7,10 @@ import hashlib
 import json
 import os
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from promptops.deploy.environments import Assignment
@@ -30,6 +32,7 @@ class Prompt:
     content_hash: str
     environment: str | None = None
     canary: bool = False
+    root: Path | None = None  # the project, for image `path:` parts (a bundle carries none)
 
     def __repr__(self) -> str:
         return f"<Prompt {self.ref} {self.content_hash}>"
@@ -108,11 +111,29 @@ class Prompt:
             out["llm.prompt_template.variables"] = variables
         return out
 
-    def render(self, **values: Any) -> list[dict[str, str]]:
-        """Return the messages rendered with `values` (checked against the prompt's `inputs`)."""
+    @property
+    def tools(self) -> tuple[Mapping[str, Any], ...]:
+        """Return the tools in the OpenAI shape litellm takes (resolved `use:` tools included), read-only."""
+        return tuple(_frozen(t.openai()) for t in self.spec.tools)
+
+    @property
+    def tool_choice(self) -> str | Mapping[str, Any] | None:
+        """Return the tool choice in the OpenAI shape (`auto`, `none`, `required` or a function), or None."""
+        choice = self.spec.openai_tool_choice()
+        return choice if choice is None or isinstance(choice, str) else _frozen(choice)
+
+    @property
+    def config(self) -> Mapping[str, Any]:
+        """Return the application config versioned with the prompt (read-only; empty when it has none)."""
+        frozen: Mapping[str, Any] = _frozen(dict(self.spec.config or {}))
+        return frozen
+
+    def render(self, **values: Any) -> list[dict[str, Any]]:
+        """Return the messages rendered with `values` (checked against the prompt's `inputs`); a
+        `{history: VAR}` placeholder takes the list of messages passed as VAR."""
         from promptops.prompts.render import render_checked
 
-        return [message.as_dict() for message in render_checked(self.spec, values, self.ref)]
+        return [message.as_dict() for message in render_checked(self.spec, values, self.ref, self.root)]
 
     def completion_kwargs(self, **values: Any) -> dict[str, Any]:
         """Return the keyword arguments for `litellm.completion(**kwargs)`."""
@@ -120,6 +141,13 @@ class Prompt:
         kwargs: dict[str, Any] = copy.deepcopy(dict(self.spec.params))
         kwargs["model"] = self.spec.model
         kwargs["messages"] = self.render(**values)
+        if self.spec.tools:
+            kwargs["tools"] = self.spec.openai_tools()
+        if self.spec.tool_choice is not None:
+            kwargs["tool_choice"] = self.spec.openai_tool_choice()
+        response_format = self.spec.response_format()
+        if response_format is not None:
+            kwargs["response_format"] = response_format
         if self.spec.fallbacks:
             kwargs["fallbacks"] = list(self.spec.fallbacks)
         kwargs["metadata"] = self.litellm_metadata(**values)
@@ -134,6 +162,15 @@ class Prompt:
         kwargs.pop("fallbacks", None)
         models = (self.spec.model, *self.spec.fallbacks)
         return [{**copy.deepcopy(kwargs), "model": model} for model in models]
+
+
+def _frozen(value: Any) -> Any:
+    """Return `value` deep-frozen: mappings read-only, lists as tuples (callers cannot edit a version)."""
+    if isinstance(value, Mapping):
+        return MappingProxyType({k: _frozen(v) for k, v in value.items()})
+    if isinstance(value, list | tuple):
+        return tuple(_frozen(v) for v in value)
+    return value
 
 
 def _plain(values: dict[str, Any]) -> dict[str, Any]:
@@ -245,7 +282,7 @@ def _from_tree(root: Path | None, name: str, pinned: str, env: str | None, key: 
             hint="root= reads only the working tree; load released versions from a bundle: "
             "`promptops bundle --out prompts.lock.json`, then load_prompt(..., bundle='prompts.lock.json')",
         )
-    return Prompt(spec, content_hash(spec.content()), env, is_canary)
+    return Prompt(spec, content_hash(spec.content()), env, is_canary, project.root)
 
 
 # --- shadow mode: a version served to no one, called after the primary with the same variables ---------

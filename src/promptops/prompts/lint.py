@@ -14,7 +14,7 @@ from promptops.errors import FileFormatError, InputError, Problem
 from promptops.formats import Document, decode, key_path, parse_yaml
 from promptops.project import CONFIG_FILE, Project, find_root, parse_config, read_bytes
 from promptops.promptfile import ToolSource, check, template_line, to_spec
-from promptops.prompts import catalog, render, version_rules
+from promptops.prompts import catalog, render, tool_rules, version_rules
 from promptops.prompts.finding import Finding, Rule
 from promptops.spec import PromptSpec
 
@@ -124,11 +124,12 @@ def schema(f: PromptFile) -> Iterator[Finding]:
         yield SCHEMA.finding(p.file or f.label, p.line, f"{p.path}: {p.message}" if p.path else p.message)
 
 
-def _templates(f: PromptFile) -> Iterator[tuple[int, str, int | None]]:
-    """Yield (index, text, line) of every message template, also from a file with schema errors."""
+def _templates(f: PromptFile) -> Iterator[tuple[str, str, int | None]]:
+    """Yield (key path, text, line) of every message template, also from a file with schema errors."""
     if f.spec is not None:
         for i, message in enumerate(f.spec.messages):
-            yield i, message.content, message.line
+            for key, text, line in message.templates():
+                yield f"messages[{i}].{key}", text, line
         return
     data = f.doc.data if f.doc is not None else None
     messages = data.get("messages") if isinstance(data, dict) else None
@@ -136,19 +137,19 @@ def _templates(f: PromptFile) -> Iterator[tuple[int, str, int | None]]:
         content = message.get("content") if isinstance(message, dict) else None
         if isinstance(content, str) and f.doc is not None:
             at = ("messages", i, "content")
-            yield i, content, f.doc.value_lines.get(at, f.doc.line(at))
+            yield f"messages[{i}].content", content, f.doc.value_lines.get(at, f.doc.line(at))
 
 
 def template_syntax(f: PromptFile) -> Iterator[Finding]:
-    for i, content, line in _templates(f):
-        problem = render.syntax_problem(content, f.label, line, f"messages[{i}].content")
+    for where, content, line in _templates(f):
+        problem = render.syntax_problem(content, f.label, line, where)
         if problem is not None:
             yield TEMPLATE_SYNTAX.finding(f.label, problem.line, f"{problem.path}: {problem.message}")
 
 
 def unsafe_template(f: PromptFile) -> Iterator[Finding]:
-    for i, content, line in _templates(f):
-        problem = render.unsafe_problem(content, f.label, line, f"messages[{i}].content")
+    for where, content, line in _templates(f):
+        problem = render.unsafe_problem(content, f.label, line, where)
         if problem is not None:
             yield UNSAFE.finding(
                 f.label,
@@ -162,7 +163,9 @@ def _used(spec: PromptSpec) -> dict[str, int]:
     """Return each variable the templates read, with the index of the first message that reads it."""
     used: dict[str, int] = {}
     for i, message in enumerate(spec.messages):
-        for name in sorted(render.variables(message.content)):
+        if message.history is not None:
+            used.setdefault(message.history, i)
+        for name in sorted({v for _, text, _ in message.templates() for v in render.variables(text)}):
             used.setdefault(name, i)
     return used
 
@@ -299,6 +302,8 @@ FILE_RULES: tuple[tuple[Rule, Callable[[PromptFile], Iterable[Finding]]], ...] =
     (SECRET, secret),
     (INVALID_EXAMPLE, invalid_example),
     (UNSAFE, unsafe_template),
+    (tool_rules.STRICT, lambda f: tool_rules.strict_findings(f.spec, f.label) if f.spec else ()),
+    (tool_rules.CAPABILITY, lambda f: tool_rules.capability_findings(f.spec, f.label) if f.spec else ()),
 )
 RULES: tuple[Rule, ...] = tuple(
     sorted((*(rule for rule, _ in FILE_RULES), DUPLICATE, *version_rules.RULES), key=lambda r: r.code)

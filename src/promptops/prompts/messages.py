@@ -38,6 +38,21 @@ class RenderedMessage:
     def plain(self) -> bool:
         return not (self.parts or self.tool_calls or self.tool_call_id is not None)
 
+    def text(self) -> str:
+        """Return the message for reading: its text, image parts as `[image URL]`, tool calls as
+        `[tool call ID] name(arguments)` lines."""
+        lines = [self.content.rstrip("\n")] if self.content and not self.parts else []
+        for part in self.parts:
+            if part.get("type") == "text":
+                lines.append(str(part.get("text", "")).rstrip("\n"))
+            else:
+                url = str((part.get("image_url") or {}).get("url", ""))
+                lines.append(f"[image {url[:40] + '...' if len(url) > 43 else url}]")
+        for call in self.tool_calls:
+            function = call.get("function") or {}
+            lines.append(f"[tool call {call.get('id')}] {function.get('name')}({function.get('arguments')})")
+        return "\n".join(lines)
+
     def as_dict(self) -> dict[str, Any]:
         """Return the message in the OpenAI chat shape (a plain message: exactly `{role, content}`)."""
         out: dict[str, Any] = {"role": self.role}

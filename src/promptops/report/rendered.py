@@ -41,19 +41,9 @@ def _call_extras(spec: PromptSpec) -> dict[str, Any]:
 
 
 def rendered_text(messages: Sequence[RenderedMessage]) -> str:
-    """Return the rendered messages for a terminal: a header per message, its text, parts and calls."""
+    """Return the rendered messages for a terminal: a header per message, then its text and calls."""
     blocks = []
     for m in messages:
         header = f"--- {m.role} ({m.tool_call_id}) ---" if m.tool_call_id is not None else f"--- {m.role} ---"
-        lines = [m.content.rstrip("\n")] if m.content and not m.parts else []
-        for part in m.parts:
-            if part.get("type") == "text":
-                lines.append(str(part.get("text", "")).rstrip("\n"))
-            else:
-                url = str((part.get("image_url") or {}).get("url", ""))
-                lines.append(f"[image {url[:40] + '...' if len(url) > 43 else url}]")
-        for call in m.tool_calls:
-            function = call.get("function") or {}
-            lines.append(f"[tool call {call.get('id')}] {function.get('name')}({function.get('arguments')})")
-        blocks.append(header + "\n" + "\n".join(lines))
+        blocks.append(header + "\n" + m.text())
     return "\n\n".join(blocks)
