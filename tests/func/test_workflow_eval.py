@@ -97,5 +97,9 @@ def test_the_built_in_loop_through_eval(cli, project_dir: Path, openai_server: F
     assert [(s["name"], s["detail"]) for s in denied["scores"]] == [("workflow", "tool:denied issue_refund")]
     requests = len(openai_server.requests)
     assert requests == 3 * (2 + 2 + 1)
+    report = cli("report", "--results", ".promptops/runs/latest.json")
+    assert report.code == 0, report.err
+    assert "**Workflow runs** (3 per case, paired by case): pass^3 66.7% [" in report.out
+    assert "2 stable pass, 0 flaky, 1 stable fail" in report.out
     assert cli("eval", "order-agent").code == 0
     assert len(openai_server.requests) == requests  # mocks and the cache make a re-run exact and free
