@@ -66,12 +66,6 @@ def repo(git_repo: GitRepo) -> GitRepo:
 
 
 def test_the_built_in_loop_and_the_target_both_pass(cli: CLI, repo: GitRepo, model: FakeOpenAI) -> None:
-    loop = cli("eval", "order-agent")
-    assert loop.code == 0, loop.err
-    app = cli("eval", "order-agent-app")
-    assert app.code == 0, app.err
-    data = results(repo.root)["suites"]["order-agent-app"]
-    assert all(a["passed"] for c in data["cases"] for a in c["attempts"])
     plan = cli("eval", "order-agent", "--plan")
     assert (
         plan.out.splitlines()[0]
@@ -81,6 +75,12 @@ def test_the_built_in_loop_and_the_target_both_pass(cli: CLI, repo: GitRepo, mod
         "order-agent: estimated cost at most $0.180 for 3 cases x 3 repeats (loop.max_cost_usd per case run); "
         "within max_suite_usd $1.00"
     )
+    loop = cli("eval", "order-agent")
+    assert loop.code == 0, loop.err
+    app = cli("eval", "order-agent-app")
+    assert app.code == 0, app.err
+    data = results(repo.root)["suites"]["order-agent-app"]
+    assert all(a["passed"] for c in data["cases"] for a in c["attempts"])
 
 
 def test_a_pr_that_breaks_a_tool_description_is_blocked(cli: CLI, repo: GitRepo, model: FakeOpenAI) -> None:

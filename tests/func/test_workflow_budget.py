@@ -53,9 +53,15 @@ def test_plan_from_the_baseline_and_the_project_default(
     assert cli("baseline", "update", "order-agent").code == 0
     (project_dir / "promptops.yaml").write_text(config)
     line = cli("eval", "order-agent", "--plan").out.splitlines()[-1]
-    assert line.startswith("order-agent: estimated cost $")
-    assert line.endswith(
-        "for 2 cases x 3 repeats (the baseline's cost per case run, 2.0 model calls per case run); "
-        "over max_suite_usd $0.00000100"
+    assert line == (
+        "order-agent: estimated cost $0.00 for 2 cases x 3 repeats (the baseline's cost per case run, "
+        "2.0 model calls per case run); 6 cached case runs cost nothing; within max_suite_usd $0.00000100"
     )
-    assert cli("eval", "order-agent").code == 2
+    requests = len(openai_server.requests)
+    assert cli("eval", "order-agent").code == 0  # every run cached: free, so within the budget
+    assert len(openai_server.requests) == requests
+    refused = cli("eval", "order-agent", "--no-cache")
+    assert refused.code == 2
+    assert refused.err.startswith("error: order-agent: estimated cost $")
+    assert "over max_suite_usd $0.00000100" in refused.err.splitlines()[0]
+    assert len(openai_server.requests) == requests

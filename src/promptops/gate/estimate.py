@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -21,6 +21,7 @@ class CostEstimate:
     source: Source
     calls_per_run: float | None  # the baseline's mean model calls per case run
     budget: float | None  # `max_suite_usd` that applies, if any
+    cached: int = 0  # case runs the cache holds: they cost nothing
 
     @property
     def over(self) -> bool:
@@ -35,9 +36,13 @@ def estimate(
     *,
     max_cost_usd: float | None,
     budget: float | None,
+    cached: Mapping[str, int] | None = None,
 ) -> CostEstimate:
     """Return the cost of `repeats` runs of every case: the baseline's cost per case run (a case it
-    lacks at the baseline's mean), else the bound `loop.max_cost_usd` per run, else unknown."""
+    lacks at the baseline's mean), else the bound `loop.max_cost_usd` per run, else unknown. Case runs
+    in `cached` (per case id, how many repeats) cost nothing."""
+    held = {i: min(repeats, (cached or {}).get(i, 0)) for i in case_ids}
+    runs = {i: repeats - held[i] for i in case_ids}
     known = {c.id: c for c in baseline.cases} if baseline is not None else {}
     costs = [c.cost_usd for c in known.values()]
     steps = [c.steps for c in known.values() if c.steps is not None]
@@ -45,10 +50,10 @@ def estimate(
     if known and None not in costs:
         average = sum(c for c in costs if c is not None) / len(costs)
         per_case = [known[i].cost_usd if i in known else average for i in case_ids]
-        usd = sum(c or 0.0 for c in per_case) * repeats
+        usd = sum((c or 0.0) * runs[i] for i, c in zip(case_ids, per_case, strict=True))
         source: Source = "baseline"
     elif max_cost_usd is not None:
-        usd, source = max_cost_usd * len(case_ids) * repeats, "bound"
+        usd, source = max_cost_usd * sum(runs.values()), "bound"
     else:
         usd, source = None, "unknown"
     return CostEstimate(
@@ -59,6 +64,7 @@ def estimate(
         source=source,
         calls_per_run=calls,
         budget=budget,
+        cached=sum(held.values()),
     )
 
 
@@ -75,6 +81,8 @@ def estimate_text(e: CostEstimate) -> str:
     else:
         text = f"{e.suite}: estimated cost at most {money(e.usd)} for {runs} "
         text += "(loop.max_cost_usd per case run)"
+    if e.cached:
+        text += f"; {e.cached} cached case runs cost nothing"
     if e.budget is not None:
         text += f"; {'over' if e.over else 'within'} max_suite_usd {money(e.budget)}"
     return text
