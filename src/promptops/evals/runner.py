@@ -8,7 +8,7 @@ import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from promptops.errors import FileFormatError, InputError, Problem, PromptOpsError, UnavailableError
 from promptops.evals.cache import CACHE_FILE, ResponseCache, cache_key, open_cache
@@ -28,13 +28,14 @@ from promptops.evals.records import Attempt, CacheStats, Provenance, RunResult
 from promptops.evals.scoring import Subject, evaluate, resolve, scorers_for
 from promptops.evals.summary import case_result, summarize
 from promptops.evals.workflow.attempt import TargetRunner, WorkflowCase, workflow_attempt
-from promptops.evals.workflow.hosting import target_runner
-from promptops.evals.workflow.proxy import Forward, Proxy
 from promptops.formats import content_hash
 from promptops.project import Project
 from promptops.prompts.render import render
 from promptops.spec import PromptSpec
 from promptops.version import __version__
+
+if TYPE_CHECKING:  # aiohttp (the proxy) loads only when a `target` suite runs
+    from promptops.evals.workflow.proxy import Forward, Proxy
 
 Progress = Callable[[int, int], None]  # (attempts done, attempts planned)
 
@@ -296,6 +297,8 @@ def _result(plan: _Plan, git_sha: str | None, shard: Shard | None, finished_only
 
 
 def _target(calls: _Calls, proxy: Proxy, plan: _Plan) -> TargetRunner:
+    from promptops.evals.workflow.hosting import target_runner
+
     assert plan.suite.workflow is not None
 
     def forward_for(repeat: int) -> Forward:
@@ -314,6 +317,8 @@ async def _execute(plans: list[_Plan], calls: _Calls, concurrency: int, progress
     semaphore = asyncio.Semaphore(concurrency)
     targets = [p for p in plans if p.suite.workflow is not None and p.suite.workflow.target is not None]
     if targets:
+        from promptops.evals.workflow.proxy import Proxy
+
         calls.proxy = Proxy()
         await calls.proxy.start()
         for plan in targets:
