@@ -106,3 +106,15 @@ def test_json_carries_the_workflow_summary_and_one_call_suites_keep_their_keys()
     plain = json.loads(gate_json([compare(run({"c1": 1.0}), None, GatePolicy())]))
     assert "workflow" not in plain["suites"][0]
     assert "workflow_detail" not in plain["suites"][0]["cases"][0]
+
+
+def test_html_shows_pass_k_and_the_workflow_rows() -> None:
+    from promptops.report.html import html, panel
+    from support.workflow_runs import workflow_run as build
+
+    head = build({"a": [OK] * 3, "b": [OK, BAD, OK], "c": [BAD] * 3, "d": [OK, BAD, OK]}, critical=["d"])
+    gate_result = compare(head, None, GatePolicy())
+    page = html("promptops", gate_result.verdict, gate_result.reason, [panel(gate_result, head, None, None)])
+    assert '<p class="workflow">Workflow runs (3 per case, paired by case): pass^3 25.0% [' in page
+    assert "1 stable pass, 2 flaky, 1 stable fail</p>" in page
+    assert "pass^3" in page and "model calls per case run" in page

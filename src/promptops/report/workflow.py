@@ -8,19 +8,26 @@ from promptops.report.escape import block, code
 SHOWN = 10  # cases whose failing run is explained in the comment
 
 
-def workflow_lines(result: GateResult) -> list[str]:
-    """Return the markdown lines for a workflow suite (none for one-call suites)."""
+def workflow_summary(result: GateResult) -> str | None:
+    """Return the one-line workflow summary (pass^k with its interval, stability counts), plain text."""
     flow = result.workflow
     if flow is None:
-        return []
+        return None
     pass_k = "—" if flow.pass_k is None else f"{flow.pass_k:.1%}"
     if flow.pass_k_low is not None and flow.pass_k_high is not None:
         pass_k += f" [{flow.pass_k_low:.1%}, {flow.pass_k_high:.1%}]"
-    out = [
-        "",
-        f"**Workflow runs** ({flow.repeats} per case, paired by case): pass^{flow.repeats} {pass_k}; "
-        f"{flow.stable_pass} stable pass, {flow.flaky} flaky, {flow.stable_fail} stable fail",
-    ]
+    return (
+        f"({flow.repeats} per case, paired by case): pass^{flow.repeats} {pass_k}; "
+        f"{flow.stable_pass} stable pass, {flow.flaky} flaky, {flow.stable_fail} stable fail"
+    )
+
+
+def workflow_lines(result: GateResult) -> list[str]:
+    """Return the markdown lines for a workflow suite (none for one-call suites)."""
+    summary = workflow_summary(result)
+    if summary is None:
+        return []
+    out = ["", f"**Workflow runs** {summary}"]
     explained = [c for c in result.cases if c.workflow_detail and c.status != "pass"]
     order = {case_id: i for i, case_id in enumerate(result.regressed)}
     explained.sort(key=lambda c: (order.get(c.id, len(order)), c.id))
