@@ -4,6 +4,7 @@ id; what it refuses (unknown case, streaming, non-JSON spans)."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 from typing import Any
 
@@ -44,6 +45,8 @@ def test_execute_tool_spans_read_as_tool_steps() -> None:
         "upstream 503",
         250.0,
     )
+    as_base64 = span("search_orders", trace=base64.b64encode(bytes.fromhex(TRACE)).decode())
+    assert tool_steps(as_base64)[0][0] == TRACE  # protobuf's JSON mapping writes ids as base64
     chat = {"resourceSpans": [{"scopeSpans": [{"spans": [{"name": "chat", "attributes": []}]}]}]}
     assert tool_steps(chat) == [] and tool_steps([1, 2]) == []
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -37,8 +39,20 @@ def tool_steps(data: Any) -> list[tuple[str, int, Step]]:
             error=None if error is None else str(error),
             latency_ms=(end - start) / NS_PER_MS if start and end and end >= start else None,
         )
-        out.append((str(span.get("traceId", "")).lower(), start, step))
+        out.append((_trace_id(span.get("traceId")), start, step))
     return out
+
+
+def _trace_id(value: Any) -> str:
+    # the Collector writes hex ids; protobuf's generic JSON mapping writes the bytes as base64
+    if not isinstance(value, str):
+        return ""
+    if len(value) == 32:
+        return value.lower()
+    try:
+        return base64.b64decode(value, validate=True).hex()
+    except (binascii.Error, ValueError):
+        return ""
 
 
 def _spans(data: Any) -> Iterator[Mapping[str, Any]]:
