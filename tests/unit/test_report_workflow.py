@@ -93,6 +93,9 @@ def test_junit_stable_fail_fails_flaky_passes_marked_critical_flaky_fails() -> N
     assert "trajectory: 1 of 2 tool steps aligned" in (stable.text or "")
     critical = by["d"].find("failure")
     assert critical is not None and critical.get("message") == "critical case passed 2/3 runs"
+    props = {p.get("name"): p.get("value") for p in suite.iter("property")}
+    assert props["workflow.steps"] == "3 -> 3 (95% interval of the change [0, 0])"
+    assert (props["workflow.pass_k"] or "").startswith("0.25 (95% interval of the value [")
 
 
 def test_json_carries_the_workflow_summary_and_one_call_suites_keep_their_keys() -> None:

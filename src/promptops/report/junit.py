@@ -5,10 +5,11 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
-from promptops.gate.result import CaseComparison, CaseStability, GateResult
+from promptops.gate.result import CaseComparison, CaseStability, GateResult, Metric
 from promptops.report.escape import clean, scrub_result
 
 FAILING = ("fail", "new_failure", "flipped", "critical_failure")
+WORKFLOW_ROWS = ("pass_k", "steps", "tool_error_rate", "timeout_rate", "cost_per_case")
 MESSAGES = {
     "fail": "fails (failed in the baseline too)",
     "new_failure": "new failure: passed in the baseline",
@@ -41,6 +42,10 @@ def junit(results: Sequence[GateResult], *, secrets: Sequence[str] = ()) -> str:
             ("model", result.head.model),
         ):
             ET.SubElement(props, "property", name=name, value=clean(value))
+        if result.workflow is not None:  # the workflow rows, each with its interval
+            for metric in result.metrics:
+                if metric.name in WORKFLOW_ROWS and metric.head is not None:
+                    ET.SubElement(props, "property", name=f"workflow.{metric.name}", value=_metric(metric))
         for case in cases:
             _testcase(suite, result.suite, case, runs.get(case.id))
         for key in totals:
@@ -99,6 +104,19 @@ def _failing(case: CaseComparison, runs: CaseStability | None) -> bool:
             return False
         return runs.stability == "stable_fail" or (case.critical and runs.passed < runs.runs)
     return case.status in FAILING or (case.status in ("added", "flaky") and case.head_passed is False)
+
+
+def _metric(metric: Metric) -> str:
+    def text(value: float) -> str:
+        return f"{value:.6g}"
+
+    out = text(metric.head) if metric.head is not None else "none"
+    if metric.base is not None and metric.head is not None:
+        out = f"{text(metric.base)} -> {out}"
+    if metric.low is not None and metric.high is not None:
+        what = "change" if metric.delta is not None else "value"
+        out += f" (95% interval of the {what} [{text(metric.low)}, {text(metric.high)}])"
+    return out
 
 
 def _score(value: float | None) -> str:
