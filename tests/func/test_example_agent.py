@@ -102,3 +102,12 @@ def test_a_pr_that_breaks_a_tool_description_is_blocked(cli: CLI, repo: GitRepo,
     assert (
         "run 1: trajectory: 0 of 1 tool steps aligned\n  expected       actual\n> search_orders  —\n"
     ) in report
+
+
+def test_a_change_to_the_target_code_selects_its_suite(cli: CLI, repo: GitRepo, model: FakeOpenAI) -> None:
+    agent = repo.root / "app/agent.py"
+    agent.write_text(agent.read_text().replace("range(5)", "range(4)"))
+    result = cli("eval", "--changed", "--base", "HEAD", "--plan")
+    assert result.code == 0, result.err
+    assert [line.split(":")[0] for line in result.out.splitlines()] == ["order-agent-app"] * 2
+    assert "target app/agent.py" in result.err
