@@ -13,6 +13,7 @@ import pytest
 from promptops import load_prompt
 from promptops.formats import content_hash, schema, validate_data
 from promptops.promptfile import read_prompt
+from promptops.sdk import shadow_kwargs
 from support.fixtures import CLI, GitRepo
 from support.openai_server import FakeOpenAI
 from support.paths import ROOT
@@ -178,6 +179,8 @@ def test_release_bundle_and_load_prompt(cli: CLI, example: GitRepo) -> None:
     assert kwargs["response_format"]["json_schema"]["strict"] is True
     assert [t["function"]["name"] for t in kwargs["tools"]] == ["search_orders", "refund"]
     assert [a["tools"] == kwargs["tools"] for a in prompt.attempts(customer="Ada", question="q")] == [True]
+    shadow = shadow_kwargs(prompt, prompt, "pair-1", customer="Ada", question="q")
+    assert "tools" not in shadow and "tool_choice" not in shadow  # a shadow call never acts
     tree = load_prompt("support-agent", root=example.root)
     assert tree.tools[1]["function"]["description"] == "Refund all of one of the signed-in customer's orders."
     assert tree.content_hash != prompt.content_hash
@@ -241,3 +244,13 @@ def test_a_bad_tool_file_stops_render_with_one_line(cli: CLI, example: GitRepo) 
         "expected one of: array, boolean, integer, null, number, object, string"
     )
     assert "Traceback" not in result.err
+
+
+def test_eval_changed_selects_the_suite_of_a_changed_shared_tool(
+    cli: CLI, example: GitRepo, openai_server: FakeOpenAI
+) -> None:
+    refund = example.root / "tools" / "refund.yaml"
+    refund.write_text(refund.read_text("utf-8").replace("Refund part or all", "Refund all"), encoding="utf-8")
+    result = cli("eval", "--changed", "--base", "HEAD", "--out", "results.json")
+    assert result.code == 0, result.err
+    assert "changed since HEAD: support-agent (tool refund tools/refund.yaml)\n" in result.err

@@ -40,8 +40,8 @@ def changed_files(project: Project, base: str | None) -> Changes:
 
 
 def select(project: Project, suites: Sequence[Suite], changed: Collection[str]) -> list[SuiteChange]:
-    """Return the suites whose prompt, suite file, dataset or baseline is among `changed`, in order
-    (for workflow suites also a replay cassette, or a python target's module file).
+    """Return the suites whose prompt (or a shared tool it uses), suite file, dataset or baseline is
+    among `changed`, in order (for workflow suites also a replay cassette, or a python target's module).
 
     A changed promptops.yaml (gate policy, run defaults, prices) selects every suite.
     """
@@ -55,6 +55,10 @@ def select(project: Project, suites: Sequence[Suite], changed: Collection[str]) 
             "config": CONFIG_FILE,
             **_workflow_files(suite),
         }
+        spec = suite.spec
+        for tool in spec.tools if spec is not None else ():
+            if tool.use is not None:  # a shared tool is part of the prompt's content
+                watched[f"tool {tool.name}"] = f"{project.config.tools_dir}/{tool.use}.yaml"
         reasons = tuple(f"{what} {path}" for what, path in watched.items() if path and path in changed)
         if reasons:
             selected.append(SuiteChange(suite=suite, reasons=reasons))

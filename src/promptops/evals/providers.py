@@ -103,7 +103,8 @@ class LiteLLMProvider:
         if request.model.startswith(local.PREFIX):
             local.check(request.model)  # a missing extra or model file: bad input (exit 2), not a failed call
         litellm = _litellm()
-        params = {k: v for k, v in request.params.items() if k not in _RESERVED}
+        # the prompt's tools, tool choice and response format win over a same-named param
+        params = {**{k: v for k, v in request.params.items() if k not in _RESERVED}, **request.extras()}
         if request.tools and _mcp_bridge():
             params["_skip_mcp_handler"] = True
         start = time.perf_counter()
@@ -115,7 +116,6 @@ class LiteLLMProvider:
                 num_retries=0,
                 max_retries=0,
                 **params,
-                **request.extras(),
             )
             # the outer guard covers a client that ignores its own timeout
             response = await asyncio.wait_for(call, timeout_s + 5)

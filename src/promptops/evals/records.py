@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from promptops.evals.calls import ToolCall
+from promptops.evals.toolcalls import ToolCall
 from promptops.evals.trajectory import Trajectory
 from promptops.stats import mean
 

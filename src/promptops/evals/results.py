@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from promptops.errors import FileFormatError, Problem
-from promptops.evals.calls import ToolCall
 from promptops.evals.records import (
     Attempt,
     CacheStats,
@@ -18,6 +17,7 @@ from promptops.evals.records import (
     ScoreValue,
     Summary,
 )
+from promptops.evals.toolcalls import ToolCall
 from promptops.evals.trajectory import Step, Trajectory
 from promptops.formats import decode, dump_json, load_json, normalize, validate_data
 from promptops.formats import schema as load_schema

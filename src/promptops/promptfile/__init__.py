@@ -54,12 +54,15 @@ def check(doc: Document, tools: ToolSource | None = None) -> list[Problem]:
             problems += check_schema(doc.data["output"]["schema"], doc, ("output", "schema"))
         problems += _check_tools(doc, tools)
         problems += _check_config(doc)
+        output = doc.data.get("output") or {}
+        if output.get("strict") and (output.get("format") != "json" or "schema" not in output):
+            problems.append(_problem(doc, ("output", "strict"), "needs `format: json` and a `schema`"))
     return problems
 
 
 def _check_tools(doc: Document, source: ToolSource | None) -> list[Problem]:
     data = doc.data
-    if "tools" not in data and not any("tool_calls" in m for m in data["messages"]):
+    if not {"tools", "tool_choice"} & set(data) and not any("tool_calls" in m for m in data["messages"]):
         return check_messages(doc, {})
     resolved, problems = resolve(doc, source)
     tools = {t["name"]: t for t, _ in resolved}
@@ -73,7 +76,7 @@ def _check_tools(doc: Document, source: ToolSource | None) -> list[Problem]:
                 f"'{choice['name']}' is not a tool of this prompt (tools: {known})",
             )
         )
-    elif choice in ("required",) and not data.get("tools"):
+    elif choice == "required" and not data.get("tools"):
         problems.append(_problem(doc, ("tool_choice",), "'required' needs `tools`"))
     if not problems:
         problems += check_messages(doc, tools)

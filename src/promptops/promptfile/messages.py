@@ -27,7 +27,7 @@ def check_messages(doc: Document, tools: dict[str, dict[str, Any]]) -> list[Prob
             continue
         if "content" not in m and not (role == "assistant" and "tool_calls" in m):
             problems.append(_problem(doc, at, "missing required key 'content'"))
-        if isinstance(m.get("content"), list):
+        if isinstance(m.get("content"), list) and role != "tool":
             problems += _parts(doc, at, m["content"], role)
         if "tool_calls" in m and role != "assistant":
             problems.append(_problem(doc, (*at, "tool_calls"), "only assistant messages make tool calls"))
