@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from promptops.evals.cases import Case
-from promptops.evals.scoring import SCORERS, Outcome, Subject
+from promptops.evals.scoring import SCORERS, Outcome, ScorerError, Subject
 from promptops.evals.scoring.alignment import Order, align
 from promptops.evals.trajectory import Step, Trajectory
 from promptops.spec import Message, PromptSpec
@@ -155,3 +157,19 @@ def test_cost_and_latency_scorers_bound_the_whole_run() -> None:
     steps = [LLM, LLM, LLM]
     got = _score("max_cost", {"max": 0.002}, steps)
     assert (got.value, got.detail) == (0.0, "cost $0.003 > $0.002")
+
+
+def test_a_templated_path_comes_from_the_case() -> None:
+    from promptops.evals.cases import ScorerConfig
+    from promptops.evals.scoring import resolve
+
+    config = ScorerConfig(type="trajectory", options={"expected": "{{ expected.tools }}"}, name="trajectory")
+    case = Case(id="c1", vars={}, expected={"tools": ["search_orders"]}, has_expected=True)
+    options = resolve(config, case, "scorer trajectory")
+    assert options == {"expected": ["search_orders"]}
+    assert _score("trajectory", options, [_tool("search_orders")]).value == 1.0
+    assert SCORERS["trajectory"].check({"expected": "search_orders"}, _spec(), Path()) == [
+        ("expected", "expected a list of tool names, or a template such as {{ expected.tools }}")
+    ]
+    with pytest.raises(ScorerError, match="the path is not a list"):
+        _score("trajectory", {"expected": "search_orders"}, [])

@@ -14,7 +14,7 @@ from promptops.evals.trajectory import Step, Trajectory
 from promptops.spec import PromptSpec
 
 _PATH: Mapping[str, Any] = {
-    "type": "array",
+    "type": ["array", "string"],  # a string: a template naming the case's path (`{{ expected.tools }}`)
     "items": {
         "anyOf": [
             {"type": "string", "minLength": 1},
@@ -40,6 +40,12 @@ def trajectory_of(subject: Subject) -> Trajectory:
     if subject.trajectory is None:
         raise ScorerError("this scorer needs a workflow suite (`loop:`/`tools:` or `target:`)")
     return subject.trajectory
+
+
+def _is_path(items: Any) -> bool:
+    return isinstance(items, list) and all(
+        isinstance(i, str) or (isinstance(i, Mapping) and isinstance(i.get("name"), str)) for i in items
+    )
 
 
 def _path(items: Sequence[Any]) -> list[Expected]:
@@ -115,7 +121,7 @@ class TrajectoryScorer:
     schema: Mapping[str, Any] = {
         "properties": {
             "expected": _PATH,
-            "accepted": {"type": "array", "minItems": 1, "items": _PATH},
+            "accepted": {"type": ["array", "string"], "minItems": 1, "items": _PATH},
             "order": {"enum": ["exact", "in_order", "any_order"]},
             "extra": {"enum": ["allow", "forbid"]},
             "args": {"enum": ["ignore", "subset", "exact"]},
@@ -126,13 +132,17 @@ class TrajectoryScorer:
     def check(self, options: Mapping[str, Any], spec: PromptSpec, root: Path) -> list[tuple[str, str]]:
         if ("expected" in options) == ("accepted" in options):
             return [("expected", "give exactly one of `expected` and `accepted`")]
+        for key in ("expected", "accepted"):
+            value = options.get(key)
+            if isinstance(value, str) and "{{" not in value:
+                return [(key, "expected a list of tool names, or a template such as {{ expected.tools }}")]
         return []
 
     async def score(self, options: Mapping[str, Any], subject: Subject) -> Outcome:
         trajectory = trajectory_of(subject)
-        paths = [options["expected"]] if "expected" in options else list(options["accepted"])
-        if not all(isinstance(p, list) for p in paths):
-            raise ScorerError("`expected` must be a list of tool names")
+        paths = [options["expected"]] if "expected" in options else options["accepted"]
+        if not isinstance(paths, list) or not all(_is_path(p) for p in paths):
+            raise ScorerError("the path is not a list of tool names or {name, args} items")
         order = cast(Order, options.get("order", "in_order"))
         extra_allowed = options.get("extra", "allow") == "allow"
         args_mode = options.get("args", "ignore")
