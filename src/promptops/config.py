@@ -17,6 +17,7 @@ class RunDefaults:
     repeats: int = 1
     backoff_s: float = 0.5  # first retry waits about this long; doubles per retry, with jitter
     backoff_max_s: float = 30.0  # cap of one wait, Retry-After included
+    max_suite_usd: float | None = None  # `eval` refuses a run whose estimate passes it (workflow suites)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -37,6 +38,11 @@ class GatePolicy:
     max_slice_drop: float | None = (
         None  # per case tag: the pass-rate drop a slice may not show; None: not gated
     )
+    # workflow suites (§9.3); None: not gated
+    max_steps_increase: float | None = None  # relative, median model calls per case run
+    max_tool_error_rate: float | None = None  # failed tool calls / tool calls over the head's case runs
+    max_timeout_rate: float | None = None  # case runs that hit their timeout
+    max_cost_per_case: float | None = None  # USD, p95 of the head's case runs
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -14,9 +14,11 @@ SECTION = README[
 
 
 def test_every_scorer_is_in_the_table() -> None:
-    # the tool scorers are documented in docs/tools.md, with the prompt keys they read
+    # the tool scorers are documented in docs/tools.md, with the prompt keys they read; the workflow
+    # scorers in docs/workflows.md
     tools = (ROOT / "docs" / "tools.md").read_text("utf-8")
-    documented = set(re.findall(r"^\| `(\w+)` \|", SECTION + "\n" + tools, re.MULTILINE))
+    workflows = (ROOT / "docs" / "workflows.md").read_text("utf-8")
+    documented = set(re.findall(r"^\| `(\w+)` \|", f"{SECTION}\n{tools}\n{workflows}", re.MULTILINE))
     assert set(SCORERS) <= documented
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from promptops.errors import RefError
 from promptops.evals.cases import Suite
+from promptops.evals.workflow_config import Replay
 from promptops.project import CONFIG_FILE, Project
 from promptops.prompts.diff.sides import default_base
 from promptops.prompts.gitstore import open_store
@@ -40,7 +41,7 @@ def changed_files(project: Project, base: str | None) -> Changes:
 
 def select(project: Project, suites: Sequence[Suite], changed: Collection[str]) -> list[SuiteChange]:
     """Return the suites whose prompt (or a shared tool it uses), suite file, dataset or baseline is
-    among `changed`, in order.
+    among `changed`, in order (for workflow suites also a replay cassette, or a python target's module).
 
     A changed promptops.yaml (gate policy, run defaults, prices) selects every suite.
     """
@@ -52,6 +53,7 @@ def select(project: Project, suites: Sequence[Suite], changed: Collection[str]) 
             "dataset": suite.dataset,
             "baseline": project.relative(project.baseline_path(suite.name)),
             "config": CONFIG_FILE,
+            **_workflow_files(suite),
         }
         spec = suite.spec
         for tool in spec.tools if spec is not None else ():
@@ -61,3 +63,16 @@ def select(project: Project, suites: Sequence[Suite], changed: Collection[str]) 
         if reasons:
             selected.append(SuiteChange(suite=suite, reasons=reasons))
     return selected
+
+
+def _workflow_files(suite: Suite) -> dict[str, str]:
+    """Return what else a workflow suite's runs read: its cassettes and its python target's module."""
+    flow = suite.workflow
+    if flow is None:
+        return {}
+    files = {f"cassette of {d.tool}": d.cassette for d in flow.doubles.values() if isinstance(d, Replay)}
+    if flow.target is not None and flow.target.python is not None:
+        module = flow.target.python.split(":", 1)[0].replace(".", "/")
+        files["target"] = f"{module}.py"
+        files["target package"] = f"{module}/__init__.py"
+    return files

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
 from promptops.errors import FileFormatError, InputError, Problem, PromptOpsError, UnavailableError
 from promptops.evals.cache import CACHE_FILE, ResponseCache, cache_key, open_cache
@@ -26,11 +27,15 @@ from promptops.evals.providers import provider_for
 from promptops.evals.records import Attempt, CacheStats, Provenance, RunResult
 from promptops.evals.scoring import Subject, evaluate, resolve, scorers_for
 from promptops.evals.summary import case_result, summarize
+from promptops.evals.workflow.attempt import TargetRunner, WorkflowCase, workflow_attempt
 from promptops.formats import content_hash
 from promptops.project import Project
 from promptops.prompts.render import render
 from promptops.spec import PromptSpec
 from promptops.version import __version__
+
+if TYPE_CHECKING:  # aiohttp (the proxy) loads only when a `target` suite runs
+    from promptops.evals.workflow.proxy import Forward, Proxy
 
 Progress = Callable[[int, int], None]  # (attempts done, attempts planned)
 
@@ -97,6 +102,8 @@ class _Plan:
     tools: tuple[dict[str, Any], ...] = ()
     tool_choice: str | dict[str, Any] | None = None
     response_format: dict[str, Any] | None = None
+    override: str | None = None  # `--model`: also the upstream model of a target's calls
+    target: TargetRunner | None = None  # a workflow suite's `target`, once the proxy runs
     hits: int = 0
     misses: int = 0
 
@@ -141,6 +148,7 @@ def plan_suite(project: Project, suite: Suite, options: RunOptions) -> _Plan:
         tools=tuple(spec.openai_tools()),
         tool_choice=spec.openai_tool_choice(),
         response_format=spec.response_format(),
+        override=options.model,
     )
 
 
@@ -165,6 +173,7 @@ class _Calls:
         # a model whose every call would fail the same way (auth, unreachable): its remaining cases
         # are recorded with that error at once, the other models' cases still run
         self.dead: dict[str, ProviderError] = {}
+        self.proxy: Proxy | None = None  # the loopback proxy of `target` suites, started when one runs
 
     async def get(self, request: CallRequest, repeat: int, plan: _Plan) -> tuple[Reply, bool]:
         key = cache_key(request, repeat)
@@ -196,6 +205,17 @@ async def _attempt(calls: _Calls, plan: _Plan, case: Case, repeat: int) -> Attem
         tool_choice=plan.tool_choice,
         response_format=plan.response_format,
     )
+    if plan.suite.workflow is not None:
+        job = WorkflowCase(
+            workflow=plan.suite.workflow,
+            spec=plan.spec,
+            request=request,
+            case=case,
+            scorers=scorers_for(plan.suite.scorers, case),
+            options=plan.options[case.id],
+            root=calls.project.root,
+        )
+        return await workflow_attempt(job, repeat, lambda r: calls.get(r, repeat, plan), plan.target)
     try:
         reply, cached = await calls.get(request, repeat, plan)
     except ProviderError as exc:
@@ -276,8 +296,33 @@ def _result(plan: _Plan, git_sha: str | None, shard: Shard | None, finished_only
     )
 
 
+def _target(calls: _Calls, proxy: Proxy, plan: _Plan) -> TargetRunner:
+    from promptops.evals.workflow.hosting import target_runner
+
+    assert plan.suite.workflow is not None
+
+    def forward_for(repeat: int) -> Forward:
+        async def forward(request: CallRequest) -> Reply:
+            upstream = replace(request, model=plan.override) if plan.override else request
+            return (await calls.get(upstream, repeat, plan))[0]
+
+        return forward
+
+    return target_runner(
+        proxy, plan.suite.workflow, root=calls.project.root, parent=os.environ, forward_for=forward_for
+    )
+
+
 async def _execute(plans: list[_Plan], calls: _Calls, concurrency: int, progress: Progress | None) -> None:
     semaphore = asyncio.Semaphore(concurrency)
+    targets = [p for p in plans if p.suite.workflow is not None and p.suite.workflow.target is not None]
+    if targets:
+        from promptops.evals.workflow.proxy import Proxy
+
+        calls.proxy = Proxy()
+        await calls.proxy.start()
+        for plan in targets:
+            plan.target = _target(calls, calls.proxy, plan)
     total = sum(len(p.cases) * p.repeats for p in plans)
     done = 0
     fatal: list[ProviderError] = []
@@ -316,6 +361,8 @@ async def _execute(plans: list[_Plan], calls: _Calls, concurrency: int, progress
         await asyncio.gather(*tasks, return_exceptions=True)
         for provider in calls.providers.values():
             await close(provider)
+        if calls.proxy is not None:
+            await calls.proxy.stop()
 
 
 def run_suites(

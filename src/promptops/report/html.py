@@ -20,6 +20,7 @@ from promptops.report import charts
 from promptops.report.markdown import _delta, _relative, _value
 from promptops.report.page import SCRIPT, STYLE
 from promptops.report.tags import tag_pass_rates
+from promptops.report.workflow import workflow_summary
 from promptops.secrets import redact
 
 MAX_OUTPUT = 4_000  # characters of one output kept in the page
@@ -56,6 +57,7 @@ class Panel:
     metrics: tuple[Metric, ...]
     cases: tuple[HtmlCase, ...]
     note: str = ""
+    workflow: str = ""  # workflow suites: pass^k and the stability counts
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -112,6 +114,7 @@ def panel(
         metrics=result.metrics,
         cases=tuple(cases),
         note=note,
+        workflow=workflow_summary(result) or "",
     )
 
 
@@ -180,6 +183,7 @@ def _panel_html(index: int, p: Panel, secrets: Sequence[str]) -> str:
         f'<p class="sides"><span class="key base">base</span> {escape(p.base_label)} '
         f'<span class="key head">head</span> {escape(p.head_label)}</p>',
         _metrics(p.metrics),
+        f'<p class="workflow">Workflow runs {escape(p.workflow)}</p>' if p.workflow else "",
         f'<div class="charts">{"".join(_charts(p))}</div>',
         f'<p class="note">{escape(p.note)}</p>' if p.note else "",
         '<div class="filters">'
