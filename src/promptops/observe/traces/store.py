@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from promptops.observe.traces import run_index
 from promptops.observe.traces.record import Score, TraceRecord, from_data
 from promptops.project import Project
 
@@ -122,6 +123,7 @@ class TraceStore:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.executescript(SCHEMA)
+        db.executescript(run_index.SCHEMA)
         return cls(directory, db)
 
     def close(self) -> None:
@@ -161,6 +163,7 @@ class TraceStore:
         known = self._known([s.record.id for s in batch])
         handle = self._writer()
         rows, facts, chunks, offset = [], [], [], self._size
+        steps, tools = [], []
         for item in batch:
             r = item.record
             if r.id in known:
@@ -183,6 +186,10 @@ class TraceStore:
                     r.cost_usd,
                 )
             )
+            if (step := run_index.step_row(r, dim, ts)) is not None:
+                steps.append(step)
+            if r.tool_calls:
+                tools.extend(run_index.tool_rows(r, dim, ts))
             offset += len(data)
         if not rows:
             return 0
@@ -194,6 +201,8 @@ class TraceStore:
             self.db.executemany(f"INSERT INTO records VALUES ({', '.join('?' * len(COLUMNS))})", rows)
             self.db.executemany("INSERT INTO facts VALUES (?, ?, ?, ?, ?, ?, ?, ?)", facts)
             self.db.executemany("INSERT OR IGNORE INTO scores VALUES (?, ?, ?, ?, ?, ?, ?, ?)", scores)
+            self.db.executemany(f"INSERT OR IGNORE INTO steps VALUES ({', '.join('?' * 14)})", steps)
+            self.db.executemany("INSERT OR IGNORE INTO tools VALUES (?, ?, ?, ?, ?, ?, ?, ?)", tools)
             self.db.execute("INSERT OR REPLACE INTO segments VALUES (?, ?)", (self._segment, offset))
         self._size = offset
         return len(rows)
