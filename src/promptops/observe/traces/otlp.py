@@ -45,7 +45,7 @@ def parse(data: Any) -> tuple[list[TraceRecord], int]:
                 if operation in AGENT_OPERATIONS:
                     agent_spans.append(_agent_span(span, attrs))
                 elif any(k in attrs for k in LLM_KEYS):
-                    out.append((_record(span, attrs), _parent(span)))
+                    out.append((_record(span, attrs), _parent(span), _nanos(span, "startTimeUnixNano") or 0))
                 else:
                     other += 1
     records, unjoined = otlp_agent.join(out, agent_spans)

@@ -68,23 +68,25 @@ def workflow_of(attrs: dict[str, Any]) -> WorkflowRef | None:
 
 
 def join(
-    calls: Sequence[tuple[TraceRecord, str | None]], spans: Sequence[AgentSpan]
+    calls: Sequence[tuple[TraceRecord, str | None, int]], spans: Sequence[AgentSpan]
 ) -> tuple[list[TraceRecord], int]:
-    """Return the chat records with their run and tool executions, and how many tool spans found no call."""
+    """Return the chat records (with their parent span id and start in ns) joined to their run and tool
+    executions, and how many tool spans found no call."""
+    starts = {record.id: start for record, _, start in calls}
     if not spans:
-        return _numbered([record for record, _ in calls]), 0
-    parent = {record.id: up for record, up in calls}
+        return _numbered([record for record, _, _ in calls], starts), 0
+    parent = {record.id: up for record, up, _ in calls}
     parent.update({s.span_id: s.parent_id for s in spans})
     runs = {s.span_id: s for s in spans if s.operation in RUN_OPERATIONS}
-    records = {record.id: _with_run(record, _run_of(record.id, parent, runs)) for record, _ in calls}
+    records = {record.id: _with_run(record, _run_of(record.id, parent, runs)) for record, _, _ in calls}
     unjoined = 0
     for tool in sorted((s for s in spans if s.operation == "execute_tool"), key=lambda s: s.start_ns):
-        target = _call_of(tool, records, _run_of(tool.span_id, parent, runs))
+        target = _call_of(tool, records, starts, _run_of(tool.span_id, parent, runs))
         if target is None:
             unjoined += 1
         else:
             records[target.id] = _with_tool(target, tool)
-    return _numbered(list(records.values())), unjoined
+    return _numbered(list(records.values()), starts), unjoined
 
 
 def _run_of(span_id: str, parent: dict[str, str | None], runs: dict[str, AgentSpan]) -> AgentSpan | None:
@@ -117,7 +119,9 @@ def _with_run(record: TraceRecord, run: AgentSpan | None) -> TraceRecord:
     )
 
 
-def _call_of(tool: AgentSpan, records: dict[str, TraceRecord], run: AgentSpan | None) -> TraceRecord | None:
+def _call_of(
+    tool: AgentSpan, records: dict[str, TraceRecord], starts: dict[str, int], run: AgentSpan | None
+) -> TraceRecord | None:
     call_id = tool.attrs.get("gen_ai.tool.call.id")
     if isinstance(call_id, str) and call_id:
         for record in records.values():
@@ -126,9 +130,9 @@ def _call_of(tool: AgentSpan, records: dict[str, TraceRecord], run: AgentSpan | 
     start_ms = tool.start_ns / 1e6
     best: TraceRecord | None = None
     for record in records.values():
-        same = (
-            record.workflow is not None and run is not None and record.workflow.id == run.span_id
-        ) or (run is None and record.trace_id == tool.trace_id)
+        same = (record.workflow is not None and run is not None and record.workflow.id == run.span_id) or (
+            run is None and record.trace_id == tool.trace_id
+        )
         if same and record.ts_ms <= start_ms and (best is None or record.ts_ms >= best.ts_ms):
             best = record
     return best
@@ -161,7 +165,7 @@ def _with_tool(record: TraceRecord, tool: AgentSpan) -> TraceRecord:
     return replace(record, tool_calls=tuple(calls))
 
 
-def _numbered(records: list[TraceRecord]) -> list[TraceRecord]:
+def _numbered(records: list[TraceRecord], starts: dict[str, int]) -> list[TraceRecord]:
     """Number the model calls of each run by start time where no step was given (1, 2, ...)."""
     runs: dict[str, list[TraceRecord]] = {}
     for record in records:
@@ -171,7 +175,7 @@ def _numbered(records: list[TraceRecord]) -> list[TraceRecord]:
         return records
     steps = {}
     for members in runs.values():
-        for number, record in enumerate(sorted(members, key=lambda r: (r.ts_ms, r.id)), 1):
+        for number, record in enumerate(sorted(members, key=lambda r: (starts[r.id], r.id)), 1):
             steps[record.id] = number
     return [
         replace(r, workflow=replace(r.workflow, step=steps[r.id]))

@@ -201,7 +201,7 @@ class TraceStore:
             self.db.executemany(f"INSERT INTO records VALUES ({', '.join('?' * len(COLUMNS))})", rows)
             self.db.executemany("INSERT INTO facts VALUES (?, ?, ?, ?, ?, ?, ?, ?)", facts)
             self.db.executemany("INSERT OR IGNORE INTO scores VALUES (?, ?, ?, ?, ?, ?, ?, ?)", scores)
-            self.db.executemany(f"INSERT OR IGNORE INTO steps VALUES ({', '.join('?' * 14)})", steps)
+            self.db.executemany(f"INSERT OR IGNORE INTO steps VALUES ({', '.join('?' * 15)})", steps)
             self.db.executemany("INSERT OR IGNORE INTO tools VALUES (?, ?, ?, ?, ?, ?, ?, ?)", tools)
             self.db.execute("INSERT OR REPLACE INTO segments VALUES (?, ?)", (self._segment, offset))
         self._size = offset

@@ -1,0 +1,169 @@
+"""Workflow runs and tool calls in the trace store (DESIGN §9.4), from spans the SDK helpers produce on the
+OpenTelemetry SDK: import, the record's `workflow` and `tool_calls`, `traces stats --workflows|--by tool`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from promptops import Prompt, load_prompt
+from promptops.formats import schema
+from promptops.observe.traces.store import Query, TraceStore
+from support import agent_traces, releases
+from support.fixtures import CLI, GitRepo
+
+ENVS = "production:\n  order-id: {version: 1.0.0, canary: {version: 1.1.0, percent: 50}}\n"
+
+
+@pytest.fixture
+def bundle(git_repo: GitRepo, cli: CLI) -> Path:
+    return releases.bundled(git_repo, cli, ENVS)
+
+
+def both_arms(bundle: Path) -> tuple[Prompt, Prompt]:
+    loaded = [load_prompt("order-id", env="production", bundle=bundle, key=k) for k in range(40)]
+    return next(p for p in loaded if not p.canary), next(p for p in loaded if p.canary)
+
+
+def stored(root: Path) -> list[Any]:
+    """Return the stored records in run order (ORD-1, ORD-2, ORD-3), each run's steps in order."""
+    with TraceStore.open(root / ".promptops/traces") as store:
+        found = list(store.records(Query(attributed=None)))
+
+    def order(record: Any) -> tuple[str, int]:
+        about = record.output or record.tool_calls[0].arguments["order_id"]
+        return about[:5], record.workflow.step
+
+    return sorted(found, key=order)
+
+
+def produce(bundle: Path, one_line: bool) -> Path:
+    control, canary = both_arms(bundle)
+    exporter = agent_traces.exporter()
+    agent_traces.agent_run(control, "ORD-1")
+    agent_traces.agent_run(control, "ORD-2", fail_tool=True)
+    agent_traces.agent_run(canary, "ORD-3", timeout=True)
+    spans = exporter.get_finished_spans()
+    file = bundle.parent / "agent.jsonl"
+    lines = [agent_traces.otlp_line(spans)] if one_line else [agent_traces.otlp_line([s]) for s in spans]
+    file.write_text("\n".join(lines) + "\n")
+    return file
+
+
+def test_workflow_and_tool_spans_join_their_chat_calls(bundle: Path, cli: CLI) -> None:
+    produce(bundle, one_line=True)
+    result = cli("traces", "import", "agent.jsonl")
+    assert result.code == 0, result.err
+    assert result.err.splitlines()[:2] == [
+        "imported 5 new records (5 read, 0 already in the store)",
+        "attributed to a released prompt version: 5 of 5",
+    ]
+    records = stored(bundle.parent)
+    runs = [r.workflow for r in records]
+    assert [w.name for w in runs] == ["support-agent"] * 5
+    assert [w.step for w in runs] == [1, 2, 1, 2, 1]
+    assert [w.status for w in runs] == ["ok", "ok", "ok", "ok", "error"]
+    assert runs[4].error_type == "timeout"
+    assert len({w.id for w in runs}) == 3
+    asked = records[0].tool_calls[0]
+    assert (asked.name, asked.id, asked.arguments, asked.status, asked.result) == (
+        "search_orders",
+        "call-ORD-1",
+        {"order_id": "ORD-1"},
+        "ok",
+        {"status": "shipped"},
+    )
+    assert asked.latency_ms is not None and asked.latency_ms >= 0
+    failed = records[2].tool_calls[0]
+    assert (failed.status, failed.error_type) == ("error", "LookupError")
+    assert records[1].tool_calls == ()
+    with TraceStore.open(bundle.parent / ".promptops/traces") as store:
+        data = [
+            json.loads(line) for line in (bundle.parent / ".promptops/traces/segments/000001.jsonl").open()
+        ]
+    for line in data:
+        jsonschema.validate(line, schema("trace"))
+
+
+def test_the_sdk_attribution_keeps_runs_whole_when_spans_come_one_a_line(bundle: Path, cli: CLI) -> None:
+    produce(bundle, one_line=False)
+    assert cli("traces", "import", "agent.jsonl").code == 0
+    records = stored(bundle.parent)
+    assert len({r.workflow.id for r in records}) == 3
+    assert [r.workflow.step for r in records] == [1, 2, 1, 2, 1]
+
+
+def test_stats_per_workflow_run_and_per_tool(bundle: Path, cli: CLI) -> None:
+    produce(bundle, one_line=True)
+    assert cli("traces", "import", "agent.jsonl").code == 0
+    result = cli("traces", "stats", "--workflows", "--format", "json")
+    assert result.code == 0, result.err
+    groups = json.loads(result.out)["workflows"]
+    assert [(g["version"], g["arm"], g["runs"]) for g in groups] == [
+        ("1.0.0", "control", 2),
+        ("1.1.0", "canary", 1),
+    ]
+    control, canary = groups
+    assert control["steps_per_run"]["median"]["value"] == 2
+    assert control["tool_calls_per_run"]["value"] == 1
+    assert control["rates"]["success"]["value"] == 1.0
+    assert control["rates"]["success"]["interval"] == [pytest.approx(0.342, abs=1e-3), 1.0]
+    assert control["cost_per_run"]["value"] == pytest.approx(0.002)
+    assert canary["rates"]["timeout"]["value"] == 1.0
+    assert (canary["mixed"], canary["cost_per_run"]["value"]) == (0, pytest.approx(0.001))
+
+    text = cli("traces", "stats", "--workflows")
+    assert text.code == 0
+    assert text.out.splitlines()[0].split()[:6] == ["prompt", "workflow", "version", "arm", "runs", "mixed"]
+    assert "order-id  support-agent  1.0.0    control  2     0" in text.out
+
+    tools = cli("traces", "stats", "--by", "tool", "--format", "json")
+    control_tool, canary_tool = json.loads(tools.out)["tools"]
+    assert (control_tool["version"], control_tool["tool"], control_tool["calls"]) == (
+        "1.0.0",
+        "search_orders",
+        2,
+    )
+    assert control_tool["error_rate"]["value"] == 0.5
+    assert (canary_tool["version"], canary_tool["calls"], canary_tool["error_rate"]["value"]) == (
+        "1.1.0",
+        1,
+        0.0,
+    )
+    table = cli("traces", "stats", "--by", "tool")
+    assert table.out.splitlines()[0].split() == [
+        "prompt",
+        "version",
+        "tool",
+        "calls",
+        "error",
+        "rate",
+        "p50",
+        "ms",
+        "p95",
+        "ms",
+    ]
+    assert table.out.splitlines()[1].startswith("order-id  1.0.0    search_orders  2      50.0% [9.5, 90.5]")
+
+
+def test_without_opentelemetry_the_helpers_are_a_no_op(monkeypatch: pytest.MonkeyPatch, bundle: Path) -> None:
+    import sys
+
+    from promptops.sdk import tool_span, workflow_span
+
+    monkeypatch.setitem(sys.modules, "opentelemetry", None)  # `import opentelemetry` raises ImportError
+    control, _ = both_arms(bundle)
+    with workflow_span("support-agent") as run:
+        first = control.completion_kwargs(message="Where is ORD-1?")
+        with tool_span("search_orders", "call-1") as tool:
+            tool.result({"status": "shipped"})
+        second = control.completion_kwargs(message="Where is ORD-1?")
+    nested = [kwargs["metadata"]["metadata"] for kwargs in (first, second)]
+    assert [n["promptops.workflow.step"] for n in nested] == [1, 2]
+    assert {n["promptops.workflow.id"] for n in nested} == {run.id}
+    assert first["litellm_trace_id"] == run.id
+    assert "promptops.workflow.id" not in control.completion_kwargs(message="x")["metadata"]["metadata"]
