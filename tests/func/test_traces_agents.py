@@ -4,6 +4,9 @@ OpenTelemetry SDK: import, the record's `workflow` and `tool_calls`, `traces sta
 from __future__ import annotations
 
 import json
+import os
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +16,7 @@ import pytest
 from promptops import Prompt, load_prompt
 from promptops.formats import schema
 from promptops.observe.traces.store import Query, TraceStore
-from support import agent_traces, releases
+from support import agent_traces, litellm_callbacks, releases
 from support.fixtures import CLI, GitRepo
 
 ENVS = "production:\n  order-id: {version: 1.0.0, canary: {version: 1.1.0, percent: 50}}\n"
@@ -39,6 +42,14 @@ def stored(root: Path) -> list[Any]:
         return about[:5], record.workflow.step
 
     return sorted(found, key=order)
+
+
+def wait_for(check: Callable[[], bool]) -> None:
+    for _ in range(100):  # litellm runs the callbacks of a sync call on a worker thread
+        if check():
+            return
+        time.sleep(0.05)
+    raise AssertionError("litellm did not report the calls")
 
 
 def produce(bundle: Path, one_line: bool) -> Path:
@@ -165,3 +176,49 @@ def test_without_opentelemetry_the_helpers_are_a_no_op(monkeypatch: pytest.Monke
     assert {n["promptops.workflow.id"] for n in nested} == {run.id}
     assert first["litellm_trace_id"] == run.id
     assert "promptops.workflow.id" not in control.completion_kwargs(message="x")["metadata"]["metadata"]
+
+
+def test_litellm_payloads_of_a_run_carry_its_id_step_and_tool_calls(bundle: Path, cli: CLI) -> None:
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    import litellm
+
+    from promptops.observe.traces.logger import TraceLogger
+    from promptops.sdk import tool_span, workflow_span
+
+    control, _ = both_arms(bundle)
+    file = bundle.parent / "litellm.jsonl"
+    asked = {
+        "id": "call-1",
+        "type": "function",
+        "function": {"name": "search_orders", "arguments": '{"order_id": "ORD-1"}'},
+    }
+    with litellm_callbacks.installed(TraceLogger(file)), workflow_span("support-agent") as run:
+        kwargs = control.completion_kwargs(message="Where is ORD-1?")
+        del kwargs["fallbacks"]
+        first = litellm.completion(**kwargs, mock_tool_calls=[asked])
+        with tool_span("search_orders", "call-1", {"order_id": "ORD-1"}) as tool:
+            tool.result({"status": "shipped"})
+        kwargs = control.completion_kwargs(message="Where is ORD-1?")
+        del kwargs["fallbacks"]
+        kwargs["messages"] += [
+            first.choices[0].message.model_dump(),
+            {"role": "tool", "tool_call_id": "call-1", "content": '{"status": "shipped"}'},
+        ]
+        litellm.completion(**kwargs, mock_response="ORD-1 has shipped")
+        wait_for(lambda: file.exists() and len(file.read_text().splitlines()) == 2)
+    result = cli("traces", "import", "litellm.jsonl")
+    assert result.code == 0, result.err
+    one, two = sorted(stored(bundle.parent), key=lambda r: r.workflow.step)
+    assert (one.workflow.id, one.workflow.name, one.workflow.step, two.workflow.step) == (
+        run.id,
+        "support-agent",
+        1,
+        2,
+    )
+    assert one.trace_id == two.trace_id == run.id  # litellm groups a run's payloads by trace_id
+    [call] = one.tool_calls
+    assert (call.name, call.id, call.arguments) == ("search_orders", "call-1", {"order_id": "ORD-1"})
+    groups = json.loads(cli("traces", "stats", "--workflows", "--format", "json").out)["workflows"]
+    assert [
+        (g["runs"], g["llm_calls_per_run"]["value"], g["tool_calls_per_run"]["value"]) for g in groups
+    ] == [(1, 2.0, 1.0)]
