@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from promptops import sequential
 from promptops.config import RolloutPolicy
-from promptops.observe.canary import latency
+from promptops.observe.canary import latency, runs
 from promptops.observe.canary.metric import Arms, Classification, Metric, no_data, ratio_class
 from promptops.sequential import Interval
 
@@ -22,7 +22,7 @@ from promptops.sequential import Interval
 def gating_count(policy: RolloutPolicy) -> int:
     """Return how many metrics share the error budget 1 - confidence."""
     count = int(policy.quality is not None) + int(policy.error_rate is not None)
-    count += int(policy.cost_per_call is not None)
+    count += int(policy.cost_per_call is not None) + runs.rule_count(policy)
     if policy.latency is not None:
         limits = (policy.latency.p50, policy.latency.p95, policy.latency.p99, policy.latency.sla_p99_ms)
         count += sum(limit is not None for limit in limits)
