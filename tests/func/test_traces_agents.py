@@ -86,7 +86,7 @@ def test_workflow_and_tool_spans_join_their_chat_calls(bundle: Path, cli: CLI) -
         "call-ORD-1",
         {"order_id": "ORD-1"},
         "ok",
-        {"status": "shipped"},
+        {"status": "shipped", "email": "jane.doe@example.com"},
     )
     assert asked.latency_ms is not None and asked.latency_ms >= 0
     failed = records[2].tool_calls[0]

@@ -36,7 +36,11 @@ def exporter() -> InMemorySpanExporter:
 
 
 def chat(
-    prompt: Prompt, *, tool_calls: Sequence[tuple[str, str, dict[str, Any]]] = (), answer: str = ""
+    prompt: Prompt,
+    *,
+    tool_calls: Sequence[tuple[str, str, dict[str, Any]]] = (),
+    answer: str = "",
+    message: str | None = None,
 ) -> None:
     """Record one chat span (current GenAI names) asking for `tool_calls` (id, name, arguments) or answering."""
     parts: list[dict[str, Any]] = [
@@ -48,7 +52,7 @@ def chat(
     with tracer.start_as_current_span("chat gpt-4o-mini") as span:
         span.set_attributes(
             {
-                **prompt.span_attributes(),
+                **(prompt.span_attributes(message=message) if message else prompt.span_attributes()),
                 "gen_ai.operation.name": "chat",
                 "gen_ai.provider.name": "openai",
                 "gen_ai.request.model": "gpt-4o-mini",
@@ -72,12 +76,16 @@ def agent_run(prompt: Prompt, order: str, *, fail_tool: bool = False, timeout: b
     """One support-agent run: look the order up (a tool), answer; a failing lookup or a timeout on demand."""
     try:
         with workflow_span("support-agent"):
-            chat(prompt, tool_calls=[(f"call-{order}", "search_orders", {"order_id": order})])
+            chat(
+                prompt,
+                tool_calls=[(f"call-{order}", "search_orders", {"order_id": order})],
+                message=f"Where is {order}? Mail me at jane.doe@example.com",
+            )
             try:
                 with tool_span("search_orders", f"call-{order}", {"order_id": order}) as tool:
                     if fail_tool:
                         raise LookupError(order)
-                    tool.result({"status": "shipped"})
+                    tool.result({"status": "shipped", "email": "jane.doe@example.com"})
             except LookupError:
                 pass
             if timeout:
