@@ -222,3 +222,16 @@ def test_litellm_payloads_of_a_run_carry_its_id_step_and_tool_calls(bundle: Path
     assert [
         (g["runs"], g["llm_calls_per_run"]["value"], g["tool_calls_per_run"]["value"]) for g in groups
     ] == [(1, 2.0, 1.0)]
+
+
+def test_cost_project_for_a_workflow_prompt_is_per_run(bundle: Path, cli: CLI) -> None:
+    produce(bundle, one_line=True)
+    assert cli("traces", "import", "agent.jsonl").code == 0
+    result = cli("cost", "project", "order-id", "--traces", "--qps", "0.1", "--format", "json")
+    assert result.code == 0, result.err
+    [projection] = json.loads(result.out)["projections"]
+    [run_line] = projection["lines"]
+    assert (run_line["purpose"], run_line["calls"]) == ("run", 3)
+    assert run_line["per_call_usd"]["value"] == 0.001667  # runs of 2, 2 and 1 calls at $0.001
+    text = cli("cost", "project", "order-id", "--traces", "--qps", "0.1").out
+    assert "a month from 3 runs" in text and "per run: mean" in text
