@@ -163,7 +163,7 @@ class TraceStore:
         known = self._known([s.record.id for s in batch])
         handle = self._writer()
         rows, facts, chunks, offset = [], [], [], self._size
-        steps, tools = [], []
+        runs, tools = [], []
         for item in batch:
             r = item.record
             if r.id in known:
@@ -186,8 +186,8 @@ class TraceStore:
                     r.cost_usd,
                 )
             )
-            if (step := run_index.step_row(r, dim, ts)) is not None:
-                steps.append(step)
+            if r.workflow is not None:
+                runs.append((r, dim, ts))
             if r.tool_calls:
                 tools.extend(run_index.tool_rows(r, dim, ts))
             offset += len(data)
@@ -201,8 +201,8 @@ class TraceStore:
             self.db.executemany(f"INSERT INTO records VALUES ({', '.join('?' * len(COLUMNS))})", rows)
             self.db.executemany("INSERT INTO facts VALUES (?, ?, ?, ?, ?, ?, ?, ?)", facts)
             self.db.executemany("INSERT OR IGNORE INTO scores VALUES (?, ?, ?, ?, ?, ?, ?, ?)", scores)
-            self.db.executemany(f"INSERT OR IGNORE INTO steps VALUES ({', '.join('?' * 15)})", steps)
-            self.db.executemany("INSERT OR IGNORE INTO tools VALUES (?, ?, ?, ?, ?, ?, ?, ?)", tools)
+            self.db.executemany(run_index.UPSERT, run_index.run_rows(runs))
+            self.db.executemany("INSERT OR IGNORE INTO tools VALUES (?, ?, ?, ?, ?, ?, ?)", tools)
             self.db.execute("INSERT OR REPLACE INTO segments VALUES (?, ?)", (self._segment, offset))
         self._size = offset
         return len(rows)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from promptops.config import since_seconds
@@ -117,34 +117,43 @@ def mean_estimate(values: Sequence[float]) -> Estimate:
 
 def tools(store: TraceStore, query: Query) -> list[ToolGroup]:
     """Return calls, error rate and latency per prompt, version and tool name in the window."""
-    dims = dict(store.dimensions(query))
-    if not dims:
-        return []
-    rows = store.db.execute(
-        f"SELECT dim, name, error, latency FROM tools WHERE dim IN ({', '.join(str(d) for d in dims)}) "
-        "AND ts >= ? AND ts < ?",
-        (query.since_ms if query.since_ms is not None else -(2**62), query.until_ms or 2**62),
-    )
-    found: dict[tuple[str, str, str], list[tuple[int | None, float | None]]] = {}
-    for dim, name, error, latency in rows:
-        values = dims[dim]
-        key = (values["prompt"] or "-", values["version"] or "-", name)
-        found.setdefault(key, []).append((error, latency))
+    found: dict[tuple[str, str, str], _ToolSums] = {}
+    window = (query.since_ms if query.since_ms is not None else -(2**62), query.until_ms or 2**62)
+    for dim, values in store.dimensions(query):
+        rows = store.db.execute(  # the tools table is clustered by (dim, ts): one range scan per dim
+            "SELECT name, COUNT(*), COUNT(error), TOTAL(error), group_concat(latency) FROM tools "
+            "WHERE dim = ? AND ts >= ? AND ts < ? GROUP BY name",
+            (dim, *window),
+        )
+        for name, calls, executed, errors, latencies in rows:
+            acc = found.setdefault((values["prompt"] or "-", values["version"] or "-", name), _ToolSums())
+            acc.calls += calls
+            acc.executed += executed
+            acc.errors += int(errors)
+            if latencies:
+                acc.latencies.extend(map(float, latencies.split(",")))
     return [_tool(key, found[key]) for key in sorted(found)]
 
 
-def _tool(key: tuple[str, str, str], calls: list[tuple[int | None, float | None]]) -> ToolGroup:
-    outcomes = [e for e, _ in calls if e is not None]
-    latencies = sorted(x for _, x in calls if x is not None)
-    errors = sum(outcomes)
+@dataclass
+class _ToolSums:
+    calls: int = 0
+    executed: int = 0
+    errors: int = 0
+    latencies: list[float] = field(default_factory=list)
+
+
+def _tool(key: tuple[str, str, str], acc: _ToolSums) -> ToolGroup:
+    latencies = sorted(acc.latencies)
     return ToolGroup(
         prompt=key[0],
         version=key[1],
         tool=key[2],
-        calls=len(calls),
-        executed=len(outcomes),
+        calls=acc.calls,
+        executed=acc.executed,
         error_rate=Estimate(
-            value=errors / len(outcomes) if outcomes else None, interval=wilson(errors, len(outcomes))
+            value=acc.errors / acc.executed if acc.executed else None,
+            interval=wilson(acc.errors, acc.executed),
         ),
         latency_p50=Estimate(value=percentile(latencies, 50), interval=quantile_interval(latencies, 50)),
         latency_p95=Estimate(value=percentile(latencies, 95), interval=quantile_interval(latencies, 95)),
