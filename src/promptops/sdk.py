@@ -102,14 +102,14 @@ class Prompt:
             nested[VARIABLES] = _plain(values)
         run = _RUN.get()
         if run is not None:  # a call inside `workflow_span`: the run, and this call's step in it
-            nested.update(run.keys())
+            nested.update(run.keys(advance=True))
         return {"metadata": nested, "tags": self.tags}
 
     def span_attributes(self, **values: Any) -> dict[str, str]:
         """Return OpenTelemetry span attributes for a call (GenAI, promptops and OpenInference names).
 
-        Inside `workflow_span` they carry the run and the call's step: get them (or `completion_kwargs`)
-        once per model call.
+        Inside `workflow_span` they carry the run, and the step of the latest `completion_kwargs()` (get
+        them after it); a call without one is numbered by its start when the run's spans are imported.
         """
         out = {k: str(v) for k, v in self.attribution.items()}
         out["llm.prompt_template.version"] = self.version
@@ -118,7 +118,7 @@ class Prompt:
             out["llm.prompt_template.variables"] = variables
         run = _RUN.get()
         if run is not None:
-            out.update({k: str(v) for k, v in run.keys().items()})
+            out.update({k: str(v) for k, v in run.keys(advance=False).items()})
         return out
 
     def render(self, **values: Any) -> list[dict[str, str]]:
@@ -384,16 +384,16 @@ class WorkflowRun:
         self.steps = 0
         self._lock = threading.Lock()
 
-    def keys(self) -> dict[str, Any]:
-        """Return the run's attribution keys for one more model call (with its step number, from 1)."""
+    def keys(self, advance: bool) -> dict[str, Any]:
+        """Return the run's attribution keys: `advance` for one more model call (its step, from 1), else
+        the step of the latest such call, if any."""
+        found: dict[str, Any] = {"promptops.workflow.id": self.id, "promptops.workflow.name": self.name}
         with self._lock:
-            self.steps += 1
-            step = self.steps
-        return {
-            "promptops.workflow.id": self.id,
-            "promptops.workflow.name": self.name,
-            "promptops.workflow.step": step,
-        }
+            if advance:
+                self.steps += 1
+            if self.steps:
+                found["promptops.workflow.step"] = self.steps
+        return found
 
 
 class ToolRun:

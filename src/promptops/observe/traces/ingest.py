@@ -53,6 +53,8 @@ def import_files(
                     summary.problems.append(line.problem)
                 continue
             summary.other_spans += line.other_spans
+            if line.runs:
+                store.add_runs(line.runs)
             for record in line.records:
                 reason = attribution.check(record.prompt)
                 if reason is not None:

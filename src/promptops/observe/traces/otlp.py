@@ -15,7 +15,7 @@ import json
 from typing import Any
 
 from promptops.observe.traces import otlp_agent
-from promptops.observe.traces.agent import ToolCall
+from promptops.observe.traces.agent import ToolCall, WorkflowRef
 from promptops.observe.traces.attributes import prompt_from_keys
 from promptops.observe.traces.record import ModelRef, RecordError, TraceRecord, Usage, iso
 
@@ -30,8 +30,9 @@ LLM_KEYS = (
 AGENT_OPERATIONS = ("invoke_agent", "invoke_workflow", "execute_tool")
 
 
-def parse(data: Any) -> tuple[list[TraceRecord], int]:
-    """Return the records of the LLM-call spans in a decoded OTLP JSON object, and how many spans are not."""
+def parse(data: Any) -> tuple[list[TraceRecord], int, list[WorkflowRef]]:
+    """Return the records of the LLM-call spans in a decoded OTLP JSON object, how many spans are neither
+    a call nor a run, and the outcome of each run span in it."""
     if not isinstance(data, dict) or not isinstance(data.get("resourceSpans"), list):
         raise RecordError("expected an OTLP JSON object with resourceSpans")
     out, other, agent_spans = [], 0, []
@@ -49,7 +50,8 @@ def parse(data: Any) -> tuple[list[TraceRecord], int]:
                 else:
                     other += 1
     records, unjoined = otlp_agent.join(out, agent_spans)
-    return records, other + unjoined
+    runs = otlp_agent.outcomes(agent_spans)
+    return records, other + unjoined, runs
 
 
 def _parent(span: dict[str, Any]) -> str | None:

@@ -67,6 +67,21 @@ def workflow_of(attrs: dict[str, Any]) -> WorkflowRef | None:
     return workflow_from_keys(found)
 
 
+def outcomes(spans: Sequence[AgentSpan]) -> list[WorkflowRef]:
+    """Return the outcome of every run span in an export, for the store's run index: a run's calls may
+    come in other exports (or files) than its run span."""
+    return [
+        WorkflowRef(
+            id=s.span_id,
+            name=s.name,
+            status="error" if s.failed else "ok",
+            error_type=s.error_type,
+        )
+        for s in spans
+        if s.operation in RUN_OPERATIONS
+    ]
+
+
 def join(
     calls: Sequence[tuple[TraceRecord, str | None, int]], spans: Sequence[AgentSpan]
 ) -> tuple[list[TraceRecord], int]:
@@ -74,7 +89,7 @@ def join(
     executions, and how many tool spans found no call."""
     starts = {record.id: start for record, _, start in calls}
     if not spans:
-        return _numbered([record for record, _, _ in calls], starts), 0
+        return [record for record, _, _ in calls], 0
     parent = {record.id: up for record, up, _ in calls}
     parent.update({s.span_id: s.parent_id for s in spans})
     runs = {s.span_id: s for s in spans if s.operation in RUN_OPERATIONS}
@@ -86,7 +101,7 @@ def join(
             unjoined += 1
         else:
             records[target.id] = _with_tool(target, tool)
-    return _numbered(list(records.values()), starts), unjoined
+    return _numbered(list(records.values()), starts, set(runs)), unjoined
 
 
 def _run_of(span_id: str, parent: dict[str, str | None], runs: dict[str, AgentSpan]) -> AgentSpan | None:
@@ -165,11 +180,13 @@ def _with_tool(record: TraceRecord, tool: AgentSpan) -> TraceRecord:
     return replace(record, tool_calls=tuple(calls))
 
 
-def _numbered(records: list[TraceRecord], starts: dict[str, int]) -> list[TraceRecord]:
-    """Number the model calls of each run by start time where no step was given (1, 2, ...)."""
+def _numbered(records: list[TraceRecord], starts: dict[str, int], whole: set[str]) -> list[TraceRecord]:
+    """Number by start time (1, 2, ...) the calls without a step of each run whose run span is in this
+    export. A run span ends after its calls, so they are in this export or an earlier one: with a batching
+    exporter that splits a run, the numbers count from the first call in this export."""
     runs: dict[str, list[TraceRecord]] = {}
     for record in records:
-        if record.workflow is not None and record.workflow.step is None:
+        if record.workflow is not None and record.workflow.step is None and record.workflow.id in whole:
             runs.setdefault(record.workflow.id, []).append(record)
     if not runs:
         return records

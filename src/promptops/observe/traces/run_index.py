@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from promptops.observe.traces.agent import is_timeout
+from promptops.observe.traces.agent import WorkflowRef, is_timeout
 from promptops.observe.traces.record import TraceRecord
 
 SCHEMA = """
@@ -35,7 +35,7 @@ INSERT INTO runs VALUES ({", ".join("?" * COLUMNS)}) ON CONFLICT (run) DO UPDATE
   name = COALESCE(name, excluded.name),
   dim = CASE WHEN excluded.first_key < first_key THEN excluded.dim ELSE dim END,
   variant = CASE WHEN excluded.first_key < first_key THEN excluded.variant ELSE variant END,
-  mixed = MAX(mixed, excluded.mixed, excluded.variant != variant),
+  mixed = MAX(mixed, excluded.mixed, COALESCE(excluded.variant != variant, 0)),
   first_key = MIN(first_key, excluded.first_key),
   steps = steps + excluded.steps,
   tool_calls = tool_calls + excluded.tool_calls,
@@ -72,6 +72,20 @@ def run_rows(calls: Iterable[tuple[TraceRecord, int, int]]) -> list[list[Any]]:
         known = rows.get(run.id)
         rows[run.id] = row if known is None else _merged(known, row)
     return list(rows.values())
+
+
+NO_CALL = 2**62  # the order key of a run span's own row: any call of the run comes first and last
+
+
+def outcome_rows(outcomes: Iterable[WorkflowRef]) -> list[list[Any]]:
+    """Return the `runs` rows of run spans: their outcome only (no call, no version yet)."""
+    return [
+        [
+            *(run.id, run.name, NO_CALL, None, None, 0, 0, 0, 0, 0.0, 0, int(run.status == "error")),
+            *(run.error_type if run.status == "error" else None, -NO_CALL, 0, 0),
+        ]
+        for run in outcomes
+    ]
 
 
 def _merged(old: list[Any], new: list[Any]) -> list[Any]:

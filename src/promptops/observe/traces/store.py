@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from promptops.observe.traces import run_index
+from promptops.observe.traces.agent import WorkflowRef
 from promptops.observe.traces.record import Score, TraceRecord, from_data
 from promptops.project import Project
 
@@ -206,6 +207,12 @@ class TraceStore:
             self.db.execute("INSERT OR REPLACE INTO segments VALUES (?, ?)", (self._segment, offset))
         self._size = offset
         return len(rows)
+
+    def add_runs(self, outcomes: Sequence[WorkflowRef]) -> None:
+        """Record the outcome of run spans (idempotent), whichever file or export their calls come in."""
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.executemany(run_index.UPSERT, run_index.outcome_rows(outcomes))
 
     def _dim(self, item: Stored) -> int:
         # the few distinct (prompt, version, env, arm, model, attributed) combinations get an integer each
