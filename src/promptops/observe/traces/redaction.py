@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
+from promptops.observe.traces.agent import ToolCall
 from promptops.observe.traces.record import TraceRecord
 from promptops.secrets import scrub_data
 
@@ -23,15 +24,20 @@ def scrub_record(record: TraceRecord, values: Sequence[str]) -> TraceRecord:
             cleaned = scrub_data(value, values)
             if cleaned != value:
                 changes[key] = cleaned
-    calls = tuple(
-        replace(
-            call,
-            arguments=scrub_data(call.arguments, values),
-            result=scrub_data(call.result, values),
-            error_type=scrub_data(call.error_type, values),
-        )
-        for call in record.tool_calls
-    )
-    if calls != record.tool_calls:
-        changes["tool_calls"] = calls
+    if record.tool_calls:  # arguments, results and error texts come from outside too
+        calls = tuple(_scrub_call(call, values) for call in record.tool_calls)
+        if any(a is not b for a, b in zip(calls, record.tool_calls, strict=True)):
+            changes["tool_calls"] = calls
     return replace(record, **changes) if changes else record
+
+
+def _scrub_call(call: ToolCall, values: Sequence[str]) -> ToolCall:
+    """Return `call` with secrets redacted from its arguments, result and error (itself when none)."""
+    found = {}
+    for key in ("arguments", "result", "error_type"):
+        value = getattr(call, key)
+        if value is not None:
+            cleaned = scrub_data(value, values)
+            if cleaned != value:
+                found[key] = cleaned
+    return replace(call, **found) if found else call
