@@ -243,3 +243,32 @@ def test_cost_project_for_a_workflow_prompt_is_per_run(bundle: Path, cli: CLI) -
     assert run_line["per_call_usd"]["value"] == 0.001667  # runs of 2, 2 and 1 calls at $0.001
     text = cli("cost", "project", "order-id", "--traces", "--qps", "0.1").out
     assert "a month from 3 runs" in text and "per run: mean" in text
+
+
+def test_secrets_in_tool_arguments_results_and_errors_are_redacted_before_storage(
+    bundle: Path, cli: CLI
+) -> None:
+    key = "sk-proj-abcdefghijklmnopqrstuvwx1234"
+    line = {
+        "id": "r1",
+        "ts_start": "2026-12-01T10:00:00.000Z",
+        "prompt": {"name": "order-id", "version": "1.0.0"},
+        "workflow": {"id": "run-1", "name": "support-agent", "step": 1},
+        "tool_calls": [
+            {"name": "login", "arguments": {"token": key}, "status": "error", "error_type": f"bad {key}"},
+            {"name": "search_orders", "arguments": {"order_id": "ORD-1"}, "result": {"echo": key}},
+        ],
+    }
+    (bundle.parent / "calls.jsonl").write_text(json.dumps(line) + "\n")
+    assert cli("traces", "import", "calls.jsonl").code == 0
+    stored_line = (bundle.parent / ".promptops/traces/segments/000001.jsonl").read_text()
+    assert key not in stored_line
+    assert json.loads(stored_line)["tool_calls"] == [
+        {
+            "name": "login",
+            "arguments": {"token": "[REDACTED]"},
+            "status": "error",
+            "error_type": "bad [REDACTED]",
+        },
+        {"name": "search_orders", "arguments": {"order_id": "ORD-1"}, "result": {"echo": "[REDACTED]"}},
+    ]
