@@ -13,13 +13,27 @@ from types import ModuleType
 import pytest
 
 from promptops.formats import parse_yaml
-from promptops.observe.traces.logger import TraceLogger
 from support import litellm_callbacks
 from support.fixtures import CLI, GitRepo
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "agent-prod"
 FILES = ("promptops.yaml", "environments.yaml", "evals/support-agent.yaml", "evals/data/support-agent.jsonl")
-REQUESTS = 120
+RUN_APP = ("python", "app.py", "--bundle", "prompts.lock.json", "--requests", "120", "--offline")
+DOC = EXAMPLE.parents[1] / "docs" / "agents-in-production.md"
+# the commands docs/agents-in-production.md shows, each run below on the example
+COMMANDS = (
+    " ".join(RUN_APP),
+    "promptops traces import spans.jsonl",
+    "promptops traces stats --workflows",
+    "promptops traces stats --by tool",
+    "promptops canary analyze support-agent --env production",
+    "promptops cases propose support-agent --failed",
+    "promptops cases accept .promptops/proposed/support-agent.yaml",
+    "promptops cost project support-agent --traces",
+    "promptops traces import litellm.jsonl",
+    "promptops traces stats --workflows --format json",
+    "python benchmarks/traces_speed.py --workflows",
+)
 
 
 def app() -> ModuleType:
@@ -55,8 +69,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Path:
     os.chdir(repo.root)
     try:
         assert main(["bundle", "--out", "prompts.lock.json"]) == 0
-        with litellm_callbacks.installed(TraceLogger(repo.root / "litellm.jsonl")):
-            app().serve(repo.root / "prompts.lock.json", REQUESTS, repo.root, offline=True)
+        with litellm_callbacks.installed():  # main() installs TraceLogger; the lists are put back after
+            assert app().main(RUN_APP[2:]) == 0
             spans = (repo.root / "spans.jsonl").read_text()
             calls = sum(1 for line in spans.splitlines() for _ in _chats(json.loads(line)))
             for _ in range(200):  # litellm runs the callbacks of a sync call on a worker thread
@@ -140,8 +154,22 @@ def test_spans_import_show_per_run_stats_feed_the_canary_and_propose_a_case(proj
         },
     ]
 
+    proposed_file = project / ".promptops/proposed/support-agent.yaml"
+    text = proposed_file.read_text().replace("reviewed: false", "reviewed: true")
+    proposed_file.write_text(text.replace("expected: null", "expected: cannot find"))
+    accepted = cli("cases", "accept", ".promptops/proposed/support-agent.yaml")
+    assert accepted.code == 0, accepted.err
+    assert (project / "evals/data" / case["cassette"]).is_file() and not cassette.exists()
+
     cost = cli("cost", "project", "support-agent", "--traces")
     assert "a month from 120 runs" in cost.out
+
+
+def test_the_page_shows_only_commands_the_tests_run() -> None:
+    shown = [
+        line.removeprefix("$ ").strip() for line in DOC.read_text().splitlines() if line.startswith("$ ")
+    ]
+    assert shown and [c for c in shown if c not in COMMANDS] == []
 
 
 def test_litellm_payloads_import_to_the_same_runs(project: Path, cli: CLI) -> None:

@@ -1,4 +1,5 @@
-"""Every command, subcommand and option that `promptops --help` offers is documented in the README."""
+"""Every command, subcommand and option that `promptops --help` offers is documented in the README or
+a page under docs/."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ import typer
 from promptops.cli.app import app
 from support.paths import ROOT
 
-README = (ROOT / "README.md").read_text("utf-8")
+README = "\n".join(
+    path.read_text("utf-8") for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+)
 
 
 def _commands(group: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
