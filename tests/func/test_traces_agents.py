@@ -272,3 +272,33 @@ def test_secrets_in_tool_arguments_results_and_errors_are_redacted_before_storag
         },
         {"name": "search_orders", "arguments": {"order_id": "ORD-1"}, "result": {"echo": "[REDACTED]"}},
     ]
+
+
+def _step(rid: str, run: str, step: int, second: int, version: str, arm: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "id": rid,
+        "ts_start": f"2026-12-01T10:00:{second:02d}.000Z",
+        "prompt": {"name": "order-id", "version": version, "environment": "production", "arm": arm},
+        "cost_usd": 0.001,
+        "workflow": {"id": run, "name": "support-agent", "step": step},
+        **extra,
+    }
+
+
+def test_a_run_is_counted_once_at_its_first_call_whatever_the_import_order(bundle: Path, cli: CLI) -> None:
+    later = [
+        _step("a2", "run-a", 2, 5, "1.1.0", "canary"),  # run-a mixes versions: counted at its first call
+        _step("b2", "run-b", 2, 7, "1.0.0", "control", status="error", error_type="litellm.Timeout"),
+    ]
+    first = [
+        _step("a1", "run-a", 1, 1, "1.0.0", "control", cost_usd=None),
+        _step("b1", "run-b", 1, 2, "1.0.0", "control"),
+    ]
+    for name, lines in (("later.jsonl", later), ("first.jsonl", first), ("later.jsonl", later)):
+        (bundle.parent / name).write_text("".join(json.dumps(r) + "\n" for r in lines))
+        assert cli("traces", "import", name).code == 0
+    [group] = json.loads(cli("traces", "stats", "--workflows", "--format", "json").out)["workflows"]
+    assert (group["version"], group["arm"], group["runs"], group["mixed"]) == ("1.0.0", "control", 2, 1)
+    assert group["steps_per_run"]["median"]["value"] == 2  # the repeated import added nothing
+    assert group["rates"]["timeout"]["value"] == 0.5  # run-b's last call timed out
+    assert (group["cost_per_run"]["value"], group["cost_per_run"]["runs_priced"]) == (0.002, 1)
