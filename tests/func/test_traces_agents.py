@@ -302,3 +302,27 @@ def test_a_run_is_counted_once_at_its_first_call_whatever_the_import_order(bundl
     assert group["steps_per_run"]["median"]["value"] == 2  # the repeated import added nothing
     assert group["rates"]["timeout"]["value"] == 0.5  # run-b's last call timed out
     assert (group["cost_per_run"]["value"], group["cost_per_run"]["runs_priced"]) == (0.002, 1)
+
+
+def test_bad_tool_calls_and_workflow_blocks_are_named_by_line(bundle: Path, cli: CLI) -> None:
+    good = _step("ok", "run-1", 1, 1, "1.0.0", "control")
+    bad = [
+        {**good, "id": "b1", "tool_calls": {"name": "x"}},
+        {**good, "id": "b2", "tool_calls": [{"arguments": {}}]},
+        {**good, "id": "b3", "tool_calls": [{"name": "x", "latency_ms": "fast"}]},
+        {**good, "id": "b4", "workflow": {"name": "support-agent"}},
+        {**good, "id": "b5", "workflow": {"id": "r", "step": -1}},
+        {**good, "id": "b6", "workflow": {"id": "r", "status": "timeout"}},
+    ]
+    (bundle.parent / "bad.jsonl").write_text("".join(json.dumps(r) + "\n" for r in [good, *bad]))
+    result = cli("traces", "import", "bad.jsonl")
+    assert result.code == 2
+    assert [line for line in result.err.splitlines() if line.startswith("error")] == [
+        "error: bad.jsonl:2: tool_calls: expected a list",
+        "error: bad.jsonl:3: tool_calls[0].name: required",
+        "error: bad.jsonl:4: tool_calls[0].latency_ms: expected a number",
+        "error: bad.jsonl:5: workflow.id: required",
+        "error: bad.jsonl:6: workflow.step: expected a whole number",
+        "error: bad.jsonl:7: workflow.status: 'timeout' is not one of ok, error",
+    ]
+    assert "imported 1 new record" in result.err

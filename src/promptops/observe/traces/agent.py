@@ -72,32 +72,35 @@ def tool_calls_from_data(value: Any) -> tuple[ToolCall, ...]:
         return ()
     if not isinstance(value, list):
         raise AgentDataError("tool_calls: expected a list")
-    return tuple(_tool_call(item, f"tool_calls[{i}]") for i, item in enumerate(value))
+    return tuple(_tool_call(item, i) for i, item in enumerate(value))
 
 
-def _tool_call(item: Any, at: str) -> ToolCall:
-    if not isinstance(item, dict):
-        raise AgentDataError(f"{at}: expected an object")
-    name = item.get("name")
-    if not isinstance(name, str) or not name:
-        raise AgentDataError(f"{at}.name: required")
-    arguments = item.get("arguments")
-    if arguments is not None and not isinstance(arguments, dict):
-        raise AgentDataError(f"{at}.arguments: expected an object")
-    status = item.get("status")
+def _tool_call(item: Any, i: int) -> ToolCall:
+    # an import reads a million of these: checks first, the key path only in a message
+    if type(item) is not dict:
+        raise AgentDataError(f"tool_calls[{i}]: expected an object")
+    get = item.get
+    name, arguments, status, latency = get("name"), get("arguments"), get("status"), get("latency_ms")
+    call_id, error_type = get("id"), get("error_type")
+    if type(name) is not str or not name:
+        raise AgentDataError(f"tool_calls[{i}].name: required")
+    if arguments is not None and type(arguments) is not dict:
+        raise AgentDataError(f"tool_calls[{i}].arguments: expected an object")
     if status is not None and status not in RUN_STATUSES:
-        raise AgentDataError(f"{at}.status: '{status}' is not one of ok, error")
-    latency = item.get("latency_ms")
-    if latency is not None and (isinstance(latency, bool) or not isinstance(latency, int | float)):
-        raise AgentDataError(f"{at}.latency_ms: expected a number")
+        raise AgentDataError(f"tool_calls[{i}].status: '{status}' is not one of ok, error")
+    if latency is not None and type(latency) is not float and type(latency) is not int:
+        raise AgentDataError(f"tool_calls[{i}].latency_ms: expected a number")
+    for key, text in (("id", call_id), ("error_type", error_type)):
+        if text is not None and type(text) is not str:
+            raise AgentDataError(f"tool_calls[{i}].{key}: expected a string")
     return ToolCall(
         name=name,
         arguments=arguments,
-        id=_text(item, "id", at),
+        id=call_id or None,
         status=status,
-        error_type=_text(item, "error_type", at),
+        error_type=error_type or None,
         latency_ms=float(latency) if latency is not None else None,
-        result=item.get("result"),
+        result=get("result"),
     )
 
 
