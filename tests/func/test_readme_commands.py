@@ -1,5 +1,4 @@
-"""Every command, subcommand and option that `promptops --help` offers is documented in the README or
-a page under docs/."""
+"""Every command, subcommand and option that `promptops --help` offers is documented in the README."""
 
 from __future__ import annotations
 
@@ -11,9 +10,8 @@ import typer
 from promptops.cli.app import app
 from support.paths import ROOT
 
-README = "\n".join(
-    path.read_text("utf-8") for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-)
+# the README and the docs pages it links to (a command's reference may live on its own page)
+README = "\n".join(p.read_text("utf-8") for p in [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))])
 
 
 def _commands(group: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
