@@ -123,6 +123,8 @@ def propose(
         if run:
             from promptops.observe.flywheel.cassettes import cassette
 
+            if run[-1].output is not None:  # what the run answered in the end, not its first step
+                entry["observed_output"] = table.text(run[-1].output)
             lines = cassette(run, table)
             if lines:
                 entry["cassette"] = f"cassettes/{case_id}.jsonl"
