@@ -326,3 +326,27 @@ def test_bad_tool_calls_and_workflow_blocks_are_named_by_line(bundle: Path, cli:
         "error: bad.jsonl:7: workflow.status: 'timeout' is not one of ok, error",
     ]
     assert "imported 1 new record" in result.err
+
+
+def test_a_run_call_with_tokens_only_is_priced_from_the_price_map(bundle: Path, cli: CLI) -> None:
+    from promptops.prompts.catalog import token_prices
+
+    served = {"requested": "openai/gpt-4o-mini-2024-07-18", "served": "gpt-4o-mini-2024-07-18"}
+    usage = {"input": 1000, "output": 100}
+    lines = [
+        _step("p1", "run-p", 1, 1, "1.0.0", "control", cost_usd=None, model=served, usage=usage),
+        _step("p2", "run-p", 2, 2, "1.0.0", "control", cost_usd=0.001),
+        _step("q1", "run-q", 1, 3, "1.0.0", "control", cost_usd=None),  # no tokens: unknown
+    ]
+    (bundle.parent / "priced.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines))
+    assert cli("traces", "import", "priced.jsonl").code == 0
+    per_token = token_prices("gpt-4o-mini-2024-07-18")
+    assert per_token is not None  # litellm's price map, read as data
+    [group] = json.loads(cli("traces", "stats", "--workflows", "--format", "json").out)["workflows"]
+    expected = 1000 * per_token[0] + 100 * per_token[1] + 0.001
+    assert group["cost_per_run"]["value"] == pytest.approx(expected, abs=1e-6)
+    assert group["cost_per_run"]["runs_priced"] == 1  # run-q has a call of unknown cost
+    first = json.loads(
+        (bundle.parent / ".promptops/traces/segments/000001.jsonl").read_text().splitlines()[0]
+    )
+    assert first["cost_source"] == "computed"
