@@ -350,3 +350,22 @@ def test_a_run_call_with_tokens_only_is_priced_from_the_price_map(bundle: Path, 
         (bundle.parent / ".promptops/traces/segments/000001.jsonl").read_text().splitlines()[0]
     )
     assert first["cost_source"] == "computed"
+
+
+def test_litellm_mcp_tool_call_payloads_are_not_counted_as_llm_calls(bundle: Path, cli: CLI) -> None:
+    payload = {
+        "id": "mcp-1",
+        "litellm_call_id": "mcp-1",
+        "call_type": "call_mcp_tool",
+        "startTime": 1796000000.0,
+        "endTime": 1796000000.2,
+        "status": "success",
+        "metadata": {"mcp_tool_call_metadata": {"name": "search_orders", "arguments": {"order_id": "ORD-1"}}},
+    }
+    (bundle.parent / "mcp.jsonl").write_text(json.dumps(payload) + "\n")
+    result = cli("traces", "import", "mcp.jsonl")
+    assert result.code == 0, result.err
+    assert result.err.splitlines()[:2] == [
+        "imported 0 new records (0 read, 0 already in the store)",
+        "skipped 1 spans that are not LLM calls",
+    ]

@@ -17,6 +17,14 @@ def is_payload(data: Any) -> bool:
     )
 
 
+def is_tool_call(data: Any) -> bool:
+    """Return whether a payload logs an MCP tool call (`call_type: call_mcp_tool`), which is no LLM call."""
+    return isinstance(data, dict) and data.get("call_type") in MCP_CALL_TYPES
+
+
+MCP_CALL_TYPES = ("call_mcp_tool", "list_mcp_tools")
+
+
 def record(data: Any) -> TraceRecord:
     """Return the TraceRecord of one standard logging payload; RecordError naming what is missing."""
     if not is_payload(data):

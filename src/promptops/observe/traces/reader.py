@@ -34,6 +34,8 @@ def parse(data: Any, fmt: str) -> tuple[list[TraceRecord], int, list[WorkflowRef
     if fmt == "otlp" or (fmt == "auto" and isinstance(data, dict) and "resourceSpans" in data):
         return otlp.parse(data)
     if fmt == "litellm" or (fmt == "auto" and litellm_payload.is_payload(data)):
+        if litellm_payload.is_tool_call(data):  # an MCP tool call is no LLM call: skipped, counted
+            return [], 1, []
         return [litellm_payload.record(data)], 0, []
     return [from_data(data)], -1, []  # -1: the line is in the record format
 
