@@ -131,6 +131,20 @@ def test_spans_import_show_per_run_stats_feed_the_canary_and_propose_a_case(proj
     assert lines[0] == "ROLLBACK: steps_per_run surely worse than allowed (critical)"
     assert lines[2].endswith("runs: control 63, canary 57")
     assert lines[4].split()[:6] == ["steps_per_run", "2.000", "2.965", "1.48x", "[1.44x,", "1.53x]"]
+    data = json.loads(
+        cli("canary", "analyze", "support-agent", "--env", "production", "--format", "json").out
+    )
+    assert (data["verdict"], data["exit_code"], data["arms"]) == (
+        "ROLLBACK",
+        1,
+        {"control": 63, "canary": 57},
+    )
+    by_name = {m["name"]: m for m in data["metrics"]}
+    assert sorted(by_name) == ["cost_per_run", "steps_per_run", "tool_error_rate"]
+    assert (by_name["steps_per_run"]["classification"], by_name["steps_per_run"]["critical"]) == (
+        "worse",
+        True,
+    )
 
     proposed = cli("cases", "propose", "support-agent", "--failed")
     assert proposed.code == 0, proposed.err
