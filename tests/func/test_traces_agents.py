@@ -369,3 +369,18 @@ def test_litellm_mcp_tool_call_payloads_are_not_counted_as_llm_calls(bundle: Pat
         "imported 0 new records (0 read, 0 already in the store)",
         "skipped 1 spans that are not LLM calls",
     ]
+
+
+def test_a_thumbs_down_on_a_call_of_a_run_fails_the_run(bundle: Path, cli: CLI) -> None:
+    lines = [_step("f1", "run-f", 1, 1, "1.0.0", "control"), _step("f2", "run-f", 2, 2, "1.0.0", "control")]
+    (bundle.parent / "runs.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines))
+    assert cli("traces", "import", "runs.jsonl").code == 0
+
+    def failure() -> float:
+        [group] = json.loads(cli("traces", "stats", "--workflows", "--format", "json").out)["workflows"]
+        return float(group["rates"]["failure"]["value"])
+
+    assert failure() == 0.0
+    (bundle.parent / "thumbs.jsonl").write_text(json.dumps({"record_id": "f1", "thumb": "down"}) + "\n")
+    assert cli("feedback", "import", "thumbs.jsonl").code == 0
+    assert failure() == 1.0

@@ -323,7 +323,30 @@ class TraceStore:
                 "INSERT OR IGNORE INTO scores VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [_score_row(record_id, score) for record_id, score in scored],
             )
-        return self.db.total_changes - before
+        added = self.db.total_changes - before
+        failing = [
+            rid for rid, score in scored if score.value is not None and score.value < run_index.FAILING_SCORE
+        ]
+        if failing:  # a failing score on any call of a run fails the run (DESIGN §9.4)
+            self._fail_runs(failing)
+        return added
+
+    def _fail_runs(self, record_ids: Sequence[str]) -> None:
+        runs: set[str] = set()
+        for start in range(0, len(record_ids), 900):
+            chunk = list(record_ids[start : start + 900])
+            query = f"SELECT segment, offset, length FROM records WHERE id IN ({', '.join('?' * len(chunk))})"
+            for segment, offset, length in self.db.execute(query, chunk).fetchall():
+                with self._path(segment).open("rb") as handle:
+                    handle.seek(offset)
+                    workflow = json.loads(handle.read(length)).get("workflow")
+                if isinstance(workflow, dict) and isinstance(workflow.get("id"), str):
+                    runs.add(workflow["id"])
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.executemany(
+                "UPDATE runs SET failed_score = 1 WHERE run = ?", [(r,) for r in sorted(runs)]
+            )
 
     def find(self, record_id: str | None = None, response_id: str | None = None) -> str | None:
         """Return the id of the record with this id or provider response id, None when there is none."""
