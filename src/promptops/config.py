@@ -110,6 +110,14 @@ class CostRule:
 
 
 @dataclass(frozen=True, kw_only=True)
+class RunRule:
+    """A workflow canary metric: steps and cost per run as canary/control - 1; tool errors absolute."""
+
+    max_increase: float
+    critical: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
 class RolloutPolicy:
     """When a canary may be promoted or must be rolled back (`rollout:` in promptops.yaml)."""
 
@@ -121,6 +129,9 @@ class RolloutPolicy:
     error_rate: ErrorRateRule | None = field(default_factory=ErrorRateRule)
     latency: LatencyRule | None = field(default_factory=LatencyRule)
     cost_per_call: CostRule | None = field(default_factory=CostRule)
+    steps_per_run: RunRule | None = None  # workflow metrics, judged per run (DESIGN §9.4): off unless set
+    tool_error_rate: RunRule | None = None
+    cost_per_run: RunRule | None = None
 
 
 DURATION = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}

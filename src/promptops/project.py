@@ -23,6 +23,7 @@ from promptops.config import (
     QualityRule,
     RolloutPolicy,
     RunDefaults,
+    RunRule,
     RunsPolicy,
     Traffic,
     duration_seconds,
@@ -173,6 +174,9 @@ RULES: dict[str, type[Any]] = {
     "error_rate": ErrorRateRule,
     "latency": LatencyRule,
     "cost_per_call": CostRule,
+    "steps_per_run": RunRule,
+    "tool_error_rate": RunRule,
+    "cost_per_run": RunRule,
 }
 
 

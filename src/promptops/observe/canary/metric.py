@@ -21,6 +21,9 @@ class Observation:
     cost_usd: float | None = None
     score: float | None = None  # the policy's quality score; None when unscored (always for errors)
     pair_id: str | None = None
+    run: str | None = None  # the workflow run the call belongs to (DESIGN §9.4)
+    tool_calls: int = 0
+    tool_errors: int = 0
 
 
 @dataclass(frozen=True, kw_only=True)

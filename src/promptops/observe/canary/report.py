@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 from promptops.formats import dump_json
+from promptops.observe.canary import runs
 from promptops.observe.canary.metric import Metric
 from promptops.observe.canary.verdict import Analysis
 from promptops.observe.canary.window import Window
@@ -22,9 +23,9 @@ def _number(value: float | None, metric: Metric) -> str:
         return "∞" if value > 0 else "-∞"
     if metric.name.startswith("latency"):
         return f"{value:.0f} ms"
-    if metric.name == "cost_per_call":
+    if metric.name in ("cost_per_call", "cost_per_run"):
         return money(value)
-    if metric.name == "error_rate":
+    if metric.name in ("error_rate", "tool_error_rate"):
         return f"{value:.2%}"
     return f"{value:.3f}"
 
@@ -36,7 +37,10 @@ def _bound(value: float, ratio: bool) -> str:
 
 
 def _ratio(metric: Metric) -> bool:
-    return metric.name.startswith("latency_p") or metric.name == "cost_per_call"
+    return metric.name.startswith("latency_p") or metric.name in RATIOS
+
+
+RATIOS = ("cost_per_call", "steps_per_run", "cost_per_run")  # canary/control; the rest are differences
 
 
 def interval_text(metric: Metric) -> str:
@@ -96,8 +100,15 @@ def _challenger(analysis: Analysis) -> str:
     return "shadow" if analysis.shadow else "canary"
 
 
+def unit(analysis: Analysis) -> str:
+    """Return what the arms count: `runs` when workflow rules judge the canary per run, else `calls`."""
+    return "runs" if runs.rule_count(analysis.policy) and not analysis.shadow else "calls"
+
+
 def _needed(analysis: Analysis) -> str:
-    return "" if analysis.needed is None else f"; about {analysis.needed} more calls per arm needed"
+    return (
+        "" if analysis.needed is None else f"; about {analysis.needed} more {unit(analysis)} per arm needed"
+    )
 
 
 def alpha_split(analysis: Analysis) -> str:
@@ -111,8 +122,8 @@ def text(analysis: Analysis, window: Window) -> str:
     lines = [
         f"{analysis.verdict}: {analysis.reason}{_needed(analysis)}",
         _subject(window, analysis),
-        f"window: {window.start or '-'} .. {window.end or '-'}; calls: control {analysis.arms['control']}, "
-        f"canary {analysis.arms['canary']}"
+        f"window: {window.start or '-'} .. {window.end or '-'}; "
+        f"{unit(analysis)}: control {analysis.arms['control']}, canary {analysis.arms['canary']}"
         + (f"; unattributed {window.unattributed}" if window.unattributed else ""),
     ]
     rows = [HEADER, *_rows(analysis)]
@@ -133,7 +144,7 @@ def markdown(analysis: Analysis, window: Window) -> str:
         "",
         f"{_subject(window, analysis)}. Window {window.start or '-'} to {window.end or '-'} "
         f"({analysis.elapsed_s / 3600:.1f} h since the first {_challenger(analysis)} call); "
-        f"calls: control {analysis.arms['control']}, canary {analysis.arms['canary']}"
+        f"{unit(analysis)}: control {analysis.arms['control']}, canary {analysis.arms['canary']}"
         + (f", unattributed {window.unattributed}" if window.unattributed else "")
         + ".",
         "",

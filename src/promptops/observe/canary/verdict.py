@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from promptops.config import RolloutPolicy
+from promptops.observe.canary import runs
+from promptops.observe.canary.budget import alpha_shares
 from promptops.observe.canary.checks import metrics
 from promptops.observe.canary.metric import Arms, Metric, Observation
 
@@ -43,8 +45,10 @@ def analyze(
 ) -> Analysis:
     """Return the verdict on `calls` seen over `elapsed_s` seconds since the canary's first call."""
     arms = split(calls, shadow)
-    found = tuple(metrics(arms, policy))
-    counts = {"control": len(arms.control), "canary": len(arms.canary)}
+    extra = runs.gating(policy)
+    found = (*metrics(arms, policy, extra), *runs.metrics(arms, policy, alpha_shares(policy, extra)))
+    judged = runs.rule_count(policy) and not shadow  # workflow rules: a run is the unit, not a call
+    counts = runs.counts(arms) if judged else {"control": len(arms.control), "canary": len(arms.canary)}
     verdict, reason = _decide(found, counts, policy, elapsed_s)
     needed = _needed(found, counts, policy) if verdict == "CONTINUE" else None
     rolled_back = verdict == "ROLLBACK" or (
