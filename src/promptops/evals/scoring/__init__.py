@@ -11,7 +11,7 @@ from typing import Any
 
 from promptops.evals.cases import Case, ScorerConfig
 from promptops.evals.records import ScoreValue
-from promptops.evals.scoring import budget, custom, judge, structured, text
+from promptops.evals.scoring import budget, custom, judge, promptfoo, structured, text
 from promptops.evals.scoring.base import (
     COMMON_KEYS,
     SCORERS,
@@ -39,6 +39,7 @@ __all__ = [
     "evaluate",
     "judge",
     "options_schema",
+    "promptfoo",
     "register",
     "resolve",
     "scorers_for",
