@@ -14,7 +14,9 @@ from promptops.cli import (
     cost,
     environments,
     evals,
+    export,
     github,
+    imports,
     prompts,
     report,
     traces,
@@ -61,5 +63,7 @@ for group in (
     cost,
     budget,
     cases,
+    imports,
+    export,
 ):
     group.register(app)

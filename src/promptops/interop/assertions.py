@@ -15,6 +15,7 @@ from typing import Any
 
 from promptops.errors import FileFormatError
 from promptops.evals.scoring.promptfoo import js_string
+from promptops.interop.nunjucks import Refused, scoped, translate
 from promptops.yamltext import parse_yaml
 
 _JS_SPACE = "\\t\\n\\v\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff"
@@ -131,12 +132,24 @@ def _schema(value: Any) -> dict[str, Any]:
     return value
 
 
+def _templated(value: Any) -> Any:
+    """Return an assertion value with its Nunjucks variables read from the case's `vars`."""
+    if isinstance(value, str) and ("{{" in value or "{%" in value):
+        try:
+            return scoped(translate(value).text)
+        except Refused as exc:
+            raise NotCarried(exc.reason) from None
+    if isinstance(value, list):
+        return [_templated(v) for v in value]
+    return value
+
+
 def scorer_entry(assertion: Mapping[str, Any], *, judge: str | None = None) -> dict[str, Any]:
     """Return the promptops scorer entry for one promptfoo assertion; raise NotCarried."""
     kind = str(assertion.get("type", ""))
     negated = kind.startswith("not-")
     base = kind[4:] if negated else kind
-    value = assertion.get("value")
+    value = _templated(assertion.get("value"))
     threshold = assertion.get("threshold")
     if kind in _NOT_CARRIED or base in _NOT_CARRIED:
         raise NotCarried(_NOT_CARRIED.get(kind) or _NOT_CARRIED[base])

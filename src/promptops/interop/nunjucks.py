@@ -116,3 +116,38 @@ def translate(text: str, first_line: int = 1) -> Translation:
     return Translation(
         text="".join(out), changes=tuple(changes), plain=frozenset(plain - in_tags), in_tags=frozenset(in_tags)
     )
+
+
+_KEYWORDS = frozenset(
+    "and or not in is if else elif endif for endfor set endset true false none null loop range".split()
+)
+_IDENT = re.compile(r"(\|\s*|\bis\s+|\.\s*)?\b([A-Za-z_]\w*)\b")
+
+
+def scoped(text: str, prefix: str = "vars.") -> str:
+    """Return a template whose variables are read under `prefix` (an assertion's `{{ expected }}`
+    names a test var in promptfoo; in a promptops scorer the case's vars live under `vars.`)."""
+
+    def code(part: str) -> str:
+        def one(match: re.Match[str]) -> str:
+            lead, name = match.group(1), match.group(2)
+            if lead or name in _KEYWORDS:
+                return match.group(0)
+            return f"{prefix}{name}"
+
+        pieces, last = [], 0
+        for string in _STRING.finditer(part):
+            pieces.append(_IDENT.sub(one, part[last : string.start()]))
+            pieces.append(string.group(0))
+            last = string.end()
+        pieces.append(_IDENT.sub(one, part[last:]))
+        return "".join(pieces)
+
+    def tag(match: re.Match[str]) -> str:
+        if match.group(1):
+            return match.group(1) + code(match.group(2)) + match.group(3)
+        if match.group(4):
+            return match.group(4) + code(match.group(5)) + match.group(6)
+        return match.group(0)
+
+    return _TAG.sub(tag, text)
