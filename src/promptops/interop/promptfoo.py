@@ -24,6 +24,7 @@ from promptops.project import read_bytes
 from promptops.prompts.render import variables
 from promptops.yamltext import Document, decode, parse_yaml
 
+DEFAULT_JUDGE = "openai/gpt-5.5-2026-04-23"  # promptfoo 0.121's DEFAULT_OPENAI_GRADING_MODEL
 PARAMS = ("temperature", "max_tokens", "top_p", "seed", "stop", "presence_penalty", "frequency_penalty")
 _CHAT_ROLES = ("system", "user", "assistant")
 # a scorer that never gates, for suites whose assertions all live on their cases (a suite needs one)
@@ -227,7 +228,7 @@ def import_promptfoo(path: Path) -> ImportPlan:
     for key in ("redteam", "scenarios", "derivedMetrics", "extensions", "nunjucksFilters"):
         if key in reader.config:
             reader.note((key,), key, "not carried: promptops has no equivalent")
-    judge = _judge(default)
+    judge = _judge(default) or DEFAULT_JUDGE
     scorers: list[dict[str, Any]] = []  # names made unique below
     for i, assertion in enumerate(default.get("assert") or []):
         try:
@@ -263,6 +264,9 @@ def import_promptfoo(path: Path) -> ImportPlan:
             files.append((f"evals/data/{name}.jsonl", jsonl_text(cases)))
             prompt_names.append(name)
             suite_names.append(name)
+    if _judge(default) is None and any("llm_judge" in text for _, text in files):
+        why = f"no defaultTest.options.provider: graded by promptfoo 0.121's default grader, {DEFAULT_JUDGE}"
+        reader.notes.append(Note(file=reader.file, line=None, what="llm-rubric", why=why, carried=True))
     notes = tuple(dict.fromkeys(reader.notes))  # each test is read once per prompt: report it once
     return ImportPlan(files=tuple(files), notes=notes, prompts=tuple(prompt_names), suites=tuple(suite_names))
 
