@@ -192,6 +192,8 @@ def scorer_entry(assertion: Mapping[str, Any], *, judge: str | None = None) -> d
         if judge is None:
             raise NotCarried("no grading provider: set defaultTest.options.provider to an OpenAI-compatible model")
         entry = {"type": "llm_judge", "rubric": value, "model": judge}
+        if judge.startswith(("openai/gpt-5", "openai/o")):  # reasoning models take only temperature 1
+            entry["params"] = {"temperature": 1}
         if threshold is not None:
             entry["threshold"] = threshold
         threshold = None

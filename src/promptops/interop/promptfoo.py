@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from promptops.errors import InputError
+from promptops.errors import FileFormatError, InputError
 from promptops.interop.assertions import NotCarried, scorer_entry
 from promptops.interop.models import litellm_model, pinned
 from promptops.interop.nunjucks import Refused, Translation, translate
@@ -75,6 +75,8 @@ class _Reader:
             name = None
             if isinstance(entry, dict):
                 name = entry.get("label") or entry.get("id")
+                if entry.get("config"):
+                    self.note((*at, "config"), f"prompt {name} config", "prompt-level provider config is not carried")
                 entry = entry.get("raw") or entry.get("id")
             if not isinstance(entry, str):
                 self.note(at, "prompt", "only text, file:// text, JSON and YAML chat prompts are carried")
@@ -97,7 +99,13 @@ class _Reader:
         for path in resolve(self.base, ref):
             file = label(path, self.base)
             if path.suffix in (".json", ".yaml", ".yml"):
-                out.extend(self._prompt(name or slug(path.stem, "prompt"), read_data(path, self.base), file, 1, at))
+                try:
+                    body = read_data(path, self.base)
+                except (InputError, FileFormatError):
+                    why = "a chat prompt that is a Nunjucks template rendering JSON (loops over messages) is not carried"
+                    self.notes.append(Note(file=file, line=1, what=f"prompt {path.stem}", why=why))
+                    continue
+                out.extend(self._prompt(name or slug(path.stem, "prompt"), body, file, 1, at))
                 continue
             text = read_text(path, self.base)
             parts = text.split("\n---\n") if path.suffix == ".txt" else [text]
