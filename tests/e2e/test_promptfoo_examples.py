@@ -20,15 +20,19 @@ from typing import Any
 
 import pytest
 from promptfoo_tool import FIXTURES, SKIP_REASON, promptfoo_dir
-from support.openai_server import FakeOpenAI, _last_user
 
 from promptops.interop.promptfoo import import_promptfoo
+from support.openai_server import FakeOpenAI, _last_user
 
 EXAMPLES = sorted(p.name for p in (FIXTURES / "examples").iterdir() if p.is_dir())
 
 
 def _answerer(example: Path) -> Any:
-    pairs = json.loads((example / "answers.json").read_text("utf-8")) if (example / "answers.json").exists() else []
+    pairs = (
+        json.loads((example / "answers.json").read_text("utf-8"))
+        if (example / "answers.json").exists()
+        else []
+    )
 
     def answer(messages: list[dict[str, Any]]) -> str:
         last = _last_user(messages)
@@ -63,36 +67,74 @@ def _env(server: FakeOpenAI, home: Path) -> dict[str, str]:
     }
 
 
-def promptfoo_outcomes(example: Path, server: FakeOpenAI, tmp: Path, package: Path) -> dict[tuple[int, int], bool]:
+def promptfoo_outcomes(
+    example: Path, server: FakeOpenAI, tmp: Path, package: Path
+) -> dict[tuple[int, int], bool]:
     """Return promptfoo's pass/fail by (promptIdx, testIdx)."""
     out = tmp / "promptfoo.json"
     subprocess.run(
-        ["node", str(package / "dist" / "src" / "entrypoint.js"), "eval", "-c", "promptfooconfig.yaml",
-         "--no-cache", "--no-table", "--no-write", "-o", str(out)],
-        cwd=example, env=_env(server, tmp), capture_output=True, text=True, timeout=300, check=False,
+        [
+            "node",
+            str(package / "dist" / "src" / "entrypoint.js"),
+            "eval",
+            "-c",
+            "promptfooconfig.yaml",
+            "--no-cache",
+            "--no-table",
+            "--no-write",
+            "-o",
+            str(out),
+        ],
+        cwd=example,
+        env=_env(server, tmp),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     results = json.loads(out.read_text("utf-8"))["results"]["results"]
     return {(r["promptIdx"], r["testIdx"]): bool(r["success"]) for r in results}
 
 
-def promptops_outcomes(example: Path, server: FakeOpenAI, tmp: Path) -> tuple[dict[tuple[int, int], bool], int]:
+def promptops_outcomes(
+    example: Path, server: FakeOpenAI, tmp: Path
+) -> tuple[dict[tuple[int, int], bool], int]:
     """Return promptops's pass/fail keyed like promptfoo's, and the number of lint problems."""
     project = tmp / "project"
     project.mkdir()
     subprocess.run(["git", "init", "-q"], cwd=project, check=True)
     env = _env(server, tmp)
     python = [sys.executable, "-m", "promptops"]
-    subprocess.run([*python, "import", "promptfoo", str(example / "promptfooconfig.yaml")], cwd=project, env=env, check=True, capture_output=True)
-    lint = subprocess.run([*python, "lint"], cwd=project, env=env, capture_output=True, text=True)
-    subprocess.run([*python, "eval", "--no-cache", "--out", "results.json"], cwd=project, env=env, capture_output=True, check=False)
+    subprocess.run(
+        [*python, "import", "promptfoo", str(example / "promptfooconfig.yaml")],
+        cwd=project,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    lint = subprocess.run(
+        [*python, "lint"], check=False, cwd=project, env=env, capture_output=True, text=True
+    )
+    subprocess.run(
+        [*python, "eval", "--no-cache", "--out", "results.json"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        check=False,
+    )
     suites = json.loads((project / "results.json").read_text("utf-8"))["suites"]
     plan = import_promptfoo(example / "promptfooconfig.yaml")
     config = plan_shape(example)  # promptfoo numbers (prompt, provider) pairs provider-major
     outcomes: dict[tuple[int, int], bool] = {}
     for k, suite in enumerate(plan.suites):
         prompt_j, provider_i = divmod(k, config["providers"])
-        prompt_idx = provider_i * config["prompts"] + prompt_j  # promptfoo counts prompts within each provider
-        order = [json.loads(line)["id"] for line in (project / "evals" / "data" / f"{suite}.jsonl").read_text().splitlines()]
+        prompt_idx = (
+            provider_i * config["prompts"] + prompt_j
+        )  # promptfoo counts prompts within each provider
+        order = [
+            json.loads(line)["id"]
+            for line in (project / "evals" / "data" / f"{suite}.jsonl").read_text().splitlines()
+        ]
         passed = {c["id"]: c["attempts"][0]["passed"] for c in suites[suite]["cases"]}
         for test_idx, case_id in enumerate(order):
             outcomes[(prompt_idx, test_idx)] = bool(passed[case_id])
@@ -102,7 +144,10 @@ def promptops_outcomes(example: Path, server: FakeOpenAI, tmp: Path) -> tuple[di
 def plan_shape(example: Path) -> dict[str, int]:
     """Return the example's prompt and provider counts (shape.json), checked against the import."""
     shape: dict[str, int] = json.loads((example / "shape.json").read_text("utf-8"))
-    assert len(import_promptfoo(example / "promptfooconfig.yaml").suites) == shape["prompts"] * shape["providers"]
+    assert (
+        len(import_promptfoo(example / "promptfooconfig.yaml").suites)
+        == shape["prompts"] * shape["providers"]
+    )
     return shape
 
 

@@ -8,7 +8,6 @@ import shutil
 import subprocess
 
 import pytest
-
 from promptfoo_tool import FIXTURES, SKIP_REASON, promptfoo_dir
 
 
@@ -25,8 +24,12 @@ def test_promptfoo_still_agrees_with_the_committed_corpus() -> None:
         check=True,
     )
     fresh = [json.loads(line) for line in proc.stdout.splitlines()]
-    committed = [json.loads(line) for line in (FIXTURES / "conformance.jsonl").read_text("utf-8").splitlines()]
+    committed = [
+        json.loads(line) for line in (FIXTURES / "conformance.jsonl").read_text("utf-8").splitlines()
+    ]
     if fresh[0] != committed[0]:
-        pytest.skip(f"installed promptfoo {fresh[0]['promptfoo']} is not the pinned {committed[0]['promptfoo']}")
+        pytest.skip(
+            f"installed promptfoo {fresh[0]['promptfoo']} is not the pinned {committed[0]['promptfoo']}"
+        )
     changed = [(c, f) for c, f in zip(committed[1:], fresh[1:], strict=True) if c != f]
     assert changed == []

@@ -70,7 +70,15 @@ def test_every_row_agrees_with_promptfoo() -> None:
 
 @pytest.mark.parametrize(
     ("value", "text"),
-    [(True, "true"), (1.0, "1"), (1.5, "1.5"), (float("nan"), "NaN"), (1e-7, "1e-7"), (1e21, "1e+21"), (None, "null")],
+    [
+        (True, "true"),
+        (1.0, "1"),
+        (1.5, "1.5"),
+        (float("nan"), "NaN"),
+        (1e-7, "1e-7"),
+        (1e21, "1e+21"),
+        (None, "null"),
+    ],
 )
 def test_javascript_string_of_values(value: Any, text: str) -> None:
     from promptops.evals.scoring.promptfoo import js_string

@@ -16,7 +16,9 @@ from promptops.errors import ExitCode
 
 def register(app: typer.Typer) -> None:
     """Add `import promptfoo` and `import gh-models` to `app`."""
-    group = typer.Typer(name="import", help="Import prompts and evals from other tools.", no_args_is_help=True)
+    group = typer.Typer(
+        name="import", help="Import prompts and evals from other tools.", no_args_is_help=True
+    )
     group.command("promptfoo")(import_promptfoo)
     group.command("gh-models")(import_gh_models)
     app.add_typer(group)

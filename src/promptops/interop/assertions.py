@@ -9,6 +9,7 @@ dialect to Python's exactly (or refused). The other types keep promptfoo's names
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -24,7 +25,7 @@ _NOT_CARRIED = {
     "python": "promptfoo's python assertions take (output, context); rewrite as a promptops `python` scorer "
     "(module:function)",
     "webhook": "webhook assertions call a URL at eval time; promptops scorers do not reach the network",
-    "similar": "embedding similarity needs an embedding provider; use `similarity` (string ratio) or `llm_judge`",
+    "similar": "embedding similarity needs an embedding provider; use `similarity` or `llm_judge`",
     "select-best": "select-best compares outputs across providers; promptops scores each case on its own",
 }
 _TEXT_TYPES = ("icontains", "starts-with")
@@ -160,7 +161,9 @@ def scorer_entry(assertion: Mapping[str, Any], *, judge: str | None = None) -> d
         expected = value if isinstance(value, dict | list) or value is None else js_string(value)
         entry = {"type": "equals", "expected": expected, "strip": False}
     elif base == "contains":
-        if not (isinstance(value, str) and value) and not (isinstance(value, int | float) and value == value):
+        if not (isinstance(value, str) and value) and not (
+            isinstance(value, int | float) and not math.isnan(value)
+        ):
             raise NotCarried("promptfoo needs a non-empty string or number for contains")
         entry = {"type": "contains", "value": js_string(value)}
     elif base in _TEXT_TYPES:
@@ -190,7 +193,9 @@ def scorer_entry(assertion: Mapping[str, Any], *, judge: str | None = None) -> d
         if not isinstance(value, str) or not value:
             raise NotCarried("only a text rubric is carried for llm-rubric")
         if judge is None:
-            raise NotCarried("no grading provider: set defaultTest.options.provider to an OpenAI-compatible model")
+            raise NotCarried(
+                "no grading provider: set defaultTest.options.provider to an OpenAI-compatible model"
+            )
         entry = {"type": "llm_judge", "rubric": value, "model": judge}
         if judge.startswith(("openai/gpt-5", "openai/o")):  # reasoning models take only temperature 1
             entry["params"] = {"temperature": 1}

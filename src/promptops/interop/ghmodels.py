@@ -47,7 +47,11 @@ def _evaluator(entry: Mapping[str, Any]) -> dict[str, Any] | str:
             out = {"type": "icontains", "value": value}
         elif kind in ("startsWith", "endsWith") and not templated:
             body = re.escape(value)
-            out = {"type": "regex", "pattern": f"^{body}" if kind == "startsWith" else f"{body}\\Z", "flags": "iu"}
+            out = {
+                "type": "regex",
+                "pattern": f"^{body}" if kind == "startsWith" else f"{body}\\Z",
+                "flags": "iu",
+            }
         else:
             return f"string.{kind} with a template variable has no exact promptops scorer"
     elif isinstance(entry.get("llm"), dict):
@@ -77,7 +81,11 @@ def import_gh_models(path: Path) -> ImportPlan:
     for i, message in enumerate(data.get("messages") or []):
         content = str(message.get("content", ""))
         if "{%" in content or "{#" in content:
-            note(("messages", i, "content"), "message", "`{%` and `{#` are Jinja2 syntax; GitHub sends them literally")
+            note(
+                ("messages", i, "content"),
+                "message",
+                "`{%` and `{#` are Jinja2 syntax; GitHub sends them literally",
+            )
             return ImportPlan(files=(), notes=tuple(notes))
         messages.append({"role": message.get("role", "user"), "content": content})
     spec: dict[str, Any] = {"name": name, "version": "1.0.0"}
@@ -85,7 +93,11 @@ def import_gh_models(path: Path) -> ImportPlan:
         spec["description"] = str(data.get("description") or data.get("name"))
     model, pin = pinned(from_github(str(data.get("model", ""))))
     if pin:
-        notes.append(Note(file=file, line=doc.line(("model",)), what=f"model {data.get('model')}", why=pin, carried=True))
+        notes.append(
+            Note(
+                file=file, line=doc.line(("model",)), what=f"model {data.get('model')}", why=pin, carried=True
+            )
+        )
     spec["model"] = model
     params = {PARAMS[k]: v for k, v in (data.get("modelParameters") or {}).items() if k in PARAMS}
     for key in sorted(set(data.get("modelParameters") or {}) - set(PARAMS)):
@@ -110,7 +122,12 @@ def import_gh_models(path: Path) -> ImportPlan:
     header = f"imported from {file} by promptops import gh-models"
     files = (
         (f"prompts/{name}.yaml", yaml_text(spec, header)),
-        (f"evals/{name}.yaml", yaml_text({"prompt": name, "dataset": f"data/{name}.jsonl", "scorers": scorers or [NEUTRAL]}, header)),
+        (
+            f"evals/{name}.yaml",
+            yaml_text(
+                {"prompt": name, "dataset": f"data/{name}.jsonl", "scorers": scorers or [NEUTRAL]}, header
+            ),
+        ),
         (f"evals/data/{name}.jsonl", jsonl_text(cases)),
     )
     return ImportPlan(files=files, notes=tuple(notes), prompts=(name,), suites=(name,))
@@ -140,7 +157,9 @@ def _output(data: Mapping[str, Any], note: Any) -> dict[str, Any] | None:
 
 def _github_template(text: str) -> str | None:
     """Return `text` with `{{ name }}`/`{{ vars.name }}` as GitHub's `{{name}}`; None when it holds more."""
-    out = _SCOPED.sub(lambda m: "{{" + m.group(1) + "}}", _SIMPLE.sub(lambda m: "{{" + m.group(1) + "}}", text))
+    out = _SCOPED.sub(
+        lambda m: "{{" + m.group(1) + "}}", _SIMPLE.sub(lambda m: "{{" + m.group(1) + "}}", text)
+    )
     return None if "{%" in out or re.search(r"\{\{(?![A-Za-z_]\w*\}\})", out) else out
 
 
@@ -179,7 +198,7 @@ def _to_evaluator(scorer: ScorerConfig) -> dict[str, Any] | str:
 
 
 def export_gh_models(spec: PromptSpec, suites: list[Suite]) -> tuple[str, list[str]]:
-    """Return the `.prompt.yml` text for a prompt (and its suites' cases and scorers) and what was not carried."""
+    """Return the `.prompt.yml` text for a prompt (its suites' cases and scorers) and what it left out."""
     notes: list[str] = [f"version {spec.version}: GitHub Models files carry no version"]
     model, model_note = to_github(spec.model)
     notes.extend([model_note] if model_note else [])
@@ -197,14 +216,18 @@ def export_gh_models(spec: PromptSpec, suites: list[Suite]) -> tuple[str, list[s
     if spec.output.get("format") == "json":
         if spec.output.get("schema"):
             data["responseFormat"] = "json_schema"
-            data["jsonSchema"] = json.dumps({"name": spec.name, "schema": spec.output["schema"]}, sort_keys=True)
+            data["jsonSchema"] = json.dumps(
+                {"name": spec.name, "schema": spec.output["schema"]}, sort_keys=True
+            )
         else:
             data["responseFormat"] = "json_object"
     messages = []
     for message in spec.messages:
         content = _github_template(message.content)
         if content is None:
-            notes.append(f"message ({message.role}): Jinja2 logic is not GitHub's {{{{var}}}} syntax; written as is")
+            notes.append(
+                f"message ({message.role}): Jinja2 logic is not GitHub's {{{{var}}}} syntax; written as is"
+            )
             content = message.content
         messages.append({"role": message.role, "content": content})
     data["messages"] = messages

@@ -64,7 +64,10 @@ def to_github(model: str) -> tuple[str, str | None]:
         bare = _DATED.sub("", model)
         note = None if bare == model else f"model {model}: GitHub Models has no dated snapshots; wrote {bare}"
         return bare, note
-    return model, f"model {model}: GitHub Models serves no such id (only openai/* and github/* map); written as is"
+    return (
+        model,
+        f"model {model}: GitHub Models serves no such id (only openai/* and github/* map); written as is",
+    )
 
 
 def pinned(model: str) -> tuple[str, str | None]:
@@ -75,4 +78,6 @@ def pinned(model: str) -> tuple[str, str | None]:
     alternatives = load().floating(model)
     if not alternatives:
         return model, None
-    return alternatives[0], f"pinned to the dated snapshot {alternatives[0]} (promptops lints floating aliases)"
+    return alternatives[
+        0
+    ], f"pinned to the dated snapshot {alternatives[0]} (promptops lints floating aliases)"

@@ -21,9 +21,48 @@ _FOR_PAIR = re.compile(r"^(\s*for\s+\w+\s*,\s*\w+\s+in\s+)([A-Za-z_][\w.]*)(\s*)
 _PLAIN = re.compile(r"^\s*[A-Za-z_]\w*\s*$")
 # filters that Nunjucks and Jinja2 both have and that render the same text for strings and numbers
 SAME_FILTERS = frozenset(
-    "abs batch capitalize center default d escape e first float forceescape groupby indent int join "
-    "last length list lower random reject rejectattr replace reverse round safe select selectattr "
-    "slice sort string striptags sum title trim truncate upper urlencode urlize wordcount".split()
+    [
+        "abs",
+        "batch",
+        "capitalize",
+        "center",
+        "default",
+        "d",
+        "escape",
+        "e",
+        "first",
+        "float",
+        "forceescape",
+        "groupby",
+        "indent",
+        "int",
+        "join",
+        "last",
+        "length",
+        "list",
+        "lower",
+        "random",
+        "reject",
+        "rejectattr",
+        "replace",
+        "reverse",
+        "round",
+        "safe",
+        "select",
+        "selectattr",
+        "slice",
+        "sort",
+        "string",
+        "striptags",
+        "sum",
+        "title",
+        "trim",
+        "truncate",
+        "upper",
+        "urlencode",
+        "urlize",
+        "wordcount",
+    ]
 )
 
 
@@ -62,11 +101,15 @@ def _code(code: str, line: int, changes: list[str]) -> str:
     for word in _WORD.findall(code):
         if word in ("True", "False", "None"):
             raise Refused(
-                line, f"`{word}` is an undefined variable in Nunjucks but a constant in Jinja2; write it in lower case"
+                line,
+                f"`{word}` is an undefined variable in Nunjucks but a constant in Jinja2; use lower case",
             )
     for name in _FILTER.findall(code):
         if name == "dump":
-            raise Refused(line, "the `dump` filter writes JSON spaced as JSON.stringify does; no Jinja2 filter matches it")
+            raise Refused(
+                line,
+                "the `dump` filter writes JSON spaced as JSON.stringify does; no Jinja2 filter matches it",
+            )
         if name not in SAME_FILTERS:
             raise Refused(line, f"the filter `{name}` has no exact Jinja2 equivalent")
     if "===" in code or "!==" in code:
@@ -107,19 +150,54 @@ def translate(text: str, first_line: int = 1) -> Translation:
             if pair:
                 body = f"{pair.group(1)}{pair.group(2)}.items(){pair.group(3)}"
                 changes.append(f"line {line}: `for k, v in {pair.group(2)}` written with .items()")
-            if head in ("macro", "call", "import", "from", "include", "extends", "block", "asyncEach", "asyncAll"):
-                raise Refused(line, f"the `{head}` tag is not carried (prompts are single self-contained templates)")
+            if head in (
+                "macro",
+                "call",
+                "import",
+                "from",
+                "include",
+                "extends",
+                "block",
+                "asyncEach",
+                "asyncAll",
+            ):
+                raise Refused(
+                    line, f"the `{head}` tag is not carried (prompts are single self-contained templates)"
+                )
             out.append(match.group(4) + _expression(body, line, changes) + match.group(6))
         else:
             out.append(match.group(0))
     out.append(text[last:])
     return Translation(
-        text="".join(out), changes=tuple(changes), plain=frozenset(plain - in_tags), in_tags=frozenset(in_tags)
+        text="".join(out),
+        changes=tuple(changes),
+        plain=frozenset(plain - in_tags),
+        in_tags=frozenset(in_tags),
     )
 
 
 _KEYWORDS = frozenset(
-    "and or not in is if else elif endif for endfor set endset true false none null loop range".split()
+    [
+        "and",
+        "or",
+        "not",
+        "in",
+        "is",
+        "if",
+        "else",
+        "elif",
+        "endif",
+        "for",
+        "endfor",
+        "set",
+        "endset",
+        "true",
+        "false",
+        "none",
+        "null",
+        "loop",
+        "range",
+    ]
 )
 _IDENT = re.compile(r"(\|\s*|\bis\s+|\.\s*)?\b([A-Za-z_]\w*)\b")
 

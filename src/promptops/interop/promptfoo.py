@@ -1,4 +1,4 @@
-"""`import promptfoo`: a promptfoo config's prompts × providers × tests matrix as a promptops project.
+"""`import promptfoo`: a promptfoo config's prompts x providers x tests matrix as a promptops project.
 
 One prompt file per (prompt, provider) at version 1.0.0, one suite per prompt file with its own JSONL
 dataset, per-test assertions on their cases (`assert:`), `defaultTest` assertions as suite scorers and
@@ -7,7 +7,7 @@ provider `config` as `params`. Everything not carried is a Note with file, line 
 
 from __future__ import annotations
 
-import itertools
+import contextlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,6 +20,7 @@ from promptops.interop.models import litellm_model, pinned
 from promptops.interop.nunjucks import Refused, Translation, translate
 from promptops.interop.plan import ImportPlan, Note, jsonl_text, slug, yaml_text
 from promptops.interop.sources import csv_tests, label, read_data, read_text, resolve
+from promptops.interop.testcases import build_cases, unique_names
 from promptops.project import read_bytes
 from promptops.prompts.render import variables
 from promptops.yamltext import Document, decode, parse_yaml
@@ -70,13 +71,18 @@ class _Reader:
             raise InputError(f"{self.file}:1: prompts: missing (promptops needs the prompts to import)")
         entries = raw if isinstance(raw, list) else [raw]
         out: list[Prompt] = []
-        for i, entry in enumerate(entries):
+        for i, item in enumerate(entries):
+            entry = item
             at: tuple[str | int, ...] = ("prompts", i) if isinstance(raw, list) else ("prompts",)
             name = None
             if isinstance(entry, dict):
                 name = entry.get("label") or entry.get("id")
                 if entry.get("config"):
-                    self.note((*at, "config"), f"prompt {name} config", "prompt-level provider config is not carried")
+                    self.note(
+                        (*at, "config"),
+                        f"prompt {name} config",
+                        "prompt-level provider config is not carried",
+                    )
                 entry = entry.get("raw") or entry.get("id")
             if not isinstance(entry, str):
                 self.note(at, "prompt", "only text, file:// text, JSON and YAML chat prompts are carried")
@@ -87,13 +93,23 @@ class _Reader:
                 out.extend(self._prompt(name or f"prompt-{i + 1}", entry, self.file, self.doc.line(at), at))
         names = [p.name for p in out]
         return [
-            p if names.count(p.name) == 1 else Prompt(name=f"{p.name}-{k}", messages=p.messages, file=p.file, line=p.line)
+            p
+            if names.count(p.name) == 1
+            else Prompt(name=f"{p.name}-{k}", messages=p.messages, file=p.file, line=p.line)
             for k, p in enumerate(out, 1)
         ]
 
     def _file_prompts(self, ref: str, at: tuple[str | int, ...], name: str | None) -> list[Prompt]:
-        if ref.count(":") > 1 or Path(ref.removeprefix("file://")).suffix in (".js", ".ts", ".py", ".mjs", ".cjs"):
-            self.note(at, ref, "prompt functions (JavaScript or Python) are not carried; write the prompt as text")
+        if ref.count(":") > 1 or Path(ref.removeprefix("file://")).suffix in (
+            ".js",
+            ".ts",
+            ".py",
+            ".mjs",
+            ".cjs",
+        ):
+            self.note(
+                at, ref, "prompt functions (JavaScript or Python) are not carried; write the prompt as text"
+            )
             return []
         out: list[Prompt] = []
         for path in resolve(self.base, ref):
@@ -102,7 +118,7 @@ class _Reader:
                 try:
                     body = read_data(path, self.base)
                 except (InputError, FileFormatError):
-                    why = "a chat prompt that is a Nunjucks template rendering JSON (loops over messages) is not carried"
+                    why = "a chat prompt that Nunjucks renders into JSON (loops over messages) is not carried"
                     self.notes.append(Note(file=file, line=1, what=f"prompt {path.stem}", why=why))
                     continue
                 out.extend(self._prompt(name or slug(path.stem, "prompt"), body, file, 1, at))
@@ -114,16 +130,21 @@ class _Reader:
                 out.extend(self._prompt(name or stem, part, file, 1, at))
         return out
 
-    def _prompt(self, name: str, body: Any, file: str, line: int | None, at: tuple[str | int, ...]) -> list[Prompt]:
+    def _prompt(
+        self, name: str, body: Any, file: str, line: int | None, at: tuple[str | int, ...]
+    ) -> list[Prompt]:
         if isinstance(body, str) and body.lstrip().startswith("["):
-            try:
+            with contextlib.suppress(ValueError):
                 body = json.loads(body)
-            except ValueError:
-                pass
         if isinstance(body, list):
             chat = [m for m in body if isinstance(m, dict) and m.get("role") in _CHAT_ROLES]
             if len(chat) != len(body) or not all(isinstance(m.get("content"), str) for m in chat):
-                self.note(at, f"prompt {name}", "chat messages need a role (system, user, assistant) and text content", file if file != self.file else None)
+                self.note(
+                    at,
+                    f"prompt {name}",
+                    "chat messages need a role (system, user, assistant) and text content",
+                    file if file != self.file else None,
+                )
                 return []
             messages = [(m["role"], m["content"]) for m in chat]
         else:
@@ -158,7 +179,9 @@ class _Reader:
                 continue
             model, pin = pinned(model)
             if pin:
-                self.notes.append(Note(file=self.file, line=self.doc.line(at), what=ident, why=pin, carried=True))
+                self.notes.append(
+                    Note(file=self.file, line=self.doc.line(at), what=ident, why=pin, carried=True)
+                )
             config = entry.get("config", {}) if isinstance(entry, dict) else {}
             params = {k: v for k, v in (config or {}).items() if k in PARAMS}
             for k in sorted(set(config or {}) - set(PARAMS)):
@@ -168,7 +191,9 @@ class _Reader:
                     else "not a model parameter promptops carries"
                 )
                 self.note((*at, "config", k), f"provider {ident} config.{k}", why)
-            name = entry.get("label") if isinstance(entry, dict) and entry.get("label") else ident.split(":")[-1]
+            name = (
+                entry.get("label") if isinstance(entry, dict) and entry.get("label") else ident.split(":")[-1]
+            )
             out.append(Provider(label=slug(str(name), f"provider-{i + 1}"), model=model, params=params))
         return out
 
@@ -195,37 +220,24 @@ class _Reader:
                 else:
                     self.note(at, entry, "only CSV, JSON, JSONL and YAML test files are carried")
                     continue
-                out.extend((row, file, k + 2 if path.suffix == ".csv" else k + 1) for k, row in enumerate(rows))
+                out.extend(
+                    (row, file, k + 2 if path.suffix == ".csv" else k + 1) for k, row in enumerate(rows)
+                )
         return out
 
     def file_vars(self, values: Mapping[str, Any]) -> dict[str, Any]:
         out = {}
-        for key, value in values.items():
-            if isinstance(value, str) and value.startswith("file://"):
-                path = resolve(self.base, value)[0]
-                value = read_data(path, self.base) if path.suffix in (".json", ".yaml", ".yml") else read_text(path, self.base)
+        for key, raw in values.items():
+            value = raw
+            if isinstance(raw, str) and raw.startswith("file://"):
+                path = resolve(self.base, raw)[0]
+                value = (
+                    read_data(path, self.base)
+                    if path.suffix in (".json", ".yaml", ".yml")
+                    else read_text(path, self.base)
+                )
             out[key] = value
         return out
-
-
-def _expand(variables: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Return promptfoo's combinations: a var holding a list runs once per item."""
-    keys = list(variables)
-    choices = [variables[k] if isinstance(variables[k], list) else [variables[k]] for k in keys]
-    return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*choices)]
-
-
-def _javascript_text(value: Any) -> Any:
-    """Return a var as the text Nunjucks renders for it in `{{ name }}` (None when it has none)."""
-    from promptops.evals.scoring.promptfoo import js_string
-
-    if isinstance(value, str):
-        return value
-    if value is None:
-        return ""
-    if isinstance(value, bool | int | float):
-        return js_string(value)
-    return None
 
 
 def import_promptfoo(path: Path) -> ImportPlan:
@@ -242,17 +254,34 @@ def import_promptfoo(path: Path) -> ImportPlan:
         try:
             scorers.append(scorer_entry(assertion, judge=judge))
         except NotCarried as exc:
-            reader.note(("defaultTest", "assert", i), f"defaultTest assertion {assertion.get('type')}", str(exc))
+            reader.note(
+                ("defaultTest", "assert", i), f"defaultTest assertion {assertion.get('type')}", str(exc)
+            )
     default_vars = reader.file_vars(default.get("vars") or {})
     if (default.get("options") or {}).get("transform"):
-        reader.note(("defaultTest", "options", "transform"), "options.transform", "runs JavaScript on the output; not carried")
+        reader.note(
+            ("defaultTest", "options", "transform"),
+            "options.transform",
+            "runs JavaScript on the output; not carried",
+        )
     files: list[tuple[str, str]] = []
     prompt_names: list[str] = []
     suite_names: list[str] = []
     for prompt in prompts:
         used = {v for _, t in prompt.messages for v in variables(t.text)}
-        plain = {v for _, t in prompt.messages for v in t.plain} - {v for _, t in prompt.messages for v in t.in_tags}
-        cases = _cases(reader, tests, default_vars, judge, used, plain)
+        plain = {v for _, t in prompt.messages for v in t.plain} - {
+            v for _, t in prompt.messages for v in t.in_tags
+        }
+        cases = build_cases(
+            tests,
+            config_file=reader.file,
+            notes=reader.notes,
+            file_vars=reader.file_vars,
+            default_vars=default_vars,
+            judge=judge,
+            used=used,
+            plain=plain,
+        )
         for provider in providers:
             name = prompt.name if len(providers) == 1 else f"{prompt.name}-{provider.label}"
             spec: dict[str, Any] = {
@@ -266,8 +295,17 @@ def import_promptfoo(path: Path) -> ImportPlan:
             spec["messages"] = [{"role": role, "content": t.text} for role, t in prompt.messages]
             if cases:
                 spec["examples"] = [{k: v for k, v in cases[0]["vars"].items() if k in used}]
-            files.append((f"prompts/{name}.yaml", yaml_text(spec, f"imported from {reader.file} by promptops import promptfoo")))
-            suite = {"prompt": name, "dataset": f"data/{name}.jsonl", "scorers": unique_names(scorers) or [NEUTRAL]}
+            files.append(
+                (
+                    f"prompts/{name}.yaml",
+                    yaml_text(spec, f"imported from {reader.file} by promptops import promptfoo"),
+                )
+            )
+            suite = {
+                "prompt": name,
+                "dataset": f"data/{name}.jsonl",
+                "scorers": unique_names(scorers) or [NEUTRAL],
+            }
             files.append((f"evals/{name}.yaml", yaml_text(suite, f"imported from {reader.file}")))
             files.append((f"evals/data/{name}.jsonl", jsonl_text(cases)))
             prompt_names.append(name)
@@ -279,81 +317,7 @@ def import_promptfoo(path: Path) -> ImportPlan:
     return ImportPlan(files=tuple(files), notes=notes, prompts=tuple(prompt_names), suites=tuple(suite_names))
 
 
-def unique_names(entries: list[dict[str, Any]], metric: Any = None) -> list[dict[str, Any]]:
-    """Return scorer entries whose `name`s (promptfoo `metric`s) are unique, as a suite needs."""
-    out, seen = [], dict[str, int]()
-    for entry in entries:
-        name = entry.get("name") or (str(metric) if metric else None)
-        if name is None:
-            out.append(entry)
-            continue
-        seen[name] = seen.get(name, 0) + 1
-        out.append({**entry, "name": name if seen[name] == 1 else f"{name}#{seen[name]}"})
-    return out
-
-
 def _judge(default: Mapping[str, Any]) -> str | None:
     provider = (default.get("options") or {}).get("provider")
     ident = provider.get("id") if isinstance(provider, dict) else provider
     return litellm_model(ident) if isinstance(ident, str) else None
-
-
-def _cases(
-    reader: _Reader,
-    tests: list[tuple[dict[str, Any], str, int | None]],
-    default_vars: Mapping[str, Any],
-    judge: str | None,
-    used: set[str],
-    plain: set[str],
-) -> list[dict[str, Any]]:
-    cases: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    for number, (test, file, line) in enumerate(tests, 1):
-        where = file if file != reader.file else None
-
-        def note(what: str, why: str, where: str | None = where, line: int | None = line, file: str = file) -> None:
-            reader.notes.append(Note(file=file if where else reader.file, line=line, what=what, why=why))
-
-        for key in sorted(set(test) - {"vars", "assert", "description", "metadata", "options", "threshold", "_unsupported"}):
-            note(f"test {number} {key}", "not carried: promptops has no per-test equivalent")
-        for key in test.get("_unsupported", []):
-            note(f"test {number} column {key}", "not carried")
-        if test.get("threshold") is not None:
-            note(f"test {number} threshold", "a case passes when all its scorers pass; a weighted-score threshold is not carried")
-        if (test.get("options") or {}).get("transform"):
-            note(f"test {number} options.transform", "runs JavaScript on the output; not carried")
-        asserts: list[dict[str, Any]] = []
-        if test.get("metric"):
-            note(f"test {number} metric", "carried as the name of its scorers")
-        for assertion in test.get("assert") or []:
-            try:
-                asserts.append(scorer_entry(assertion, judge=judge))
-            except NotCarried as exc:
-                note(f"test {number} assertion {assertion.get('type')}", str(exc))
-        merged = {**default_vars, **reader.file_vars(test.get("vars") or {})}
-        for k, variables in enumerate(_expand(merged)):
-            values: dict[str, Any] = {}
-            refused = None
-            for key in used:
-                value = variables.get(key, "")  # Nunjucks renders a missing variable as empty text
-                text = _javascript_text(value) if key in plain else value
-                if text is None:
-                    refused = f"variable {key} is {type(value).__name__}; Nunjucks renders it as JavaScript text"
-                values[key] = text
-            for key in sorted(set(variables) - used):
-                values[key] = variables[key]
-            if refused:
-                note(f"test {number}", refused)
-                continue
-            base = slug(str(test.get("description") or ""), f"test-{number}")
-            case_id = base if k == 0 else f"{base}-{k + 1}"
-            while case_id in seen:
-                case_id = f"{case_id}-{number}"
-            seen.add(case_id)
-            case: dict[str, Any] = {"id": case_id, "vars": values}
-            if test.get("description"):
-                case["description"] = str(test["description"])
-            if asserts:
-                case["assert"] = unique_names(asserts, test.get("metric"))
-            cases.append(case)
-    return cases

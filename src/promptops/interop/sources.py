@@ -75,7 +75,7 @@ def csv_assertion(cell: str) -> dict[str, Any]:
         value = cell.split(":", 1)[1] if not cell.startswith("file://") else cell
         return {"type": kind, "value": value.strip() if kind != "llm-rubric" else value}
     match = _CSV_ASSERT.match(cell)
-    if match is None or "-" not in match.group(2) and match.group(2) not in _ONE_WORD:
+    if match is None or ("-" not in match.group(2) and match.group(2) not in _ONE_WORD):
         return {"type": "equals", "value": cell}
     negated, kind, threshold, value = match.groups()
     out: dict[str, Any] = {"type": f"not-{kind}" if negated else kind}
@@ -91,7 +91,9 @@ def csv_assertion(cell: str) -> dict[str, Any]:
     return out
 
 
-_ONE_WORD = frozenset({"equals", "contains", "icontains", "regex", "levenshtein", "cost", "latency", "similar"})
+_ONE_WORD = frozenset(
+    {"equals", "contains", "icontains", "regex", "levenshtein", "cost", "latency", "similar"}
+)
 
 
 def csv_tests(text: str, name: str) -> list[dict[str, Any]]:
@@ -99,9 +101,8 @@ def csv_tests(text: str, name: str) -> list[dict[str, Any]]:
     tests: list[dict[str, Any]] = []
     for row in csv.DictReader(io.StringIO(text)):
         test: dict[str, Any] = {"vars": {}, "assert": []}
-        for key, value in row.items():
-            key = (key or "").strip()
-            value = value or ""
+        for raw_key, raw_value in row.items():
+            key, value = (raw_key or "").strip(), raw_value or ""
             if key.startswith("__expected"):
                 if value.strip():
                     test["assert"].append(csv_assertion(value.strip()))

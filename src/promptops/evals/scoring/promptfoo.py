@@ -10,10 +10,13 @@ values in their form); every type here, and those three, also exist negated as `
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from promptops.errors import FileFormatError
+from promptops.evals.scoring import text as _builtins  # registers equals, contains, regex first
 from promptops.evals.scoring.base import (
     SCORERS,
     Outcome,
@@ -24,8 +27,6 @@ from promptops.evals.scoring.base import (
     output_json,
     register,
 )
-from promptops.errors import FileFormatError
-from promptops.evals.scoring import text  # noqa: F401  (registers equals, contains, regex first)
 from promptops.formats import validate_data
 from promptops.spec import PromptSpec
 from promptops.yamltext import parse_yaml
@@ -83,7 +84,7 @@ def js_string(value: Any) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        if value != value:
+        if math.isnan(value):
             return "NaN"
         if value in (float("inf"), float("-inf")):
             return "Infinity" if value > 0 else "-Infinity"
@@ -115,7 +116,10 @@ def _pass(ok: bool, detail: str) -> Outcome:
 class IContains(Unchecked):
     """The output contains `value`, both lower-cased as JavaScript's toLowerCase does."""
 
-    schema: Mapping[str, Any] = {"required": ["value"], "properties": {"value": {"type": ["string", "number"]}}}
+    schema: Mapping[str, Any] = {
+        "required": ["value"],
+        "properties": {"value": {"type": ["string", "number"]}},
+    }
     threshold: float = 1.0
 
     async def score(self, options: Mapping[str, Any], subject: Subject) -> Outcome:
@@ -144,7 +148,10 @@ class ContainsSome(Unchecked):
 class StartsWith(Unchecked):
     """The output starts with `value` (no trimming)."""
 
-    schema: Mapping[str, Any] = {"required": ["value"], "properties": {"value": {"type": "string", "minLength": 1}}}
+    schema: Mapping[str, Any] = {
+        "required": ["value"],
+        "properties": {"value": {"type": "string", "minLength": 1}},
+    }
     threshold: float = 1.0
 
     async def score(self, options: Mapping[str, Any], subject: Subject) -> Outcome:
@@ -204,7 +211,9 @@ class ContainsJson(Unchecked):
     async def score(self, options: Mapping[str, Any], subject: Subject) -> Outcome:
         objects = json_objects(subject.output)
         ok = any(_conforms(o, options) for o in objects)
-        return _pass(ok, "contains no JSON object" if not objects else "no JSON object conforms to the schema")
+        return _pass(
+            ok, "contains no JSON object" if not objects else "no JSON object conforms to the schema"
+        )
 
 
 def utf16_units(text: str) -> list[int]:
@@ -276,6 +285,7 @@ class Negated:
         return Outcome(value=0.0 if passed else 1.0, detail="the negated check passed" if passed else None)
 
 
+_ = _builtins  # imported for its registrations
 register("icontains", IContains())
 register("contains-any", ContainsSome(every=False, fold=False))
 register("contains-all", ContainsSome(every=True, fold=False))
