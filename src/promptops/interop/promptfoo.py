@@ -265,6 +265,17 @@ def import_promptfoo(path: Path) -> ImportPlan:
             "runs JavaScript on the output; not carried",
         )
     files: list[tuple[str, str]] = []
+    if not prompts:  # still report what the tests hold that cannot be carried
+        build_cases(
+            tests,
+            config_file=reader.file,
+            notes=reader.notes,
+            file_vars=reader.file_vars,
+            default_vars=default_vars,
+            judge=judge,
+            used=set(),
+            plain=set(),
+        )
     prompt_names: list[str] = []
     suite_names: list[str] = []
     for prompt in prompts:
