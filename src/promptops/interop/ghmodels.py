@@ -25,6 +25,7 @@ from promptops.yamltext import Document, decode, dump_yaml, parse_yaml
 PARAMS = {"maxTokens": "max_tokens", "temperature": "temperature", "topP": "top_p"}
 _SIMPLE = re.compile(r"\{\{\s*([A-Za-z_]\w*)\s*\}\}")
 _SCOPED = re.compile(r"\{\{\s*vars\.([A-Za-z_]\w*)\s*\}\}")
+COMPLETION = "{% raw %}{{completion}}{% endraw %}"
 _LITERAL = re.compile(r"(?:[^\\.^$*+?()\[\]{}|]|\\.)*")
 
 
@@ -58,7 +59,9 @@ def _evaluator(entry: Mapping[str, Any]) -> dict[str, Any] | str:
         llm = entry["llm"]
         if not isinstance(llm.get("prompt"), str) or not isinstance(llm.get("modelId"), str):
             return "an llm evaluator needs `prompt` and `modelId`"
-        out = {"type": "llm_judge", "rubric": scoped(llm["prompt"]), "model": from_github(llm["modelId"])}
+        # `{{completion}}` is the model's answer in GitHub; promptops's judge is shown it as RESPONSE
+        rubric = scoped(llm["prompt"].replace("{{completion}}", "\x00")).replace("\x00", COMPLETION)
+        out = {"type": "llm_judge", "rubric": rubric, "model": from_github(llm["modelId"])}
     else:
         return "unknown evaluator kind"
     if name:
@@ -157,6 +160,7 @@ def _output(data: Mapping[str, Any], note: Any) -> dict[str, Any] | None:
 
 def _github_template(text: str) -> str | None:
     """Return `text` with `{{ name }}`/`{{ vars.name }}` as GitHub's `{{name}}`; None when it holds more."""
+    text = text.replace(COMPLETION, "{{completion}}")
     out = _SCOPED.sub(
         lambda m: "{{" + m.group(1) + "}}", _SIMPLE.sub(lambda m: "{{" + m.group(1) + "}}", text)
     )
