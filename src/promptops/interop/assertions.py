@@ -99,7 +99,9 @@ def js_regex(pattern: str) -> str:
             if rest.startswith(("<=", "<!", ":", "=", "!")):
                 out.append(c)
             elif rest.startswith("<"):
-                out.append("(?P")
+                out.append("(?P<")
+                i += 3
+                continue
             else:
                 raise NotCarried(
                     "JavaScript has no inline flags such as (?i): promptfoo 0.121 reports an invalid "
