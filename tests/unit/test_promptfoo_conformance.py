@@ -37,6 +37,7 @@ def promptops_result(row: dict[str, Any]) -> tuple[bool | None, float | None]:
     config = ScorerConfig(
         type=entry["type"],
         weight=float(entry.get("weight", 1.0)),
+        threshold=entry.get("threshold"),
         options={k: v for k, v in entry.items() if k not in COMMON_KEYS},
         name=entry["type"],
     )

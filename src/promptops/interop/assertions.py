@@ -26,6 +26,8 @@ _NOT_CARRIED = {
     "(module:function)",
     "webhook": "webhook assertions call a URL at eval time; promptops scorers do not reach the network",
     "similar": "embedding similarity needs an embedding provider; use `similarity` or `llm_judge`",
+    "is-valid-openai-tools-call": "checks calls against the provider's tool definitions, which promptops "
+    "prompt files do not hold yet (DESIGN section 9)",
     "select-best": "select-best compares outputs across providers; promptops scores each case on its own",
 }
 _TEXT_TYPES = ("icontains", "starts-with")
@@ -186,6 +188,13 @@ def scorer_entry(assertion: Mapping[str, Any], *, judge: str | None = None) -> d
         if not isinstance(value, str):
             raise NotCarried("promptfoo needs a string value for levenshtein")
         entry = {"type": base, "value": value, "max": 5 if threshold is None else threshold}
+        threshold = None
+    elif kind == "tool-call-f1":
+        if not value:
+            raise NotCarried("promptfoo needs the expected tool names for tool-call-f1")
+        entry = {"type": kind, "value": value if isinstance(value, str) else [js_string(v) for v in value]}
+        if threshold is not None:
+            entry["threshold"] = threshold
         threshold = None
     elif base in _BOUNDED:
         if threshold is None:
