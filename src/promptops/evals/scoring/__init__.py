@@ -11,7 +11,7 @@ from typing import Any
 
 from promptops.evals.cases import Case, ScorerConfig
 from promptops.evals.records import ScoreValue
-from promptops.evals.scoring import budget, custom, judge, promptfoo, structured, text
+from promptops.evals.scoring import budget, custom, judge, promptfoo, structured, text, toolcalls
 from promptops.evals.scoring.base import (
     COMMON_KEYS,
     SCORERS,
@@ -45,6 +45,7 @@ __all__ = [
     "scorers_for",
     "structured",
     "text",
+    "toolcalls",
 ]
 
 _WHOLE = re.compile(r"^\{\{\s*([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\s*\}\}$")
