@@ -25,6 +25,9 @@ CORPUS = Path(__file__).parents[1] / "fixtures" / "promptfoo" / "conformance.jso
 SPEC = PromptSpec(name="p", version="1.0.0", model="openai/x", messages=(Message(role="user", content="x"),))
 # patterns that are not valid JavaScript: promptfoo fails every output, promptops refuses them at import
 REFUSED = {"(?i)hello", "["}
+# where promptfoo 0.121 contradicts its documentation promptops follows the documentation
+# (docs/coming-from-promptfoo.md lists these): contains-json finds JSON, 0.121 also takes YAML and // comments
+DOCUMENTED_DIFFERENCES = {"Text {a: 1} tail", "{name: x} // comment", 'ok {"a": 1, // note\n"b": 2}'}
 
 
 def rows() -> list[dict[str, Any]]:
@@ -63,7 +66,11 @@ def test_every_row_agrees_with_promptfoo() -> None:
             assert row["expected"] == {"pass": False, "score": 0}
             refused += 1
             continue
-        if (passed, score) != (row["expected"]["pass"], float(row["expected"]["score"])):
+        agrees = (passed, score) == (row["expected"]["pass"], float(row["expected"]["score"]))
+        if row["output"] in DOCUMENTED_DIFFERENCES and row["assertion"]["type"].endswith("contains-json"):
+            assert not agrees, row  # the difference is real: when 0.121 changes, update the docs
+            continue
+        if not agrees:
             disagreements.append((row, passed, score))
     assert refused == 2 * 2 * 21
     assert disagreements == [], "\n".join(json.dumps(d, ensure_ascii=False) for d in disagreements[:20])

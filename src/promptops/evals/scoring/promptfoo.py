@@ -15,7 +15,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from promptops.errors import FileFormatError
 from promptops.evals.scoring import text as _builtins  # registers equals, contains, regex first
 from promptops.evals.scoring.base import (
     SCORERS,
@@ -29,7 +28,6 @@ from promptops.evals.scoring.base import (
 )
 from promptops.formats import validate_data
 from promptops.spec import PromptSpec
-from promptops.yamltext import parse_yaml
 
 MAX_LEVENSHTEIN_WORK = 4_000_000  # code-unit pairs one distance may compare (about a second)
 VALUES = {
@@ -188,13 +186,10 @@ def json_objects(text: str) -> list[Any]:
                 depth += {"{": 1, "}": -1}.get(text[j], 0)
                 j += 1
             candidate = text[i:j] + "}" * depth
-            try:
+            try:  # JSON, as promptfoo documents it (0.121 also takes YAML such as `{a: 1}`: not followed)
                 value = json.loads(candidate)
-            except ValueError:  # promptfoo reads the candidate as YAML: `{a: 1}` counts
-                try:
-                    value = parse_yaml(candidate, "output").data
-                except FileFormatError:
-                    value = None
+            except (ValueError, RecursionError):
+                value = None
             if isinstance(value, dict | list):
                 found.append(value)
                 i = j - 1
