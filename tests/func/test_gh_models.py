@@ -115,3 +115,13 @@ def test_export_of_an_unknown_prompt_is_bad_input(cli: CLI, git_repo: GitRepo) -
     assert result.code == 2
     assert result.err.startswith("error: ")
     assert "Traceback" not in result.err
+
+
+def test_export_of_a_released_version(cli: CLI, git_repo: GitRepo) -> None:
+    git_repo.write({"gh/summarizer.prompt.yml": PROMPT_YML})
+    cli("import", "gh-models", "gh/summarizer.prompt.yml")
+    git_repo.commit(message="import")
+    assert cli("release").code == 0
+    released = cli("export", "gh-models", "summarizer@1.0.0")
+    assert released.code == 0, released.err
+    assert released.out == cli("export", "gh-models", "summarizer").out
