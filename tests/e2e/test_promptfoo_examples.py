@@ -124,13 +124,11 @@ def promptops_outcomes(
     )
     suites = json.loads((project / "results.json").read_text("utf-8"))["suites"]
     plan = import_promptfoo(example / "promptfooconfig.yaml")
-    config = plan_shape(example)  # promptfoo numbers (prompt, provider) pairs provider-major
+    # promptfoo numbers its (prompt, provider) pairs provider by provider, in config order
+    numbering = {pair: n for n, pair in enumerate(sorted(plan.origins, key=lambda o: (o[1], o[0])))}
     outcomes: dict[tuple[int, int], bool] = {}
-    for k, suite in enumerate(plan.suites):
-        prompt_j, provider_i = divmod(k, config["providers"])
-        prompt_idx = (
-            provider_i * config["prompts"] + prompt_j
-        )  # promptfoo counts prompts within each provider
+    for suite, origin in zip(plan.suites, plan.origins, strict=True):
+        prompt_idx = numbering[origin]
         order = [
             json.loads(line)["id"]
             for line in (project / "evals" / "data" / f"{suite}.jsonl").read_text().splitlines()
@@ -139,16 +137,6 @@ def promptops_outcomes(
         for test_idx, case_id in enumerate(order):
             outcomes[(prompt_idx, test_idx)] = bool(passed[case_id])
     return outcomes, lint.returncode
-
-
-def plan_shape(example: Path) -> dict[str, int]:
-    """Return the example's prompt and provider counts (shape.json), checked against the import."""
-    shape: dict[str, int] = json.loads((example / "shape.json").read_text("utf-8"))
-    assert (
-        len(import_promptfoo(example / "promptfooconfig.yaml").suites)
-        == shape["prompts"] * shape["providers"]
-    )
-    return shape
 
 
 @pytest.mark.skipif(promptfoo_dir() is None or shutil.which("node") is None, reason=SKIP_REASON)

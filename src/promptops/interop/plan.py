@@ -35,6 +35,7 @@ class ImportPlan:
     notes: tuple[Note, ...]  # not carried, refused or rewritten
     prompts: tuple[str, ...] = ()
     suites: tuple[str, ...] = ()
+    origins: tuple[tuple[int, int], ...] = ()  # per suite: (prompt, provider) positions in the source
 
 
 def slug(text: str, fallback: str) -> str:

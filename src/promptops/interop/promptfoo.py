@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,7 @@ class Prompt:
     messages: tuple[tuple[str, Translation], ...]
     file: str
     line: int | None
+    label: str = ""  # promptfoo's label (else its id or text): what a provider's `prompts` names
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -45,6 +46,7 @@ class Provider:
     label: str
     model: str
     params: Mapping[str, Any]
+    prompts: tuple[str, ...] | None = None  # the provider's `prompts`: only these are paired with it
 
 
 class _Reader:
@@ -87,16 +89,15 @@ class _Reader:
             if not isinstance(entry, str):
                 self.note(at, "prompt", "only text, file:// text, JSON and YAML chat prompts are carried")
                 continue
-            if entry.startswith("file://"):
-                out.extend(self._file_prompts(entry, at, name))
-            else:
-                out.extend(self._prompt(name or f"prompt-{i + 1}", entry, self.file, self.doc.line(at), at))
+            found = (
+                self._file_prompts(entry, at, name)
+                if entry.startswith("file://")
+                else self._prompt(name or f"prompt-{i + 1}", entry, self.file, self.doc.line(at), at)
+            )
+            out.extend(replace(p, label=str(name or entry)) for p in found)
         names = [p.name for p in out]
         return [
-            p
-            if names.count(p.name) == 1
-            else Prompt(name=f"{p.name}-{k}", messages=p.messages, file=p.file, line=p.line)
-            for k, p in enumerate(out, 1)
+            p if names.count(p.name) == 1 else replace(p, name=f"{p.name}-{k}") for k, p in enumerate(out, 1)
         ]
 
     def _file_prompts(self, ref: str, at: tuple[str | int, ...], name: str | None) -> list[Prompt]:
@@ -194,7 +195,15 @@ class _Reader:
             name = (
                 entry.get("label") if isinstance(entry, dict) and entry.get("label") else ident.split(":")[-1]
             )
-            out.append(Provider(label=slug(str(name), f"provider-{i + 1}"), model=model, params=params))
+            only = entry.get("prompts") if isinstance(entry, dict) else None
+            out.append(
+                Provider(
+                    label=slug(str(name), f"provider-{i + 1}"),
+                    model=model,
+                    params=params,
+                    prompts=None if only is None else tuple(str(p) for p in only),
+                )
+            )
         return out
 
     # tests --------------------------------------------------------------------------------------
@@ -278,7 +287,8 @@ def import_promptfoo(path: Path) -> ImportPlan:
         )
     prompt_names: list[str] = []
     suite_names: list[str] = []
-    for prompt in prompts:
+    origins: list[tuple[int, int]] = []
+    for p_index, prompt in enumerate(prompts):
         used = {v for _, t in prompt.messages for v in variables(t.text)}
         plain = {v for _, t in prompt.messages for v in t.plain} - {
             v for _, t in prompt.messages for v in t.in_tags
@@ -293,7 +303,10 @@ def import_promptfoo(path: Path) -> ImportPlan:
             used=used,
             plain=plain,
         )
-        for provider in providers:
+        for q_index, provider in enumerate(providers):
+            if provider.prompts is not None and prompt.label not in provider.prompts:
+                continue  # promptfoo pairs this provider with the prompts it names only
+            origins.append((p_index, q_index))
             name = prompt.name if len(providers) == 1 else f"{prompt.name}-{provider.label}"
             spec: dict[str, Any] = {
                 "name": name,
@@ -325,7 +338,13 @@ def import_promptfoo(path: Path) -> ImportPlan:
         why = f"no defaultTest.options.provider: graded by promptfoo 0.121's default grader, {DEFAULT_JUDGE}"
         reader.notes.append(Note(file=reader.file, line=None, what="llm-rubric", why=why, carried=True))
     notes = tuple(dict.fromkeys(reader.notes))  # each test is read once per prompt: report it once
-    return ImportPlan(files=tuple(files), notes=notes, prompts=tuple(prompt_names), suites=tuple(suite_names))
+    return ImportPlan(
+        files=tuple(files),
+        notes=notes,
+        prompts=tuple(prompt_names),
+        suites=tuple(suite_names),
+        origins=tuple(origins),
+    )
 
 
 def _judge(default: Mapping[str, Any]) -> str | None:
