@@ -71,11 +71,17 @@ class _Reader:
         raw = self.config.get("prompts")
         if raw is None:
             raise InputError(f"{self.file}:1: prompts: missing (promptops needs the prompts to import)")
+        if isinstance(raw, dict):  # the older form: {path: label}
+            raw = [{"id": path, "label": text} for path, text in raw.items()]
         entries = raw if isinstance(raw, list) else [raw]
         out: list[Prompt] = []
         for i, item in enumerate(entries):
             entry = item
             at: tuple[str | int, ...] = ("prompts", i) if isinstance(raw, list) else ("prompts",)
+            if isinstance(entry, dict) and isinstance(entry.get("id"), str):
+                entry = {**entry, "id": self._as_file(entry["id"])}
+            elif isinstance(entry, str):
+                entry = self._as_file(entry)
             name = None
             if isinstance(entry, dict):
                 name = entry.get("label") or entry.get("id")
@@ -99,6 +105,14 @@ class _Reader:
         return [
             p if names.count(p.name) == 1 else replace(p, name=f"{p.name}-{k}") for k, p in enumerate(out, 1)
         ]
+
+    def _as_file(self, text: str) -> str:
+        """Return `file://text` when a bare prompt names an existing file, as promptfoo reads it."""
+        suffixes = (".txt", ".json", ".yaml", ".yml", ".md", ".j2", ".njk")
+        if not text.startswith("file://") and "\n" not in text and text.endswith(suffixes):
+            if (self.base / text).is_file():
+                return f"file://{text}"
+        return text
 
     def _file_prompts(self, ref: str, at: tuple[str | int, ...], name: str | None) -> list[Prompt]:
         if ref.count(":") > 1 or Path(ref.removeprefix("file://")).suffix in (
@@ -168,8 +182,12 @@ class _Reader:
             raise InputError(f"{self.file}:1: providers: missing (promptops needs a model for each prompt)")
         entries = raw if isinstance(raw, list) else [raw]
         out: list[Provider] = []
-        for i, entry in enumerate(entries):
+        for i, item in enumerate(entries):
             at: tuple[str | int, ...] = (key, i) if isinstance(raw, list) else (key,)
+            entry = item
+            if isinstance(item, dict) and len(item) == 1 and isinstance(next(iter(item.values())), dict):
+                ident_key, options = next(iter(item.items()))  # the older form: {provider id: options}
+                entry = {**options, "id": ident_key, "label": options.get("label") or options.get("id")}
             ident = entry if isinstance(entry, str) else entry.get("id") if isinstance(entry, dict) else None
             if not isinstance(ident, str):
                 self.note(at, "provider", "a provider needs an `id` string")
@@ -201,7 +219,9 @@ class _Reader:
                     label=slug(str(name), f"provider-{i + 1}"),
                     model=model,
                     params=params,
-                    prompts=None if only is None else tuple(str(p) for p in only),
+                    prompts=None
+                    if only is None
+                    else tuple(str(p) for p in ([only] if isinstance(only, str) else only)),
                 )
             )
         return out
@@ -334,6 +354,14 @@ def import_promptfoo(path: Path) -> ImportPlan:
             files.append((f"evals/data/{name}.jsonl", jsonl_text(cases)))
             prompt_names.append(name)
             suite_names.append(name)
+    for p_index, prompt in enumerate(prompts):
+        if all(o[0] != p_index for o in origins):
+            why = (
+                "no provider is paired with it (the providers' `prompts` lists leave it out), as in promptfoo"
+            )
+            reader.notes.append(
+                Note(file=prompt.file, line=prompt.line, what=f"prompt {prompt.label}", why=why)
+            )
     if _judge(default) is None and any("llm_judge" in text for _, text in files):
         why = f"no defaultTest.options.provider: graded by promptfoo 0.121's default grader, {DEFAULT_JUDGE}"
         reader.notes.append(Note(file=reader.file, line=None, what="llm-rubric", why=why, carried=True))
