@@ -109,10 +109,8 @@ class _Reader:
     def _as_file(self, text: str) -> str:
         """Return `file://text` when a bare prompt names an existing file, as promptfoo reads it."""
         suffixes = (".txt", ".json", ".yaml", ".yml", ".md", ".j2", ".njk")
-        if not text.startswith("file://") and "\n" not in text and text.endswith(suffixes):
-            if (self.base / text).is_file():
-                return f"file://{text}"
-        return text
+        bare = not text.startswith("file://") and "\n" not in text and text.endswith(suffixes)
+        return f"file://{text}" if bare and (self.base / text).is_file() else text
 
     def _file_prompts(self, ref: str, at: tuple[str | int, ...], name: str | None) -> list[Prompt]:
         if ref.count(":") > 1 or Path(ref.removeprefix("file://")).suffix in (
