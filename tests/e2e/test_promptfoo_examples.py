@@ -24,8 +24,6 @@ from promptfoo_tool import FIXTURES, SKIP_REASON, promptfoo_dir
 from promptops.interop.promptfoo import import_promptfoo
 from support.openai_server import FakeOpenAI, _last_user
 
-# where promptfoo 0.121 pairs a provider with prompts its `prompts` list leaves out (docs/coming-from-promptfoo.md)
-RUNS_UNLISTED_PAIRS = {"gpt-3.5-temperature-comparison": 2}  # example: its number of prompts
 EXAMPLES = sorted(p.name for p in (FIXTURES / "examples").iterdir() if p.is_dir())
 
 
@@ -127,9 +125,11 @@ def promptops_outcomes(
     suites = json.loads((project / "results.json").read_text("utf-8"))["suites"]
     plan = import_promptfoo(example / "promptfooconfig.yaml")
     # promptfoo numbers its (prompt, provider) pairs provider by provider, in config order
-    numbering = {pair: n for n, pair in enumerate(sorted(plan.origins, key=lambda o: (o[1], o[0])))}
-    if example.name in RUNS_UNLISTED_PAIRS:  # promptfoo ran every pair, so it numbered every pair
-        numbering = {(p, q): q * RUNS_UNLISTED_PAIRS[example.name] + p for p, q in plan.origins}
+    shape = json.loads((example / "compare.json").read_text("utf-8"))
+    if shape["pairs"] == "all":  # promptfoo ran every (prompt, provider) pair
+        numbering = {(p, q): q * shape["prompts"] + p for p, q in plan.origins}
+    else:  # only the pairs the providers' `prompts` lists name, numbered in turn
+        numbering = {pair: n for n, pair in enumerate(sorted(plan.origins, key=lambda o: (o[1], o[0])))}
     outcomes: dict[tuple[int, int], bool] = {}
     for suite, origin in zip(plan.suites, plan.origins, strict=True):
         prompt_idx = numbering[origin]
@@ -159,10 +159,9 @@ def test_promptops_and_promptfoo_agree_case_by_case(name: str, server: FakeOpenA
     )
     assert lint_code == 0
     extra = set(theirs) - set(ours)
-    if (
-        name in RUNS_UNLISTED_PAIRS
-    ):  # 0.121 ignores `prompts` in the {id: options} provider form; we follow the docs
-        assert extra
-    else:
-        assert extra == set()
+    # pairs promptfoo ran and promptops did not: only where compare.json says why (a refused prompt,
+    # or 0.121 ignoring a provider's `prompts` list that its docs say restricts it)
+    assert bool(extra) == bool(
+        json.loads((example / "compare.json").read_text("utf-8")).get("promptops_skips")
+    )
     assert ours == {key: theirs[key] for key in ours}

@@ -39,6 +39,7 @@ class Prompt:
     file: str
     line: int | None
     label: str = ""  # promptfoo's label (else its id or text): what a provider's `prompts` names
+    position: int = 0  # place in promptfoo's list of prompts (refused prompts hold theirs)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -101,10 +102,9 @@ class _Reader:
                 else self._prompt(name or f"prompt-{i + 1}", entry, self.file, self.doc.line(at), at)
             )
             out.extend(replace(p, label=str(name or entry)) for p in found)
-        names = [p.name for p in out]
-        return [
-            p if names.count(p.name) == 1 else replace(p, name=f"{p.name}-{k}") for k, p in enumerate(out, 1)
-        ]
+        kept = [replace(p, position=k) for k, p in enumerate(out) if p.messages]
+        names = [p.name for p in kept]
+        return [p if names.count(p.name) == 1 else replace(p, name=f"{p.name}-{p.position + 1}") for p in kept]
 
     def _as_file(self, text: str) -> str:
         """Return `file://text` when a bare prompt names an existing file, as promptfoo reads it."""
@@ -158,7 +158,7 @@ class _Reader:
                     "chat messages need a role (system, user, assistant) and text content",
                     file if file != self.file else None,
                 )
-                return []
+                return [Prompt(name=name, messages=(), file=file, line=line)]
             messages = [(m["role"], m["content"]) for m in chat]
         else:
             messages = [("user", str(body))]
@@ -166,7 +166,7 @@ class _Reader:
             translated = tuple((role, translate(content, line or 1)) for role, content in messages)
         except Refused as exc:
             self.notes.append(Note(file=file, line=exc.line, what=f"prompt {name}", why=exc.reason))
-            return []
+            return [Prompt(name=name, messages=(), file=file, line=line)]
         for _, t in translated:
             for change in t.changes:
                 self.notes.append(Note(file=file, line=line, what=f"prompt {name}", why=change, carried=True))
@@ -306,7 +306,7 @@ def import_promptfoo(path: Path) -> ImportPlan:
     prompt_names: list[str] = []
     suite_names: list[str] = []
     origins: list[tuple[int, int]] = []
-    for p_index, prompt in enumerate(prompts):
+    for prompt in prompts:
         used = {v for _, t in prompt.messages for v in variables(t.text)}
         plain = {v for _, t in prompt.messages for v in t.plain} - {
             v for _, t in prompt.messages for v in t.in_tags
@@ -324,7 +324,7 @@ def import_promptfoo(path: Path) -> ImportPlan:
         for q_index, provider in enumerate(providers):
             if provider.prompts is not None and prompt.label not in provider.prompts:
                 continue  # promptfoo pairs this provider with the prompts it names only
-            origins.append((p_index, q_index))
+            origins.append((prompt.position, q_index))
             name = prompt.name if len(providers) == 1 else f"{prompt.name}-{provider.label}"
             spec: dict[str, Any] = {
                 "name": name,
@@ -352,8 +352,8 @@ def import_promptfoo(path: Path) -> ImportPlan:
             files.append((f"evals/data/{name}.jsonl", jsonl_text(cases)))
             prompt_names.append(name)
             suite_names.append(name)
-    for p_index, prompt in enumerate(prompts):
-        if all(o[0] != p_index for o in origins):
+    for prompt in prompts:
+        if all(o[0] != prompt.position for o in origins):
             why = (
                 "no provider is paired with it (the providers' `prompts` lists leave it out), as in promptfoo"
             )
