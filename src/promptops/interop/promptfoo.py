@@ -104,7 +104,8 @@ class _Reader:
             out.extend(replace(p, label=str(name or entry)) for p in found)
         kept = [replace(p, position=k) for k, p in enumerate(out) if p.messages]
         names = [p.name for p in kept]
-        return [p if names.count(p.name) == 1 else replace(p, name=f"{p.name}-{p.position + 1}") for p in kept]
+        twice = {n for n in names if names.count(n) > 1}
+        return [replace(p, name=f"{p.name}-{p.position + 1}") if p.name in twice else p for p in kept]
 
     def _as_file(self, text: str) -> str:
         """Return `file://text` when a bare prompt names an existing file, as promptfoo reads it."""
