@@ -163,6 +163,9 @@ class _Reader:
             messages = [(m["role"], m["content"]) for m in chat]
         else:
             messages = [("user", str(body))]
+        if not messages:
+            self.notes.append(Note(file=file, line=line, what=f"prompt {name}", why="an empty chat prompt"))
+            return [Prompt(name=name, messages=(), file=file, line=line)]
         try:
             translated = tuple((role, translate(content, line or 1)) for role, content in messages)
         except Refused as exc:
