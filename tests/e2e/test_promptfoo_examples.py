@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from promptfoo_tool import FIXTURES, SKIP_REASON, promptfoo_dir
 
+from promptops.evals.scoring.judge import INSTRUCTIONS as JUDGE_INSTRUCTIONS
 from promptops.interop.promptfoo import import_promptfoo
 from support.openai_server import FakeOpenAI, _last_user
 
@@ -42,6 +43,16 @@ def _answerer(example: Path) -> Any:
         return last if len(last) % 2 == 0 else last.upper()
 
     return answer
+
+
+def _model_requests(server: FakeOpenAI) -> set[str]:
+    """Return the message lists sent to the model, leaving out the graders' requests."""
+    graders = ("You are grading output", JUDGE_INSTRUCTIONS)
+    return {
+        json.dumps(r.body["messages"], sort_keys=True)
+        for r in server.requests
+        if not str(r.body["messages"][0].get("content", "")).startswith(graders)
+    }
 
 
 @pytest.fixture
@@ -151,7 +162,11 @@ def test_promptops_and_promptfoo_agree_case_by_case(name: str, server: FakeOpenA
     example = FIXTURES / "examples" / name
     server.answers = _answerer(example)
     theirs = promptfoo_outcomes(example, server, tmp_path, package)
+    their_requests = _model_requests(server)
+    server.requests.clear()
     ours, lint_code = promptops_outcomes(example, server, tmp_path)
+    # the prompts promptops sends are the very text promptfoo sent (graders' requests aside)
+    assert _model_requests(server) <= their_requests
     agree = sum(theirs.get(key) == value for key, value in ours.items())
     passed = sum(theirs[key] for key in ours if key in theirs)
     print(

@@ -143,3 +143,10 @@ def test_github_ids_round_trip() -> None:
     model, note = to_github("anthropic/claude-3-5-haiku-20241022")
     assert model == "anthropic/claude-3-5-haiku-20241022"
     assert note is not None
+
+
+def test_txt_prompt_files_split_and_trim_as_promptfoo_does() -> None:
+    from promptops.interop.sources import txt_prompts
+
+    text = "First {{ a }}\n\n--- \nSecond\r\n---\n\n---\n\ufeffThird\n"
+    assert txt_prompts(text) == [(1, "First {{ a }}"), (4, "Second"), (8, "Third")]

@@ -19,7 +19,7 @@ from promptops.interop.assertions import NotCarried, scorer_entry
 from promptops.interop.models import litellm_model, pinned
 from promptops.interop.nunjucks import Refused, Translation, translate
 from promptops.interop.plan import ImportPlan, Note, jsonl_text, slug, yaml_text
-from promptops.interop.sources import csv_tests, label, read_data, read_text, resolve
+from promptops.interop.sources import csv_tests, label, read_data, read_text, resolve, txt_prompts
 from promptops.interop.testcases import build_cases, unique_names
 from promptops.project import read_bytes
 from promptops.prompts.render import variables
@@ -138,10 +138,10 @@ class _Reader:
                 out.extend(self._prompt(name or slug(path.stem, "prompt"), body, file, 1, at))
                 continue
             text = read_text(path, self.base)
-            parts = text.split("\n---\n") if path.suffix == ".txt" else [text]
-            for k, part in enumerate(parts):
+            parts = txt_prompts(text) if path.suffix == ".txt" else [(1, text)]
+            for k, (first, part) in enumerate(parts):
                 stem = slug(path.stem, "prompt") + (f"-{k + 1}" if len(parts) > 1 else "")
-                out.extend(self._prompt(name or stem, part, file, 1, at))
+                out.extend(self._prompt(name or stem, part, file, first, at))
         return out
 
     def _prompt(

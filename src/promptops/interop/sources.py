@@ -118,3 +118,27 @@ def csv_tests(text: str, name: str) -> list[dict[str, Any]]:
                 test["vars"][key] = value
         tests.append(test)
     return tests
+
+
+_JS_SPACE = (  # what JavaScript's trim() removes
+    "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+    "\u2028\u2029\u202f\u205f\u3000\ufeff"
+)
+
+
+def txt_prompts(text: str) -> list[tuple[int, str]]:
+    """Return the prompts of a .txt file as promptfoo 0.121 reads them: split at lines that are `---`
+    (trimmed), each part trimmed as JavaScript's trim() does and empty parts dropped; with first lines."""
+    parts: list[tuple[int, str]] = []
+    buffer: list[str] = []
+    start = 1
+    for number, line in enumerate(text.replace("\r\n", "\n").split("\n"), 1):
+        if line.strip(_JS_SPACE) == "---":
+            if "\n".join(buffer).strip(_JS_SPACE):
+                parts.append((start, "\n".join(buffer).strip(_JS_SPACE)))
+            buffer, start = [], number + 1
+        else:
+            buffer.append(line)
+    if "\n".join(buffer).strip(_JS_SPACE):
+        parts.append((start, "\n".join(buffer).strip(_JS_SPACE)))
+    return parts
