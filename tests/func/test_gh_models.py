@@ -125,3 +125,19 @@ def test_export_of_a_released_version(cli: CLI, git_repo: GitRepo) -> None:
     released = cli("export", "gh-models", "summarizer@1.0.0")
     assert released.code == 0, released.err
     assert released.out == cli("export", "gh-models", "summarizer").out
+
+
+def test_a_prompt_file_without_a_model_or_with_bad_yaml_is_bad_input(cli: CLI, git_repo: GitRepo) -> None:
+    git_repo.write(
+        {"a.prompt.yml": "messages:\n  - role: user\n    content: hi\n", "b.prompt.yml": "model: [\n"}
+    )
+    missing = cli("import", "gh-models", "a.prompt.yml")
+    assert (missing.code, missing.err) == (
+        2,
+        "error: a.prompt.yml:1: model: missing (a .prompt.yml needs a model and messages)\n",
+    )
+    broken = cli("import", "gh-models", "b.prompt.yml")
+    assert broken.code == 2
+    assert broken.err.startswith("error: b.prompt.yml:2: ")
+    assert "Traceback" not in broken.err
+    assert not (git_repo.root / "prompts").exists()

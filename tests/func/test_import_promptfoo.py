@@ -161,3 +161,16 @@ def test_a_missing_config_and_an_existing_file_are_bad_input(cli: CLI, git_repo:
     assert again.code == 2
     assert again.err.startswith("error: prompts/prompt-1-gpt-4o-mini.yaml: already exists;")
     assert "Traceback" not in again.err
+
+
+def test_a_broken_config_names_file_and_line(cli: CLI, git_repo: GitRepo) -> None:
+    git_repo.write({"promptfooconfig.yaml": "prompts: ['hi {{ x }}'\nproviders: [openai:gpt-4o-mini]\n"})
+    result = cli("import", "promptfoo", "promptfooconfig.yaml", "--dry-run")
+    assert result.code == 2
+    assert result.err.startswith("error: promptfooconfig.yaml:2: ")
+    assert "Traceback" not in result.err
+    git_repo.write(
+        {"promptfooconfig.yaml": "prompts: ['hi']\nproviders: [openai:gpt-4o-mini]\ntests: file://nope.csv\n"}
+    )
+    missing = cli("import", "promptfoo", "promptfooconfig.yaml")
+    assert (missing.code, missing.err) == (2, "error: nope.csv: no such file\n")

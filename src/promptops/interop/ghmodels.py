@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from promptops.errors import InputError
 from promptops.evals.cases import ScorerConfig, Suite
 from promptops.interop.models import from_github, pinned, to_github
 from promptops.interop.nunjucks import scoped
@@ -74,6 +75,15 @@ def import_gh_models(path: Path) -> ImportPlan:
     file = path.name
     doc: Document = parse_yaml(decode(read_bytes(path, file), file), file)
     data = doc.data if isinstance(doc.data, dict) else {}
+    for key in ("model", "messages"):
+        if not data.get(key):
+            raise InputError(
+                f"{file}:{doc.line((key,)) or 1}: {key}: missing (a .prompt.yml needs a model and messages)"
+            )
+    if not isinstance(data["messages"], list) or not all(isinstance(m, dict) for m in data["messages"]):
+        raise InputError(
+            f"{file}:{doc.line(('messages',)) or 1}: messages: must be a list of role/content mappings"
+        )
     notes: list[Note] = []
 
     def note(at: tuple[str | int, ...], what: str, why: str) -> None:
