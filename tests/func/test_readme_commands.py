@@ -10,7 +10,8 @@ import typer
 from promptops.cli.app import app
 from support.paths import ROOT
 
-README = (ROOT / "README.md").read_text("utf-8")
+# the README and the docs pages it links to (a command's reference may live on its own page)
+README = "\n".join(p.read_text("utf-8") for p in [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))])
 
 
 def _commands(group: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
