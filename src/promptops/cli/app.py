@@ -10,6 +10,7 @@ from promptops.cli import (
     budget,
     canary,
     cases,
+    channel,
     compare,
     cost,
     environments,
@@ -63,6 +64,7 @@ for group in (
     cost,
     budget,
     cases,
+    channel,
     imports,
     export,
 ):
