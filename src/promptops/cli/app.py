@@ -16,7 +16,9 @@ from promptops.cli import (
     cost,
     environments,
     evals,
+    export,
     github,
+    imports,
     prompts,
     report,
     traces,
@@ -65,5 +67,7 @@ for group in (
     budget,
     cases,
     channel,
+    imports,
+    export,
 ):
     group.register(app)

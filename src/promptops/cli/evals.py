@@ -101,6 +101,7 @@ def eval_command(  # noqa: PLR0917 (typer maps each option to a parameter)
         return 0
     review.check_comparable(project, loaded, baseline_ref, sharded=shard is not None)
     options = replace(_options(model, repeats, concurrency, no_cache, shard), latency_profile=latency_profile)
+    review.check_budget(project, loaded, options, baseline_ref)  # money before spending: no call yet
     if wait and not batch:
         raise InputError("--wait goes with --batch")
     if batch:

@@ -53,6 +53,7 @@ def from_run(run: RunResult) -> Baseline:
                 repeats=len(done),
                 repeats_passed=sum(1 for a in done if a.passed),
                 ttft_ms=side.ttft,
+                steps=side.steps,
             )
         )
     return Baseline(suite=run.suite, provenance=run.provenance, cases=tuple(cases), summary=run.summary)
@@ -61,7 +62,11 @@ def from_run(run: RunResult) -> Baseline:
 def to_json(baseline: Baseline) -> str:
     """Return the baseline file text: sorted keys, fixed float precision, cases by id."""
     data = without_unmeasured(asdict(baseline))
-    data["cases"] = sorted(data["cases"], key=lambda c: c["id"])
+    # `steps` only for workflow suites, so other baselines keep their exact bytes
+    data["cases"] = [
+        {k: v for k, v in c.items() if k != "steps" or v is not None}
+        for c in sorted(data["cases"], key=lambda c: c["id"])
+    ]
     return dump_json(scrub_data(data))  # a baseline is committed: no secret from a model answer in it
 
 

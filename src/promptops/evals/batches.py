@@ -25,7 +25,7 @@ from promptops.evals.cache import CACHE_FILE, cache_key, open_cache
 from promptops.evals.calls import CallRequest, Reply, call_cost
 from promptops.evals.cases import Suite
 from promptops.evals.openai_http import DEFAULT_BASE_URL, PREFIX, forced_litellm, listed_cost, serves
-from promptops.evals.runner import RunOptions, plan_suite
+from promptops.evals.runner import RunOptions, plan_suite, request_for
 from promptops.formats import dump_json
 from promptops.project import Project, write_atomic
 
@@ -54,6 +54,12 @@ def submit(
 ) -> list[BatchRecord]:
     """Send the calls each (suite, options) still needs (not in the cache) as one batch per model; record
     each batch. `eval` passes its suites with one options, `compare` one pair per candidate."""
+    for suite, _ in planned:
+        if suite.workflow is not None:  # many calls per case, each depending on the one before
+            raise InputError(
+                f"--batch: suite '{suite.name}' is a workflow; its calls cannot wait for a batch",
+                hint="run it without --batch",
+            )
     plans = [(plan_suite(project, suite, own), own) for suite, own in planned]
     cache = open_cache(project.state_dir, read=use_cache)
     lines: dict[str, list[dict[str, Any]]] = {}
@@ -64,9 +70,7 @@ def submit(
             chosen.setdefault(plan.model, own)
             for case in plan.cases:
                 for repeat in range(plan.repeats):
-                    request = CallRequest(
-                        model=plan.model, messages=plan.messages[case.id], params=dict(plan.spec.params)
-                    )
+                    request = request_for(plan, case)
                     _check_served(request)
                     key = cache_key(request, repeat)
                     if cache.get(key) is not None:
@@ -75,6 +79,7 @@ def submit(
                         "model": plan.model[len(PREFIX) :],
                         "messages": request.message_dicts(),
                         **request.params,
+                        **request.extras(),
                     }
                     line = {"custom_id": key, "method": "POST", "url": "/v1/chat/completions", "body": body}
                     lines.setdefault(plan.model, []).append(line)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from promptops.config import GatePolicy
+from promptops.evals.workflow_config import Workflow
 from promptops.spec import PromptSpec
 
 
@@ -51,3 +52,4 @@ class Suite:
     stream: bool = False  # `latency: {stream: true}`: every run of it is a latency profile
     # the prompt as read when the suite was loaded, so a run does not read and parse it again
     spec: PromptSpec | None = field(default=None, compare=False, repr=False)
+    workflow: Workflow | None = None  # `loop`/`tools`/`target`: a case is a workflow run

@@ -83,7 +83,7 @@ class Sums:
 def compute(store: TraceStore, prompt: str | None, env: str | None, since: str | None, by: str) -> TraceStats:
     """Return the stats of the attributed records in the window, one group per prompt and `by` value."""
     if by not in GROUPS:
-        raise InputError(f"--by '{by}': expected version, arm, model or day")
+        raise InputError(f"--by '{by}': expected version, arm, model, day or tool")
     newest = store.newest_ms()
     start = window_start(newest, since)
     window = Query(prompt=prompt, env=env, since_ms=start)
