@@ -18,6 +18,7 @@ from promptops.observe.flywheel import proposer as flywheel
 from promptops.observe.traces.calls import read_calls
 from promptops.observe.traces.store import location
 from promptops.project import Project, read_bytes, write_atomic
+from promptops.prompts import working
 
 PROPOSED_DIR = "proposed"  # below .promptops/: raw production text stays out of git until reviewed
 CASSETTES = "cassettes"  # a case's replay cassette: beside the proposed file, then beside the dataset
@@ -55,7 +56,7 @@ def propose(
     from promptops.evals.suites import load_suites
 
     (suite,) = load_suites(project, [suite_name])
-    spec = suite.spec or project.load_prompt(suite.prompt)
+    spec = suite.spec or working.load_prompt(project, suite.prompt)
     calls = read_calls(project, suite.prompt, source=source)
     if not calls and source is not None:
         raise InputError(f"no records of prompt '{suite.prompt}' in --from {source}")
