@@ -87,3 +87,13 @@ def content_hash(value: Any) -> str:
     """Return `sha256:<hex>` of the canonical JSON of `value`."""
     canonical = json.dumps(normalize(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def decoded(value: Any) -> Any:
+    """Return `value` parsed when it is JSON text, else as it is (a tool result may be JSON or plain text)."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value

@@ -13,6 +13,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from promptops.jsontext import decoded
 from promptops.observe.flywheel.placeholders import Placeholders
 from promptops.observe.traces.calls import Call
 
@@ -65,17 +66,8 @@ def _tool_messages(run: Sequence[Call]) -> dict[str, Any]:
             if isinstance(message, Mapping) and message.get("role") == "tool":
                 key = message.get("tool_call_id")
                 if isinstance(key, str):
-                    found[key] = _json(message.get("content"))
+                    found[key] = decoded(message.get("content"))
     return found
-
-
-def _json(value: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
 
 
 def text(lines: Sequence[Mapping[str, Any]]) -> str:

@@ -9,11 +9,11 @@ calls made inside it, which wins: such a call keeps its run even when the run sp
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from promptops.jsontext import decoded
 from promptops.observe.traces.agent import WORKFLOW_ID, ToolCall, WorkflowRef, workflow_from_keys
 from promptops.observe.traces.record import TraceRecord
 
@@ -160,7 +160,7 @@ def _with_tool(record: TraceRecord, tool: AgentSpan) -> TraceRecord:
         "status": "error" if tool.failed else "ok",
         "error_type": tool.error_type,
         "latency_ms": tool.latency_ms,
-        "result": _json(tool.attrs.get("gen_ai.tool.call.result")),
+        "result": decoded(tool.attrs.get("gen_ai.tool.call.result")),
     }
     calls = list(record.tool_calls)
     for i, call in enumerate(calls):
@@ -168,7 +168,7 @@ def _with_tool(record: TraceRecord, tool: AgentSpan) -> TraceRecord:
             calls[i] = replace(call, **ran)
             break
     else:
-        arguments = _json(tool.attrs.get("gen_ai.tool.call.arguments"))
+        arguments = decoded(tool.attrs.get("gen_ai.tool.call.arguments"))
         calls.append(
             ToolCall(
                 name=tool.name or "unknown",
@@ -200,12 +200,3 @@ def _numbered(records: list[TraceRecord], starts: dict[str, int], whole: set[str
         else r
         for r in records
     ]
-
-
-def _json(value: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
