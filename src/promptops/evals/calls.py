@@ -17,7 +17,7 @@ from typing import Any, Literal, Protocol
 
 from promptops.config import Price, RunDefaults
 from promptops.errors import UnavailableError
-from promptops.secrets import redact
+from promptops.secrets import clip, redact
 
 ErrorKind = Literal[
     "auth",
@@ -39,6 +39,9 @@ RETRYABLE: frozenset[str] = frozenset(
 
 
 FATAL: frozenset[str] = frozenset({"auth", "unreachable", "not_found"})  # every other call would fail too
+
+
+DETAIL_LIMIT = 300  # characters of a provider's own words (its error body) an error message quotes
 
 
 UNREACHABLE_RETRIES = 2  # a refused connection rarely heals within a backoff window
@@ -109,7 +112,9 @@ class ProviderError(UnavailableError):
         retry_after: float | None = None,
     ) -> None:
         status_text = f" (HTTP {status})" if status else ""
-        super().__init__(f"{model}: {_KIND_TEXT[kind]}{status_text}: {redact(detail)}", hint=_HINTS.get(kind))
+        # redacted before it is cut: a body cut mid-key would leave the key's first characters
+        text = clip(detail, DETAIL_LIMIT)
+        super().__init__(f"{model}: {_KIND_TEXT[kind]}{status_text}: {text}", hint=_HINTS.get(kind))
         self.model = model
         self.kind = kind
         self.status = status
@@ -123,6 +128,11 @@ class ProviderError(UnavailableError):
     def fatal(self) -> bool:
         """Return True when every other call to this provider would fail the same way."""
         return self.kind in FATAL
+
+
+def reset_text(sent: int) -> str:
+    """Return the words for a connection the server reset after this provider had sent `sent` requests."""
+    return f"connection reset by the server after {sent} request{'' if sent == 1 else 's'}"
 
 
 _KIND_TEXT: dict[str, str] = {

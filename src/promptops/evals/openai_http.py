@@ -32,6 +32,7 @@ from promptops.evals.calls import (
     Reply,
     call_cost,
     parse_retry_after,
+    reset_text,
     status_kind,
 )
 from promptops.prompts import catalog
@@ -92,6 +93,7 @@ class OpenAIHTTPProvider:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._timeouts: dict[float, Any] = {}
         self._proxy: str | None = None
+        self._sent = 0  # requests sent, for the words of a reset
 
     async def complete(self, request: CallRequest, timeout_s: float) -> Reply:
         if not serves(request):
@@ -104,6 +106,7 @@ class OpenAIHTTPProvider:
         aiohttp = _aiohttp()
         session = self._client()
         start = time.perf_counter()
+        self._sent += 1
         try:
             async with session.post(
                 base.rstrip("/") + "/chat/completions",
@@ -120,12 +123,11 @@ class OpenAIHTTPProvider:
         except aiohttp.ClientConnectorError:
             raise ProviderError(request.model, "unreachable", _CONNECTION_ERROR) from None
         except (aiohttp.ClientError, OSError) as exc:
-            # reset before any answer: as on the litellm path, the endpoint cannot be reached (a connection
-            # closed without a reset stays a dropped connection, retried like any transient fault)
+            # connected, then reset or closed before any answer: a dropped connection, retried like any
+            # transient fault; a reset says so (the server was reached: it is not "unreachable")
             reset = isinstance(exc, ConnectionResetError) or getattr(exc, "errno", None) == errno.ECONNRESET
-            raise ProviderError(
-                request.model, "unreachable" if reset else "connection", _CONNECTION_ERROR
-            ) from None
+            detail = reset_text(self._sent) if reset else _CONNECTION_ERROR
+            raise ProviderError(request.model, "connection", detail) from None
         latency_ms = (time.perf_counter() - start) * 1000
         if status >= 400:
             raise _status_error(request.model, status, raw, headers, timeout_s)
@@ -141,7 +143,7 @@ class OpenAIHTTPProvider:
             # some gateways answer a failure with HTTP 200 and an `{"error": ...}` body: a server error
             error = data["error"]
             detail = error.get("message") if isinstance(error, dict) else error
-            raise ProviderError(model, "server", str(detail or "error body")[:300])
+            raise ProviderError(model, "server", str(detail or "error body"))
         if not choices or not isinstance(choices, list):
             raise ProviderError(model, "malformed", "the response has no choices")
         message = choices[0].get("message") if isinstance(choices[0], dict) else None
@@ -252,12 +254,12 @@ def _error_text(raw: bytes) -> str:
     try:
         data = json.loads(text)
     except ValueError:
-        return text.split("\n", 1)[0][:300]
+        return text.split("\n", 1)[0]
     error = data.get("error") if isinstance(data, dict) else None
     message = error.get("message") if isinstance(error, dict) else error
     if isinstance(message, str) and message.strip():
-        return message.strip().split("\n", 1)[0][:300]
-    return text.split("\n", 1)[0][:300]
+        return message.strip().split("\n", 1)[0]
+    return text.split("\n", 1)[0]
 
 
 def factory(fallback: Provider, prices: Mapping[str, Price]) -> Provider:

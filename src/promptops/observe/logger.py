@@ -1,4 +1,5 @@
-"""The old import path of the litellm callback, kept working: `from promptops.observe.logger import TraceLogger`."""
+"""The old import path of the litellm callback, kept working:
+`from promptops.observe.logger import TraceLogger`."""
 
 from promptops.observe.traces.logger import TraceLogger
 
