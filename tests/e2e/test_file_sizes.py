@@ -39,7 +39,9 @@ def _baseline() -> Baseline:
         )
         for i in range(CASES)
     )
-    return Baseline(suite="order-id", provenance=provenance("1.0.0"), cases=cases, summary=summary([1.0] * 10))
+    return Baseline(
+        suite="order-id", provenance=provenance("1.0.0"), cases=cases, summary=summary([1.0] * 10)
+    )
 
 
 def test_a_100000_case_baseline_is_written_and_read_back(project_dir: Path) -> None:

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from promptops.atomic import _write_error
 from promptops.errors import InputError, UnavailableError
-from promptops.project import _write_error, write_atomic
+from promptops.project import write_atomic
 from support.evalproject import interrupted_eval, order_id_answer, results, write_project
 from support.fixtures import CLI, run_subprocess
 from support.openai_server import FakeOpenAI
