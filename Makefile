@@ -39,7 +39,7 @@ test: lint typecheck imports docs pytest
 # The docs site, built as GitHub Pages gets it: a broken link, a missing page or a nav entry without its
 # file fails the build. The CLI reference page is generated from the typer app (cli-docs rewrites it).
 docs: $(DEV)
-	$(BIN)/mkdocs build --strict --quiet --site-dir build/site
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir build/site
 
 cli-docs: $(DEV)
 	$(BIN)/python docs/gen_cli.py

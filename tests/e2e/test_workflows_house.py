@@ -44,4 +44,4 @@ def test_docs_workflow_builds_strict_and_deploys_to_pages() -> None:
     assert deploy["needs"] == "build" and deploy["environment"]["name"] == "github-pages"
     assert deploy["permissions"] == {"pages": "write", "id-token": "write"}
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
-    assert "mkdocs build --strict --quiet --site-dir build/site" in makefile
+    assert "mkdocs build --strict --site-dir build/site" in makefile
