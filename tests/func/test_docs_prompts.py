@@ -1,4 +1,4 @@
-"""The README's prompts section shows real output: init, render, the lint example and rule table."""
+"""The Prompt files page shows real output: init, render, the lint example and rule table."""
 
 from __future__ import annotations
 
@@ -9,11 +9,10 @@ from pathlib import Path
 from promptops.config import ProjectConfig
 from promptops.project import Project
 from promptops.prompts import lint
+from support.docs import page
 from support.fixtures import CLI
-from support.paths import ROOT
 
-README = (ROOT / "README.md").read_text("utf-8")
-SECTION = README[README.index("## Prompts: init, lint, render") :]
+SECTION = page("guide/prompts.md")
 BLOCKS = re.findall(r"```text\n(.*?)```", SECTION, flags=re.DOTALL)
 
 
@@ -58,7 +57,7 @@ def test_render_error_examples_are_real(cli: CLI, project_dir: Path) -> None:
 
 
 def test_config_block_shows_the_defaults(project_dir: Path) -> None:
-    block = re.search(r"### `promptops.yaml`.*?```yaml\n(.*?)```", README, flags=re.DOTALL)
+    block = re.search(r"### `promptops.yaml`.*?```yaml\n(.*?)```", SECTION, flags=re.DOTALL)
     assert block
     (project_dir / "promptops.yaml").write_text(block[1], encoding="utf-8")
     shown = Project.load(project_dir).config

@@ -1,16 +1,13 @@
-"""The README's eval sections match the code: every scorer documented, real message formats."""
+"""The Evals page matches the code: every scorer documented, real message formats."""
 
 from __future__ import annotations
 
 import re
 
 from promptops.evals.scoring import SCORERS
-from support.paths import ROOT
+from support.docs import page
 
-README = (ROOT / "README.md").read_text("utf-8")
-SECTION = README[
-    README.index("## Evals: suites, cases, scorers") : README.index("## Baselines and the eval gate")
-]
+SECTION = page("guide/evals.md")
 
 
 def test_every_scorer_is_in_the_table() -> None:
