@@ -82,7 +82,7 @@ def main(argv: list[str]) -> int:
     text = render()
     if "--check" in argv:
         if not PAGE.exists() or PAGE.read_text(encoding="utf-8") != text:
-            print(f"{PAGE} is stale: run `python docs/gen_cli.py`", file=sys.stderr)
+            sys.stderr.write(f"{PAGE} is stale: run `python docs/gen_cli.py`\n")
             return 1
         return 0
     PAGE.write_text(text, encoding="utf-8")
