@@ -22,8 +22,8 @@ $(DEV): pyproject.toml $(CONSTRAINTS)
 	touch $@
 
 lint: $(DEV)
-	$(BIN)/ruff check src tests benchmarks docs
-	$(BIN)/ruff format --check src tests benchmarks docs
+	$(BIN)/ruff check src tests benchmarks docs/gen_cli.py
+	$(BIN)/ruff format --check src tests benchmarks docs/gen_cli.py
 
 typecheck: $(DEV)
 	$(BIN)/mypy --strict src/promptops
