@@ -78,8 +78,11 @@ def clip(text: str, limit: int, values: Sequence[str] | None = None) -> str:
     or that this cut leaves) is replaced too.
     """
     found = secret_values() if values is None else values
-    clean = _redact_tail(redact(text, found), found)
-    return clean if len(clean) <= limit else _redact_tail(clean[:limit], found)
+    redacted = redact(text, found)
+    clean, size = _redact_tail(redacted, found), limit
+    while len(clean) > limit:  # [REDACTED] may be longer than the prefix it replaces: cut a little more
+        clean, size = _redact_tail(redacted[:size], found), size - 1
+    return clean
 
 
 def _redact_tail(text: str, values: Sequence[str]) -> str:
