@@ -130,7 +130,7 @@ def test_sigterm_keeps_finished_cases_like_ctrl_c(project_dir: Path, server: Fak
 
 def test_out_that_cannot_be_written_names_the_path(cli: CLI, project_dir: Path, server: FakeOpenAI) -> None:
     write_project(project_dir, count=2)
-    (project_dir / "blocker").write_text("a file, not a directory", encoding="utf-8")
+    project_dir.gen({"blocker": "a file, not a directory"})
     result = cli("eval", "--out", "blocker/results.json")
     assert (result.code, result.err.splitlines()[-1]) == (
         2,

@@ -111,7 +111,7 @@ def test_bad_input_exits_2(project_dir: Path, cli: CLI, args: list[str], message
 
 def test_a_plain_assignment_has_no_canary_to_analyze(project_dir: Path, cli: CLI) -> None:
     project(project_dir, EQUAL, 1)
-    (project_dir / "environments.yaml").write_text("production:\n  order-id: 1.3.0\n", encoding="utf-8")
+    project_dir.gen({"environments.yaml": "production:\n  order-id: 1.3.0\n"})
     result = cli("canary", "analyze", "order-id", "--env", "production")
     assert result.code == 2
     assert result.err.splitlines()[0] == (
@@ -126,7 +126,7 @@ def test_shadow_compares_paired_calls(project_dir: Path, cli: CLI) -> None:
     from support.canary_traffic import calls
 
     project(project_dir, EQUAL, 1)
-    (project_dir / "environments.yaml").write_text("production:\n  order-id: 1.3.0\n", encoding="utf-8")
+    project_dir.gen({"environments.yaml": "production:\n  order-id: 1.3.0\n"})
     rng = random.Random(5)
     batches = []
     for hour in range(20):

@@ -30,7 +30,7 @@ def test_quickstart_output_is_real(cli: CLI, project_dir: Path) -> None:
 
 
 def test_lint_example_is_real(cli: CLI, project_dir: Path) -> None:
-    (project_dir / "promptops.yaml").write_text("version: 1\n", encoding="utf-8")
+    project_dir.gen({"promptops.yaml": "version: 1\n"})
     (project_dir / "prompts" / "support").mkdir(parents=True)
     (project_dir / "prompts" / "support" / "reply.yaml").write_text(
         "name: support/reply\nversion: 1.0.0\nmodel: openai/gpt-4o\ninputs:\n  type: object\n"
@@ -59,7 +59,7 @@ def test_render_error_examples_are_real(cli: CLI, project_dir: Path) -> None:
 def test_config_block_shows_the_defaults(project_dir: Path) -> None:
     block = re.search(r"### `promptops.yaml`.*?```yaml\n(.*?)```", SECTION, flags=re.DOTALL)
     assert block
-    (project_dir / "promptops.yaml").write_text(block[1], encoding="utf-8")
+    project_dir.gen({"promptops.yaml": block[1]})
     shown = Project.load(project_dir).config
     assert replace(shown, gate_overrides={}) == ProjectConfig()  # the overrides only record what was written
     keys = {line.split(":")[0] for line in block[1].splitlines() if line and not line.startswith(" ")}

@@ -357,7 +357,7 @@ def test_the_loop_from_real_calls_logged_by_the_sdk(
     assert case["provenance"]["record_id"] == bad["id"] and case["provenance"]["feedback"] == "down"
     text = (project_dir / "proposed.yaml").read_text(encoding="utf-8")
     text = text.replace("reviewed: false", "reviewed: true").replace("expected: null", "expected: ORD-40002")
-    (project_dir / "proposed.yaml").write_text(text, encoding="utf-8")
+    project_dir.gen({"proposed.yaml": text})
     assert cli("baseline", "update", "order-id").code == 0  # the golden set before the new case
     assert cli("cases", "accept", "proposed.yaml").code == 0
     ran = cli("eval", "order-id", "--report-md", "report.md")

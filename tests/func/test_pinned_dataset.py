@@ -150,7 +150,7 @@ def test_cases_accept_refuses_inline_suites(cli, project_dir: Path) -> None:
             )
         },
     )
-    (project_dir / "p.yaml").write_text("suite: order-id\ncases: []\n", encoding="utf-8")
+    project_dir.gen({"p.yaml": "suite: order-id\ncases: []\n"})
     result = cli("cases", "accept", "p.yaml")
     assert result.code == 2
     assert result.err.splitlines() == [
