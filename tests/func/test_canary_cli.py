@@ -83,8 +83,10 @@ def test_since_counts_back_from_the_newest_record(project_dir: Path, cli: CLI) -
 
 def test_no_attributed_records_exit_3(project_dir: Path, cli: CLI) -> None:
     project(project_dir, EQUAL, 2)
-    (project_dir / "environments.yaml").write_text(
-        "production:\n  order-id: {version: 1.3.0, canary: {version: 1.5.0, percent: 5}}\n", encoding="utf-8"
+    project_dir.gen(
+        {
+            "environments.yaml": "production:\n  order-id: {version: 1.3.0, canary: {version: 1.5.0, percent: 5}}\n"
+        }
     )
     result = cli("canary", "analyze", "order-id", "--env", "production")
     assert result.code == 3 and result.out == ""

@@ -343,8 +343,8 @@ def test_the_loop_from_real_calls_logged_by_the_sdk(
     assert len(lines) == 3
     assert cli("traces", "import", str(file)).code == 0
     bad = next(r for r in lines if "ORD-40002" in json.dumps(r["variables"]))
-    (project_dir / "feedback.jsonl").write_text(
-        json.dumps({"response_id": bad["response_id"], "thumb": "down"}) + "\n", encoding="utf-8"
+    project_dir.gen(
+        {"feedback.jsonl": json.dumps({"response_id": bad["response_id"], "thumb": "down"}) + "\n"}
     )
     assert cli("feedback", "import", str(project_dir / "feedback.jsonl")).code == 0
 

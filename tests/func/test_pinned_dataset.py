@@ -126,10 +126,11 @@ def test_cases_accept_moves_the_pin_with_the_dataset(cli, project_dir: Path) -> 
     write_project(project_dir)
     path, digest = private(project_dir, 2)
     write_suite(project_dir, "../.private/order-id.jsonl", digest)
-    (project_dir / "proposed.yaml").write_text(
-        "suite: order-id\ncases:\n"
-        "- {id: prod-1, reviewed: true, vars: {message: 'Where is ORD-30001?'}, expected: ORD-30001}\n",
-        encoding="utf-8",
+    project_dir.gen(
+        {
+            "proposed.yaml": "suite: order-id\ncases:\n"
+            "- {id: prod-1, reviewed: true, vars: {message: 'Where is ORD-30001?'}, expected: ORD-30001}\n"
+        }
     )
     result = cli("cases", "accept", "proposed.yaml")
     assert result.code == 0, result.err
@@ -161,9 +162,8 @@ def test_cases_accept_refuses_inline_suites(cli, project_dir: Path) -> None:
 
 def test_a_proposed_file_with_a_bad_key_names_its_line(cli, project_dir: Path) -> None:
     write_project(project_dir)
-    (project_dir / "p.yaml").write_text(
-        "suite: order-id\ncases:\n- {id: x, reviewed: yes please, vars: {}, expected: null}\n",
-        encoding="utf-8",
+    project_dir.gen(
+        {"p.yaml": "suite: order-id\ncases:\n- {id: x, reviewed: yes please, vars: {}, expected: null}\n"}
     )
     result = cli("cases", "accept", "p.yaml")
     assert result.code == 2

@@ -36,8 +36,8 @@ def test_a_permanent_reset_is_per_case_errors_and_the_results_are_written(
             "evals/other.yaml": SUITE.replace("prompt: order-id", "prompt: other"),
         },
     )
-    (project_dir / "evals/data/other.jsonl").write_text(
-        (project_dir / "evals/data/order-id.jsonl").read_text(encoding="utf-8"), encoding="utf-8"
+    project_dir.gen(
+        {"evals/data/other.jsonl": (project_dir / "evals/data/order-id.jsonl").read_text(encoding="utf-8")}
     )
     server.fail("reset", match="Other message")
     result = cli("eval", "--out", "results.json")

@@ -130,11 +130,12 @@ def test_duplicate_key_in_bundle(project_dir: Path) -> None:
 def test_a_deep_json_var_is_a_type_error_not_a_crash(cli: CLI, project_dir: Path) -> None:
     project_dir.gen({"promptops.yaml": "version: 1\n"})
     (project_dir / "prompts").mkdir()
-    (project_dir / "prompts/deep.yaml").write_text(
-        "name: deep\nversion: 1.0.0\nmodel: openai/gpt-4o-mini-2024-07-18\n"
-        "inputs: {type: object, properties: {items: {type: array}}}\n"
-        "messages:\n  - {role: user, content: '{{ items }}'}\n",
-        encoding="utf-8",
+    project_dir.gen(
+        {
+            "prompts/deep.yaml": "name: deep\nversion: 1.0.0\nmodel: openai/gpt-4o-mini-2024-07-18\n"
+            "inputs: {type: object, properties: {items: {type: array}}}\n"
+            "messages:\n  - {role: user, content: '{{ items }}'}\n"
+        }
     )
     result = cli("render", "deep", "--var", f"items={DEEP}")
     assert (result.code, result.err.splitlines()[0]) == (
