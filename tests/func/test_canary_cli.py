@@ -10,6 +10,7 @@ import pytest
 from support.canary_traffic import EQUAL, WORSE_QUALITY, Truth, fill_store, hours_of, trace_lines
 from support.fixtures import CLI
 from support.golden import check_golden
+from support.tmpdir import TmpDir
 
 CONFIG = (
     "version: 1\n"
@@ -24,8 +25,7 @@ VERSIONS = {"control": "1.3.0", "canary": "1.4.0", "shadow": "1.4.0"}
 
 
 def project(root: Path, truth: Truth, hours: int, seed: int = 2, canary_per_hour: int = 100) -> None:
-    (root / "promptops.yaml").write_text(CONFIG, encoding="utf-8")
-    (root / "environments.yaml").write_text(ENVS, encoding="utf-8")
+    TmpDir(root).gen({"promptops.yaml": CONFIG, "environments.yaml": ENVS})
     batches = hours_of(truth, seed, hours, 300, canary_per_hour)
     fill_store(root, trace_lines(batches, VERSIONS))
 

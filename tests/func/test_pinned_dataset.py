@@ -12,6 +12,7 @@ from promptops.errors import FileFormatError
 from promptops.evals.suites import load_suites
 from promptops.project import Project
 from support.evalproject import cases, order_id_answer, results, write_project
+from support.tmpdir import TmpDir
 
 SUITE = """\
 prompt: order-id
@@ -30,9 +31,7 @@ def private(root: Path, count: int = 3) -> tuple[Path, str]:
 
 
 def write_suite(root: Path, source: str, digest: str) -> None:
-    (root / "evals" / "order-id.yaml").write_text(
-        SUITE.format(source=source, digest=digest), encoding="utf-8"
-    )
+    TmpDir(root).gen({"evals/order-id.yaml": SUITE.format(source=source, digest=digest)})
 
 
 def problems(root: Path) -> list[str]:

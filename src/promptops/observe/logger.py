@@ -1,5 +1,4 @@
-"""The old import path of the litellm callback, kept working:
-`from promptops.observe.logger import TraceLogger`."""
+"""The old import path of the litellm callback, kept working (`promptops.observe.logger.TraceLogger`)."""
 
 from promptops.observe.traces.logger import TraceLogger
 
