@@ -82,3 +82,7 @@ class UnavailableError(PromptOpsError):
     """Could not evaluate: provider unreachable, auth, rate limits, too many errors (exit 3)."""
 
     exit_code = ExitCode.UNAVAILABLE
+
+
+class ChannelUnavailableError(UnavailableError):
+    """A channel-following load_prompt has nothing to serve: every source it tried failed (exit 3)."""

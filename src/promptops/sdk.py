@@ -1,4 +1,7 @@
-"""load_prompt() for applications: a prompt from a bundle or the working tree; no git, litellm or rich."""
+"""load_prompt() for applications: a prompt from a bundle, a followed channel or the working tree.
+
+No git, litellm or rich; following a channel needs only stdlib urllib (and `cryptography` to verify).
+"""
 
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from promptops.errors import InputError, UnknownPromptError
 from promptops.spec import PromptSpec
 
 if TYPE_CHECKING:
+    from promptops.channel.follower import Snapshot
     from promptops.deploy.bundle import Bundle
 
 BUCKETS = 10_000
@@ -30,6 +34,8 @@ class Prompt:
     content_hash: str
     environment: str | None = None
     canary: bool = False
+    channel_serial: int | None = None  # the publication that served it, when following a channel
+    bundle_hash: str | None = None
 
     def __repr__(self) -> str:
         return f"<Prompt {self.ref} {self.content_hash}>"
@@ -69,6 +75,8 @@ class Prompt:
             "promptops.environment": self.environment,
             "promptops.arm": self.arm,
             "promptops.prompt.ref": self.ref,
+            "promptops.channel.serial": self.channel_serial,
+            "promptops.bundle.hash": self.bundle_hash,
         }
         return {k: v for k, v in found.items() if v is not None}
 
@@ -156,6 +164,11 @@ def load_prompt(
     bundle: str | os.PathLike[str] | None = None,
     root: str | os.PathLike[str] | None = None,
     key: str | int | None = None,
+    channel: str | os.PathLike[str] | None = None,
+    public_key: str | os.PathLike[str] | None = None,
+    poll_s: float = 10.0,
+    timeout_s: float = 2.0,
+    state_dir: str | os.PathLike[str] | None = None,
 ) -> Prompt:
     """Return the prompt `name` (or a pinned `name@VERSION`) as served by `env`.
 
@@ -163,6 +176,12 @@ def load_prompt(
     the project at `root` (default: the current directory) is read from the working tree: environments.yaml
     and the prompt files as they are on disk, so a version that is not the working tree's is refused.
     `key` (a user id, a session id) picks the canary for a stable share of keys.
+
+    With `channel=` (a URL or a directory written by `promptops publish`) and `public_key=` (PEM text or a
+    path), the environment's signed pointer is followed by a background poller every `poll_s` seconds;
+    `bundle=` is then the fallback served when neither the channel nor the last good copy on disk (in
+    `state_dir=`) can be read. The first call per (channel, env, key) starts the poller and fixes its
+    settings; later calls return its current snapshot without touching the network.
     """
     base, at, pinned = name.partition("@")
     if at and not pinned:
@@ -171,6 +190,11 @@ def load_prompt(
         raise InputError(f"'{name}' pins a version; pass either NAME@VERSION or env=, not both")
     if bundle is not None and root is not None:
         raise InputError("pass either bundle= or root=, not both")
+    if channel is not None:
+        if env is None or public_key is None or root is not None:
+            raise InputError("load_prompt(..., channel=...) needs env= and public_key=, and no root=")
+        snapshot = _follow(channel, env, public_key, poll_s, timeout_s, state_dir, bundle)
+        return _from_snapshot(snapshot, base, pinned, env, key)
     if bundle is not None:
         return _from_bundle(Path(bundle), base, pinned, env, key)
     return _from_tree(Path(root) if root is not None else None, base, pinned, env, key)
@@ -202,6 +226,49 @@ def _from_bundle(path: Path, name: str, pinned: str, env: str | None, key: str |
     version, is_canary = choose(name, loaded.environments.require(env, name), key)
     entry = loaded.prompt(name, version)
     return Prompt(entry.spec, entry.content_hash, env, is_canary)
+
+
+def _follow(  # noqa: PLR0917 (the keyword arguments of load_prompt, passed through)
+    channel: str | os.PathLike[str],
+    env: str,
+    public_key: str | os.PathLike[str],
+    poll_s: float,
+    timeout_s: float,
+    state_dir: str | os.PathLike[str] | None,
+    embedded: str | os.PathLike[str] | None,
+) -> Snapshot:
+    from promptops.channel import follower, pollers
+    from promptops.deploy.environments import check_name
+
+    check_name(env)  # it becomes a file name on the channel
+    if poll_s <= 0 or timeout_s <= 0:
+        raise InputError(f"poll_s and timeout_s must be above 0, got {poll_s} and {timeout_s}")
+    settings = follower.Settings(
+        channel=os.fspath(channel),
+        env=env,
+        public_key=pollers.public_key_pem(public_key),
+        poll_s=poll_s,
+        timeout_s=timeout_s,
+        state_dir=None if state_dir is None else Path(state_dir),
+        embedded=None if embedded is None else Path(embedded),
+    )
+    return pollers.follow(settings).current()
+
+
+def _from_snapshot(snapshot: Snapshot, name: str, pinned: str, env: str, key: str | int | None) -> Prompt:
+    loaded = snapshot.bundle
+    version, is_canary = (
+        (pinned, False) if pinned else choose(name, loaded.environments.require(env, name), key)
+    )
+    entry = loaded.prompt(name, version)
+    return Prompt(
+        entry.spec,
+        entry.content_hash,
+        env,
+        is_canary,
+        channel_serial=snapshot.serial,
+        bundle_hash=snapshot.bundle_hash,
+    )
 
 
 _CACHE: dict[str, tuple[tuple[int, int], Bundle]] = {}

@@ -19,6 +19,7 @@ TEMPLATES = ROOT / "src" / "promptops" / "templates" / "workflows"
 PR_TEMPLATE = TEMPLATES / "promptops.yml"
 RELEASE_TEMPLATE = TEMPLATES / "promptops-release.yml"
 CANARY_TEMPLATE = TEMPLATES / "promptops-canary.yml"
+PUBLISH_TEMPLATE = TEMPLATES / "promptops-publish.yml"
 ACTION = ROOT / "action.yml"
 WORKFLOWS = sorted([*TEMPLATES.glob("*.yml"), *(ROOT / ".github" / "workflows").glob("*.yml")])
 SHA_PIN = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
@@ -62,6 +63,7 @@ def test_every_workflow_is_found() -> None:
         "src/promptops/templates/workflows/promptops.yml",
         "src/promptops/templates/workflows/promptops-release.yml",
         "src/promptops/templates/workflows/promptops-canary.yml",
+        "src/promptops/templates/workflows/promptops-publish.yml",
     }
 
 
@@ -244,6 +246,7 @@ def test_init_writes_the_workflows_and_they_lint_clean_in_the_new_project(cli, p
     assert (written / "promptops.yml").read_bytes() == PR_TEMPLATE.read_bytes()
     assert (written / "promptops-release.yml").read_bytes() == RELEASE_TEMPLATE.read_bytes()
     assert (written / "promptops-canary.yml").read_bytes() == CANARY_TEMPLATE.read_bytes()
+    assert (written / "promptops-publish.yml").read_bytes() == PUBLISH_TEMPLATE.read_bytes()
     lint = subprocess.run(
         _actionlint(), cwd=project_dir, capture_output=True, text=True, timeout=120, check=False
     )

@@ -10,6 +10,7 @@ from promptops.cli import (
     budget,
     canary,
     cases,
+    channel,
     compare,
     cost,
     environments,
@@ -61,5 +62,6 @@ for group in (
     cost,
     budget,
     cases,
+    channel,
 ):
     group.register(app)

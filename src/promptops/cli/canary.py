@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from promptops.cli import output
+from promptops.cli.channel import KEY_HELP, PUBLISH_HELP, key_for, publish_to
 from promptops.cli.choices import CanaryFormat, choose
 
 if TYPE_CHECKING:
@@ -28,14 +29,22 @@ def analyze(  # noqa: PLR0917 (typer maps each option to a parameter)
     shadow: bool = typer.Option(False, "--shadow", help="Compare the shadow version with paired statistics."),
     format: str = typer.Option("text", "--format", help="text, markdown or json."),
     apply: bool = typer.Option(False, "--apply", help="Carry the verdict out on environments.yaml."),
+    publish: str | None = typer.Option(
+        None, "--publish", metavar="DIR", help=PUBLISH_HELP + " With --apply."
+    ),
+    key_file: str | None = typer.Option(None, "--key-file", metavar="KEY", help=KEY_HELP),
 ) -> int:
     """Compare the canary arm with the control arm: PROMOTE, CONTINUE, ROLLBACK or INCONCLUSIVE."""
     from promptops.config import since_seconds
     from promptops.deploy import rollout
+    from promptops.errors import InputError
     from promptops.observe.canary import report as canary_report
     from promptops.project import Project
 
     kind = choose(format, CanaryFormat)
+    if publish is not None and not apply:
+        raise InputError("--publish publishes what --apply changed; pass --apply too")
+    key = key_for(publish, key_file)
     since_s = None if since is None else since_seconds(since, examples="90m, 24h or 7d")
     project = Project.load()
     run = rollout.analyze(project, name, env, since_s, shadow)
@@ -47,6 +56,8 @@ def analyze(  # noqa: PLR0917 (typer maps each option to a parameter)
     output.data(render(run.analysis, run.window))
     if apply:
         _apply(project, run)
+    if publish is not None and key is not None:
+        publish_to(project, env, publish, key)
     return run.analysis.exit_code
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from promptops.cli import output
+from promptops.cli.channel import KEY_HELP, PUBLISH_HELP, key_for, publish_to
 
 if TYPE_CHECKING:
     from promptops.deploy.environments import Assignment, Environments
@@ -17,13 +18,15 @@ if TYPE_CHECKING:
     from promptops.project import Project
 
 
-def promote(
+def promote(  # noqa: PLR0917 (typer maps each option to a parameter)
     selector: str = typer.Argument(..., metavar="NAME@VERSION", help="The released version to serve."),
     env: str = typer.Option(..., "--env", help="Environment to promote into, e.g. production."),
     canary: float | None = typer.Option(
         None, "--canary", metavar="PERCENT", help="Serve the version to this share of keys only."
     ),
     force: bool = typer.Option(False, "--force", help="Promote even without a passing gate result."),
+    publish: str | None = typer.Option(None, "--publish", metavar="DIR", help=PUBLISH_HELP),
+    key_file: str | None = typer.Option(None, "--key-file", metavar="KEY", help=KEY_HELP),
 ) -> int:
     """Make ENV serve a released version (it needs a passing gate result unless --force)."""
     from promptops.deploy import environments, evidence, promotion
@@ -32,6 +35,7 @@ def promote(
 
     name, version = promotion.version_selector(selector)
     environments.check_name(env)
+    key = key_for(publish, key_file)
     project = Project.load()
     registry = open_registry(project)
     found = promotion.released(registry, name, version)
@@ -49,18 +53,24 @@ def promote(
         output.info(f"evidence: {proof}")
     envs = environments.read(project)
     change = promotion.assign(envs, env, name, version, canary)
-    return _apply(project, change, envs, f"promote {name}@{version} to {env}")
+    code = _apply(project, change, envs, f"promote {name}@{version} to {env}")
+    if publish is not None and key is not None:
+        publish_to(project, env, publish, key)
+    return code
 
 
 def rollback(
     name: str = typer.Argument(..., metavar="NAME", help="Prompt to roll back."),
     env: str = typer.Option(..., "--env", help="Environment to roll back, e.g. production."),
+    publish: str | None = typer.Option(None, "--publish", metavar="DIR", help=PUBLISH_HELP),
+    key_file: str | None = typer.Option(None, "--key-file", metavar="KEY", help=KEY_HELP),
 ) -> int:
     """Make ENV serve the version it served before (an active canary is removed first)."""
     from promptops.deploy import environments, promotion
     from promptops.project import Project
     from promptops.prompts.registry import open_registry
 
+    key = key_for(publish, key_file)
     project = Project.load()
     envs = environments.read(project, missing_ok=False)
     current = envs.require(env, name)
@@ -71,7 +81,10 @@ def rollback(
         served = promotion.served_versions(registry, project, env, name)
         shallow = registry.history.is_shallow()
     change = promotion.rollback(envs, env, name, served, shallow)
-    return _apply(project, change, envs, f"roll back {name} in {env} to {change.after.version}")
+    code = _apply(project, change, envs, f"roll back {name} in {env} to {change.after.version}")
+    if publish is not None and key is not None:
+        publish_to(project, env, publish, key)
+    return code
 
 
 def _apply(project: Project, change: Change, envs: Environments, message: str) -> int:

@@ -25,6 +25,7 @@ PROJECT_FILES: tuple[Template, ...] = (
     Template(target=".github/workflows/promptops.yml", source="workflows/promptops.yml"),
     Template(target=".github/workflows/promptops-release.yml", source="workflows/promptops-release.yml"),
     Template(target=".github/workflows/promptops-canary.yml", source="workflows/promptops-canary.yml"),
+    Template(target=".github/workflows/promptops-publish.yml", source="workflows/promptops-publish.yml"),
 )
 
 

@@ -1,0 +1,1 @@
+"""Runtime delivery: signed pointers to content-addressed bundles that running applications follow."""
