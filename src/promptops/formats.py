@@ -63,9 +63,13 @@ def _json_float(text: str) -> float:
 
 def _json_int(text: str) -> int:
     digits = len(text.lstrip("-"))
-    if digits > MAX_INT_DIGITS:  # int() would raise ValueError past Python's int-string limit
-        raise _JSONValueError(f"an integer of {digits} digits is too large (at most {MAX_INT_DIGITS})")
-    return int(text)
+    too_large = _JSONValueError(f"an integer of {digits} digits is too large (at most {MAX_INT_DIGITS})")
+    if digits > MAX_INT_DIGITS:  # int() raises ValueError past Python's int-string limit (4300 by default)
+        raise too_large
+    try:
+        return int(text)
+    except ValueError:  # PYTHONINTMAXSTRDIGITS set lower still
+        raise too_large from None
 
 
 def load_json(text: str, file: str, *, line: int | None = None, hint: str | None = None) -> Any:
