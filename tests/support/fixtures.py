@@ -68,11 +68,11 @@ class GitRepo:
         self.git("init", "-q", "-b", "main")
 
     def git(self, *args: str) -> str:
-        return self.root.git(*args)
+        return TmpDir(self.root).git(*args)  # TmpDir(): a test may set `root` to a plain Path
 
     def write(self, files: dict[str, str]) -> None:
         """Write files (dedented) relative to the root."""
-        self.root.gen(files, dedent=True)
+        TmpDir(self.root).gen(files, dedent=True)
 
     def commit(
         self, files: dict[str, str] | None = None, message: str = "change", remove: list[str] | None = None
@@ -81,7 +81,7 @@ class GitRepo:
         self.write(files or {})
         for rel in remove or []:
             self.git("rm", "-q", rel)
-        return self.root.scm_gen({}, message=message)
+        return TmpDir(self.root).scm_gen({}, message=message)
 
 
 @pytest.fixture
