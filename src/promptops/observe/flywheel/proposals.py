@@ -19,7 +19,7 @@ from promptops.observe.traces.store import location
 from promptops.project import Project, read_bytes, write_atomic
 
 # The largest legitimate proposed-cases file: 1,000 cases of 10,000-character inputs and 2,000-character
-# answers is about 12.6 MB (tests/e2e/test_file_sizes.py writes and reads it back); twice that, rounded up.
+# answers is about 12.9 MB (tests/e2e/test_file_sizes.py writes and reads it back); twice that, rounded up.
 MAX_PROPOSED_BYTES = 32_000_000
 PROPOSED_DIR = "proposed"  # below .promptops/: raw production text stays out of git until reviewed
 HEADER = """\
