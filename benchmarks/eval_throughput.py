@@ -1,12 +1,13 @@
 """Throughput of `promptops eval`: N generated cases against the local OpenAI-compatible server.
 
 Run: PYTHONPATH=src python benchmarks/eval_throughput.py [--cases 1000] [--latency 0.05] [--concurrency 32]
-     [--litellm]
+     [--litellm] [--tools]
 
 The server (tests/support/openai_server.py) answers every call after `--latency` seconds; the eval runs
 in a fresh `python -m promptops eval` process on the OpenAI-compatible fast path (through litellm
 with `--litellm`). benchmarks/compare.py puts the same runs side by side with promptfoo. Printed: wall time of
-the run, the ideal time (N x latency / concurrency), their ratio, the overhead per case, the fixed
+the run (`--tools`: examples/tools, a tool-calling prompt scored by the four tool scorers, with N
+generated cases), the ideal time (N x latency / concurrency), their ratio, the overhead per case, the fixed
 start-up cost (interpreter + litellm import), the CPU time of the eval process (what a busy machine
 stretches), and the time of a fully cached re-run.
 """
@@ -17,6 +18,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -63,14 +65,19 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.05, help="server seconds per answer")
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--litellm", action="store_true", help="PROMPTOPS_PROVIDER=litellm: the litellm path")
+    parser.add_argument("--tools", action="store_true", help="examples/tools: tool calls and tool scorers")
     options = parser.parse_args()
+    suite = "support-agent" if options.tools else "order-id"
 
     config = "version: 1\ndefaults: {timeout_s: 30, retries: 2, backoff_s: 0.05}\n"
     with (
         tempfile.TemporaryDirectory() as tmp,
         FakeOpenAI(answers=order_id_answer, latency=options.latency) as server,
     ):
-        root = write_project(Path(tmp), count=options.cases, config=config)
+        if options.tools:
+            root = tools_project(Path(tmp), options.cases)
+        else:
+            root = write_project(Path(tmp), count=options.cases, config=config)
         env = {
             **os.environ,
             "OPENAI_BASE_URL": server.base_url,
@@ -83,9 +90,7 @@ def main() -> None:
         calls = server.count
         cached, _ = timed_eval(root, env, "--concurrency", str(options.concurrency))
         cached_calls = server.count - calls
-        summary = json.loads((root / ".promptops/runs/latest.json").read_text())["suites"]["order-id"][
-            "summary"
-        ]
+        summary = json.loads((root / ".promptops/runs/latest.json").read_text())["suites"][suite]["summary"]
 
     ideal = max(options.cases * options.latency / options.concurrency, 1e-9)
     print(
@@ -100,6 +105,23 @@ def main() -> None:
     print(f"CPU of the eval      {cpu:7.2f} s   ({cpu / options.cases * 1000:.1f} ms per case)")
     print(f"cached re-run        {cached:7.2f} s   ({cached_calls} model calls)")
     print(f"pass rate            {summary['pass_rate']:.3f}, errors {summary['errors']}")
+
+
+def tools_project(tmp: Path, count: int) -> Path:
+    """Return a copy of examples/tools with `count` generated cases (lookups and refunds)."""
+    root = tmp / "tools"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "examples" / "tools", root)
+    lines = []
+    for i in range(count):
+        order = f"ORD-{10000 + i % 90000:05d}"
+        if i % 2:
+            question, expected = f"Please refund amount={i % 50 + 1} on order_id={order}", ["refund"]
+        else:
+            question, expected = f"Where is order_id={order}?", ["search_orders"]
+        case = {"id": f"c{i:06d}", "vars": {"customer": "Ada", "question": question}}
+        lines.append(json.dumps({**case, "expected": {"tools": expected, "args": {"order_id": order}}}))
+    (root / "evals" / "data" / "support-agent.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return root
 
 
 if __name__ == "__main__":

@@ -5,6 +5,11 @@ The workload of issue 14: per case a true pass probability (70% near-certain, 20
 5 pp spread over the cases or by breaking a few cases, drop it by 2 pp, or raise it by 5 pp. Each PR
 draws a fresh golden set, baseline and head, and goes through `promptops.gate.compare` with the
 default policy. Run: `PYTHONPATH=src python benchmarks/gate_simulation.py [PRS] [--sizes 50,200,1000]`.
+
+Workflow suites (issue 24, `--workflow`): a case is an agent run repeated K times, with the same
+per-case success rates and 2-4 model calls per run (one more in a fifth of the runs); PRs that change
+nothing, break 10% of the cases, or add one model call to every run; the policy adds
+`max_steps_increase: 0.2`. Run: `PYTHONPATH=src python benchmarks/gate_simulation.py 200 --workflow`.
 """
 
 from __future__ import annotations
@@ -14,15 +19,20 @@ import random
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from promptops.config import GatePolicy
 from promptops.evals import baselines
+from promptops.evals.cases import Case
 from promptops.evals.records import Attempt, CaseResult, Provenance, RunResult, ScoreValue, Summary
+from promptops.evals.summary import case_result, summarize
+from promptops.evals.trajectory import Step, Trajectory
 from promptops.gate import compare
 from promptops.gate.result import GateResult
 
 KINDS = ("noise", "drop5", "broken5", "drop2", "up5")
+WORKFLOW_KINDS = ("noise", "broken10", "one_more_step")
+WORKFLOW_POLICY = GatePolicy(max_steps_increase=0.2)
 
 
 def golden(n: int, rng: random.Random) -> list[float]:
@@ -174,6 +184,57 @@ def reused(
     return blocked, covered
 
 
+def workflow_run(truth: Sequence[float], steps: Sequence[int], repeats: int, rng: random.Random) -> RunResult:
+    """Return a workflow RunResult: per case `repeats` agent runs, each passing with its case's probability
+    and making the case's model calls (one more in a fifth of the runs)."""
+    cases = []
+    for i, (p, calls) in enumerate(zip(truth, steps, strict=True)):
+        attempts = []
+        for r in range(repeats):
+            made = calls + (rng.random() < 0.2)
+            trajectory = Trajectory(steps=(Step(kind="llm", name="m"),) * made, output="x")
+            attempts.append(replace(_attempt(r, rng.random() < p), trajectory=trajectory))
+        cases.append(case_result(Case(id=f"c{i:04d}", vars={}, hash=f"h{i}", line=i + 1), attempts))
+    provenance = Provenance(
+        prompt="agent",
+        prompt_version="1.0.0",
+        content_hash="sha256:x",
+        model="m",
+        dataset_hash="sha256:d",
+        scorers_hash="sha256:s",
+        repeats=repeats,
+        git_sha=None,
+        promptops_version="0",
+    )
+    return RunResult(suite="agent", provenance=provenance, cases=tuple(cases), summary=summarize(cases))
+
+
+def workflow_pr(n: int, repeats: int, kind: str, rng: random.Random) -> GateResult:
+    """Return the gate result of one simulated pull request on a workflow suite."""
+    truth = golden(n, rng)
+    steps = [rng.choice((2, 3, 4)) for _ in truth]
+    head_truth, head_steps = list(truth), list(steps)
+    if kind == "broken10":  # a tenth of the near-certain cases break outright
+        stable = [i for i, p in enumerate(truth) if p >= 0.97]
+        for i in rng.sample(stable, round(0.1 * n)):
+            head_truth[i] = 0.0
+    elif kind == "one_more_step":
+        head_steps = [s + 1 for s in steps]
+    base = baselines.from_run(workflow_run(truth, steps, repeats, rng))
+    return compare(workflow_run(head_truth, head_steps, repeats, rng), base, WORKFLOW_POLICY)
+
+
+def simulate_workflow(n: int, repeats: int, kind: str, prs: int, *, seed: int) -> Tally:
+    """Return how `prs` workflow pull requests of one kind fared through the gate."""
+    rng = random.Random(f"{seed}-workflow-{n}-{repeats}-{kind}")
+    tally = Tally()
+    for _ in range(prs):
+        result = workflow_pr(n, repeats, kind, rng)
+        tally.prs += 1
+        tally.blocked += not result.passed
+    return tally
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("prs", nargs="?", type=int, default=200)
@@ -181,7 +242,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repeats", default="1,3")
     parser.add_argument("--seed", type=int, default=14)
     parser.add_argument("--reused", action="store_true", help="one baseline reused by many no-change PRs")
+    parser.add_argument("--workflow", action="store_true", help="workflow suites (agent runs, K repeats)")
     args = parser.parse_args(argv)
+    if args.workflow:
+        print("| N | K | PR | blocked |")
+        print("|---:|---:|---|---:|")
+        start = time.monotonic()
+        for n in (50, 200):
+            for kind in WORKFLOW_KINDS:
+                t = simulate_workflow(n, 3, kind, args.prs, seed=args.seed)
+                print(f"| {n} | 3 | {kind} | {t.blocked / t.prs:.1%} |", flush=True)
+        took = time.monotonic() - start
+        print(f"\n{args.prs} pull requests per row, seed {args.seed}, {took:.0f} s", file=sys.stderr)
+        return 0
     if args.reused:
         print("| N | repeats (baseline) | blocked, per baseline | coverage, per baseline |")
         print("|---:|---:|---|---|")

@@ -2,6 +2,8 @@
 
 Targets: import under 60 s and under 300 MB peak RSS; stats under 2 s.
 Run: python benchmarks/traces_speed.py [--records 1000000] [--keep DIR]
+     python benchmarks/traces_speed.py --workflows  (the records are 100,000 agent runs of 10 calls each,
+     with tool calls; also times `traces stats --workflows` and `--by tool`)
 """
 
 from __future__ import annotations
@@ -56,12 +58,43 @@ def build(root: Path) -> dict[str, str]:
     return hashes
 
 
-def generate(path: Path, count: int, hashes: dict[str, str]) -> None:
+RUN_CALLS = 10  # --workflows: calls per agent run (1,000,000 records are 100,000 runs)
+TOOLS = ("search_orders", "lookup_customer", "issue_refund")
+
+
+def agent(rng: random.Random, i: int, record: dict[str, object]) -> None:
+    """Make `record` (call i) step i % RUN_CALLS of run i // RUN_CALLS; all but its last step call a tool."""
+    run, step = divmod(i, RUN_CALLS)
+    last = step == RUN_CALLS - 1
+    timeout = last and run % 200 == 0
+    record["workflow"] = {
+        "id": f"run-{run:07d}",
+        "name": "support-agent",
+        "step": step + 1,
+        "status": "error" if timeout else "ok",
+        "error_type": "timeout" if timeout else None,
+    }
+    if not last:
+        failed = rng.random() < 0.02
+        record["tool_calls"] = [
+            {
+                "name": TOOLS[step % len(TOOLS)],
+                "id": f"call-{i}",
+                "status": "error" if failed else "ok",
+                "error_type": "TimeoutError" if failed else None,
+                "latency_ms": round(rng.lognormvariate(4.5, 0.5), 1),
+            }
+        ]
+
+
+def generate(path: Path, count: int, hashes: dict[str, str], workflows: bool = False) -> None:
     rng = random.Random(7)
     start = 1_796_000_000_000
     with path.open("w", encoding="utf-8") as out:
+        canary = False
         for i in range(count):
-            canary = rng.random() < 0.1
+            if not workflows or i % RUN_CALLS == 0:  # a run is served by one arm
+                canary = rng.random() < 0.1
             version = VERSIONS[1] if canary else VERSIONS[0]
             ts = start + i * 600  # a week of traffic
             error = rng.random() < 0.01
@@ -93,6 +126,8 @@ def generate(path: Path, count: int, hashes: dict[str, str]) -> None:
                 "variables": {"message": f"Where is my order ORD-{rng.randint(10000, 99999)}?"},
                 "output": None if error else f"ORD-{rng.randint(10000, 99999)}",
             }
+            if workflows:
+                agent(rng, i, record)
             out.write(json.dumps(record, separators=(",", ":")) + "\n")
 
 
@@ -117,15 +152,16 @@ def main() -> int:
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--keep", type=Path, help="build in this directory and keep it")
     parser.add_argument("--stats-only", action="store_true", help="time stats on the store kept in --keep")
+    parser.add_argument("--workflows", action="store_true", help="records in agent runs of 10 calls")
     args = parser.parse_args()
     root = args.keep or Path(tempfile.mkdtemp(prefix="promptops-traces-"))
     root.mkdir(parents=True, exist_ok=True)
     if args.stats_only:
-        return stats(root)
+        return stats(root, args.workflows)
     hashes = build(root)
     file = root / "traces.jsonl"
     began = time.perf_counter()
-    generate(file, args.records, hashes)
+    generate(file, args.records, hashes, args.workflows)
     size = file.stat().st_size / 1e6
     print(f"generated {args.records} records ({size:.0f} MB) in {time.perf_counter() - began:.1f} s")
 
@@ -133,17 +169,18 @@ def main() -> int:
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # kB on Linux
     print(err.strip())
     print(f"traces import: {elapsed}, peak RSS {peak_mb:.0f} MB (targets: 60 s, 300 MB)")
-    stats(root)
+    stats(root, args.workflows)
     if args.keep is None:
         subprocess.run(["rm", "-rf", str(root)], check=False)
     return 0
 
 
-def stats(root: Path) -> int:
-    for extra in ((), ("--by", "arm"), ("--since", "1d", "--by", "day"), ("--format", "json")):
+def stats(root: Path, workflows: bool = False) -> int:
+    runs = (("--workflows",), ("--workflows", "--format", "json"), ("--by", "tool")) if workflows else ()
+    for extra in ((), ("--by", "arm"), ("--since", "1d", "--by", "day"), ("--format", "json"), *runs):
         elapsed, out, _ = run(root, "traces", "stats", "order-id", *extra)
         print(f"traces stats order-id {' '.join(extra)}: {elapsed} (target: 2 s)")
-        if not extra:
+        if not extra or extra in (("--workflows",), ("--by", "tool")):
             print(out.rstrip())
     return 0
 

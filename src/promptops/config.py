@@ -17,6 +17,7 @@ class RunDefaults:
     repeats: int = 1
     backoff_s: float = 0.5  # first retry waits about this long; doubles per retry, with jitter
     backoff_max_s: float = 30.0  # cap of one wait, Retry-After included
+    max_suite_usd: float | None = None  # `eval` refuses a run whose estimate passes it (workflow suites)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -37,6 +38,11 @@ class GatePolicy:
     max_slice_drop: float | None = (
         None  # per case tag: the pass-rate drop a slice may not show; None: not gated
     )
+    # workflow suites (§9.3); None: not gated
+    max_steps_increase: float | None = None  # relative, median model calls per case run
+    max_tool_error_rate: float | None = None  # failed tool calls / tool calls over the head's case runs
+    max_timeout_rate: float | None = None  # case runs that hit their timeout
+    max_cost_per_case: float | None = None  # USD, p95 of the head's case runs
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -104,6 +110,14 @@ class CostRule:
 
 
 @dataclass(frozen=True, kw_only=True)
+class RunRule:
+    """A workflow canary metric: steps and cost per run as canary/control - 1; tool errors absolute."""
+
+    max_increase: float
+    critical: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
 class RolloutPolicy:
     """When a canary may be promoted or must be rolled back (`rollout:` in promptops.yaml)."""
 
@@ -115,6 +129,9 @@ class RolloutPolicy:
     error_rate: ErrorRateRule | None = field(default_factory=ErrorRateRule)
     latency: LatencyRule | None = field(default_factory=LatencyRule)
     cost_per_call: CostRule | None = field(default_factory=CostRule)
+    steps_per_run: RunRule | None = None  # workflow metrics, judged per run (DESIGN §9.4): off unless set
+    tool_error_rate: RunRule | None = None
+    cost_per_run: RunRule | None = None
 
 
 DURATION = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -145,6 +162,7 @@ def since_seconds(text: str, option: str = "--since", examples: str = "30m, 24h,
 class ProjectConfig:
     version: int = 1
     prompts_dir: str = "prompts"
+    tools_dir: str = "tools"  # shared tool definitions (`use: NAME` reads tools/NAME.yaml)
     evals_dir: str = "evals"
     baselines_dir: str = "evals/baselines"
     environments_file: str = "environments.yaml"

@@ -248,7 +248,9 @@ def validate_data(
 ) -> list[Problem]:
     """Return every problem of `data` under the JSON Schema `rules` (which must be self-contained)."""
     label = file or (doc.file if doc else "")
-    foreign = foreign_refs(rules)
+    held = _VALIDATORS.get(id(rules))
+    # a schema already compiled has been checked: scorers validate each output against the same one
+    foreign = foreign_refs(rules) if held is None or held[0] is not rules else []
     if foreign:
         path, value = foreign[0]
         raise InputError(f"{label}: {key_path(path)}: {_foreign_message(value)}")

@@ -21,20 +21,27 @@ from promptops.config import (
     QualityRule,
     RolloutPolicy,
     RunDefaults,
+    RunRule,
     RunsPolicy,
     Traffic,
     duration_seconds,
 )
 from promptops.errors import FileFormatError, InputError, Problem
 from promptops.formats import Document, decode, key_path, parse_yaml, validate
-from promptops.promptfile import read_prompt
+from promptops.promptfile import ToolSource, read_prompt
 from promptops.spec import PromptSpec
 
 CONFIG_FILE = "promptops.yaml"
 STATE_DIR = ".promptops"
 MAX_FILE_BYTES = 1_000_000
 PROMPT_NAME = re.compile(r"[a-z0-9][a-z0-9._-]*(/[a-z0-9][a-z0-9._-]*)*")  # as in prompt.schema.json
-PATH_KEYS = ("prompts_dir", "evals_dir", "baselines_dir", "environments_file")  # paths promptops.yaml sets
+PATH_KEYS = (
+    "prompts_dir",
+    "tools_dir",
+    "evals_dir",
+    "baselines_dir",
+    "environments_file",
+)  # paths promptops.yaml sets
 INSIDE_HINT = "keep prompts, suites, datasets, baselines and environments inside the repository"
 
 
@@ -165,6 +172,9 @@ RULES: dict[str, type[Any]] = {
     "error_rate": ErrorRateRule,
     "latency": LatencyRule,
     "cost_per_call": CostRule,
+    "steps_per_run": RunRule,
+    "tool_error_rate": RunRule,
+    "cost_per_run": RunRule,
 }
 
 
@@ -350,7 +360,16 @@ class Project:
                 f"unknown prompt '{name}' (known: {known})", hint=f"expected a file at {self.relative(path)}"
             )
         label = self.relative(path)
-        return read_prompt(read_bytes(path, label), label)
+        return read_prompt(read_bytes(path, label), label, self.tool_source())
+
+    def tool_source(self) -> ToolSource:
+        """Return where working-tree prompts read their `use:` tools (tools_dir, inside the project)."""
+
+        def read(relative: str) -> bytes | None:
+            path = self.contained(self.root / relative)
+            return read_bytes(path, relative) if path.is_file() else None
+
+        return ToolSource(read=read, directory=self.config.tools_dir)
 
     def suite_files(self) -> list[Path]:
         """Return every eval suite file (YAML directly below evals/, recursively, not data/baselines)."""

@@ -17,6 +17,8 @@ from promptops.errors import ExitCode, IncomparableBaselineError, InputError, Pr
 from promptops.evals import baselines
 from promptops.evals.cases import Suite
 from promptops.evals.records import Baseline, CaseResult, RunResult, base_side, head_side
+from promptops.evals.runner import RunOptions
+from promptops.gate.estimate import CostEstimate, estimate, estimate_text
 from promptops.gate.result import GateResult
 from promptops.project import Project, repo_prefix, write_atomic
 from promptops.report.overall import overall
@@ -400,4 +402,48 @@ def plan_text(project: Project, suites: Sequence[Suite], repeats: int | None, re
             continue
         planned = repeats or suite.repeats or project.config.defaults.repeats
         lines.append(render([plan(base, suite.policy, planned)]))
+    lines += [estimate_text(e) for e in cost_estimates(project, suites, repeats, ref)]
     return "\n".join(lines)
+
+
+def cost_estimates(
+    project: Project,
+    suites: Sequence[Suite],
+    repeats: int | None,
+    ref: str | None,
+    options: RunOptions | None = None,
+) -> list[CostEstimate]:
+    """Return the cost estimate of every workflow suite's next run (§9.3 `max_suite_usd`)."""
+    from promptops.evals.cached_runs import cached_runs
+
+    run = options or RunOptions(repeats=repeats)
+    out = []
+    for suite in suites:
+        flow = suite.workflow
+        if flow is None:
+            continue
+        budget = (
+            flow.max_suite_usd if flow.max_suite_usd is not None else project.config.defaults.max_suite_usd
+        )
+        out.append(
+            estimate(
+                suite.name,
+                [c.id for c in suite.cases],
+                repeats or suite.repeats or project.config.defaults.repeats,
+                baselines.read(project, suite.name, ref),
+                max_cost_usd=flow.loop.max_cost_usd,
+                budget=budget,
+                cached=cached_runs(project, suite, run),
+            )
+        )
+    return out
+
+
+def check_budget(project: Project, suites: Sequence[Suite], options: RunOptions, ref: str | None) -> None:
+    """Raise InputError (exit 2, before any call) when a workflow suite's estimate passes max_suite_usd."""
+    for e in cost_estimates(project, suites, options.repeats, ref, options):
+        if e.over:
+            raise InputError(
+                estimate_text(e),
+                hint="lower --repeats, run fewer cases (--shard), or raise max_suite_usd",
+            )

@@ -5,13 +5,17 @@ No git, litellm or rich; following a channel needs only stdlib urllib (and `cryp
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import copy
 import hashlib
 import json
 import os
 import threading
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from promptops.deploy.environments import Assignment
@@ -36,6 +40,7 @@ class Prompt:
     canary: bool = False
     channel_serial: int | None = None  # the publication that served it, when following a channel
     bundle_hash: str | None = None
+    root: Path | None = None  # the project, for image `path:` parts (a bundle carries none)
 
     def __repr__(self) -> str:
         return f"<Prompt {self.ref} {self.content_hash}>"
@@ -105,22 +110,50 @@ class Prompt:
         nested = self.attribution
         if values:
             nested[VARIABLES] = _plain(values)
+        run = _RUN.get()
+        if run is not None:  # a call inside `workflow_span`: the run, and this call's step in it
+            nested.update(run.keys(advance=True))
         return {"metadata": nested, "tags": self.tags}
 
     def span_attributes(self, **values: Any) -> dict[str, str]:
-        """Return OpenTelemetry span attributes for a call (GenAI, promptops and OpenInference names)."""
+        """Return OpenTelemetry span attributes for a call (GenAI, promptops and OpenInference names).
+
+        Inside `workflow_span` they carry the run, and the step of the latest `completion_kwargs()` (get
+        them after it); a call without one is numbered by its start when the run's spans are imported.
+        """
         out = {k: str(v) for k, v in self.attribution.items()}
         out["llm.prompt_template.version"] = self.version
         if values:
             variables = json.dumps(_plain(values), sort_keys=True, ensure_ascii=False)
             out["llm.prompt_template.variables"] = variables
+        run = _RUN.get()
+        if run is not None:
+            out.update({k: str(v) for k, v in run.keys(advance=False).items()})
         return out
 
-    def render(self, **values: Any) -> list[dict[str, str]]:
-        """Return the messages rendered with `values` (checked against the prompt's `inputs`)."""
+    @property
+    def tools(self) -> tuple[Mapping[str, Any], ...]:
+        """Return the tools in the OpenAI shape litellm takes (resolved `use:` tools included), read-only."""
+        return tuple(_frozen(t.openai()) for t in self.spec.tools)
+
+    @property
+    def tool_choice(self) -> str | Mapping[str, Any] | None:
+        """Return the tool choice in the OpenAI shape (`auto`, `none`, `required` or a function), or None."""
+        choice = self.spec.openai_tool_choice()
+        return choice if choice is None or isinstance(choice, str) else _frozen(choice)
+
+    @property
+    def config(self) -> Mapping[str, Any]:
+        """Return the application config versioned with the prompt (read-only; empty when it has none)."""
+        frozen: Mapping[str, Any] = _frozen(dict(self.spec.config or {}))
+        return frozen
+
+    def render(self, **values: Any) -> list[dict[str, Any]]:
+        """Return the messages rendered with `values` (checked against the prompt's `inputs`); a
+        `{history: VAR}` placeholder takes the list of messages passed as VAR."""
         from promptops.prompts.render import render_checked
 
-        return [message.as_dict() for message in render_checked(self.spec, values, self.ref)]
+        return [message.as_dict() for message in render_checked(self.spec, values, self.ref, self.root)]
 
     def completion_kwargs(self, **values: Any) -> dict[str, Any]:
         """Return the keyword arguments for `litellm.completion(**kwargs)`."""
@@ -128,9 +161,19 @@ class Prompt:
         kwargs: dict[str, Any] = copy.deepcopy(dict(self.spec.params))
         kwargs["model"] = self.spec.model
         kwargs["messages"] = self.render(**values)
+        if self.spec.tools:
+            kwargs["tools"] = self.spec.openai_tools()
+        if self.spec.tool_choice is not None:
+            kwargs["tool_choice"] = self.spec.openai_tool_choice()
+        response_format = self.spec.response_format()
+        if response_format is not None:
+            kwargs["response_format"] = response_format
         if self.spec.fallbacks:
             kwargs["fallbacks"] = list(self.spec.fallbacks)
         kwargs["metadata"] = self.litellm_metadata(**values)
+        run = _RUN.get()
+        if run is not None:
+            kwargs["litellm_trace_id"] = run.id  # litellm's payloads of one run share its trace_id
         return kwargs
 
     def attempts(self, **values: Any) -> list[dict[str, Any]]:
@@ -142,6 +185,15 @@ class Prompt:
         kwargs.pop("fallbacks", None)
         models = (self.spec.model, *self.spec.fallbacks)
         return [{**copy.deepcopy(kwargs), "model": model} for model in models]
+
+
+def _frozen(value: Any) -> Any:
+    """Return `value` deep-frozen: mappings read-only, lists as tuples (callers cannot edit a version)."""
+    if isinstance(value, Mapping):
+        return MappingProxyType({k: _frozen(v) for k, v in value.items()})
+    if isinstance(value, list | tuple):
+        return tuple(_frozen(v) for v in value)
+    return value
 
 
 def _plain(values: dict[str, Any]) -> dict[str, Any]:
@@ -312,7 +364,7 @@ def _from_tree(root: Path | None, name: str, pinned: str, env: str | None, key: 
             hint="root= reads only the working tree; load released versions from a bundle: "
             "`promptops bundle --out prompts.lock.json`, then load_prompt(..., bundle='prompts.lock.json')",
         )
-    return Prompt(spec, content_hash(spec.content()), env, is_canary)
+    return Prompt(spec, content_hash(spec.content()), env, is_canary, root=project.root)
 
 
 # --- shadow mode: a version served to no one, called after the primary with the same variables ---------
@@ -362,7 +414,11 @@ def shadow_kwargs(shadow: Prompt, primary: Prompt, pair_id: str, **values: Any) 
     Tools, streaming and fallbacks are off (a shadow must not act); the call is attributed to the primary's
     environment with arm `shadow`, purpose `shadow` and the primary's `pair_id`.
     """
-    kwargs = shadow.completion_kwargs(**values)
+    token = _RUN.set(None)  # a shadow call is no step of the user's run
+    try:
+        kwargs = shadow.completion_kwargs(**values)
+    finally:
+        _RUN.reset(token)
     for key in SHADOW_OFF:
         kwargs.pop(key, None)
     found = {
@@ -417,3 +473,103 @@ def _fire(complete: Any, kwargs: dict[str, Any]) -> None:
         logging.getLogger("promptops.shadow").debug("shadow call failed", exc_info=True)
     finally:
         _SHADOW_SLOTS.release()
+
+
+# --- agents: the run and tool attribution of DESIGN §9.4 (OpenTelemetry optional: a no-op without it) ---
+
+
+class WorkflowRun:
+    """The workflow run `workflow_span` opened: its id (the span id when OpenTelemetry records it)."""
+
+    def __init__(self, run_id: str, name: str) -> None:
+        self.id = run_id
+        self.name = name
+        self.steps = 0
+        self._lock = threading.Lock()
+
+    def keys(self, advance: bool) -> dict[str, Any]:
+        """Return the run's attribution keys: `advance` for one more model call (its step, from 1), else
+        the step of the latest such call, if any."""
+        found: dict[str, Any] = {"promptops.workflow.id": self.id, "promptops.workflow.name": self.name}
+        with self._lock:
+            if advance:
+                self.steps += 1
+            if self.steps:
+                found["promptops.workflow.step"] = self.steps
+        return found
+
+
+class ToolRun:
+    """The tool execution `tool_span` opened: `result(value)` records the tool's answer on the span."""
+
+    def __init__(self, span: Any) -> None:
+        self._span = span
+
+    def result(self, value: Any) -> None:
+        """Record the tool's answer (`gen_ai.tool.call.result`, JSON) for replay cassettes."""
+        if self._span is not None:
+            self._span.set_attribute("gen_ai.tool.call.result", json.dumps(_json(value), ensure_ascii=False))
+
+
+_RUN: contextvars.ContextVar[WorkflowRun | None] = contextvars.ContextVar("promptops_run", default=None)
+
+
+def _tracer() -> Any:
+    try:
+        from opentelemetry import trace
+    except ImportError:
+        return None
+    return trace.get_tracer("promptops.sdk")
+
+
+@contextlib.contextmanager
+def _span(name: str, attributes: dict[str, Any]) -> Iterator[Any]:
+    tracer = _tracer()
+    if tracer is None:
+        yield None
+        return
+    from opentelemetry.trace import Status, StatusCode
+
+    with tracer.start_as_current_span(name, attributes=attributes, record_exception=True) as span:
+        try:
+            yield span
+        except BaseException as exc:
+            kind = "timeout" if isinstance(exc, TimeoutError) else type(exc).__qualname__
+            span.set_attribute("error.type", kind)
+            span.set_status(Status(StatusCode.ERROR, kind))
+            raise
+
+
+@contextlib.contextmanager
+def workflow_span(name: str) -> Iterator[WorkflowRun]:
+    """Open a workflow run: an `invoke_workflow` span named `name` (with OpenTelemetry installed), and the
+    run's id and step on the litellm metadata and span attributes of every prompt call made inside it.
+
+    An exception leaving the block marks the run failed (`error.type`; a TimeoutError: `timeout`).
+    """
+    attributes = {
+        "gen_ai.operation.name": "invoke_workflow",
+        "gen_ai.agent.name": name,
+        "gen_ai.workflow.name": name,
+    }
+    with _span(f"invoke_workflow {name}", attributes) as span:
+        context = span.get_span_context() if span is not None else None
+        run_id = f"{context.span_id:016x}" if context is not None and context.span_id else new_pair_id()[:16]
+        token = _RUN.set(WorkflowRun(run_id, name))
+        try:
+            yield _RUN.get() or WorkflowRun(run_id, name)
+        finally:
+            _RUN.reset(token)
+
+
+@contextlib.contextmanager
+def tool_span(name: str, call_id: str | None = None, arguments: Any = None) -> Iterator[ToolRun]:
+    """Open a tool execution: an `execute_tool` span (`gen_ai.tool.name`, `gen_ai.tool.call.id`), a no-op
+    without OpenTelemetry. An exception leaving the block records `error.type` on it."""
+    attributes: dict[str, Any] = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": name}
+    if call_id:
+        attributes["gen_ai.tool.call.id"] = call_id
+    if arguments is not None:
+        attributes["gen_ai.tool.call.arguments"] = json.dumps(_json(arguments), ensure_ascii=False)
+    with _span(f"execute_tool {name}", attributes) as span:
+        yield ToolRun(span)

@@ -17,7 +17,8 @@ from support.paths import TESTS
 
 BAD = TESTS / "fixtures" / "bad"
 UNKNOWN_KEYS = (
-    "description, examples, fallbacks, inputs, messages, model, name, output, owner, params, tags, version"
+    "config, config_schema, description, examples, fallbacks, inputs, messages, model, name, output, owner, "
+    "params, tags, tool_choice, tools, version"
 )
 
 EXPECTED: dict[str, str] = {
@@ -31,7 +32,7 @@ EXPECTED: dict[str, str] = {
     "-1 is less than the minimum of 0\n"
     "bad-inputs-schema.yaml:12: output.schema.required: not a valid JSON Schema: "
     "'x' is not of type 'array'",
-    "bad-role": 'bad-role.yaml:5: messages[0].role: must be one of: "system", "user", "assistant"',
+    "bad-role": 'bad-role.yaml:5: messages[0].role: must be one of: "system", "user", "assistant", "tool"',
     "bad-semver": "bad-semver.yaml:2: version: 1.2 is not a semantic version (MAJOR.MINOR.PATCH); "
     "write it as a quoted string",
     "bad-semver-string": "bad-semver-string.yaml:2: version: 'v1.2.0' is not a semantic version (MAJOR.MINOR.PATCH)",
@@ -63,7 +64,7 @@ EXPECTED: dict[str, str] = {
     "config-list": "promptops.yaml:1: must be a mapping with at least `version: 1`",
     "config-unknown-key": "promptops.yaml:2: prompt_dir: unknown key; expected one of: baselines_dir, budgets, "
     "defaults, environments_file, evals_dir, gate, prices, prompts_dir, rollout, runs, "
-    "tag_format, traffic, version",
+    "tag_format, tools_dir, traffic, version",
     "config-version-2": "promptops.yaml:1: version: must be 1",
 }
 

@@ -141,7 +141,10 @@ def test_shadow_compares_paired_calls(project_dir: Path, cli: CLI) -> None:
     report = json.loads(result.out)
     assert report["shadow"] is True and report["versions"] == {"control": "1.3.0", "canary": "1.4.0"}
     assert report["arms"] == {"control": 2000, "canary": 2000}
-    assert report["metrics"][0]["method"] == "paired mSPRT on the score difference (always valid)"
+    assert (
+        report["metrics"][0]["method"]
+        == "paired one-sided normal mixture on the score difference (always valid)"
+    )
     assert report["verdict"] in ("ROLLBACK", "CONTINUE")
     applied = cli("canary", "analyze", "order-id", "--env", "production", "--shadow", "--apply")
     assert applied.code == 2 and "--apply needs a canary" in applied.err

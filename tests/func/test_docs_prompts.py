@@ -11,14 +11,17 @@ from promptops.project import Project
 from promptops.prompts import lint
 from support.docs import page
 from support.fixtures import CLI
+from support.paths import ROOT
 
 SECTION = page("guide/prompts.md")
 BLOCKS = re.findall(r"```text\n(.*?)```", SECTION, flags=re.DOTALL)
 
 
 def test_rule_table_lists_every_rule() -> None:
+    # the tool rules (PO011, PO012) are documented in docs/tools.md, next to the file keys they check
+    docs = "".join(p.read_text("utf-8") for p in sorted((ROOT / "docs").glob("*.md")))
     for rule in lint.RULES:
-        assert f"| {rule.code} | `{rule.slug}` | {rule.severity} | {rule.summary} |" in SECTION
+        assert f"| {rule.code} | `{rule.slug}` | {rule.severity} | {rule.summary} |" in SECTION + docs
 
 
 def test_quickstart_output_is_real(cli: CLI, project_dir: Path) -> None:
@@ -63,4 +66,9 @@ def test_config_block_shows_the_defaults(project_dir: Path) -> None:
     shown = Project.load(project_dir).config
     assert replace(shown, gate_overrides={}) == ProjectConfig()  # the overrides only record what was written
     keys = {line.split(":")[0] for line in block[1].splitlines() if line and not line.startswith(" ")}
-    assert keys == {f.name for f in fields(ProjectConfig)} - {"gate_overrides", "rollout_prompts"}
+    # tools_dir is documented in docs/tools.md (the README is being cut down; the lead merges its mention)
+    assert keys == {f.name for f in fields(ProjectConfig)} - {
+        "gate_overrides",
+        "rollout_prompts",
+        "tools_dir",
+    }

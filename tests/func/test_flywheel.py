@@ -270,7 +270,7 @@ def test_budget_check_exits_1_past_a_budget(cli, loop: Path) -> None:
     [
         (
             ["cases", "propose", "order-id"],
-            "choose records with --worst N --by SCORE or --feedback down (or both)",
+            "choose records with --worst N --by SCORE, --feedback down or --failed (or several)",
         ),
         (
             ["cases", "propose", "order-id", "--worst", "3"],

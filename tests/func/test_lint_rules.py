@@ -107,6 +107,8 @@ def test_rule_codes_and_slugs_are_unique_and_stable() -> None:
         ("PO008", "secret", "error"),
         ("PO009", "invalid-example", "error"),
         ("PO010", "unsafe-template", "error"),
+        ("PO011", "strict-schema", "error"),
+        ("PO012", "model-capability", "error"),
         ("PO101", "version-bump-insufficient", "error"),
         ("PO102", "version-decreased", "error"),
         ("PO103", "tagged-version-changed", "error"),

@@ -204,7 +204,7 @@ def test_bad_csv(tmp_path: Path, text: str, expected: list[str]) -> None:
             [
                 "evals/order-id.yaml:4: scorers[0].type: unknown scorer 'equal'; expected one of: contains, equals, "
                 "json_field, json_schema, json_valid, llm_judge, max_cost, max_latency_ms, max_length, not_contains, numeric, python, "
-                "regex, similarity"
+                "regex, similarity, steps, tool_args, tool_called, tool_calls_valid, tool_errors, tool_selection, trajectory"
             ],
         ),
         (

@@ -224,7 +224,7 @@ def test_usage_errors(project: GitRepo, cli: CLI) -> None:
             "--since",
             "yesterday",
         ): "error: --since 'yesterday': expected a duration such as 30m, 24h, 7d or 2w",
-        ("traces", "stats", "--by", "user"): "error: --by 'user': expected version, arm, model or day",
+        ("traces", "stats", "--by", "user"): "error: --by 'user': expected version, arm, model, day or tool",
         ("traces", "stats", "--format", "html"): "error: --format 'html': expected text, markdown or json",
         (
             "traces",

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from promptops.config import ErrorRateRule, LatencyRule, QualityRule, RolloutPolicy
+from promptops.config import CostRule, ErrorRateRule, LatencyRule, QualityRule, RolloutPolicy
 from promptops.observe.canary.metric import Observation
 from promptops.observe.canary.verdict import Analysis, analyze
 
@@ -39,6 +39,23 @@ EQUAL = Truth()
 WORSE_QUALITY = Truth(quality=0.80)  # 5 pp worse
 SLOWER_P99 = Truth(tail_slowdown=1.30)  # p99 30% slower, p50 and p95 unchanged
 
+# Issue #26's scenario: 250 control + 50 canary calls an hour, every call scored, a tight policy.
+ISSUE_POLICY = RolloutPolicy(
+    min_calls_per_arm=500,
+    max_duration_s=72 * 3600.0,
+    confidence=0.95,
+    quality=QualityRule(scorer="judge_ok", max_drop=0.01, critical=True),
+    error_rate=ErrorRateRule(max_increase=0.01, critical=True),
+    latency=LatencyRule(p50=1.10, p95=1.20, p99=1.15),
+    cost_per_call=CostRule(max_increase=0.15),
+)
+ISSUE_CONTROL = Truth(quality=0.92)
+ISSUE_CANARIES = {
+    "equal": ISSUE_CONTROL,
+    "quality -5 pp": Truth(quality=0.87),
+    "p99 x1.30": Truth(quality=0.92, tail_slowdown=1.30),
+}
+
 
 def calls(rng: random.Random, arm: str, truth: Truth, n: int, scored: float) -> list[Observation]:
     out = []
@@ -62,14 +79,21 @@ def checks(
     canary_per_hour: int,
     policy: RolloutPolicy = POLICY,
     scored: float = 0.5,
+    control: Truth = EQUAL,
+    canary_total: int | None = None,
 ) -> Iterator[Analysis]:
-    """Yield the analysis after every hour until a verdict acts (ROLLBACK, PROMOTE) or time runs out."""
+    """Yield the analysis after every hour until a verdict acts (ROLLBACK, PROMOTE) or time runs out.
+
+    `canary_total` caps the canary calls over the whole run (the hours after the cap add control only).
+    """
     rng = random.Random(seed)
     window: list[Observation] = []
     hours = math.ceil(policy.max_duration_s / 3600)
+    left = canary_total if canary_total is not None else canary_per_hour * hours
     for hour in range(1, hours + 1):
-        window += calls(rng, "control", EQUAL, control_per_hour, scored)
-        window += calls(rng, "canary", canary, canary_per_hour, scored)
+        window += calls(rng, "control", control, control_per_hour, scored)
+        window += calls(rng, "canary", canary, min(canary_per_hour, left), scored)
+        left -= min(canary_per_hour, left)
         result = analyze(window, policy, hour * 3600.0)
         yield result
         if result.verdict != "CONTINUE":

@@ -9,6 +9,15 @@ message to a reply (first match wins, in insertion order), else `default`. A cal
 instead. Faults are rules added with `fail(kind, ...)`, selected by request number (1-based,
 counting every POST), `every` Nth request, a substring of the last user message, and a limit on
 how many times they fire.
+
+Tools: a request with `tools` (and a `tool_choice` other than "none") is answered with tool calls
+(`finish_reason: tool_calls`), deterministically: `tool_answers` maps a substring of the last user
+message to the calls to make (`{"name": ..., "arguments": {...} or raw text}`), else the default rule
+picks every tool whose name occurs in the last user message (else the first tool; a named
+`tool_choice` picks that tool) and fills its arguments from `PARAM=VALUE` words of that message
+(integers, numbers and booleans converted by the parameter's schema type). When the last message is a
+tool result, the answer is text again (by `answers` as for any request). Requests without tools are
+answered as they always were.
 """
 
 from __future__ import annotations
@@ -45,6 +54,7 @@ FAULT_KINDS = (
 )
 
 Answerer = Callable[[list[dict[str, Any]]], str]
+ToolCallScript = Mapping[str, list[dict[str, Any]]]  # substring of the last user message -> calls
 
 
 @dataclass
@@ -94,6 +104,7 @@ class FakeOpenAI:
 
     answers: Mapping[str, str] | Answerer = field(default_factory=dict)
     by_model: Mapping[str, Answerer] = field(default_factory=dict)  # model as sent -> its own answers
+    tool_answers: ToolCallScript = field(default_factory=dict)
     default: str = "OK"
     latency: float = 0.0
     faults: list[Fault] = field(default_factory=list)
@@ -141,6 +152,10 @@ class FakeOpenAI:
             if needle in last:
                 return reply
         return self.default
+
+    def tool_calls(self, body: dict[str, Any]) -> list[dict[str, Any]]:
+        """Return the tool calls answering `body` (OpenAI shape), [] for a text answer."""
+        return tool_calls_for(body, self.tool_answers)
 
     # --- record ---------------------------------------------------------------
 
@@ -209,19 +224,88 @@ class _Server(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
-def _completion(body: dict[str, Any], number: int, content: str) -> dict[str, Any]:
+def tool_calls_for(body: dict[str, Any], script: ToolCallScript) -> list[dict[str, Any]]:
+    """Return the deterministic tool calls answering `body` (see the module docstring)."""
+    tools = [t.get("function") or {} for t in body.get("tools") or [] if isinstance(t, dict)]
+    messages = body.get("messages") or []
+    choice = body.get("tool_choice")
+    if not tools or choice == "none":
+        return []
+    if messages and isinstance(messages[-1], dict) and messages[-1].get("role") == "tool":
+        return []
+    last = _last_user(messages)
+    planned: list[dict[str, Any]] = []
+    for needle, calls in script.items():
+        if needle in last:
+            planned = list(calls)
+            break
+    else:
+        named = choice.get("function", {}).get("name") if isinstance(choice, dict) else None
+        picked = [t for t in tools if t.get("name") == named] if named else []
+        picked = picked or [t for t in tools if t.get("name") and t["name"] in last] or tools[:1]
+        planned = [{"name": t.get("name", ""), "arguments": _arguments(t, last)} for t in picked]
+    return [
+        {
+            "id": f"call_{index + 1}",
+            "type": "function",
+            "function": {
+                "name": call["name"],
+                "arguments": call["arguments"]
+                if isinstance(call["arguments"], str)
+                else json.dumps(call["arguments"], sort_keys=True),
+            },
+        }
+        for index, call in enumerate(planned)
+    ]
+
+
+def _arguments(tool: dict[str, Any], text: str) -> dict[str, Any]:
+    properties = (tool.get("parameters") or {}).get("properties") or {}
+    words = dict(w.split("=", 1) for w in text.split() if "=" in w)
+    out: dict[str, Any] = {}
+    for name, schema in properties.items():
+        if name in words:
+            out[name] = _typed(words[name].rstrip(".,;?!"), schema if isinstance(schema, dict) else {})
+    return out
+
+
+def _typed(value: str, schema: dict[str, Any]) -> Any:
+    kind = schema.get("type")
+    try:
+        if kind == "integer":
+            return int(value)
+        if kind == "number":
+            return float(value)
+    except ValueError:
+        return value
+    if kind == "boolean":
+        return value.lower() == "true"
+    return value
+
+
+def _completion(
+    body: dict[str, Any], number: int, content: str, tool_calls: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     prompt_text = " ".join(
         str(m.get("content", "")) for m in body.get("messages") or [] if isinstance(m, dict)
     )
     prompt_tokens = max(1, len(prompt_text.split()))
     completion_tokens = max(1, len(content.split()))
+    message: dict[str, Any] = {"role": "assistant", "content": content}
+    if tool_calls:
+        message = {"role": "assistant", "content": None, "tool_calls": tool_calls}
+        completion_tokens = max(1, len(json.dumps(tool_calls).split()))
     return {
         "id": f"chatcmpl-{number}",
         "object": "chat.completion",
         "created": 1_700_000_000,
         "model": body.get("model", "unknown"),
         "choices": [
-            {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}
+            {
+                "index": 0,
+                "message": message,
+                "finish_reason": "tool_calls" if tool_calls else "stop",
+            }
         ],
         "usage": {
             "prompt_tokens": prompt_tokens,
@@ -277,8 +361,9 @@ def _handler(state: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                 time.sleep(state.latency)
             if fault is not None and self._inject(fault, body, request.number):
                 return
-            content = state.answer(body.get("messages") or [], body.get("model"))
-            self._send(200, json.dumps(_completion(body, request.number, content)).encode())
+            calls = state.tool_calls(body)
+            content = "" if calls else state.answer(body.get("messages") or [], body.get("model"))
+            self._send(200, json.dumps(_completion(body, request.number, content, calls)).encode())
 
         def _inject(self, fault: Fault, body: dict[str, Any], number: int) -> bool:
             """Apply `fault`; return True when the response has been dealt with."""

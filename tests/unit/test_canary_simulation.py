@@ -10,12 +10,12 @@ CONTROL, CANARY = 300, 100  # calls per hour
 
 
 def test_an_equal_canary_is_rolled_back_at_most_at_the_stated_error_rate_over_all_checks() -> None:
-    runs = 30
+    runs = 20
     ended = [outcome(EQUAL, seed, CONTROL, CANARY) for seed in range(runs)]
     rolled_back = sum(verdict in ("ROLLBACK", "INCONCLUSIVE") for verdict, _ in ended)
     # 1 - confidence = 0.05 bounds the chance of a rollback at any of the (up to 72) checks of one canary;
-    # 5 of 30 is beyond the 99.5th percentile of Binomial(30, 0.05)
-    assert rolled_back < 5, ended
+    # 4 of 20 is beyond the 98th percentile of Binomial(20, 0.05) (200 seeds: benchmarks/canary_simulation.py)
+    assert rolled_back < 4, ended
     assert sum(verdict == "PROMOTE" for verdict, _ in ended) >= runs - 4
 
 

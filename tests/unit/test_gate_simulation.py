@@ -57,3 +57,19 @@ def test_an_undetectable_drop_is_never_a_silent_pass(sim: ModuleType, repeats: i
 
 def test_an_improvement_is_not_blocked(sim: ModuleType) -> None:
     assert sim.simulate(200, 1, "up5", 12, seed=5).blocked == 0
+
+
+# workflow suites (issue 24): a case is an agent run repeated K = 3 times
+
+
+@pytest.mark.parametrize(("n", "prs"), [(50, 20), (200, 8)])
+def test_workflow_noise_is_rarely_blocked(sim: ModuleType, n: int, prs: int) -> None:
+    assert sim.simulate_workflow(n, 3, "noise", prs, seed=6).blocked <= max(1, round(0.06 * prs))
+
+
+def test_a_workflow_head_that_breaks_a_tenth_of_the_cases_is_blocked(sim: ModuleType) -> None:
+    assert sim.simulate_workflow(200, 3, "broken10", 6, seed=7).blocked == 6
+
+
+def test_one_more_model_call_per_run_is_blocked_by_max_steps_increase(sim: ModuleType) -> None:
+    assert sim.simulate_workflow(200, 3, "one_more_step", 6, seed=8).blocked == 6

@@ -25,6 +25,9 @@ def propose(  # noqa: PLR0917 (typer maps each option to a parameter)
     worst: int | None = typer.Option(None, "--worst", min=1, help="The N worst-scored records (with --by)."),
     by: str | None = typer.Option(None, "--by", metavar="SCORE", help="Score name to rank records by."),
     feedback: str | None = typer.Option(None, "--feedback", metavar="down", help="Records users rated down."),
+    failed: bool = typer.Option(
+        False, "--failed", help="Failed and timed-out workflow runs, with their tool results as a cassette."
+    ),
     since: str | None = typer.Option(
         None, "--since", help="Only records this recent (7d, 24h), from the newest."
     ),
@@ -41,12 +44,13 @@ def propose(  # noqa: PLR0917 (typer maps each option to a parameter)
         raise InputError(f"--feedback '{feedback}': expected down")
     if worst is not None and by is None:
         raise InputError("--worst needs --by SCORE (the score to rank records by)")
-    if by is None and feedback is None:
-        raise InputError("choose records with --worst N --by SCORE or --feedback down (or both)")
+    if by is None and feedback is None and not failed:
+        raise InputError("choose records with --worst N --by SCORE, --feedback down or --failed (or several)")
     selection = Selection(
         worst=worst,
         by=by,
         feedback_down=feedback == "down",
+        failed=failed,
         since=timedelta(seconds=since_seconds(since)) if since else None,
     )
     project = Project.load()
@@ -56,6 +60,11 @@ def propose(  # noqa: PLR0917 (typer maps each option to a parameter)
     for call, case_id in proposal.duplicates:
         output.info(f"skipped record {call.id}: repeats case {case_id}")
     redacted = ", ".join(f"{n} {kind}" for kind, n in proposal.replaced.items())
+    if proposal.cassettes:
+        output.info(
+            f"wrote {len(proposal.cassettes)} replay cassette(s) beside it in "
+            f"{project.relative(path.parent / 'cassettes')}/ (placeholders as in the cases)"
+        )
     output.info(
         f"wrote {project.relative(path)}: {len(proposal.cases)} proposed, {len(proposal.refused)} refused, "
         f"{len(proposal.duplicates)} duplicates" + (f"; placeholders for {redacted}" if redacted else "")

@@ -84,7 +84,9 @@ def eval_command(  # noqa: PLR0917 (typer maps each option to a parameter)
         output.data(review.plan_text(project, loaded, repeats, baseline_ref))
         return 0
     review.check_comparable(project, loaded, baseline_ref, sharded=shard is not None)
-    runs, run_ids = run(project, loaded, _options(model, repeats, concurrency, no_cache, shard), out)
+    options = _options(model, repeats, concurrency, no_cache, shard)
+    review.check_budget(project, loaded, options, baseline_ref)  # money before spending: no call yet
+    runs, run_ids = run(project, loaded, options, out)
     output.data(summary_text(runs))
     outputs = review.Outputs(
         report_md=report_md, junit_xml=junit_xml, report_html=report_html, environ=os.environ, run_ids=run_ids

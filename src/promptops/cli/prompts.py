@@ -176,15 +176,18 @@ def render(
     from promptops.prompts.registry import open_registry
 
     fmt = choose(fmt, RenderFormat).value
-    spec = open_registry(Project.load()).load(name)
+    project = Project.load()
+    spec = open_registry(project).load(name)
     values = _values(spec, example, vars_file, var)
-    messages = rendering.render_checked(spec, values)
+    messages = rendering.render_checked(spec, values, root=project.root)
     if fmt == "json":
         from promptops.report.rendered import rendered_json
 
         output.data(rendered_json(spec, values, messages))
     else:
-        output.data("\n\n".join(f"--- {m.role} ---\n{m.content.rstrip(chr(10))}" for m in messages))
+        from promptops.report.rendered import rendered_text
+
+        output.data(rendered_text(messages))
     return int(ExitCode.OK)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -46,13 +47,14 @@ def import_traces(
     return 0
 
 
-def stats(
+def stats(  # noqa: PLR0917 (typer maps each option to a parameter)
     name: str | None = typer.Argument(None, metavar="[NAME]", help="One prompt (default: every prompt)."),
     env: str | None = typer.Option(None, "--env", help="Only calls served in this environment."),
     since: str | None = typer.Option(
         None, "--since", help="Only the last 30m, 24h, 7d... before the newest record."
     ),
-    by: str = typer.Option("version", "--by", help="version, arm, model or day."),
+    by: str = typer.Option("version", "--by", help="version, arm, model, day or tool."),
+    workflows: bool = typer.Option(False, "--workflows", help="Per workflow run, per version and arm."),
     format: str = typer.Option("text", "--format", help="text, markdown or json."),
 ) -> int:
     """Calls, error rate, latency, tokens, cost and feedback of the stored traces, per version (or --by)."""
@@ -63,6 +65,10 @@ def stats(
 
     format = choose(format, DiffFormat).value  # the same three renderings as diff
     project = Project.load()
+    if workflows or by == "tool":
+        return _agent_stats(
+            project, name=name, env=env, since=since, kind="workflows" if workflows else "tool", fmt=format
+        )
     with TraceStore.open(location(project)) as store:
         result = summary.compute(store, name, env, since, by)
     if format == "json":
@@ -76,6 +82,46 @@ def stats(
         else:
             output.info("no attributed records in the window; import some with `promptops traces import`")
         for line in summary.notes(result):
+            output.info(line)
+    return 0
+
+
+def _agent_stats(
+    project: Project, *, name: str | None, env: str | None, since: str | None, kind: str, fmt: str
+) -> int:
+    from promptops.formats import dump_json
+    from promptops.observe.traces import agent_tables as tables
+    from promptops.observe.traces import workflows
+    from promptops.observe.traces.store import TraceStore, location
+
+    with TraceStore.open(location(project)) as store:
+        query = workflows.window(store, name, env, since)
+        columns: Sequence[str]
+        if kind == "workflows":
+            runs = workflows.workflows(store, query)
+            data = {"workflows": [workflows.workflow_data(g) for g in runs]}
+            columns, rows, notes = (
+                tables.WORKFLOW_COLUMNS,
+                tables.workflow_rows(runs),
+                tables.workflow_notes(runs),
+            )
+        else:
+            calls = workflows.tools(store, query)
+            data = {"tools": [workflows.tool_data(g) for g in calls]}
+            columns, rows, notes = tables.TOOL_COLUMNS, tables.tool_rows(calls), tables.tool_notes(calls)
+    if fmt == "json":
+        output.data(dump_json(data))
+    elif fmt == "markdown":
+        output.data(tables.markdown(columns, rows, notes))
+    else:
+        table = tables.text(columns, rows)
+        if table:
+            output.data(table)
+        else:
+            output.info(
+                "no workflow runs or tool calls in the window; import some with `promptops traces import`"
+            )
+        for line in notes:
             output.info(line)
     return 0
 

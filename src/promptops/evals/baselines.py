@@ -55,6 +55,7 @@ def from_run(run: RunResult) -> Baseline:
                 tokens=None if side.tokens is None else round(side.tokens),
                 repeats=len(done),
                 repeats_passed=sum(1 for a in done if a.passed),
+                steps=side.steps,
             )
         )
     return Baseline(suite=run.suite, provenance=run.provenance, cases=tuple(cases), summary=run.summary)
@@ -63,7 +64,11 @@ def from_run(run: RunResult) -> Baseline:
 def to_json(baseline: Baseline) -> str:
     """Return the baseline file text: sorted keys, fixed float precision, cases by id."""
     data = asdict(baseline)
-    data["cases"] = sorted(data["cases"], key=lambda c: c["id"])
+    # `steps` only for workflow suites, so other baselines keep their exact bytes
+    data["cases"] = [
+        {k: v for k, v in c.items() if k != "steps" or v is not None}
+        for c in sorted(data["cases"], key=lambda c: c["id"])
+    ]
     return dump_json(scrub_data(data))  # a baseline is committed: no secret from a model answer in it
 
 

@@ -1,4 +1,5 @@
-"""The on-disk response cache: SQLite in .promptops/cache, keyed by model, messages, params, repeat."""
+"""The on-disk response cache: SQLite in .promptops/cache, keyed by model, messages, params,
+tools, tool choice, response format and repeat."""
 
 from __future__ import annotations
 
@@ -6,21 +7,21 @@ import contextlib
 import json
 import sqlite3
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from promptops.errors import InputError
 from promptops.evals.calls import CallRequest, Reply
 from promptops.evals.records import CacheStats
 from promptops.formats import content_hash
-from promptops.secrets import redact
 
 CACHE_FILE = "responses.sqlite3"
 FORMAT = 1  # bump when a cached Reply changes meaning; old rows are then ignored
 
 
 def cache_key(request: CallRequest, repeat: int) -> str:
-    """Return the key of one answer: the model, rendered messages, params and the repeat index."""
+    """Return the key of one answer: the model, rendered messages, params, tools, tool choice, response
+    format and the repeat index (a request without tools keeps the key it had before they existed)."""
     return content_hash({"format": FORMAT, "request": request.identity(), "repeat": repeat})
 
 
@@ -70,7 +71,7 @@ class ResponseCache:
             self.misses += 1
             return None
         self.hits += 1
-        return Reply(**json.loads(row[0]))
+        return Reply.from_dict(json.loads(row[0]))
 
     def put(self, key: str, model: str, reply: Reply) -> None:
         """Store an answer at once, so an interrupted run keeps it (secrets redacted: CI caches this file)."""
@@ -79,7 +80,7 @@ class ResponseCache:
         try:
             self._conn().execute(
                 "INSERT OR REPLACE INTO replies (key, model, reply) VALUES (?, ?, ?)",
-                (key, model, json.dumps(asdict(replace(reply, text=redact(reply.text))), sort_keys=True)),
+                (key, model, json.dumps(reply.redacted().to_dict(), sort_keys=True)),
             )
         except sqlite3.Error as exc:
             self._fail(exc)

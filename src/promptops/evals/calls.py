@@ -17,7 +17,29 @@ from typing import Any, Literal, Protocol
 
 from promptops.config import Price, RunDefaults
 from promptops.errors import UnavailableError
-from promptops.secrets import clip, redact
+from promptops.evals.toolcalls import ToolCall, read_tool_calls
+from promptops.secrets import clip, redact, scrub_data
+
+__all__ = [
+    "FATAL",
+    "RETRYABLE",
+    "CallRequest",
+    "ChatMessage",
+    "ErrorKind",
+    "Provider",
+    "ProviderError",
+    "Reply",
+    "RetryPolicy",
+    "ToolCall",
+    "call_cost",
+    "close",
+    "complete",
+    "configured_cost",
+    "parse_retry_after",
+    "read_tool_calls",
+    "reset_text",
+    "status_kind",
+]
 
 ErrorKind = Literal[
     "auth",
@@ -47,31 +69,108 @@ DETAIL_LIMIT = 300  # characters of a provider's own words (its error body) an e
 UNREACHABLE_RETRIES = 2  # a refused connection rarely heals within a backoff window
 
 
+ChatMessage = tuple[str, str] | Mapping[str, Any]
+"""A message as sent: `(role, text)`, or a full OpenAI-shaped message (multi-part `content`, an
+assistant's `tool_calls`, a `tool` message with its `tool_call_id`)."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class CallRequest:
-    """One chat completion to make: the resolved model, the rendered messages, the prompt's params."""
+    """One chat completion to make: the resolved model, the rendered messages, the prompt's params,
+    and the tools, tool choice and response format in the OpenAI shape litellm takes."""
 
     model: str
-    messages: tuple[tuple[str, str], ...]  # (role, content)
+    messages: tuple[ChatMessage, ...]
     params: Mapping[str, Any] = field(default_factory=dict)
+    tools: tuple[Mapping[str, Any], ...] = ()  # [{"type": "function", "function": {name, ...}}]
+    tool_choice: str | Mapping[str, Any] | None = None  # auto | none | required | {"type": "function", ...}
+    response_format: Mapping[str, Any] | None = None  # {"type": "json_schema", "json_schema": {...}}
 
-    def message_dicts(self) -> list[dict[str, str]]:
-        return [{"role": role, "content": content} for role, content in self.messages]
+    def message_dicts(self) -> list[dict[str, Any]]:
+        return [{"role": m[0], "content": m[1]} if isinstance(m, tuple) else dict(m) for m in self.messages]
+
+    def extras(self) -> dict[str, Any]:
+        """Return the body keys beyond model, messages and params: tools, tool choice, response format."""
+        out: dict[str, Any] = {}
+        if self.tools:
+            out["tools"] = [dict(t) for t in self.tools]
+        if self.tool_choice is not None:
+            out["tool_choice"] = (
+                self.tool_choice if isinstance(self.tool_choice, str) else dict(self.tool_choice)
+            )
+        if self.response_format is not None:
+            out["response_format"] = dict(self.response_format)
+        return out
 
     def identity(self) -> dict[str, Any]:
-        """Return what identifies the answer: model, messages and params (the cache key's base)."""
-        return {"model": self.model, "messages": self.message_dicts(), "params": dict(self.params)}
+        """Return what identifies the answer: model, messages, params, and the tools, tool choice and
+        response format when set (the cache key's base; a request without them keeps its old key)."""
+        return {
+            "model": self.model,
+            "messages": self.message_dicts(),
+            "params": dict(self.params),
+            **self.extras(),
+        }
 
 
 @dataclass(frozen=True, kw_only=True)
 class Reply:
-    """A model's answer with its usage; cost is None when the price is unknown."""
+    """A model's answer with its usage; cost is None when the price is unknown. `text` may be empty
+    when the model answered with tool calls; `finish_reason` is the provider's (stop, length,
+    tool_calls, content_filter), None when it sent none."""
 
     text: str
     input_tokens: int | None = None
     output_tokens: int | None = None
     cost_usd: float | None = None
     latency_ms: float | None = None
+    tool_calls: tuple[ToolCall, ...] = ()
+    finish_reason: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the reply as plain data (the cache's row)."""
+        return {
+            "text": self.text,
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "cost_usd": self.cost_usd,
+            "latency_ms": self.latency_ms,
+            "tool_calls": [c.as_dict() for c in self.tool_calls],
+            "finish_reason": self.finish_reason,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Reply:
+        """Return the reply `to_dict` wrote (rows written before tool calls existed read as text)."""
+        return cls(
+            text=data["text"],
+            input_tokens=data.get("input_tokens"),
+            output_tokens=data.get("output_tokens"),
+            cost_usd=data.get("cost_usd"),
+            latency_ms=data.get("latency_ms"),
+            tool_calls=tuple(ToolCall.from_dict(c) for c in data.get("tool_calls") or ()),
+            finish_reason=data.get("finish_reason"),
+        )
+
+    def message(self) -> dict[str, Any]:
+        """Return the answer as the assistant message to send back in a conversation (OpenAI shape)."""
+        out: dict[str, Any] = {"role": "assistant", "content": self.text or None}
+        if self.tool_calls:
+            out["tool_calls"] = [c.openai() for c in self.tool_calls]
+        return out
+
+    def redacted(self) -> Reply:
+        """Return the reply with secrets redacted in its text and tool-call arguments."""
+        text = redact(self.text)
+        calls = tuple(_scrubbed(c) for c in self.tool_calls)
+        if text == self.text and calls == self.tool_calls:
+            return self
+        return replace(self, text=text, tool_calls=calls)
+
+
+def _scrubbed(call: ToolCall) -> ToolCall:
+    clean = scrub_data(call.arguments)
+    return call if clean == call.arguments else replace(call, arguments=clean)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -179,15 +278,15 @@ async def complete(
 ) -> Reply:
     """Return the provider's answer, retrying transient failures with backoff and jitter.
 
-    The answer's text is redacted (promptops.secrets) here, before anything stores, scores or prints it:
-    a prompt can make a model repeat a key, and results, baselines and the cache are files CI keeps.
+    The answer's text and tool-call arguments are redacted (promptops.secrets) here, before anything
+    stores, scores or prints them: a prompt can make a model repeat a key, and results, baselines and the
+    cache are files CI keeps.
     """
     retry = 0
     while True:
         try:
             reply = await provider.complete(request, policy.timeout_s)
-            clean = redact(reply.text)
-            return reply if clean == reply.text else replace(reply, text=clean)
+            return reply.redacted()
         except ProviderError as exc:
             limit = min(policy.retries, UNREACHABLE_RETRIES) if exc.kind == "unreachable" else policy.retries
             if not exc.retryable or retry >= limit:

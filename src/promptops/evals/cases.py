@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from promptops.config import GatePolicy
+from promptops.evals.workflow_config import Workflow
 from promptops.spec import PromptSpec
 
 
@@ -50,3 +51,4 @@ class Suite:
     scorers_hash: str = ""
     # the prompt as read when the suite was loaded, so a run does not read and parse it again
     spec: PromptSpec | None = field(default=None, compare=False, repr=False)
+    workflow: Workflow | None = None  # `loop`/`tools`/`target`: a case is a workflow run

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from promptops.errors import RefError
 from promptops.evals.cases import Suite
+from promptops.evals.workflow_config import Replay
 from promptops.project import CONFIG_FILE, Project
 from promptops.prompts.diff.sides import default_base
 from promptops.prompts.gitstore import open_store
@@ -39,7 +40,8 @@ def changed_files(project: Project, base: str | None) -> Changes:
 
 
 def select(project: Project, suites: Sequence[Suite], changed: Collection[str]) -> list[SuiteChange]:
-    """Return the suites whose prompt, suite file, dataset or baseline is among `changed`, in order.
+    """Return the suites whose prompt (or a shared tool it uses), suite file, dataset or baseline is
+    among `changed`, in order (for workflow suites also a replay cassette, or a python target's module).
 
     A changed promptops.yaml (gate policy, run defaults, prices) selects every suite.
     """
@@ -51,8 +53,26 @@ def select(project: Project, suites: Sequence[Suite], changed: Collection[str]) 
             "dataset": suite.dataset,
             "baseline": project.relative(project.baseline_path(suite.name)),
             "config": CONFIG_FILE,
+            **_workflow_files(suite),
         }
+        spec = suite.spec
+        for tool in spec.tools if spec is not None else ():
+            if tool.use is not None:  # a shared tool is part of the prompt's content
+                watched[f"tool {tool.name}"] = f"{project.config.tools_dir}/{tool.use}.yaml"
         reasons = tuple(f"{what} {path}" for what, path in watched.items() if path and path in changed)
         if reasons:
             selected.append(SuiteChange(suite=suite, reasons=reasons))
     return selected
+
+
+def _workflow_files(suite: Suite) -> dict[str, str]:
+    """Return what else a workflow suite's runs read: its cassettes and its python target's module."""
+    flow = suite.workflow
+    if flow is None:
+        return {}
+    files = {f"cassette of {d.tool}": d.cassette for d in flow.doubles.values() if isinstance(d, Replay)}
+    if flow.target is not None and flow.target.python is not None:
+        module = flow.target.python.split(":", 1)[0].replace(".", "/")
+        files["target"] = f"{module}.py"
+        files["target package"] = f"{module}/__init__.py"
+    return files

@@ -32,6 +32,7 @@ from promptops.evals.calls import (
     Reply,
     call_cost,
     parse_retry_after,
+    read_tool_calls,
     reset_text,
     status_kind,
 )
@@ -102,7 +103,12 @@ class OpenAIHTTPProvider:
         if not key:
             raise ProviderError(request.model, "auth", MISSING_KEY)  # as the openai SDK refuses: no request
         base = self._base()
-        body = {"messages": request.message_dicts(), "model": request.model[len(PREFIX) :], **request.params}
+        body = {
+            "messages": request.message_dicts(),
+            "model": request.model[len(PREFIX) :],
+            **request.params,
+            **request.extras(),
+        }
         aiohttp = _aiohttp()
         session = self._client()
         start = time.perf_counter()
@@ -154,12 +160,15 @@ class OpenAIHTTPProvider:
         usage = usage if isinstance(usage, dict) else {}
         input_tokens = _count(usage.get("prompt_tokens"))
         output_tokens = _count(usage.get("completion_tokens"))
+        finish = choices[0].get("finish_reason") if isinstance(choices[0], dict) else None
         return Reply(
             text=text or "",
             input_tokens=input_tokens,
             output_tokens=output_tokens,
             cost_usd=self.cost(model, input_tokens, output_tokens),
             latency_ms=latency_ms,
+            tool_calls=read_tool_calls(message.get("tool_calls") if isinstance(message, dict) else None),
+            finish_reason=finish if isinstance(finish, str) else None,
         )
 
     def cost(self, model: str, input_tokens: int | None, output_tokens: int | None) -> float | None:

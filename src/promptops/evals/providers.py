@@ -31,6 +31,7 @@ from promptops.evals.calls import (
     Reply,
     call_cost,
     parse_retry_after,
+    read_tool_calls,
     reset_text,
     status_kind,
 )
@@ -74,6 +75,19 @@ def _litellm() -> Any:
     return litellm
 
 
+@cache
+def _mcp_bridge() -> bool:
+    """Return whether litellm routes tool requests through its MCP bridge (1.10x: `completion` imports
+    the optional `mcp` package for any request with tools unless `_skip_mcp_handler` is set).
+    promptops sends plain function tools only, never MCP server tools, so it skips the bridge."""
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec("litellm.responses.mcp.chat_completions_handler") is not None
+    except ImportError:
+        return False
+
+
 _WARM_UP = ("openai.resources", "openai.resources.chat", "litellm._service_logger", "litellm.proxy._types")
 
 
@@ -94,7 +108,10 @@ class LiteLLMProvider:
         if request.model.startswith(local.PREFIX):
             local.check(request.model)  # a missing extra or model file: bad input (exit 2), not a failed call
         litellm = _litellm()
-        params = {k: v for k, v in request.params.items() if k not in _RESERVED}
+        # the prompt's tools, tool choice and response format win over a same-named param
+        params = {**{k: v for k, v in request.params.items() if k not in _RESERVED}, **request.extras()}
+        if request.tools and _mcp_bridge():
+            params["_skip_mcp_handler"] = True
         start = time.perf_counter()
         number = next(self._numbers)
         try:
@@ -124,12 +141,15 @@ class LiteLLMProvider:
         if text is not None and not isinstance(text, str):
             raise ProviderError(request.model, "malformed", "the response content is not text")
         input_tokens, output_tokens = _usage(getattr(response, "usage", None))
+        finish = getattr(choices[0], "finish_reason", None)
         return Reply(
             text=text or "",
             input_tokens=input_tokens,
             output_tokens=output_tokens,
             cost_usd=self.cost(request.model, input_tokens, output_tokens),
             latency_ms=latency_ms,
+            tool_calls=read_tool_calls(getattr(message, "tool_calls", None)),
+            finish_reason=finish if isinstance(finish, str) else None,
         )
 
     def cost(self, model: str, input_tokens: int | None, output_tokens: int | None) -> float | None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
+from promptops.evals.toolcalls import ToolCall
+from promptops.evals.trajectory import Trajectory
 from promptops.stats import mean
 
 
@@ -34,6 +37,23 @@ class Attempt:
     cost_usd: float | None = None  # None when the price is unknown, never a silent 0
     latency_ms: float | None = None
     cached: bool = False
+    tool_calls: tuple[ToolCall, ...] = ()  # the calls the model asked for (arguments parsed, or raw + error)
+    finish_reason: str | None = None  # stop, length, tool_calls, content_filter; None when not reported
+    trajectory: Trajectory | None = None  # a workflow case run; omitted from results files when None
+
+
+def shown_output(output: str | None, tool_calls: tuple[ToolCall, ...]) -> str | None:
+    """Return an attempt's answer as reports show it: its text, then one `→ name(arguments)` line per
+    tool call (so an output that moved from text to a tool call, or back, reads as changed)."""
+    if not tool_calls:
+        return output
+    lines = [output] if output else []
+    for call in tool_calls:
+        if call.arguments_error is not None:
+            lines.append(f"→ {call.name}({call.arguments}) [{call.arguments_error}]")
+        else:
+            lines.append(f"→ {call.name}({json.dumps(call.arguments, sort_keys=True, ensure_ascii=False)})")
+    return "\n".join(lines)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -111,6 +131,7 @@ class BaselineCase:
     # evaluated repeats and how many passed: the baseline's own noise (None in files before they were kept)
     repeats: int | None = None
     repeats_passed: int | None = None
+    steps: float | None = None  # workflow suites: median model calls per case run (omitted otherwise)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -134,6 +155,7 @@ class Side:
     tokens: float | None
     cost: float | None
     latency: float | None
+    steps: float | None = None  # workflow suites: median model calls per case run
 
 
 def head_side(case: CaseResult) -> Side:
@@ -151,7 +173,19 @@ def head_side(case: CaseResult) -> Side:
         tokens=mean(tokens) if tokens and len(tokens) == len(done) else None,
         cost=mean([c for c in costs if c is not None]) if done and None not in costs else None,
         latency=mean(latencies) if latencies else None,
+        steps=median_steps(case),
     )
+
+
+def median_steps(case: CaseResult) -> float | None:
+    """Return the median number of model calls over a workflow case's runs (None for one-call suites)."""
+    counts = sorted(
+        a.trajectory.totals.llm_calls for a in case.attempts if a.trajectory is not None and a.error is None
+    )
+    if not counts:
+        return None
+    middle = len(counts) // 2
+    return float(counts[middle]) if len(counts) % 2 else (counts[middle - 1] + counts[middle]) / 2
 
 
 def base_side(case: BaselineCase) -> Side:
@@ -161,6 +195,7 @@ def base_side(case: BaselineCase) -> Side:
         tokens=None if case.tokens is None else float(case.tokens),
         cost=case.cost_usd,
         latency=case.latency_ms,
+        steps=case.steps,
     )
 
 
@@ -171,6 +206,7 @@ def _side(
     tokens: float | None,
     cost: float | None,
     latency: float | None,
+    steps: float | None = None,
 ) -> Side:
     # a case that could not be evaluated has no quality values, only the error
     return Side(
@@ -182,6 +218,7 @@ def _side(
         tokens=tokens,
         cost=cost,
         latency=latency,
+        steps=None if error else steps,
     )
 
 

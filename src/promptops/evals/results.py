@@ -17,6 +17,8 @@ from promptops.evals.records import (
     ScoreValue,
     Summary,
 )
+from promptops.evals.toolcalls import ToolCall
+from promptops.evals.trajectory import Step, Trajectory
 from promptops.formats import decode, dump_json, load_json, normalize, validate_data
 from promptops.formats import schema as load_schema
 from promptops.project import read_bytes, write_atomic
@@ -52,6 +54,7 @@ def to_data(runs: Sequence[RunResult]) -> dict[str, Any]:
 
 
 _FIELDS: dict[type, tuple[str, ...]] = {}
+_OPTIONAL = ("tool_calls", "finish_reason", "trajectory")  # written only when set: older files unchanged
 
 
 def plain(value: Any) -> Any:
@@ -60,7 +63,14 @@ def plain(value: Any) -> Any:
         names = _FIELDS.get(type(value))
         if names is None:
             names = _FIELDS[type(value)] = tuple(f.name for f in fields(value))
-        return {name: plain(getattr(value, name)) for name in names}
+        out = {name: plain(getattr(value, name)) for name in names}
+        if isinstance(value, Attempt):  # written only when there is something to say (older files unchanged)
+            for key in _OPTIONAL:
+                if out[key] in (None, []):
+                    del out[key]
+        if isinstance(value, ToolCall) and out["arguments_error"] is None:
+            del out["arguments_error"]
+        return out
     if isinstance(value, list | tuple):
         return [plain(v) for v in value]
     if isinstance(value, Mapping):
@@ -146,7 +156,21 @@ def _case(data: Mapping[str, Any]) -> CaseResult:
 def _attempt(data: Mapping[str, Any]) -> Attempt:
     fields = dict(data)
     fields["scores"] = tuple(ScoreValue(**s) for s in data["scores"])
+    if data.get("trajectory") is not None:
+        fields["trajectory"] = _trajectory(data["trajectory"])
+    fields["tool_calls"] = tuple(ToolCall.from_dict(c) for c in data.get("tool_calls") or ())
     return Attempt(**fields)
+
+
+def _trajectory(data: Mapping[str, Any]) -> Trajectory:
+    # the totals are derived from the steps, so they are not read back
+    return Trajectory(
+        steps=tuple(Step(**s) for s in data["steps"]),
+        output=data["output"],
+        failure=data["failure"],
+        stderr=data["stderr"],
+        wall_ms=data["wall_ms"],
+    )
 
 
 def as_read(runs: Sequence[RunResult]) -> list[RunResult]:

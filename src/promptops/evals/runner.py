@@ -4,24 +4,38 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
 from promptops.errors import FileFormatError, InputError, Problem, PromptOpsError, UnavailableError
 from promptops.evals.cache import CACHE_FILE, ResponseCache, cache_key, open_cache
-from promptops.evals.calls import CallRequest, Provider, ProviderError, Reply, RetryPolicy, close, complete
+from promptops.evals.calls import (
+    CallRequest,
+    ChatMessage,
+    Provider,
+    ProviderError,
+    Reply,
+    RetryPolicy,
+    close,
+    complete,
+)
 from promptops.evals.cases import Case, Suite
 from promptops.evals.providers import provider_for
 from promptops.evals.records import Attempt, CacheStats, Provenance, RunResult
 from promptops.evals.scoring import Subject, evaluate, resolve, scorers_for
 from promptops.evals.summary import case_result, summarize
+from promptops.evals.workflow.attempt import TargetRunner, WorkflowCase, workflow_attempt
 from promptops.formats import content_hash
 from promptops.project import Project
 from promptops.prompts.render import render
 from promptops.spec import PromptSpec
 from promptops.version import __version__
+
+if TYPE_CHECKING:  # aiohttp (the proxy) loads only when a `target` suite runs
+    from promptops.evals.workflow.proxy import Forward, Proxy
 
 Progress = Callable[[int, int], None]  # (attempts done, attempts planned)
 
@@ -81,9 +95,15 @@ class _Plan:
     model: str
     repeats: int
     cases: list[Case]
-    messages: dict[str, tuple[tuple[str, str], ...]]
+    messages: dict[str, tuple[ChatMessage, ...]]
     options: dict[str, list[dict[str, Any]]]
     attempts: dict[str, dict[int, Attempt]] = field(default_factory=dict)
+    # the prompt's tools, tool choice and response format in the OpenAI shape, built once per suite
+    tools: tuple[dict[str, Any], ...] = ()
+    tool_choice: str | dict[str, Any] | None = None
+    response_format: dict[str, Any] | None = None
+    override: str | None = None  # `--model`: also the upstream model of a target's calls
+    target: TargetRunner | None = None  # a workflow suite's `target`, once the proxy runs
     hits: int = 0
     misses: int = 0
 
@@ -95,11 +115,13 @@ def plan_suite(project: Project, suite: Suite, options: RunOptions) -> _Plan:
     cases = [c for c in suite.cases if options.shard is None or options.shard.holds(c.id)]
     label = suite.dataset or suite.path
     problems: list[Problem] = []
-    messages: dict[str, tuple[tuple[str, str], ...]] = {}
+    messages: dict[str, tuple[ChatMessage, ...]] = {}
     resolved: dict[str, list[dict[str, Any]]] = {}
     for case in cases:
         try:
-            messages[case.id] = tuple((m.role, m.content) for m in render(spec, case.vars))
+            messages[case.id] = tuple(
+                (m.role, m.content) if m.plain else m.as_dict() for m in render(spec, case.vars, project.root)
+            )
         except FileFormatError as exc:
             problems.extend(
                 Problem(file=label, line=case.line, path="vars", message=p.message) for p in exc.problems
@@ -115,7 +137,29 @@ def plan_suite(project: Project, suite: Suite, options: RunOptions) -> _Plan:
     if problems:
         raise FileFormatError(problems[:50])
     model = options.model or spec.model
-    return _Plan(suite, spec, model, repeats, cases, messages, resolved)
+    return _Plan(
+        suite,
+        spec,
+        model,
+        repeats,
+        cases,
+        messages,
+        resolved,
+        tools=tuple(spec.openai_tools()),
+        tool_choice=spec.openai_tool_choice(),
+        response_format=spec.response_format(),
+        override=options.model,
+    )
+
+
+def _text_pair(message: ChatMessage) -> tuple[str, str]:
+    """Return (role, text) of a sent message, for scorers that read the prompt (llm_judge)."""
+    if isinstance(message, tuple):
+        return message
+    content = message.get("content")
+    if isinstance(content, list):
+        content = "\n".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
+    return str(message.get("role", "")), content if isinstance(content, str) else ""
 
 
 class _Calls:
@@ -129,6 +173,7 @@ class _Calls:
         # a model whose every call would fail the same way (auth, unreachable): its remaining cases
         # are recorded with that error at once, the other models' cases still run
         self.dead: dict[str, ProviderError] = {}
+        self.proxy: Proxy | None = None  # the loopback proxy of `target` suites, started when one runs
 
     async def get(self, request: CallRequest, repeat: int, plan: _Plan) -> tuple[Reply, bool]:
         key = cache_key(request, repeat)
@@ -152,7 +197,25 @@ class _Calls:
 
 
 async def _attempt(calls: _Calls, plan: _Plan, case: Case, repeat: int) -> Attempt:
-    request = CallRequest(model=plan.model, messages=plan.messages[case.id], params=dict(plan.spec.params))
+    request = CallRequest(
+        model=plan.model,
+        messages=plan.messages[case.id],
+        params=dict(plan.spec.params),
+        tools=plan.tools,
+        tool_choice=plan.tool_choice,
+        response_format=plan.response_format,
+    )
+    if plan.suite.workflow is not None:
+        job = WorkflowCase(
+            workflow=plan.suite.workflow,
+            spec=plan.spec,
+            request=request,
+            case=case,
+            scorers=scorers_for(plan.suite.scorers, case),
+            options=plan.options[case.id],
+            root=calls.project.root,
+        )
+        return await workflow_attempt(job, repeat, lambda r: calls.get(r, repeat, plan), plan.target)
     try:
         reply, cached = await calls.get(request, repeat, plan)
     except ProviderError as exc:
@@ -165,7 +228,7 @@ async def _attempt(calls: _Calls, plan: _Plan, case: Case, repeat: int) -> Attem
         output=reply.text,
         case=case,
         spec=plan.spec,
-        messages=plan.messages[case.id],
+        messages=tuple(_text_pair(m) for m in plan.messages[case.id]),
         reply=reply,
         root=calls.project.root,
         judge=judge,
@@ -185,6 +248,8 @@ async def _attempt(calls: _Calls, plan: _Plan, case: Case, repeat: int) -> Attem
             cost_usd=reply.cost_usd,
             latency_ms=reply.latency_ms,
             cached=cached,
+            tool_calls=reply.tool_calls,
+            finish_reason=reply.finish_reason,
         )
     return Attempt(
         repeat=repeat,
@@ -198,6 +263,8 @@ async def _attempt(calls: _Calls, plan: _Plan, case: Case, repeat: int) -> Attem
         cost_usd=reply.cost_usd,
         latency_ms=reply.latency_ms,
         cached=cached,
+        tool_calls=reply.tool_calls,
+        finish_reason=reply.finish_reason,
     )
 
 
@@ -229,8 +296,33 @@ def _result(plan: _Plan, git_sha: str | None, shard: Shard | None, finished_only
     )
 
 
+def _target(calls: _Calls, proxy: Proxy, plan: _Plan) -> TargetRunner:
+    from promptops.evals.workflow.hosting import target_runner
+
+    assert plan.suite.workflow is not None
+
+    def forward_for(repeat: int) -> Forward:
+        async def forward(request: CallRequest) -> Reply:
+            upstream = replace(request, model=plan.override) if plan.override else request
+            return (await calls.get(upstream, repeat, plan))[0]
+
+        return forward
+
+    return target_runner(
+        proxy, plan.suite.workflow, root=calls.project.root, parent=os.environ, forward_for=forward_for
+    )
+
+
 async def _execute(plans: list[_Plan], calls: _Calls, concurrency: int, progress: Progress | None) -> None:
     semaphore = asyncio.Semaphore(concurrency)
+    targets = [p for p in plans if p.suite.workflow is not None and p.suite.workflow.target is not None]
+    if targets:
+        from promptops.evals.workflow.proxy import Proxy
+
+        calls.proxy = Proxy()
+        await calls.proxy.start()
+        for plan in targets:
+            plan.target = _target(calls, calls.proxy, plan)
     total = sum(len(p.cases) * p.repeats for p in plans)
     done = 0
     fatal: list[ProviderError] = []
@@ -269,6 +361,8 @@ async def _execute(plans: list[_Plan], calls: _Calls, concurrency: int, progress
         await asyncio.gather(*tasks, return_exceptions=True)
         for provider in calls.providers.values():
             await close(provider)
+        if calls.proxy is not None:
+            await calls.proxy.stop()
 
 
 def run_suites(

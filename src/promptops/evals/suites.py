@@ -13,6 +13,8 @@ from promptops.evals import pinned
 from promptops.evals.cases import Case, ScorerConfig, Suite
 from promptops.evals.datasets import read_cases, to_case, unique
 from promptops.evals.scoring import COMMON_KEYS, SCORERS, options_schema
+from promptops.evals.workflow.reader import declared_tools, is_workflow, read_workflow
+from promptops.evals.workflow_config import DEFAULT_REPEATS
 from promptops.formats import (
     content_hash,
     decode,
@@ -101,6 +103,11 @@ def load_suite_file(project: Project, path: Path) -> Suite:
     else:
         cases = _inline_cases(data["cases"], label, doc.line)
     cases = _checked_asserts(project, cases, spec, dataset or label)
+    workflow = None
+    if is_workflow(data):
+        workflow = read_workflow(
+            project, path, data, declared=declared_tools(spec), label=label, line=doc.line
+        )
     return Suite(
         name=suite_name(project, path),
         prompt=data["prompt"],
@@ -108,12 +115,13 @@ def load_suite_file(project: Project, path: Path) -> Suite:
         cases=cases,
         scorers=scorers,
         dataset=dataset,
-        repeats=data.get("repeats"),
+        repeats=data.get("repeats", DEFAULT_REPEATS if workflow is not None else None),
         gate=dict(data.get("gate") or {}),
         policy=policy_for(project.config, data.get("gate") or {}),
         dataset_hash=dataset_hash(cases),
         scorers_hash=scorers_hash(scorers),
         spec=spec,
+        workflow=workflow,
     )
 
 
@@ -195,14 +203,20 @@ def _scorers(
             )
         if found:
             continue
-        options = {k: v for k, v in entry.items() if k not in COMMON_KEYS}
+        # a scorer whose own options have `name` (the tool scorers: the tool's name) keeps it as an option
+        # and is shown as `type(name)`, e.g. tool_called(refund)
+        names_tool = "name" in scorer.schema.get("properties", {})
+        options = {k: v for k, v in entry.items() if k not in COMMON_KEYS or (names_tool and k == "name")}
         for option, message in scorer.check(options, spec, project.root):
             problems.append(
                 Problem(file=label, line=line((key, i, option)), path=f"{key}[{i}].{option}", message=message)
             )
-        name = entry.get("name") or (kind if key == "scorers" else f"{key}.{kind}")
+        shown = names_tool and "name" in entry and "{" not in str(entry["name"])
+        name = (f"{kind}({entry['name']})" if shown else None if names_tool else entry.get("name")) or (
+            kind if key == "scorers" else f"{key}.{kind}"
+        )
         seen[name] = seen.get(name, 0) + 1
-        if seen[name] > 1 and "name" not in entry:
+        if seen[name] > 1 and ("name" not in entry or names_tool):
             name = f"{name}#{seen[name]}"
         configs.append(
             ScorerConfig(

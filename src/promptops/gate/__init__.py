@@ -7,15 +7,29 @@ from dataclasses import replace
 
 from promptops.config import GatePolicy, policy_for
 from promptops.errors import IncomparableBaselineError
-from promptops.evals.records import Baseline, BaselineCase, CaseResult, RunResult, Side, base_side, head_side
+from promptops.evals.records import (
+    Attempt,
+    Baseline,
+    BaselineCase,
+    CaseResult,
+    RunResult,
+    Side,
+    base_side,
+    head_side,
+    shown_output,
+)
 from promptops.gate.checks import EPSILON, checks
 from promptops.gate.metrics import by_name, metrics
 from promptops.gate.result import CaseComparison, CaseStatus, Check, GateCheck, GateResult, Metric, Verdict
 from promptops.gate.rules import underpowered
 from promptops.gate.weighing import Weighing, weigh
+from promptops.gate.workflow import is_workflow, summary, workflow_checks, workflow_metrics
 from promptops.wording import ids_text
 
 __all__ = ["check_comparable", "compare", "policy_for"]
+
+# the scorers whose reasons explain a workflow run (the `workflow` row carries a limit or a denied tool)
+WORKFLOW_SCORERS = frozenset({"workflow", "trajectory", "steps", "tool_errors"})
 
 
 def check_comparable(run: RunResult, baseline: Baseline) -> None:
@@ -75,7 +89,12 @@ def compare(
         rate = by_name(raw_rows, "pass_rate")
         fitted = replace(rate, low=weighing.change.low, high=weighing.change.high)
         raw_rows = [fitted if m is rate else m for m in raw_rows]
+    flow = None
+    if is_workflow(run):
+        flow = summary(run, seed=seed, confidence=policy.confidence)
+        raw_rows += workflow_metrics(run, pairs, baseline, seed=seed, confidence=policy.confidence)
     results = checks(policy, raw_rows, weighing, critical_failures, cases)
+    results += tuple(workflow_checks(policy, raw_rows))
     rows = tuple(_with_check(m, results) for m in raw_rows)
     regressed = sorted((c for c in cases if _drop(c) > EPSILON), key=lambda c: (-_drop(c), c.id))
     added = len(run.cases) - len(pairs)
@@ -116,6 +135,7 @@ def compare(
         slices=weighing.slices,
         needed_cases=weighing.needed[0] if inconclusive else None,
         needed_repeats=weighing.needed[1] if inconclusive else None,
+        workflow=flow,
     )
 
 
@@ -159,11 +179,24 @@ def _compare_case(
         head_passed=head.passed,
         critical=case.critical,
         line=case.line,
-        output=(worst.output if worst is not None else None),
+        output=(shown_output(worst.output, worst.tool_calls) if worst is not None else None),
         error=error,
         repeats=len(case.attempts),
         repeats_passed=sum(1 for a in done if a.passed),
+        workflow_detail=_workflow_detail(done),
     )
+
+
+def _workflow_detail(done: Sequence[Attempt]) -> str | None:
+    """Return the reason the worst failing workflow run failed: its failure or its trajectory diff."""
+    failing = [a for a in done if a.trajectory is not None and a.passed is False]
+    if not failing:
+        return None
+    worst = min(failing, key=lambda a: (a.score or 0.0, a.repeat))
+    shown = [s for s in worst.scores if not s.passed and s.detail and s.type in WORKFLOW_SCORERS]
+    if not shown:
+        return None
+    return f"run {worst.repeat + 1}: " + "\n".join(f"{s.name}: {s.detail}" for s in shown)
 
 
 def _with_check(metric: Metric, results: Sequence[GateCheck]) -> Metric:

@@ -64,6 +64,40 @@ class CaseComparison:
     error: str | None = None
     repeats: int = 0
     repeats_passed: int = 0
+    # workflow suites: why the worst case run failed (a limit, a denied tool, the trajectory's aligned diff)
+    workflow_detail: str | None = None
+
+
+Stability = Literal["stable_pass", "flaky", "stable_fail"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseStability:
+    id: str
+    runs: int
+    passed: int
+    stability: Stability
+
+    @property
+    def pass_k(self) -> float:
+        return 1.0 if self.runs and self.passed == self.runs else 0.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkflowSummary:
+    """The head's workflow view: pass^k and how many cases are stable pass, flaky, stable fail."""
+
+    repeats: int
+    pass_k: float | None
+    pass_k_low: float | None
+    pass_k_high: float | None
+    stable_pass: int
+    flaky: int
+    stable_fail: int
+    cases: tuple[CaseStability, ...]
+
+    def of(self, case_id: str) -> CaseStability | None:
+        return next((c for c in self.cases if c.id == case_id), None)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -97,6 +131,7 @@ class GateResult:
     slices: tuple[Slice, ...] = ()  # per case tag
     needed_cases: int | None = None  # for INCONCLUSIVE: cases (at these repeats) that would decide it
     needed_repeats: int | None = None  # ... or repeats of these cases, on base and head
+    workflow: WorkflowSummary | None = None  # workflow suites: pass^k and each case's stability
 
     @property
     def worst_slice(self) -> Slice | None:

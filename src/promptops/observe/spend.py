@@ -76,13 +76,31 @@ def from_traces(project: Project, name: str | None, qps: float | None) -> list[P
     for prompt, calls in sorted(grouped.items()):
         at = rate(project, prompt, qps)
         prod = calls.get("prod", [])
-        lines = [line("prod", [c.cost_usd for c in prod if c.status == "ok" or c.cost_usd is not None], at)]
+        runs = run_costs(prod)
+        units = len(runs) or len(prod)
+        if runs:  # a workflow prompt: its rate is runs per second, each run costing all its calls
+            lines = [line("run", list(runs.values()), at)]
+        else:
+            lines = [
+                line("prod", [c.cost_usd for c in prod if c.status == "ok" or c.cost_usd is not None], at)
+            ]
         for purpose in ("judge", "shadow"):
             extra = calls.get(purpose, [])
             if extra and prod:
                 # judge and shadow calls scale with production traffic at the ratio recorded
-                lines.append(line(purpose, [c.cost_usd for c in extra], at, len(extra) / len(prod)))
+                lines.append(line(purpose, [c.cost_usd for c in extra], at, len(extra) / units))
         out.append(Projection(prompt=prompt, qps=at, source="traces", lines=tuple(lines)))
+    return out
+
+
+def run_costs(calls: Sequence[Call]) -> dict[str, float | None]:
+    """Return the cost of each workflow run among `calls`: the sum of its calls, None when one is unknown."""
+    out: dict[str, float | None] = {}
+    for call in calls:
+        if call.run is None:
+            continue
+        known = out.get(call.run.id, 0.0)
+        out[call.run.id] = None if known is None or call.cost_usd is None else known + call.cost_usd
     return out
 
 

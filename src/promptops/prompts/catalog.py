@@ -119,3 +119,12 @@ def token_prices(model: str) -> tuple[float, float] | None:
             if all(isinstance(p, int | float) and not isinstance(p, bool) for p in prices):
                 return float(prices[0]), float(prices[1])  # type: ignore[arg-type]
     return None
+
+
+def capabilities(model: str) -> Mapping[str, bool]:
+    """Return the `supports_*` flags litellm's model map lists for `model` (empty when unknown)."""
+    for _, name in _spellings(model)[:2]:
+        info = entries().get(name)
+        if isinstance(info, dict):
+            return {k: v for k, v in info.items() if k.startswith("supports_") and isinstance(v, bool)}
+    return {}

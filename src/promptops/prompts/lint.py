@@ -13,8 +13,8 @@ from promptops.config import ProjectConfig
 from promptops.errors import FileFormatError, InputError, Problem
 from promptops.formats import Document, decode, key_path, parse_yaml
 from promptops.project import CONFIG_FILE, Project, find_root, parse_config, read_bytes
-from promptops.promptfile import check, template_line, to_spec
-from promptops.prompts import catalog, render, version_rules
+from promptops.promptfile import ToolSource, check, template_line, to_spec
+from promptops.prompts import catalog, render, tool_rules, version_rules
 from promptops.prompts.finding import Finding, Rule
 from promptops.spec import PromptSpec
 
@@ -84,9 +84,18 @@ class PromptFile:
     doc: Document | None
     spec: PromptSpec | None
     problems: tuple[Problem, ...]
+    root: Path | None = None  # the project, for files a prompt names (image `path:` parts)
 
 
-def read(raw: bytes | None, label: str, name: str | None, error: Problem | None = None) -> PromptFile:
+def read(
+    raw: bytes | None,
+    label: str,
+    name: str | None,
+    error: Problem | None = None,
+    *,
+    tools: ToolSource | None = None,
+    root: Path | None = None,
+) -> PromptFile:
     """Return a PromptFile for lint, keeping every problem instead of raising."""
     if raw is None:
         return PromptFile(
@@ -105,9 +114,9 @@ def read(raw: bytes | None, label: str, name: str | None, error: Problem | None 
         return PromptFile(
             label=label, name=name, text=text, doc=None, spec=None, problems=tuple(exc.problems)
         )
-    problems = tuple(check(doc))
-    spec = None if problems else to_spec(doc)
-    return PromptFile(label=label, name=name, text=text, doc=doc, spec=spec, problems=problems)
+    problems = tuple(check(doc, tools))
+    spec = None if problems else to_spec(doc, tools)
+    return PromptFile(label=label, name=name, text=text, doc=doc, spec=spec, problems=problems, root=root)
 
 
 # --- rules on one file ---------------------------------------------------------
@@ -116,13 +125,17 @@ def read(raw: bytes | None, label: str, name: str | None, error: Problem | None 
 def schema(f: PromptFile) -> Iterator[Finding]:
     for p in f.problems:
         yield SCHEMA.finding(p.file or f.label, p.line, f"{p.path}: {p.message}" if p.path else p.message)
+    if f.spec is not None and f.root is not None:
+        for where, line, problem in tool_rules.image_problems(f.spec, f.root):
+            yield SCHEMA.finding(f.label, line, f"{where}: {problem}")
 
 
-def _templates(f: PromptFile) -> Iterator[tuple[int, str, int | None]]:
-    """Yield (index, text, line) of every message template, also from a file with schema errors."""
+def _templates(f: PromptFile) -> Iterator[tuple[str, str, int | None]]:
+    """Yield (key path, text, line) of every message template, also from a file with schema errors."""
     if f.spec is not None:
         for i, message in enumerate(f.spec.messages):
-            yield i, message.content, message.line
+            for key, text, line in message.templates():
+                yield f"messages[{i}].{key}", text, line
         return
     data = f.doc.data if f.doc is not None else None
     messages = data.get("messages") if isinstance(data, dict) else None
@@ -130,19 +143,19 @@ def _templates(f: PromptFile) -> Iterator[tuple[int, str, int | None]]:
         content = message.get("content") if isinstance(message, dict) else None
         if isinstance(content, str) and f.doc is not None:
             at = ("messages", i, "content")
-            yield i, content, f.doc.value_lines.get(at, f.doc.line(at))
+            yield f"messages[{i}].content", content, f.doc.value_lines.get(at, f.doc.line(at))
 
 
 def template_syntax(f: PromptFile) -> Iterator[Finding]:
-    for i, content, line in _templates(f):
-        problem = render.syntax_problem(content, f.label, line, f"messages[{i}].content")
+    for where, content, line in _templates(f):
+        problem = render.syntax_problem(content, f.label, line, where)
         if problem is not None:
             yield TEMPLATE_SYNTAX.finding(f.label, problem.line, f"{problem.path}: {problem.message}")
 
 
 def unsafe_template(f: PromptFile) -> Iterator[Finding]:
-    for i, content, line in _templates(f):
-        problem = render.unsafe_problem(content, f.label, line, f"messages[{i}].content")
+    for where, content, line in _templates(f):
+        problem = render.unsafe_problem(content, f.label, line, where)
         if problem is not None:
             yield UNSAFE.finding(
                 f.label,
@@ -156,7 +169,9 @@ def _used(spec: PromptSpec) -> dict[str, int]:
     """Return each variable the templates read, with the index of the first message that reads it."""
     used: dict[str, int] = {}
     for i, message in enumerate(spec.messages):
-        for name in sorted(render.variables(message.content)):
+        if message.history is not None:
+            used.setdefault(message.history, i)
+        for name in sorted({v for _, text, _ in message.templates() for v in render.variables(text)}):
             used.setdefault(name, i)
     return used
 
@@ -293,6 +308,8 @@ FILE_RULES: tuple[tuple[Rule, Callable[[PromptFile], Iterable[Finding]]], ...] =
     (SECRET, secret),
     (INVALID_EXAMPLE, invalid_example),
     (UNSAFE, unsafe_template),
+    (tool_rules.STRICT, lambda f: tool_rules.strict_findings(f.spec, f.label) if f.spec else ()),
+    (tool_rules.CAPABILITY, lambda f: tool_rules.capability_findings(f.spec, f.label) if f.spec else ()),
 )
 RULES: tuple[Rule, ...] = tuple(
     sorted((*(rule for rule, _ in FILE_RULES), DUPLICATE, *version_rules.RULES), key=lambda r: r.code)
@@ -378,7 +395,7 @@ def _open(project: Project, path: Path) -> PromptFile:
     except ValueError:
         name = None
     try:
-        return read(read_bytes(path, label), label, name)
+        return read(read_bytes(path, label), label, name, tools=project.tool_source(), root=project.root)
     except FileFormatError as exc:
         return read(None, label, name, exc.problems[0])
 

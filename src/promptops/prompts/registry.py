@@ -13,7 +13,7 @@ import semver
 from promptops.config import ProjectConfig
 from promptops.errors import InputError, PromptOpsError, UnknownPromptError
 from promptops.project import Project, read_bytes
-from promptops.promptfile import read_prompt
+from promptops.promptfile import ToolSource, read_prompt
 from promptops.prompts.gitstore import SHALLOW_HINT, Revision, TagRef
 from promptops.spec import PromptSpec
 
@@ -60,6 +60,7 @@ class Source:
     path: str  # relative to the project root
     label: str  # `path` in the working tree, `ref:path` at a commit
     raw: bytes
+    tools: ToolSource | None = None  # where its `use:` tools are read, on the same side
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -146,22 +147,40 @@ class Registry:
             raise UnknownPromptError(
                 f"unknown prompt '{name}' at {ref}: no file {path} there", hint=f"prompts at {ref}: {known}"
             )
-        return read_prompt(raw, f"{ref}:{path}")
+        return read_prompt(raw, f"{ref}:{path}", self.tool_source(sha, ref))
+
+    def tool_source(self, ref: str | None, label: str | None = None) -> ToolSource:
+        """Return where prompts on one side (None: the working tree) read their `use:` tools."""
+        if ref is None:
+            return self.project.tool_source()
+        at = ref
+
+        def read(path: str) -> bytes | None:
+            return self.history.read_file(at, path)
+
+        return ToolSource(
+            read=read, directory=self.project.config.tools_dir, label=f"{label or _short(ref)}:"
+        )
 
     def sources(self, ref: str | None) -> dict[str, Source]:
         """Return every prompt file on one side (None: the working tree), by prompt name."""
         directory = self.project.config.prompts_dir
         out: dict[str, Source] = {}
+        tools = self.tool_source(ref)
         if ref is None:
             for file in self.project.prompt_files():
                 label = self.project.relative(file)
                 out[self.project.prompt_name(file)] = Source(
-                    name=self.project.prompt_name(file), path=label, label=label, raw=read_bytes(file, label)
+                    name=self.project.prompt_name(file),
+                    path=label,
+                    label=label,
+                    raw=read_bytes(file, label),
+                    tools=tools,
                 )
             return out
         for path, raw in self.history.read_files(ref, directory, ".yaml").items():
             name = PurePosixPath(path).relative_to(directory).with_suffix("").as_posix()
-            out[name] = Source(name=name, path=path, label=f"{_short(ref)}:{path}", raw=raw)
+            out[name] = Source(name=name, path=path, label=f"{_short(ref)}:{path}", raw=raw, tools=tools)
         return out
 
     def versions(self, name: str) -> list[VersionEntry]:
@@ -169,7 +188,8 @@ class Registry:
         path = self.prompt_path(name)
         first: dict[str, Revision] = {}
         for revision in reversed(self.history.history(path)):
-            version = _version_of(self.history.read_file(revision.sha, revision.path))
+            raw = self.history.read_file(revision.sha, revision.path)
+            version = _version_of(raw, self.tool_source(revision.sha))
             if version is not None and version not in first:
                 first[version] = revision
         tags = self._tags(name)
@@ -230,7 +250,7 @@ class Registry:
         raw = self.history.read_file(sha, path)
         if raw is None:
             raise UnknownPromptError(f"prompt '{name}' has no file {path} at {label}")
-        return read_prompt(raw, f"{label}:{path}")
+        return read_prompt(raw, f"{label}:{path}", self.tool_source(sha, label))
 
 
 def verified(spec: PromptSpec, name: str, version: str, tag: str) -> PromptSpec:
@@ -254,11 +274,11 @@ def verified(spec: PromptSpec, name: str, version: str, tag: str) -> PromptSpec:
     return spec
 
 
-def _version_of(raw: bytes | None) -> str | None:
+def _version_of(raw: bytes | None, tools: ToolSource) -> str | None:
     if raw is None:
         return None
     try:
-        return read_prompt(raw, "history").version
+        return read_prompt(raw, "history", tools).version
     except PromptOpsError:
         return None  # an invalid file in the past carries no version
 

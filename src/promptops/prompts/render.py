@@ -6,8 +6,8 @@ import contextlib
 import functools
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -17,17 +17,9 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from promptops.errors import FileFormatError, InputError, Problem, TemplateError
 from promptops.formats import validate_data
+from promptops.prompts.messages import RenderedMessage, data_url, history_messages, plain_data
 from promptops.prompts.sandbox import Sandbox, budget
-from promptops.spec import PromptSpec
-
-
-@dataclass(frozen=True, kw_only=True)
-class RenderedMessage:
-    role: str
-    content: str
-
-    def as_dict(self) -> dict[str, str]:
-        return {"role": self.role, "content": self.content}
+from promptops.spec import Message, PromptSpec
 
 
 @cache
@@ -107,7 +99,8 @@ def variables(source: str) -> frozenset[str]:
 
 def template_variables(spec: PromptSpec) -> set[str]:
     """Return the variables any of the prompt's messages reads."""
-    return {v for m in spec.messages for v in variables(m.content)}
+    found = {v for m in spec.messages for _, text, _ in m.templates() for v in variables(text)}
+    return found | {m.history for m in spec.messages if m.history is not None}
 
 
 def render_text(
@@ -205,20 +198,82 @@ def coerce(spec: PromptSpec, raw: Mapping[str, str]) -> dict[str, Any]:
     return out
 
 
-def render(spec: PromptSpec, values: Mapping[str, Any]) -> list[RenderedMessage]:
-    """Return the prompt's messages rendered with `values`, after checking them against `inputs`."""
+def render(spec: PromptSpec, values: Mapping[str, Any], root: Path | None = None) -> list[RenderedMessage]:
+    """Return the prompt's messages rendered with `values`, after checking them against `inputs`.
+
+    A `{history: VAR}` placeholder becomes the messages in VAR; an image `path:` (below `root`, the
+    project) becomes a data URL.
+    """
     check_inputs(spec, values)
-    out = []
+    out: list[RenderedMessage] = []
     with budget():  # one allowance for the whole prompt, however many messages it has
         for i, message in enumerate(spec.messages):
             where = f"{spec.source}:{message.line}" if message.line else f"{spec.source} messages[{i}]"
-            text = render_text(message.content, values, where, file=spec.source, line=message.line)
-            out.append(RenderedMessage(role=message.role, content=text))
+            if message.history is not None:
+                out.extend(history_messages(spec, message.history, values))
+            elif message.plain:
+                text = render_text(message.content, values, where, file=spec.source, line=message.line)
+                out.append(RenderedMessage(role=message.role, content=text))
+            else:
+                out.append(_rich(message, values, where, spec.source, root))
     return out
 
 
+def _rich(
+    message: Message, values: Mapping[str, Any], where: str, file: str, root: Path | None
+) -> RenderedMessage:
+    """Return a multi-part message, a few-shot tool call or a tool result, rendered."""
+
+    def text(source: str, line: int | None) -> str:
+        return render_text(source, values, where, file=file, line=line)
+
+    parts: list[dict[str, Any]] = []
+    for part in message.parts:
+        if part.type == "text":
+            parts.append({"type": "text", "text": text(part.text or "", part.line)})
+            continue
+        url = text(part.url, part.line) if part.url is not None else data_url(part.path or "", root, where)
+        image: dict[str, Any] = {"url": url}
+        if part.detail is not None:
+            image["detail"] = part.detail
+        parts.append({"type": "image_url", "image_url": image})
+    calls = [
+        {
+            "id": call.id,
+            "type": "function",
+            "function": {
+                "name": call.name,
+                "arguments": json.dumps(
+                    _render_data(plain_data(call.arguments), text, call.line), sort_keys=True
+                ),
+            },
+        }
+        for call in message.tool_calls
+    ]
+    content = text(message.content, message.line) if message.content else ""
+    if parts:
+        content = "\n".join(p["text"] for p in parts if p["type"] == "text")
+    return RenderedMessage(
+        role=message.role,
+        content=content,
+        parts=tuple(parts),
+        tool_calls=tuple(calls),
+        tool_call_id=message.tool_call_id,
+    )
+
+
+def _render_data(value: Any, text: Any, line: int | None) -> Any:
+    if isinstance(value, str):
+        return text(value, line)
+    if isinstance(value, dict):
+        return {k: _render_data(v, text, line) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_render_data(v, text, line) for v in value]
+    return value
+
+
 def render_checked(
-    spec: PromptSpec, values: Mapping[str, Any], label: str | None = None
+    spec: PromptSpec, values: Mapping[str, Any], label: str | None = None, root: Path | None = None
 ) -> list[RenderedMessage]:
     """Return the rendered messages; InputError naming the first variable the prompt does not know."""
     unknown = unknown_variables(spec, values)
@@ -228,4 +283,4 @@ def render_checked(
             f"unknown variable '{unknown[0]}' for {label or spec.name} (expected: {expected})",
             hint=f"see `inputs` in {spec.source}",
         )
-    return render(spec, values)
+    return render(spec, values, root)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from promptops.errors import PromptOpsError
-from promptops.promptfile import read_prompt
+from promptops.promptfile import ToolSource, read_prompt
 from promptops.prompts.diff import diff_refs, next_version
 from promptops.prompts.finding import Finding, Rule
 from promptops.prompts.registry import Registry, tag_name
@@ -67,14 +67,15 @@ def tagged_findings(registry: Registry) -> list[Finding]:
     tags = {t.name: t for t in registry.history.tags()}
     for name, source in sorted(registry.sources(None).items()):
         try:
-            spec = read_prompt(source.raw, source.label)
+            spec = read_prompt(source.raw, source.label, source.tools)
         except PromptOpsError:
             continue  # lint reports the file itself
         tag = tags.get(tag_name(registry.project.config, name, spec.version))
         if tag is None:
             continue
         raw = registry.history.read_file(tag.sha, source.path)
-        if raw is not None and _content(raw, f"{tag.name}:{source.path}") == spec.content():
+        at_tag = registry.tool_source(tag.sha, tag.name)
+        if raw is not None and _content(raw, f"{tag.name}:{source.path}", at_tag) == spec.content():
             continue
         bumped = next_version(spec.version, "patch")
         out.append(
@@ -88,8 +89,8 @@ def tagged_findings(registry: Registry) -> list[Finding]:
     return out
 
 
-def _content(raw: bytes, label: str) -> dict[str, object] | None:
+def _content(raw: bytes, label: str, tools: ToolSource) -> dict[str, object] | None:
     try:
-        return read_prompt(raw, label).content()
+        return read_prompt(raw, label, tools).content()
     except PromptOpsError:
         return None

@@ -23,6 +23,7 @@ def scrub_result(result: GateResult, secrets: Sequence[str]) -> GateResult:
             c,
             output=None if c.output is None else redact(c.output, secrets),
             error=None if c.error is None else redact(c.error, secrets),
+            workflow_detail=None if c.workflow_detail is None else redact(c.workflow_detail, secrets),
         )
         for c in result.cases
     )
@@ -79,3 +80,11 @@ def span(text: str) -> str:
     ticks = "`" * (longest + 1)
     pad = " " if text.startswith("`") or text.endswith("`") or not text.strip() else ""
     return f"{ticks}{pad}{text}{pad}{ticks}"
+
+
+def block(text: str) -> list[str]:
+    """Return `text` as a fenced code block whose fence no line of it can close."""
+    body = clean(text)
+    longest = max((len(run) for run in re.findall(r"`+", body)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return [fence + "text", *body.split("\n"), fence]

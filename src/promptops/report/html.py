@@ -13,13 +13,14 @@ from dataclasses import asdict, dataclass
 from html import escape
 from typing import Any
 
-from promptops.evals.records import Baseline, CaseResult, RunResult, head_side
+from promptops.evals.records import Baseline, CaseResult, RunResult, head_side, shown_output
 from promptops.formats import normalize
 from promptops.gate.result import GateResult, Metric
 from promptops.report import charts
 from promptops.report.markdown import _delta, _relative, _value
 from promptops.report.page import SCRIPT, STYLE
 from promptops.report.tags import tag_pass_rates
+from promptops.report.workflow import workflow_summary
 from promptops.secrets import redact
 
 MAX_OUTPUT = 4_000  # characters of one output kept in the page
@@ -56,6 +57,7 @@ class Panel:
     metrics: tuple[Metric, ...]
     cases: tuple[HtmlCase, ...]
     note: str = ""
+    workflow: str = ""  # workflow suites: pass^k and the stability counts
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -112,6 +114,7 @@ def panel(
         metrics=result.metrics,
         cases=tuple(cases),
         note=note,
+        workflow=workflow_summary(result) or "",
     )
 
 
@@ -122,7 +125,7 @@ def _side_label(version: str, model: str) -> str:
 def _output(case: CaseResult) -> str | None:
     done = [a for a in case.attempts if a.error is None and a.score is not None]
     worst = min(done, key=lambda a: (a.score or 0.0, a.repeat)) if done else None
-    return worst.output if worst is not None else None
+    return shown_output(worst.output, worst.tool_calls) if worst is not None else None
 
 
 def html(
@@ -180,6 +183,7 @@ def _panel_html(index: int, p: Panel, secrets: Sequence[str]) -> str:
         f'<p class="sides"><span class="key base">base</span> {escape(p.base_label)} '
         f'<span class="key head">head</span> {escape(p.head_label)}</p>',
         _metrics(p.metrics),
+        f'<p class="workflow">Workflow runs {escape(p.workflow)}</p>' if p.workflow else "",
         f'<div class="charts">{"".join(_charts(p))}</div>',
         f'<p class="note">{escape(p.note)}</p>' if p.note else "",
         '<div class="filters">'

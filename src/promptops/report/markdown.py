@@ -11,6 +11,7 @@ from promptops.gate.result import CaseComparison, GateResult, Metric
 from promptops.report.escape import MARKER, code, escape, excerpt, ids, scrub_result
 from promptops.report.evidence import evidence_lines, slice_lines
 from promptops.report.overall import overall
+from promptops.report.workflow import workflow_lines
 from promptops.secrets import redact
 from promptops.wording import change, money, signed_month, usd_month
 
@@ -130,6 +131,7 @@ def _suite(result: GateResult, level: _Detail, heading: bool, cost: MonthlyCost 
         ]
     out += _metrics(result.metrics)
     out += evidence_lines(result)
+    out += workflow_lines(result)
     if cost is not None:
         out += ["", _monthly(cost)]
     out += _slices(result)

@@ -53,8 +53,18 @@ def gate_data(results: Sequence[GateResult], secrets: Sequence[str] = ()) -> dic
         "verdict": summary.verdict,
         "exit_code": summary.exit_code,
         "reason": summary.reason,
-        "suites": [{**asdict(r), "exit_code": r.exit_code} for r in results],
+        "suites": [_suite_data(r) for r in results],
     }
+
+
+def _suite_data(result: GateResult) -> dict[str, Any]:
+    data = {**asdict(result), "exit_code": result.exit_code}
+    if data["workflow"] is None:  # one-call suites keep the keys they always had
+        del data["workflow"]
+    for case in data["cases"]:
+        if case["workflow_detail"] is None:
+            del case["workflow_detail"]
+    return data
 
 
 def gate_json(results: Sequence[GateResult], secrets: Sequence[str] = ()) -> str:

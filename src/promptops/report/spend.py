@@ -28,7 +28,8 @@ def _month(value: Estimate) -> str:
 
 
 def _line_text(item: Line) -> list[str]:
-    calls = f"{item.calls} call{'s' * (item.calls != 1)}"
+    unit = "run" if item.purpose == "run" else "call"  # a workflow prompt is projected per run
+    calls = f"{item.calls} {unit}{'s' * (item.calls != 1)}"
     if item.monthly.value is None:
         if item.note:
             return [
@@ -38,7 +39,7 @@ def _line_text(item: Line) -> list[str]:
         return [f"  {item.purpose:<7} unknown a month ({why}; set `prices:` in promptops.yaml)"]
     return [
         f"  {item.purpose:<7} {_month(item.monthly)} a month from {calls}",
-        f"  {'':<7} per call: mean {estimate(item.per_call)}, p95 {estimate(item.p95)}",
+        f"  {'':<7} per {unit}: mean {estimate(item.per_call)}, p95 {estimate(item.p95)}",
     ]
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from promptops.evals.cases import Case, ScorerConfig
 from promptops.evals.records import ScoreValue
-from promptops.evals.scoring import budget, custom, judge, structured, text
+from promptops.evals.scoring import budget, custom, judge, structured, text, tools, workflow
 from promptops.evals.scoring.base import (
     COMMON_KEYS,
     SCORERS,
@@ -44,6 +44,8 @@ __all__ = [
     "scorers_for",
     "structured",
     "text",
+    "tools",
+    "workflow",
 ]
 
 _WHOLE = re.compile(r"^\{\{\s*([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\s*\}\}$")

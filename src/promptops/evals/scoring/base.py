@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from promptops.evals.calls import CallRequest, Reply
 from promptops.evals.cases import Case
+from promptops.evals.trajectory import Trajectory
 from promptops.spec import PromptSpec
 
 Judge = Callable[[CallRequest], Awaitable[Reply]]
@@ -27,6 +28,7 @@ class Subject:
     reply: Reply | None = None  # tokens, cost and latency of the call
     root: Path = Path()
     judge: Judge | None = None  # cached, retried model calls for llm_judge
+    trajectory: Trajectory | None = None  # a workflow case run: its steps and totals
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -16,6 +16,8 @@ class MaxCost(Unchecked):
 
     async def score(self, options: Mapping[str, Any], subject: Subject) -> Outcome:
         cost = subject.reply.cost_usd if subject.reply is not None else None
+        if subject.trajectory is not None:  # a workflow: the whole case run
+            cost = subject.trajectory.totals.cost_usd
         if cost is None:
             raise ScorerError(
                 f"the cost of {subject.spec.model if subject.reply is None else 'this call'} is unknown; "
@@ -35,6 +37,8 @@ class MaxLatency(Unchecked):
 
     async def score(self, options: Mapping[str, Any], subject: Subject) -> Outcome:
         latency = subject.reply.latency_ms if subject.reply is not None else None
+        if subject.trajectory is not None:  # a workflow: the whole case run
+            latency = subject.trajectory.totals.latency_ms
         if latency is None:
             raise ScorerError("the call's latency is unknown")
         ok = latency <= options["max"]

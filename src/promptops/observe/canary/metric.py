@@ -21,6 +21,9 @@ class Observation:
     cost_usd: float | None = None
     score: float | None = None  # the policy's quality score; None when unscored (always for errors)
     pair_id: str | None = None
+    run: str | None = None  # the workflow run the call belongs to (DESIGN §9.4)
+    tool_calls: int = 0
+    tool_errors: int = 0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -37,8 +40,10 @@ class Metric:
     non_inferior: bool
     critical: bool
     gating: bool = True
-    needed: int | None = None  # canary-arm calls at which it would become non-inferior, if it stays so
+    needed: int | None = None  # canary-arm calls at which it would be decided, the effect staying as seen
+    needed_for: Literal["rollback", "promote"] | None = None  # which decision `needed` projects
     samples: tuple[int, int] = (0, 0)  # values per arm behind it
+    alpha: float = 0.0  # the error budget of each one-sided test of this metric (0: informational)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -51,9 +56,18 @@ class Arms:
     shadow: bool = False
 
 
-def no_data(name: str, method: str, limit: float | None, critical: bool, samples: tuple[int, int]) -> Metric:
+def no_data(
+    name: str,
+    method: str,
+    limit: float | None,
+    critical: bool,
+    samples: tuple[int, int],
+    *,
+    alpha: float = 0.0,
+) -> Metric:
     """Return the result of a metric with too few values to compare."""
     return Metric(
+        alpha=alpha,
         name=name,
         method=method,
         control=None,

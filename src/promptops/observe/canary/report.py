@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 from promptops.formats import dump_json
+from promptops.observe.canary import runs
 from promptops.observe.canary.metric import Metric
 from promptops.observe.canary.verdict import Analysis
 from promptops.observe.canary.window import Window
@@ -22,9 +23,9 @@ def _number(value: float | None, metric: Metric) -> str:
         return "∞" if value > 0 else "-∞"
     if metric.name.startswith("latency"):
         return f"{value:.0f} ms"
-    if metric.name == "cost_per_call":
+    if metric.name in ("cost_per_call", "cost_per_run"):
         return money(value)
-    if metric.name == "error_rate":
+    if metric.name in ("error_rate", "tool_error_rate"):
         return f"{value:.2%}"
     return f"{value:.3f}"
 
@@ -36,7 +37,10 @@ def _bound(value: float, ratio: bool) -> str:
 
 
 def _ratio(metric: Metric) -> bool:
-    return metric.name.startswith("latency_p") or metric.name == "cost_per_call"
+    return metric.name.startswith("latency_p") or metric.name in RATIOS
+
+
+RATIOS = ("cost_per_call", "steps_per_run", "cost_per_run")  # canary/control; the rest are differences
 
 
 def interval_text(metric: Metric) -> str:
@@ -96,8 +100,21 @@ def _challenger(analysis: Analysis) -> str:
     return "shadow" if analysis.shadow else "canary"
 
 
+def unit(analysis: Analysis) -> str:
+    """Return what the arms count: `runs` when workflow rules judge the canary per run, else `calls`."""
+    return "runs" if runs.rule_count(analysis.policy) and not analysis.shadow else "calls"
+
+
 def _needed(analysis: Analysis) -> str:
-    return "" if analysis.needed is None else f"; about {analysis.needed} more calls per arm needed"
+    return (
+        "" if analysis.needed is None else f"; about {analysis.needed} more {unit(analysis)} per arm needed"
+    )
+
+
+def alpha_split(analysis: Analysis) -> str:
+    """Return how the error budget 1 - confidence was split over the gating metrics."""
+    shares = ", ".join(f"{m.name} {m.alpha:.4g}" for m in analysis.metrics if m.gating)
+    return f"error budget {1 - analysis.policy.confidence:.4g} over all checks: {shares}; informational: 0"
 
 
 def text(analysis: Analysis, window: Window) -> str:
@@ -105,13 +122,14 @@ def text(analysis: Analysis, window: Window) -> str:
     lines = [
         f"{analysis.verdict}: {analysis.reason}{_needed(analysis)}",
         _subject(window, analysis),
-        f"window: {window.start or '-'} .. {window.end or '-'}; calls: control {analysis.arms['control']}, "
-        f"canary {analysis.arms['canary']}"
+        f"window: {window.start or '-'} .. {window.end or '-'}; "
+        f"{unit(analysis)}: control {analysis.arms['control']}, canary {analysis.arms['canary']}"
         + (f"; unattributed {window.unattributed}" if window.unattributed else ""),
     ]
     rows = [HEADER, *_rows(analysis)]
     widths = [max(len(r[i]) for r in rows) for i in range(len(HEADER))]
     lines += ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
+    lines.append(alpha_split(analysis))
     return "\n".join(lines) + "\n"
 
 
@@ -126,7 +144,7 @@ def markdown(analysis: Analysis, window: Window) -> str:
         "",
         f"{_subject(window, analysis)}. Window {window.start or '-'} to {window.end or '-'} "
         f"({analysis.elapsed_s / 3600:.1f} h since the first {_challenger(analysis)} call); "
-        f"calls: control {analysis.arms['control']}, canary {analysis.arms['canary']}"
+        f"{unit(analysis)}: control {analysis.arms['control']}, canary {analysis.arms['canary']}"
         + (f", unattributed {window.unattributed}" if window.unattributed else "")
         + ".",
         "",
@@ -137,9 +155,10 @@ def markdown(analysis: Analysis, window: Window) -> str:
         "<details><summary>Method and policy</summary>",
         "",
         *(f"- `{m.name}`: {m.method}" for m in analysis.metrics),
-        f"- Confidence {policy.confidence} over all checks, split over the gating metrics; minimum "
-        f"{policy.min_calls_per_arm} calls per arm; max duration {policy.max_duration_s / 3600:g} h; "
-        f"on inconclusive: {policy.on_inconclusive}.",
+        f"- Confidence {policy.confidence}; {alpha_split(analysis)} (weighted Bonferroni, critical metrics "
+        "count double); each metric's harm bound (rollback) and non-inferiority bound (promote) are "
+        f"one-sided at its share. Minimum {policy.min_calls_per_arm} calls per arm; max "
+        f"duration {policy.max_duration_s / 3600:g} h; on inconclusive: {policy.on_inconclusive}.",
         "- `worse`: surely worse than control and observed at the limit or beyond; `(open)`: not yet shown "
         "within the limit (needed to promote).",
         "",
@@ -192,6 +211,9 @@ def _metric(metric: Metric) -> dict[str, Any]:
         "critical": metric.critical,
         "gating": metric.gating,
         "samples": list(metric.samples),
+        "alpha": round(metric.alpha, 6),
+        "needed": metric.needed,  # canary calls at which it would be decided, the effect staying as seen
+        "needed_for": metric.needed_for,  # rollback | promote | null
     }
 
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from promptops.config import RolloutPolicy
+from promptops.observe.canary import runs
+from promptops.observe.canary.budget import alpha_shares
 from promptops.observe.canary.checks import metrics
 from promptops.observe.canary.metric import Arms, Metric, Observation
 
@@ -43,8 +45,10 @@ def analyze(
 ) -> Analysis:
     """Return the verdict on `calls` seen over `elapsed_s` seconds since the canary's first call."""
     arms = split(calls, shadow)
-    found = tuple(metrics(arms, policy))
-    counts = {"control": len(arms.control), "canary": len(arms.canary)}
+    extra = runs.gating(policy)
+    found = (*metrics(arms, policy, extra), *runs.metrics(arms, policy, alpha_shares(policy, extra)))
+    judged = runs.rule_count(policy) and not shadow  # workflow rules: a run is the unit, not a call
+    counts = runs.counts(arms) if judged else {"control": len(arms.control), "canary": len(arms.canary)}
     verdict, reason = _decide(found, counts, policy, elapsed_s)
     needed = _needed(found, counts, policy) if verdict == "CONTINUE" else None
     rolled_back = verdict == "ROLLBACK" or (
@@ -96,9 +100,23 @@ def _names(found: Sequence[Metric]) -> str:
 
 
 def _needed(found: Sequence[Metric], counts: dict[str, int], policy: RolloutPolicy) -> int | None:
-    """Return the calls per arm still needed: to the minimum, and what undecided metrics would need."""
-    wanted = [policy.min_calls_per_arm - min(counts.values())]
+    """Return the calls per arm still needed before a decision, the effects staying as observed.
+
+    The first projected rollback when a metric is heading there (a non-critical one waits for the minimum
+    calls); else the last metric to be shown non-inferior, and the minimum calls.
+    """
+    have, fewest = counts["canary"], min(counts.values())  # the canary is the smaller, slower arm
+    rollbacks = [
+        metric.needed - have
+        if metric.critical
+        else max(metric.needed - have, policy.min_calls_per_arm - fewest)
+        for metric in found
+        if metric.gating and metric.needed_for == "rollback" and metric.needed is not None
+    ]
+    if rollbacks:
+        return max(min(rollbacks), 0) or None
+    wanted = [policy.min_calls_per_arm - fewest]
     for metric in found:
         if metric.gating and not metric.non_inferior and metric.needed is not None:
-            wanted.append(metric.needed - counts["canary"])  # the canary is the smaller, slower arm
+            wanted.append(metric.needed - have)
     return max(*wanted, 0) or None

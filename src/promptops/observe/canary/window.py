@@ -109,7 +109,11 @@ def to_call(record: Mapping[str, Any], arm: str, scorer: str | None) -> Observat
         numbers = [float(v) for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
         score = numbers[-1] if numbers else None
     latency, cost = record.get("latency_ms"), record.get("cost_usd")
+    run, tools = record.get("workflow") or {}, record.get("tool_calls") or []
     return Observation(
+        run=run.get("id"),
+        tool_calls=len(tools),
+        tool_errors=sum(1 for t in tools if t.get("status") == "error"),
         arm=arm,
         ok=ok,
         latency_ms=float(latency) if isinstance(latency, int | float) else None,

@@ -13,6 +13,7 @@ from promptops.errors import FileFormatError, InputError, Problem
 from promptops.evals import pinned
 from promptops.evals.cases import Suite
 from promptops.formats import decode, dump_yaml, parse_yaml, validate
+from promptops.observe.flywheel import cassettes
 from promptops.observe.flywheel import proposer as flywheel
 from promptops.observe.traces.calls import read_calls
 from promptops.observe.traces.store import location
@@ -22,6 +23,7 @@ from promptops.project import Project, read_bytes, write_atomic
 # answers is about 12.9 MB (tests/e2e/test_file_sizes.py writes and reads it back); twice that, rounded up.
 MAX_PROPOSED_BYTES = 32_000_000
 PROPOSED_DIR = "proposed"  # below .promptops/: raw production text stays out of git until reviewed
+CASSETTES = "cassettes"  # a case's replay cassette: beside the proposed file, then beside the dataset
 HEADER = """\
 # Cases proposed by `promptops cases propose {suite}` from production records.
 # For each case: write `expected`, the right answer (`observed_output` is what production said, picked
@@ -59,8 +61,11 @@ def propose(
             f"no production records of prompt '{suite.prompt}' in {project.relative(location(project))}/",
             hint="import traces with `promptops traces import FILE`, or log calls with the SDK",
         )
-    proposal = flywheel.propose(suite, spec, flywheel.pick(calls, suite.prompt, selection))
+    picked = flywheel.pick(calls, suite.prompt, selection)
+    proposal = flywheel.propose(suite, spec, picked, runs=cassettes.by_run(calls))
     path = out or default_out(project, suite.name)
+    for case_id, lines in proposal.cassettes.items():  # beside the proposed file until a review accepts it
+        write_atomic(path.parent / CASSETTES / f"{case_id}.jsonl", cassettes.text(lines))
     earlier = _read(project, path)["cases"] if path.exists() else []
     ids = {e["id"] for e in earlier}
     data = {
@@ -85,6 +90,8 @@ def _selection(selection: flywheel.Selection) -> dict[str, Any]:
         out.update(worst=selection.worst or flywheel.DEFAULT_WORST, by=selection.by)
     if selection.feedback_down:
         out["feedback"] = "down"
+    if selection.failed:
+        out["failed"] = True
     if selection.since is not None:
         out["since_hours"] = selection.since.total_seconds() / 3600
     return out
@@ -132,6 +139,7 @@ def accept(project: Project, path: Path) -> Accepted:
             refused.append((entry["id"], line[key], why))
             remaining.append(entry)
     if accepted:
+        _move_cassettes(path, target, accepted)
         _append(project, suite, target, accepted)
         load_suites(project, [suite.name])  # the dataset still loads, with the new cases
     label = project.relative(path)
@@ -146,6 +154,22 @@ def accept(project: Project, path: Path) -> Accepted:
         refused=tuple(refused),
         remaining=path if remaining else None,
     )
+
+
+def _move_cassettes(path: Path, target: Path, accepted: Sequence[dict[str, Any]]) -> None:
+    """Move the cassettes of accepted cases from beside the proposed file to beside the dataset."""
+    for case in accepted:
+        name = case.get("cassette")
+        if not isinstance(name, str):
+            continue
+        source = path.parent / name
+        if not source.is_file():
+            raise InputError(
+                f"{source}: the cassette of case {case['id']} is missing",
+                hint="propose the case again (`promptops cases propose NAME --failed`)",
+            )
+        write_atomic(target.parent / name, source.read_text(encoding="utf-8"))
+        source.unlink()
 
 
 def _refusal(entry: dict[str, Any], known: set[str]) -> tuple[str, str] | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from difflib import SequenceMatcher
 from typing import Any
@@ -32,6 +32,7 @@ class Selection:
     worst: int | None = None
     by: str | None = None  # score name for --worst
     feedback_down: bool = False
+    failed: bool = False  # failed and timed-out workflow runs (DESIGN §9.4)
     since: timedelta | None = None
 
 
@@ -48,6 +49,7 @@ class Proposal:
     refused: tuple[Refusal, ...]
     duplicates: tuple[tuple[Call, str], ...]  # a record and the case it repeats
     replaced: Mapping[str, int]  # placeholders per kind
+    cassettes: Mapping[str, list[dict[str, Any]]] = field(default_factory=dict)  # case id -> lines
 
 
 def pick(calls: Sequence[Call], prompt: str, selection: Selection) -> list[Call]:
@@ -66,13 +68,22 @@ def pick(calls: Sequence[Call], prompt: str, selection: Selection) -> list[Call]
     if selection.feedback_down:
         down = [c for c in mine if c.feedback is not None and c.feedback < 0.5 and c not in out]
         out += down[-MAX_FEEDBACK:]  # the newest: a reviewer reads them, and near-duplicates cost n² to find
+    if selection.failed:
+        from promptops.observe.flywheel.cassettes import failed_runs
+
+        out += [c for c in failed_runs(mine, prompt) if c not in out][-MAX_FEEDBACK:]
     return out
 
 
 def propose(
-    suite: Suite, spec: PromptSpec, calls: Sequence[Call], secrets: Sequence[str] | None = None
+    suite: Suite,
+    spec: PromptSpec,
+    calls: Sequence[Call],
+    secrets: Sequence[str] | None = None,
+    runs: Mapping[str, Sequence[Call]] | None = None,
 ) -> Proposal:
-    """Return the proposed cases rebuilt from `calls`: deduplicated, redacted, with provenance."""
+    """Return the proposed cases rebuilt from `calls`: deduplicated, redacted, with provenance; a call that
+    starts a run of `runs` with tool calls gets the run's replay cassette."""
     golden = {_key(case.vars): case.id for case in suite.cases}
     known_ids = {case.id for case in suite.cases}
     refused: list[Refusal] = []
@@ -95,6 +106,7 @@ def propose(
         kept.append((call, variables, key))
     table = Placeholders() if secrets is None else Placeholders(secrets=secrets)
     cases = []
+    cassettes: dict[str, list[dict[str, Any]]] = {}
     for call, variables, _ in kept:
         case_id = case_name(call)
         if case_id in known_ids:
@@ -106,13 +118,25 @@ def propose(
         except _Unbuildable as exc:
             refused.append(Refusal(call=call, reason=f"after redaction: {exc.reason}"))
             continue
-        cases.append(_entry(case_id, call, safe, table))
+        entry = _entry(case_id, call, safe, table)
+        run = (runs or {}).get(call.run.id) if call.run is not None else None
+        if run:
+            from promptops.observe.flywheel.cassettes import cassette
+
+            if run[-1].output is not None:  # what the run answered in the end, not its first step
+                entry["observed_output"] = table.text(run[-1].output)
+            lines = cassette(run, table)
+            if lines:
+                entry["cassette"] = f"cassettes/{case_id}.jsonl"
+                cassettes[case_id] = lines
+        cases.append(entry)
     return Proposal(
         suite=suite,
         cases=tuple(cases),
         refused=tuple(refused),
         duplicates=tuple(duplicates),
         replaced=table.replaced,
+        cassettes=cassettes,
     )
 
 
@@ -186,6 +210,8 @@ def _entry(case_id: str, call: Call, variables: dict[str, Any], table: Placehold
     }
     if call.feedback is not None:
         provenance["feedback"] = "down" if call.feedback < 0.5 else "up"
+    if call.run is not None:
+        provenance["workflow_run"] = call.run.id
     entry: dict[str, Any] = {
         "id": case_id,
         "reviewed": False,
@@ -218,5 +244,7 @@ def to_case(entry: Mapping[str, Any]) -> dict[str, Any]:
         line["critical"] = True
     if entry.get("assert"):
         line["assert"] = list(entry["assert"])
+    if entry.get("cassette"):
+        line["cassette"] = entry["cassette"]
     line["description"] = entry.get("description") or origin
     return line

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from promptops.observe.traces.agent import ToolCall, WorkflowRef
 from promptops.observe.traces.record import Score, TraceRecord, parse_ms
 from promptops.observe.traces.store import Query, TraceStore, location
 from promptops.project import Project
@@ -33,6 +34,9 @@ class Call:
     output: str | None
     scores: tuple[Score, ...] = ()
     messages: tuple[Mapping[str, Any], ...] | None = None  # the rendered input messages, when recorded
+    run: WorkflowRef | None = None  # the workflow run the call belongs to (DESIGN §9.4)
+    tool_calls: tuple[ToolCall, ...] = ()
+    error_type: str | None = None
 
     def score(self, name: str) -> float | None:
         """Return the latest value of the score `name`, or None."""
@@ -81,4 +85,7 @@ def _call(record: TraceRecord) -> Call:
             Score(name=s.name, value=s.value, source=s.source) for s in record.scores if s.value is not None
         ),
         messages=tuple(record.input_messages) if record.input_messages else None,
+        run=record.workflow,
+        tool_calls=record.tool_calls,
+        error_type=record.error_type,
     )

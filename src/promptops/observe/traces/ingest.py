@@ -11,6 +11,7 @@ from pathlib import Path
 from promptops.errors import FileFormatError, InputError, Problem
 from promptops.observe.traces import reader
 from promptops.observe.traces.attribution import Attribution
+from promptops.observe.traces.pricing import Pricer, priced, pricer
 from promptops.observe.traces.record import TraceRecord, to_data
 from promptops.observe.traces.redaction import scrub_record
 from promptops.observe.traces.store import Stored, TraceStore, location
@@ -41,6 +42,7 @@ def import_files(
     secrets: Sequence[str],
     keep_problems: int = 50,
     progress: Callable[[int], None] | None = None,
+    price: Pricer | None = None,
 ) -> ImportSummary:
     """Import every (path, label) into `store`; bad lines are named and skipped, the rest is kept."""
     summary = ImportSummary()
@@ -53,13 +55,17 @@ def import_files(
                     summary.problems.append(line.problem)
                 continue
             summary.other_spans += line.other_spans
-            for record in line.records:
+            if line.runs:
+                store.add_runs(line.runs)
+            for found in line.records:
+                record = priced(found, price)
                 reason = attribution.check(record.prompt)
                 if reason is not None:
                     summary.unattributed[reason] += 1
                 clean = scrub_record(record, secrets)
                 # a line already in the record format is stored as it came, unless redaction changed it
-                text = line.text if clean is record and line.text is not None else _line(clean)
+                same = clean is found
+                text = line.text if same and line.text is not None else _line(clean)
                 batch.append(Stored(record=clean, line=text, attributed=reason is None, reason=reason))
             if len(batch) >= BATCH:
                 summary.read += len(batch)
@@ -91,6 +97,7 @@ def import_project(project: Project, files: Sequence[Path], fmt: str) -> ImportS
             fmt,
             attribution=Attribution(registry_hashes(project)),
             secrets=secret_values(),
+            price=pricer(project.config.prices),
         )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from promptops.observe.traces.agent import TOOLS_HASH, openai_tool_calls, workflow_from_keys
 from promptops.observe.traces.attributes import PURPOSE, VARIABLES, keys_from_tags, prompt_from_keys
 from promptops.observe.traces.record import ModelRef, RecordError, TraceRecord, Usage, iso
 
@@ -14,6 +15,14 @@ def is_payload(data: Any) -> bool:
     return (
         isinstance(data, dict) and "startTime" in data and ("litellm_call_id" in data or "call_type" in data)
     )
+
+
+def is_tool_call(data: Any) -> bool:
+    """Return whether a payload logs an MCP tool call (`call_type: call_mcp_tool`), which is no LLM call."""
+    return isinstance(data, dict) and data.get("call_type") in MCP_CALL_TYPES
+
+
+MCP_CALL_TYPES = ("call_mcp_tool", "list_mcp_tools")
 
 
 def record(data: Any) -> TraceRecord:
@@ -40,6 +49,8 @@ def record(data: Any) -> TraceRecord:
     variables = nested.get(VARIABLES)
     messages = data.get("messages")
     user = data.get("end_user")
+    message = _dict(first.get("message"))
+    tools_hash = nested.get(TOOLS_HASH)
     return TraceRecord(
         id=call_id,
         ts_start=iso(start * 1000),
@@ -64,12 +75,13 @@ def record(data: Any) -> TraceRecord:
         purpose=_text(nested.get(PURPOSE)) or "prod",
         variables=variables if isinstance(variables, dict) else None,
         input_messages=messages if isinstance(messages, list) else None,
-        output=_text((first.get("message") or {}).get("content"))
-        if isinstance(first.get("message"), dict)
-        else None,
+        output=_text(message.get("content")),
         user_key_hash="sha256:" + hashlib.sha256(user.encode()).hexdigest()
         if isinstance(user, str) and user
         else None,
+        tool_calls=openai_tool_calls(message.get("tool_calls")),
+        tools_hash=tools_hash if isinstance(tools_hash, str) and tools_hash else None,
+        workflow=workflow_from_keys(nested),
     )
 
 

@@ -14,6 +14,8 @@ import binascii
 import json
 from typing import Any
 
+from promptops.observe.traces import otlp_agent
+from promptops.observe.traces.agent import ToolCall, WorkflowRef
 from promptops.observe.traces.attributes import prompt_from_keys
 from promptops.observe.traces.record import ModelRef, RecordError, TraceRecord, Usage, iso
 
@@ -25,24 +27,55 @@ LLM_KEYS = (
     "gen_ai.system",
     "gen_ai.provider.name",
 )
+AGENT_OPERATIONS = ("invoke_agent", "invoke_workflow", "execute_tool")
 
 
-def parse(data: Any) -> tuple[list[TraceRecord], int]:
-    """Return the records of the LLM-call spans in a decoded OTLP JSON object, and how many spans are not."""
+def parse(data: Any) -> tuple[list[TraceRecord], int, list[WorkflowRef]]:
+    """Return the records of the LLM-call spans in a decoded OTLP JSON object, how many spans are neither
+    a call nor a run, and the outcome of each run span in it."""
     if not isinstance(data, dict) or not isinstance(data.get("resourceSpans"), list):
         raise RecordError("expected an OTLP JSON object with resourceSpans")
-    out, other = [], 0
+    out, other, agent_spans = [], 0, []
     for resource in data["resourceSpans"]:
         for scope in _list(resource, "scopeSpans", "instrumentationLibrarySpans"):
             for span in _list(scope, "spans"):
                 if not isinstance(span, dict):
                     raise RecordError("resourceSpans[].scopeSpans[].spans[]: expected an object")
                 attrs = attributes(span.get("attributes"))
-                if any(k in attrs for k in LLM_KEYS):
-                    out.append(_record(span, attrs))
+                operation = attrs.get("gen_ai.operation.name")
+                if operation in AGENT_OPERATIONS:
+                    agent_spans.append(_agent_span(span, attrs))
+                elif any(k in attrs for k in LLM_KEYS):
+                    out.append((_record(span, attrs), _parent(span), _nanos(span, "startTimeUnixNano") or 0))
                 else:
                     other += 1
-    return out, other
+    records, unjoined = otlp_agent.join(out, agent_spans)
+    runs = otlp_agent.outcomes(agent_spans)
+    return records, other + unjoined, runs
+
+
+def _parent(span: dict[str, Any]) -> str | None:
+    return _hex_id(span.get("parentSpanId"), 8)
+
+
+def _agent_span(span: dict[str, Any], attrs: dict[str, Any]) -> otlp_agent.AgentSpan:
+    span_id = _hex_id(span.get("spanId"), 8)
+    start = _nanos(span, "startTimeUnixNano")
+    if span_id is None or start is None:
+        raise RecordError("an agent or tool span needs spanId and startTimeUnixNano")
+    end = _nanos(span, "endTimeUnixNano")
+    failed = (span.get("status") or {}).get("code") in STATUS_ERROR or "error.type" in attrs
+    return otlp_agent.AgentSpan(
+        operation=str(attrs["gen_ai.operation.name"]),
+        span_id=span_id,
+        parent_id=_parent(span),
+        trace_id=_hex_id(span.get("traceId"), 16),
+        start_ns=start,
+        latency_ms=(end - start) / 1e6 if end is not None else None,
+        failed=failed,
+        error_type=(_text(attrs.get("error.type")) or (_exception(span) or "error")) if failed else None,
+        attrs=attrs,
+    )
 
 
 def _list(holder: Any, *keys: str) -> list[Any]:
@@ -148,6 +181,9 @@ def _record(span: dict[str, Any], attrs: dict[str, Any]) -> TraceRecord:
         variables=_variables(attrs),
         input_messages=_input(attrs),
         output=_output(attrs),
+        tool_calls=_tool_calls(attrs),
+        tools_hash=_text(attrs.get("promptops.prompt.tools_hash")),
+        workflow=otlp_agent.workflow_of(attrs),
     )
 
 
@@ -225,6 +261,24 @@ def _output(attrs: dict[str, Any]) -> str | None:
         texts = [str(p.get("content", "")) for p in parts if isinstance(p, dict) and p.get("type") == "text"]
         return "".join(texts) if texts else None
     return _text(attrs.get("gen_ai.completion.0.content"))
+
+
+def _tool_calls(attrs: dict[str, Any]) -> tuple[ToolCall, ...]:
+    # gen_ai.output.messages: [{role, parts: [{type: tool_call, id, name, arguments}]}]
+    value = _json(attrs.get("gen_ai.output.messages"))
+    out = []
+    for message in value if isinstance(value, list) else []:
+        for part in (message.get("parts") or []) if isinstance(message, dict) else []:
+            if isinstance(part, dict) and part.get("type") == "tool_call" and _text(part.get("name")):
+                arguments = _json(part.get("arguments"))
+                out.append(
+                    ToolCall(
+                        name=str(part["name"]),
+                        arguments=arguments if isinstance(arguments, dict) else None,
+                        id=_text(part.get("id")),
+                    )
+                )
+    return tuple(out)
 
 
 def _exception(span: dict[str, Any]) -> str | None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from promptops.errors import FileFormatError, Problem
 from promptops.observe.traces import litellm_payload, otlp
+from promptops.observe.traces.agent import WorkflowRef
 from promptops.observe.traces.record import RecordError, TraceRecord, from_data
 
 FORMATS = ("auto", "promptops", "otlp", "litellm")
@@ -24,16 +25,19 @@ class Line:
     records: list[TraceRecord]
     other_spans: int = 0
     problem: Problem | None = None
+    runs: tuple[WorkflowRef, ...] = ()  # OTLP: the outcomes of the run spans in the line
     text: str | None = None  # the line itself when it is one record in the record format, with no other keys
 
 
-def parse(data: Any, fmt: str) -> tuple[list[TraceRecord], int]:
-    """Return the records in one decoded line and how many spans were no LLM call."""
+def parse(data: Any, fmt: str) -> tuple[list[TraceRecord], int, list[WorkflowRef]]:
+    """Return the records in one decoded line, how many spans were no LLM call, and the run outcomes."""
     if fmt == "otlp" or (fmt == "auto" and isinstance(data, dict) and "resourceSpans" in data):
         return otlp.parse(data)
     if fmt == "litellm" or (fmt == "auto" and litellm_payload.is_payload(data)):
-        return [litellm_payload.record(data)], 0
-    return [from_data(data)], -1  # -1: the line is in the record format
+        if litellm_payload.is_tool_call(data):  # an MCP tool call is no LLM call: skipped, counted
+            return [], 1, []
+        return [litellm_payload.record(data)], 0, []
+    return [from_data(data)], -1, []  # -1: the line is in the record format
 
 
 def lines(path: Path, label: str, fmt: str) -> Iterator[Line]:
@@ -70,7 +74,7 @@ def lines(path: Path, label: str, fmt: str) -> Iterator[Line]:
                 )
                 continue
             try:
-                found, other = parse(data, fmt)
+                found, other, runs = parse(data, fmt)
             except RecordError as exc:
                 yield Line(
                     number=number,
@@ -88,4 +92,4 @@ def lines(path: Path, label: str, fmt: str) -> Iterator[Line]:
                     text=raw.decode("utf-8").strip() if plain else None,
                 )
             else:
-                yield Line(number=number, records=found, other_spans=other)
+                yield Line(number=number, records=found, other_spans=other, runs=tuple(runs))

@@ -6,6 +6,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from promptops.observe.traces.agent import (
+    AgentDataError,
+    ToolCall,
+    WorkflowRef,
+    tool_call_data,
+    tool_calls_from_data,
+    workflow_data,
+    workflow_from_data,
+)
+
 ARMS = ("control", "canary", "shadow")
 SOURCES = ("otlp", "litellm", "promptops")
 COST_SOURCES = ("reported", "computed", "unknown")
@@ -76,6 +86,9 @@ class TraceRecord:
     output: str | None = None
     scores: tuple[Score, ...] = ()
     user_key_hash: str | None = None
+    tool_calls: tuple[ToolCall, ...] = ()
+    tools_hash: str | None = None
+    workflow: WorkflowRef | None = None
 
     @property
     def ts_ms(self) -> int:
@@ -135,6 +148,12 @@ def to_data(record: TraceRecord) -> dict[str, Any]:
         value = getattr(record, key)
         if value is not None:
             out[key] = value
+    if record.tool_calls:
+        out["tool_calls"] = [tool_call_data(c) for c in record.tool_calls]
+    if record.tools_hash is not None:
+        out["tools_hash"] = record.tools_hash
+    if record.workflow is not None:
+        out["workflow"] = workflow_data(record.workflow)
     return out
 
 
@@ -171,6 +190,14 @@ def from_data(data: Any) -> TraceRecord:
     variables = data.get("variables")
     if variables is not None and not isinstance(variables, dict):
         raise RecordError("variables: expected an object")
+    try:
+        tool_calls = tool_calls_from_data(data.get("tool_calls"))
+        workflow = workflow_from_data(data.get("workflow"))
+    except AgentDataError as exc:
+        raise RecordError(str(exc)) from None
+    tools_hash = data.get("tools_hash")
+    if tools_hash is not None and type(tools_hash) is not str:
+        raise RecordError("tools_hash: expected a string")
     return TraceRecord(
         id=record_id,
         ts_start=ts_start,
@@ -196,6 +223,9 @@ def from_data(data: Any) -> TraceRecord:
         output=output,
         scores=tuple(score_from_data(s, f"scores[{i}]") for i, s in enumerate(scores)),
         user_key_hash=user,
+        tool_calls=tool_calls,
+        tools_hash=tools_hash,
+        workflow=workflow,
     )
 
 

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from promptops.observe.traces import run_index
+from promptops.observe.traces.agent import WorkflowRef
 from promptops.observe.traces.record import Score, TraceRecord, from_data
 from promptops.project import Project
 
@@ -122,6 +124,7 @@ class TraceStore:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.executescript(SCHEMA)
+        db.executescript(run_index.SCHEMA)
         return cls(directory, db)
 
     def close(self) -> None:
@@ -161,6 +164,7 @@ class TraceStore:
         known = self._known([s.record.id for s in batch])
         handle = self._writer()
         rows, facts, chunks, offset = [], [], [], self._size
+        runs, tools = [], []
         for item in batch:
             r = item.record
             if r.id in known:
@@ -183,6 +187,10 @@ class TraceStore:
                     r.cost_usd,
                 )
             )
+            if r.workflow is not None:
+                runs.append((r, dim, ts))
+            if r.tool_calls:
+                tools.extend(run_index.tool_rows(r, dim, ts))
             offset += len(data)
         if not rows:
             return 0
@@ -194,9 +202,17 @@ class TraceStore:
             self.db.executemany(f"INSERT INTO records VALUES ({', '.join('?' * len(COLUMNS))})", rows)
             self.db.executemany("INSERT INTO facts VALUES (?, ?, ?, ?, ?, ?, ?, ?)", facts)
             self.db.executemany("INSERT OR IGNORE INTO scores VALUES (?, ?, ?, ?, ?, ?, ?, ?)", scores)
+            self.db.executemany(run_index.UPSERT, run_index.run_rows(runs))
+            self.db.executemany("INSERT OR IGNORE INTO tools VALUES (?, ?, ?, ?, ?, ?, ?)", tools)
             self.db.execute("INSERT OR REPLACE INTO segments VALUES (?, ?)", (self._segment, offset))
         self._size = offset
         return len(rows)
+
+    def add_runs(self, outcomes: Sequence[WorkflowRef]) -> None:
+        """Record the outcome of run spans (idempotent), whichever file or export their calls come in."""
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.executemany(run_index.UPSERT, run_index.outcome_rows(outcomes))
 
     def _dim(self, item: Stored) -> int:
         # the few distinct (prompt, version, env, arm, model, attributed) combinations get an integer each
@@ -307,7 +323,30 @@ class TraceStore:
                 "INSERT OR IGNORE INTO scores VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [_score_row(record_id, score) for record_id, score in scored],
             )
-        return self.db.total_changes - before
+        added = self.db.total_changes - before
+        failing = [
+            rid for rid, score in scored if score.value is not None and score.value < run_index.FAILING_SCORE
+        ]
+        if failing:  # a failing score on any call of a run fails the run (DESIGN §9.4)
+            self._fail_runs(failing)
+        return added
+
+    def _fail_runs(self, record_ids: Sequence[str]) -> None:
+        runs: set[str] = set()
+        for start in range(0, len(record_ids), 900):
+            chunk = list(record_ids[start : start + 900])
+            query = f"SELECT segment, offset, length FROM records WHERE id IN ({', '.join('?' * len(chunk))})"
+            for segment, offset, length in self.db.execute(query, chunk).fetchall():
+                with self._path(segment).open("rb") as handle:
+                    handle.seek(offset)
+                    workflow = json.loads(handle.read(length)).get("workflow")
+                if isinstance(workflow, dict) and isinstance(workflow.get("id"), str):
+                    runs.add(workflow["id"])
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.executemany(
+                "UPDATE runs SET failed_score = 1 WHERE run = ?", [(r,) for r in sorted(runs)]
+            )
 
     def find(self, record_id: str | None = None, response_id: str | None = None) -> str | None:
         """Return the id of the record with this id or provider response id, None when there is none."""

@@ -65,7 +65,7 @@ class _Sums:
 def compute(store: TraceStore, prompt: str | None, env: str | None, since: str | None, by: str) -> TraceStats:
     """Return the stats of the attributed records in the window, one group per prompt and `by` value."""
     if by not in GROUPS:
-        raise InputError(f"--by '{by}': expected version, arm, model or day")
+        raise InputError(f"--by '{by}': expected version, arm, model, day or tool")
     back = round(since_seconds(since) * 1000) if since is not None else None
     newest = store.newest_ms()
     start = newest - back + 1 if back is not None and newest is not None else None

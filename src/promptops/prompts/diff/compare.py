@@ -11,6 +11,7 @@ import semver
 
 from promptops.errors import PromptOpsError
 from promptops.prompts.diff.schema import FieldChange, SchemaChange, deep_changes, schema_changes
+from promptops.prompts.diff.tools import tool_changes
 from promptops.prompts.render import render
 from promptops.spec import Message, PromptSpec
 
@@ -122,7 +123,7 @@ def compare(old: PromptSpec | None, new: PromptSpec | None, status: Status | Non
     status = status or ("added" if old is None else "removed" if new is None else "changed")
     fields = _field_changes(old, new, FIELDS) if old and new else ()
     metadata = _field_changes(old, new, METADATA) if old and new else ()
-    schema = schema_changes(old, new) if old and new else ()
+    schema = (*schema_changes(old, new), *tool_changes(old, new)) if old and new else ()
     messages = message_diffs(old.messages if old else (), new.messages if new else ())
     required, reasons = _required(
         fields, metadata, schema, bool(messages) and old is not None and new is not None
@@ -192,8 +193,8 @@ def _field_changes(old: PromptSpec, new: PromptSpec, names: Iterable[str]) -> tu
 
 def message_diffs(old: tuple[Message, ...], new: tuple[Message, ...]) -> tuple[MessageDiff, ...]:
     """Return a unified diff per changed, added or removed message, aligned by role and text."""
-    keys_a = [(m.role, m.content) for m in old]
-    keys_b = [(m.role, m.content) for m in new]
+    keys_a = [(m.role, m.text()) for m in old]
+    keys_b = [(m.role, m.text()) for m in new]
     out: list[MessageDiff] = []
     matcher = difflib.SequenceMatcher(a=keys_a, b=keys_b, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
@@ -220,9 +221,9 @@ def _message_diff(
     status: Literal["added", "removed", "changed"] = (
         "added" if a is None else "removed" if b is None else "changed"
     )
-    a_lines = a.content.splitlines() if a else []
-    b_lines = b.content.splitlines() if b else []
-    if a and b and a.content == b.content:
+    a_lines = a.text().splitlines() if a else []
+    b_lines = b.text().splitlines() if b else []
+    if a and b and a.text() == b.text():
         # only the role changed: show the whole message so the role headers carry the change
         a_lines, b_lines = [f"[{a.role}]", *a_lines], [f"[{b.role}]", *b_lines]
     unified = "\n".join(
@@ -252,7 +253,9 @@ def _render(spec: PromptSpec | None, values: Mapping[str, Any]) -> RenderedSide 
         return None
     try:
         return RenderedSide(
-            messages=tuple(Message(role=m.role, content=m.content) for m in render(spec, values))
+            messages=tuple(
+                Message(role=m.role, content=m.content if m.plain else m.text()) for m in render(spec, values)
+            )
         )
     except PromptOpsError as exc:
         return RenderedSide(error="; ".join(exc.lines()))

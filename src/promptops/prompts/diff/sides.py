@@ -92,7 +92,8 @@ def _pair(
     for name in sorted(set(old) | set(new)):
         a, b = old.get(name), new.get(name)
         if a is not None and b is not None:
-            if a.raw == b.raw or (wanted and name not in wanted):
+            # the same bytes are the same prompt, unless a shared `use:` tool changed under them
+            if (a.raw == b.raw and b"use:" not in a.raw) or (wanted and name not in wanted):
                 continue
             spec_a, spec_b = parse(a), parse(b)
             if spec_a is not None and spec_b is not None and not is_unchanged(spec_a, spec_b):
@@ -111,7 +112,7 @@ def _pair(
 
 
 def _parse(source: Source) -> PromptSpec:
-    return read_prompt(source.raw, source.label)
+    return read_prompt(source.raw, source.label, source.tools)
 
 
 def _body(spec: PromptSpec) -> str:
