@@ -123,7 +123,7 @@ def test_inline_cases(tmp_path: Path) -> None:
         (
             '{"id": "a", "varz": {}}\n',
             [
-                "evals/data/order-id.jsonl:1: varz: unknown key; expected one of: assert, critical, description, expected, id, tags, vars"
+                "evals/data/order-id.jsonl:1: varz: unknown key; expected one of: assert, cassette, critical, description, expected, id, tags, vars"
             ],
         ),
         ('["a"]\n', ["evals/data/order-id.jsonl:1: a case must be a JSON object with an `id`"]),

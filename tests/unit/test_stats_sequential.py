@@ -68,15 +68,15 @@ def test_difference_covers_zero_for_equal_arms_and_excludes_it_for_a_clear_shift
     control = [rng.gauss(1.0, 0.2) for _ in range(400)]
     same = [rng.gauss(1.0, 0.2) for _ in range(400)]
     shifted = [rng.gauss(1.5, 0.2) for _ in range(400)]
-    alike = sequential.difference(control, same, tau=0.1, alpha=0.05)
+    alike = sequential.difference(control, same, target=400, alpha=0.05)
     assert alike.low < 0 < alike.high
-    apart = sequential.difference(control, shifted, tau=0.1, alpha=0.05)
+    apart = sequential.difference(control, shifted, target=400, alpha=0.05)
     assert apart.low > 0 and apart.estimate == pytest.approx(0.5, abs=0.05)
 
 
 def test_paired_difference_and_mann_whitney() -> None:
     pairs = [(1.0, 1.0)] * 50
-    interval = sequential.paired_difference(pairs, tau=0.1, alpha=0.05)
+    interval = sequential.paired_difference(pairs, target=50, alpha=0.05)
     assert interval.estimate == 0.0 and interval.low < 0 < interval.high
     control = sorted(float(i) for i in range(100))
     above = sequential.mann_whitney(control, [float(i) + 1000 for i in range(100)], tau=0.1, alpha=0.05)
@@ -85,9 +85,12 @@ def test_paired_difference_and_mann_whitney() -> None:
     assert tied.estimate == pytest.approx(0.5)
 
 
-def test_calls_needed_is_the_smallest_n_whose_bound_clears_the_margin() -> None:
-    assert sequential.calls_needed(1.0, 0.5, 0.1, tau=0.1, alpha=0.05) is None  # already past the margin
-    n = sequential.calls_needed(1.0, 0.0, 0.1, tau=0.1, alpha=0.05)
-    assert n is not None
-    radius = sequential.mixture_radius
-    assert radius(1.0 / n, 0.01, 0.05) < 0.1 <= radius(1.0 / (n - 1), 0.01, 0.05)
+def test_calls_needed_is_the_smallest_n_that_decides() -> None:
+    radius = sequential.radius
+    # no harm: decided once the upper bound falls below the margin
+    n = sequential.calls_needed(1.0, 0.0, 0.1, target=500, alpha=0.05)
+    assert n is not None and n > 1
+    assert radius(1.0 / n, n, 500, 0.05) < 0.1 <= radius(1.0 / (n - 1), n - 1, 500, 0.05)
+    # a harm at twice the margin: decided once its lower bound clears zero
+    m = sequential.calls_needed(1.0, 0.2, 0.1, target=500, alpha=0.05)
+    assert m is not None and radius(1.0 / m, m, 500, 0.05) < 0.2 <= radius(1.0 / (m - 1), m - 1, 500, 0.05)
