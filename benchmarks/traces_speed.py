@@ -40,7 +40,7 @@ def git(root: Path, *args: str) -> None:
 def build(root: Path) -> dict[str, str]:
     """Create a project with two released versions; return their content hashes."""
     from promptops.formats import content_hash
-    from promptops.promptfile import read_prompt
+    from promptops.prompts.promptfile import read_prompt
 
     git(root, "init", "-q", "-b", "main")
     (root / "promptops.yaml").write_text("version: 1\n")

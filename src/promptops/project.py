@@ -28,8 +28,6 @@ from promptops.config import (
 )
 from promptops.errors import FileFormatError, InputError, Problem
 from promptops.formats import Document, decode, key_path, parse_yaml, validate
-from promptops.promptfile import ToolSource, read_prompt
-from promptops.spec import PromptSpec
 
 CONFIG_FILE = "promptops.yaml"
 STATE_DIR = ".promptops"
@@ -344,32 +342,6 @@ class Project:
 
     def prompt_names(self) -> list[str]:
         return [self.prompt_name(p) for p in self.prompt_files()]
-
-    def load_prompt(self, name: str) -> PromptSpec:
-        """Return the working-tree PromptSpec of `name`."""
-        if not PROMPT_NAME.fullmatch(name):
-            # also keeps `../x` from reading files outside prompts/
-            raise InputError(
-                f"invalid prompt name '{name}'",
-                hint="names are lowercase path segments below prompts/, e.g. order-id or support/triage",
-            )
-        path = self.prompt_path(name)
-        if not path.exists():
-            known = ", ".join(self.prompt_names()) or "none"
-            raise InputError(
-                f"unknown prompt '{name}' (known: {known})", hint=f"expected a file at {self.relative(path)}"
-            )
-        label = self.relative(path)
-        return read_prompt(read_bytes(path, label), label, self.tool_source())
-
-    def tool_source(self) -> ToolSource:
-        """Return where working-tree prompts read their `use:` tools (tools_dir, inside the project)."""
-
-        def read(relative: str) -> bytes | None:
-            path = self.contained(self.root / relative)
-            return read_bytes(path, relative) if path.is_file() else None
-
-        return ToolSource(read=read, directory=self.config.tools_dir)
 
     def suite_files(self) -> list[Path]:
         """Return every eval suite file (YAML directly below evals/, recursively, not data/baselines)."""

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from promptops.deploy.environments import Assignment
 from promptops.errors import InputError, UnknownPromptError
+from promptops.prompts import working
 from promptops.spec import PromptSpec
 
 if TYPE_CHECKING:
@@ -352,7 +353,7 @@ def _from_tree(root: Path | None, name: str, pinned: str, env: str | None, key: 
     from promptops.project import Project
 
     project = Project.load(root)
-    spec = project.load_prompt(name)
+    spec = working.load_prompt(project, name)
     wanted, is_canary = pinned or None, False
     if env is not None:
         envs = environments.read(project, missing_ok=False)

@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 import promptops
+from promptops.prompts import working
 from support.paths import ROOT
 
 TEMPLATES = ROOT / "src" / "promptops" / "templates" / "workflows"
@@ -274,7 +275,9 @@ def test_the_dogfood_project_is_valid_and_its_baseline_matches_its_suite(cli, mo
     project = Project.load(ROOT)
     suites = load_suites(project)
     assert [s.prompt for s in suites] == ["commit-kind"]
-    assert project.load_prompt("commit-kind").model == "local/smollm2-135m-instruct"  # no secrets needed
+    assert (
+        working.load_prompt(project, "commit-kind").model == "local/smollm2-135m-instruct"
+    )  # no secrets needed
     for suite in suites:
         stored = baseline.read(project, suite.name)
         assert stored is not None, f"commit a baseline: promptops baseline update {suite.name}"

@@ -13,6 +13,7 @@ import pytest
 
 from promptops.formats import content_hash, schema, validate_data
 from promptops.project import Project
+from promptops.prompts import working
 from support.evalproject import FAST_CONFIG, interrupted_eval, order_id_answer, results, write_project
 from support.fixtures import run_subprocess
 from support.openai_server import FakeOpenAI
@@ -79,7 +80,7 @@ def test_eval_writes_results_and_summary(cli, project_dir: Path, server: FakeOpe
     suite = data["suites"]["order-id"]
     assert ids(data) == [f"c{i:03d}" for i in range(1, 7)]
     project = Project.load(project_dir)
-    spec = project.load_prompt("order-id")
+    spec = working.load_prompt(project, "order-id")
     prov = suite["provenance"]
     assert prov["content_hash"] == content_hash(spec.content())
     assert prov["model"] == "openai/gpt-4o-mini-2024-07-18" and prov["prompt_version"] == "1.0.0"

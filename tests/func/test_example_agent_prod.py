@@ -130,7 +130,7 @@ def test_spans_import_show_per_run_stats_feed_the_canary_and_propose_a_case(proj
     lines = verdict.out.splitlines()
     assert lines[0] == "ROLLBACK: steps_per_run surely worse than allowed (critical)"
     assert lines[2].endswith("runs: control 63, canary 57")
-    assert lines[4].split()[:6] == ["steps_per_run", "2.000", "2.965", "1.48x", "[1.44x,", "1.53x]"]
+    assert lines[4].split()[:6] == ["steps_per_run", "2.000", "2.965", "1.48x", "[1.45x,", "1.52x]"]
     data = json.loads(
         cli("canary", "analyze", "support-agent", "--env", "production", "--format", "json").out
     )

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from promptops.project import Project
-from promptops.prompts import scaffold
+from promptops.prompts import scaffold, working
 from support.fixtures import CLI
 from support.openai_server import FakeOpenAI
 
@@ -42,7 +42,7 @@ def test_scaffold_holds_config_prompt_suite_and_dataset() -> None:
 def test_scaffolded_project_loads(cli: CLI, project_dir: Path) -> None:
     cli("init")
     project = Project.load(project_dir)
-    spec = project.load_prompt("order-id")
+    spec = working.load_prompt(project, "order-id")
     assert (spec.name, spec.version, spec.model) == ("order-id", "1.0.0", "openai/gpt-4o-mini-2024-07-18")
     assert len(spec.examples) == 2
     assert project.suite_files() == [project_dir / "evals" / "order-id.yaml"]
@@ -52,7 +52,7 @@ def test_example_dataset_has_unique_ids_and_valid_inputs(cli: CLI, project_dir: 
     from promptops.prompts.render import check_inputs
 
     cli("init")
-    spec = Project.load(project_dir).load_prompt("order-id")
+    spec = working.load_prompt(Project.load(project_dir), "order-id")
     lines = (project_dir / "evals/data/order-id.jsonl").read_text("utf-8").splitlines()
     cases = [json.loads(line) for line in lines]
     assert len(cases) == 6

@@ -12,7 +12,7 @@ import pytest
 
 from promptops import load_prompt
 from promptops.formats import content_hash, schema, validate_data
-from promptops.promptfile import read_prompt
+from promptops.prompts.promptfile import read_prompt
 from promptops.sdk import shadow_kwargs
 from support.fixtures import CLI, GitRepo
 from support.openai_server import FakeOpenAI

@@ -13,7 +13,7 @@ from pathlib import Path
 from promptops.channel import publish, signing
 from promptops.deploy import bundle
 from promptops.deploy.environments import Assignment, Environments
-from promptops.promptfile import read_prompt
+from promptops.prompts.promptfile import read_prompt
 from support import releases
 
 

@@ -15,7 +15,7 @@ from promptops.evals.records import (
     Summary,
 )
 from promptops.formats import content_hash
-from promptops.promptfile import read_prompt
+from promptops.prompts.promptfile import read_prompt
 from support.fixtures import CLI, GitRepo
 
 PROMPT = """\

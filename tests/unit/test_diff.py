@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from promptops.promptfile import read_prompt
 from promptops.prompts.diff import FieldChange, SchemaChange, bump_made, compare, message_diffs, next_version
+from promptops.prompts.promptfile import read_prompt
 from promptops.spec import Message, PromptSpec
 from support.promptfiles import prompt_yaml
 

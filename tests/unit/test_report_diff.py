@@ -5,8 +5,8 @@ from __future__ import annotations
 import cmarkgfm
 from cmarkgfm.cmark import Options
 
-from promptops.promptfile import read_prompt
 from promptops.prompts.diff import Diff, compare
+from promptops.prompts.promptfile import read_prompt
 from promptops.report.diff import diff_json, fenced, prompts_markdown
 from promptops.report.escape import escape
 from promptops.report.escape import span as code

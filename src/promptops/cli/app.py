@@ -15,7 +15,9 @@ from promptops.cli import (
     cost,
     environments,
     evals,
+    export,
     github,
+    imports,
     prompts,
     report,
     traces,
@@ -63,5 +65,7 @@ for group in (
     budget,
     cases,
     channel,
+    imports,
+    export,
 ):
     group.register(app)

@@ -10,6 +10,7 @@ import typer
 from promptops.cli import output
 from promptops.cli.choices import DiffFormat, choose
 from promptops.errors import ExitCode
+from promptops.prompts import working
 
 if TYPE_CHECKING:
     from promptops.prompts.diff import Diff, PromptDiff
@@ -117,7 +118,7 @@ def log(name: str = typer.Argument(..., help="Prompt name.")) -> int:
             ]
         )
     if registry.project.prompt_path(name).is_file():
-        current = registry.project.load_prompt(name).version
+        current = working.load_prompt(registry.project, name).version
         if current not in {row[0] for row in rows}:
             rows.append([current, "-", "-", "-", "-", "(working tree, not committed)"])
     output.styled(columns(["version", "tag", "commit", "date", "author", "subject"], rows))

@@ -20,7 +20,7 @@ from promptops.formats import (
     validate_data,
 )
 from promptops.project import read_bytes, write_atomic
-from promptops.promptfile import check, to_spec
+from promptops.prompts.promptfile import check, to_spec
 from promptops.spec import PromptSpec
 from promptops.version import __version__
 

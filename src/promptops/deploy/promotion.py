@@ -10,6 +10,7 @@ from promptops.deploy.environments import Assignment, Canary, Environments
 from promptops.errors import InputError, PromptOpsError, UnknownPromptError
 from promptops.formats import content_hash, decode, dump_json
 from promptops.project import Project
+from promptops.prompts import working
 from promptops.prompts.gitstore import SHALLOW_HINT, TagRef
 from promptops.prompts.registry import Registry, parse_selector, tag_name
 from promptops.spec import PromptSpec
@@ -192,7 +193,7 @@ def _working_version(project: Project, name: str) -> str | None:
     if not project.prompt_path(name).exists():
         return None
     try:
-        return project.load_prompt(name).version
+        return working.load_prompt(project, name).version
     except PromptOpsError:
         return "(invalid file)"
 

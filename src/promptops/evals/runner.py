@@ -30,6 +30,7 @@ from promptops.evals.summary import case_result, summarize
 from promptops.evals.workflow.attempt import TargetRunner, WorkflowCase, workflow_attempt
 from promptops.formats import content_hash
 from promptops.project import Project
+from promptops.prompts import working
 from promptops.prompts.render import render
 from promptops.spec import PromptSpec
 from promptops.version import __version__
@@ -110,7 +111,7 @@ class _Plan:
 
 def plan_suite(project: Project, suite: Suite, options: RunOptions) -> _Plan:
     """Return what to run for `suite`: every case rendered and every scorer templated, or raise."""
-    spec = suite.spec or project.load_prompt(suite.prompt)
+    spec = suite.spec or working.load_prompt(project, suite.prompt)
     repeats = options.repeats or suite.repeats or project.config.defaults.repeats
     cases = [c for c in suite.cases if options.shard is None or options.shard.holds(c.id)]
     label = suite.dataset or suite.path

@@ -24,6 +24,7 @@ from promptops.formats import (
     validate_data,
 )
 from promptops.project import Project, read_bytes
+from promptops.prompts import working
 from promptops.spec import PromptSpec
 
 MAX_DATASET_BYTES = 100_000_000
@@ -160,7 +161,7 @@ def _prompt(project: Project, name: str, at: Problem) -> PromptSpec:
                 )
             ]
         )
-    return project.load_prompt(name)
+    return working.load_prompt(project, name)
 
 
 def _scorers(

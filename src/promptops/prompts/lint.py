@@ -13,9 +13,9 @@ from promptops.config import ProjectConfig
 from promptops.errors import FileFormatError, InputError, Problem
 from promptops.formats import Document, decode, key_path, parse_yaml
 from promptops.project import CONFIG_FILE, Project, find_root, parse_config, read_bytes
-from promptops.promptfile import ToolSource, check, template_line, to_spec
-from promptops.prompts import catalog, render, tool_rules, version_rules
+from promptops.prompts import catalog, render, tool_rules, version_rules, working
 from promptops.prompts.finding import Finding, Rule
+from promptops.prompts.promptfile import ToolSource, check, template_line, to_spec
 from promptops.spec import PromptSpec
 
 SCHEMA = Rule(
@@ -395,7 +395,9 @@ def _open(project: Project, path: Path) -> PromptFile:
     except ValueError:
         name = None
     try:
-        return read(read_bytes(path, label), label, name, tools=project.tool_source(), root=project.root)
+        return read(
+            read_bytes(path, label), label, name, tools=working.tool_source(project), root=project.root
+        )
     except FileFormatError as exc:
         return read(None, label, name, exc.problems[0])
 

@@ -13,8 +13,9 @@ import semver
 from promptops.config import ProjectConfig
 from promptops.errors import InputError, PromptOpsError, UnknownPromptError
 from promptops.project import Project, read_bytes
-from promptops.promptfile import ToolSource, read_prompt
+from promptops.prompts import working
 from promptops.prompts.gitstore import SHALLOW_HINT, Revision, TagRef
+from promptops.prompts.promptfile import ToolSource, read_prompt
 from promptops.spec import PromptSpec
 
 SEMVER = re.compile(
@@ -131,7 +132,7 @@ class Registry:
         if sel.ref is not None:
             sha = self.history.resolve(sel.ref)
             return Resolved(spec=self.at_ref(sel.name, sel.ref, sha), sha=sha)
-        return Resolved(spec=self.project.load_prompt(sel.name), sha=None)
+        return Resolved(spec=working.load_prompt(self.project, sel.name), sha=None)
 
     def load(self, selector: str | Selector) -> PromptSpec:
         """Return the PromptSpec a selector names."""
@@ -152,7 +153,7 @@ class Registry:
     def tool_source(self, ref: str | None, label: str | None = None) -> ToolSource:
         """Return where prompts on one side (None: the working tree) read their `use:` tools."""
         if ref is None:
-            return self.project.tool_source()
+            return working.tool_source(self.project)
         at = ref
 
         def read(path: str) -> bytes | None:
@@ -325,7 +326,7 @@ def release(registry: Registry, names: list[str]) -> list[Release]:
     existing = {t.name: t for t in registry.history.tags()}
     out = []
     for name, path in zip(chosen, paths, strict=True):
-        spec = project.load_prompt(name)
+        spec = working.load_prompt(project, name)
         tag = tag_name(project.config, name, spec.version)
         if tag in existing:
             out.append(

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from promptops.errors import PromptOpsError
-from promptops.promptfile import ToolSource, read_prompt
 from promptops.prompts.diff import diff_refs, next_version
 from promptops.prompts.finding import Finding, Rule
+from promptops.prompts.promptfile import ToolSource, read_prompt
 from promptops.prompts.registry import Registry, tag_name
 
 INSUFFICIENT = Rule(

@@ -11,7 +11,17 @@ from typing import Any
 
 from promptops.evals.cases import Case, ScorerConfig
 from promptops.evals.records import ScoreValue
-from promptops.evals.scoring import budget, custom, judge, structured, text, tools, workflow
+from promptops.evals.scoring import (
+    budget,
+    custom,
+    judge,
+    promptfoo,
+    structured,
+    text,
+    toolcalls,
+    tools,
+    workflow,
+)
 from promptops.evals.scoring.base import (
     COMMON_KEYS,
     SCORERS,
@@ -39,11 +49,13 @@ __all__ = [
     "evaluate",
     "judge",
     "options_schema",
+    "promptfoo",
     "register",
     "resolve",
     "scorers_for",
     "structured",
     "text",
+    "toolcalls",
     "tools",
     "workflow",
 ]

@@ -18,6 +18,7 @@ from promptops.observe.flywheel import proposer as flywheel
 from promptops.observe.traces.calls import read_calls
 from promptops.observe.traces.store import location
 from promptops.project import Project, read_bytes, write_atomic
+from promptops.prompts import working
 
 # The largest legitimate proposed-cases file: 1,000 cases of 10,000-character inputs and 2,000-character
 # answers is about 12.9 MB (tests/e2e/test_file_sizes.py writes and reads it back); twice that, rounded up.
@@ -54,7 +55,7 @@ def propose(
     from promptops.evals.suites import load_suites
 
     (suite,) = load_suites(project, [suite_name])
-    spec = suite.spec or project.load_prompt(suite.prompt)
+    spec = suite.spec or working.load_prompt(project, suite.prompt)
     calls = read_calls(project, suite.prompt)
     if not calls:
         raise InputError(

@@ -6,9 +6,9 @@ import difflib
 from collections.abc import Iterable, Mapping
 
 from promptops.errors import PromptOpsError, RefError, UnknownPromptError
-from promptops.promptfile import read_prompt
 from promptops.prompts.diff.compare import Diff, PromptDiff, compare, is_unchanged
 from promptops.prompts.gitstore import SHALLOW_HINT
+from promptops.prompts.promptfile import read_prompt
 from promptops.prompts.registry import History, Registry, Source
 from promptops.spec import PromptSpec
 

@@ -6,8 +6,8 @@ from typing import Any
 
 from promptops.errors import FileFormatError, Problem
 from promptops.formats import Document, check_schema, decode, key_path, parse_yaml, validate, validate_data
-from promptops.promptfile.messages import check_messages, to_messages
-from promptops.promptfile.tools import ToolSource, resolve, to_tools
+from promptops.prompts.promptfile.messages import check_messages, to_messages
+from promptops.prompts.promptfile.tools import ToolSource, resolve, to_tools
 from promptops.spec import PromptSpec
 
 __all__ = ["ToolSource", "check", "read_prompt", "template_line", "to_spec"]
