@@ -30,6 +30,7 @@ class GatePolicy:
     min_score: float = 0.0
     max_cost_increase: float | None = 0.25
     max_latency_p95_increase: float | None = None
+    max_ttft_p95_increase: float | None = None  # a latency profile's time to first token, p95 ratio
     max_error_rate: float = 0.0
     decision: Literal["evidence", "threshold", "statistical"] = "evidence"
     confidence: float = 0.95

@@ -72,13 +72,19 @@ def quantile_interval(
 
     None when there are too few values for the ranks to fall inside the sample.
     """
-    n, p = len(ordered), q / 100
+    ranks = quantile_interval_ranks(len(ordered), q, confidence)
+    return None if ranks is None else (ordered[ranks[0]], ordered[ranks[1]])
+
+
+def quantile_interval_ranks(n: int, q: float, confidence: float = 0.95) -> tuple[int, int] | None:
+    """Return the 0-based ranks of `quantile_interval`'s bounds among n sorted values (None: too few)."""
+    p = q / 100
     z = NormalDist().inv_cdf(1 - (1 - confidence) / 2)
     spread = z * math.sqrt(n * p * (1 - p))
     low, high = math.floor(n * p - spread), math.ceil(n * p + spread)
     if n == 0 or low < 0 or high > n - 1:
         return None
-    return ordered[low], ordered[high]
+    return low, high
 
 
 @functools.lru_cache(maxsize=2)

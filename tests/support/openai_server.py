@@ -6,7 +6,9 @@ Used by the tests (fixture `openai_server`), the benchmark and by hand:
 
 Answers are a function of the request messages: `answers` maps a substring of the last user
 message to a reply (first match wins, in insertion order), else `default`. A callable may be given
-instead. Faults are rules added with `fail(kind, ...)`, selected by request number (1-based,
+instead. A request with `"stream": true` is answered as server-sent events (see `_stream`): a role
+chunk at once, the first content token after `first_token_delay` seconds, the rest a word a chunk
+`chunk_delay` apart. Faults are rules added with `fail(kind, ...)`, selected by request number (1-based,
 counting every POST), `every` Nth request, a substring of the last user message, and a limit on
 how many times they fire.
 
@@ -51,6 +53,7 @@ FAULT_KINDS = (
     "error_body",  # 200 whose body is `{"error": {...}}` (some gateways answer failures this way)
     "no_usage",  # a normal answer without the `usage` object
     "reset",  # the connection is reset (RST) before any response
+    "stream_break",  # a streamed answer stops after its first content token: the connection closes
 )
 
 Answerer = Callable[[list[dict[str, Any]]], str]
@@ -107,6 +110,8 @@ class FakeOpenAI:
     tool_answers: ToolCallScript = field(default_factory=dict)
     default: str = "OK"
     latency: float = 0.0
+    first_token_delay: float = 0.0  # streamed answers: seconds between the role chunk and the first token
+    chunk_delay: float = 0.0  # streamed answers: seconds between content chunks
     faults: list[Fault] = field(default_factory=list)
     requests: list[Request] = field(default_factory=list)
     host: str = "127.0.0.1"
@@ -363,6 +368,9 @@ def _handler(state: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                 return
             calls = state.tool_calls(body)
             content = "" if calls else state.answer(body.get("messages") or [], body.get("model"))
+            if body.get("stream"):
+                _stream(self, state, body, request.number, content, fault)
+                return
             self._send(200, json.dumps(_completion(body, request.number, content, calls)).encode())
 
         def _inject(self, fault: Fault, body: dict[str, Any], number: int) -> bool:
@@ -410,9 +418,68 @@ def _handler(state: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             elif fault.kind == "slow":
                 time.sleep(fault.delay)
                 return False
+            elif fault.kind == "stream_break":
+                return False  # `_stream` breaks the answer; a request that does not stream is answered
             return True
 
     return Handler
+
+
+def _stream(
+    handler: BaseHTTPRequestHandler,
+    state: FakeOpenAI,
+    body: dict[str, Any],
+    number: int,
+    content: str,
+    fault: Fault | None,
+) -> None:
+    """Answer as server-sent events in chunked transfer encoding (the connection stays open for reuse)."""
+    handler.send_response(200)
+    handler.send_header("Content-Type", "text/event-stream")
+    handler.send_header("Transfer-Encoding", "chunked")
+    handler.end_headers()
+    whole = _completion(body, number, content)
+    words = content.split(" ")
+    pieces = [w if i == 0 else " " + w for i, w in enumerate(words)]
+
+    def chunk(delta: dict[str, Any], finish: str | None = None, usage: Any = None) -> dict[str, Any]:
+        choices = [] if usage is not None else [{"index": 0, "delta": delta, "finish_reason": finish}]
+        event = {
+            "id": whole["id"],
+            "object": "chat.completion.chunk",
+            "created": whole["created"],
+            "model": whole["model"],
+            "choices": choices,
+        }
+        if usage is not None:
+            event["usage"] = usage
+        return event
+
+    def send(data: bytes) -> None:
+        handler.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+        handler.wfile.flush()
+
+    def event(payload: dict[str, Any]) -> None:
+        send(b"data: " + json.dumps(payload).encode() + b"\n\n")
+
+    event(chunk({"role": "assistant", "content": ""}))
+    time.sleep(state.first_token_delay)
+    for index, piece in enumerate(pieces):
+        if index:
+            time.sleep(state.chunk_delay)
+        event(chunk({"content": piece}))
+        if fault is not None and fault.kind == "stream_break":
+            handler.close_connection = True  # no terminating chunk: the client sees a cut body
+            with contextlib.suppress(OSError):
+                handler.connection.shutdown(socket.SHUT_RDWR)
+            return
+    event(chunk({}, "stop"))
+    options = body.get("stream_options")
+    if isinstance(options, dict) and options.get("include_usage"):
+        event(chunk({}, usage=whole["usage"]))
+    send(b"data: [DONE]\n\n")
+    handler.wfile.write(b"0\r\n\r\n")
+    handler.wfile.flush()
 
 
 @pytest.fixture
@@ -431,6 +498,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--latency", type=float, default=0.0, help="seconds per response")
+    parser.add_argument("--first-token-delay", type=float, default=0.0, help="streamed answers: seconds")
     parser.add_argument("--default", default="OK", help="answer when no --answer matches")
     parser.add_argument("--answer", action="append", default=[], metavar="SUBSTRING=REPLY")
     parser.add_argument(
@@ -442,7 +510,9 @@ def main(argv: list[str] | None = None) -> int:
     answers: Mapping[str, str] | Answerer = dict(a.split("=", 1) for a in args.answer)
     if args.echo_expected:
         answers = echo_expected(args.default)
-    server = FakeOpenAI(answers=answers, default=args.default, latency=args.latency, port=args.port).start()
+    server = FakeOpenAI(answers=answers, default=args.default, latency=args.latency, port=args.port)
+    server.first_token_delay = args.first_token_delay
+    server.start()
     sys.stdout.write(server.base_url + "\n")
     sys.stdout.flush()
     try:

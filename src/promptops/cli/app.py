@@ -7,6 +7,7 @@ import typer
 from promptops import __version__
 from promptops.cli import (
     baseline,
+    batch,
     budget,
     canary,
     cases,
@@ -54,6 +55,7 @@ for group in (
     prompts,
     versions,
     evals,
+    batch,
     baseline,
     report,
     compare,

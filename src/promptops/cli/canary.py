@@ -29,6 +29,13 @@ def analyze(  # noqa: PLR0917 (typer maps each option to a parameter)
     shadow: bool = typer.Option(False, "--shadow", help="Compare the shadow version with paired statistics."),
     format: str = typer.Option("text", "--format", help="text, markdown or json."),
     apply: bool = typer.Option(False, "--apply", help="Carry the verdict out on environments.yaml."),
+    source: str | None = typer.Option(
+        None,
+        "--from",
+        metavar="SOURCE",
+        help="Read the window where it lives: Parquet or JSONL files (a path, a glob or an object-store "
+        'URL), with DuckDB (pip install "promptops-cli[duckdb]").',
+    ),
     publish: str | None = typer.Option(
         None, "--publish", metavar="DIR", help=PUBLISH_HELP + " With --apply."
     ),
@@ -47,7 +54,7 @@ def analyze(  # noqa: PLR0917 (typer maps each option to a parameter)
     key = key_for(publish, key_file)
     since_s = None if since is None else since_seconds(since, examples="90m, 24h or 7d")
     project = Project.load()
-    run = rollout.analyze(project, name, env, since_s, shadow)
+    run = rollout.analyze(project, name, env, since_s, shadow, source=source)
     render = {
         CanaryFormat.text: canary_report.text,
         CanaryFormat.markdown: canary_report.markdown,

@@ -34,6 +34,13 @@ def propose(  # noqa: PLR0917 (typer maps each option to a parameter)
     out: Path | None = typer.Option(
         None, "--out", help="Proposed-cases file (default .promptops/proposed/NAME.yaml)."
     ),
+    source: str | None = typer.Option(
+        None,
+        "--from",
+        metavar="SOURCE",
+        help="Read the records where they live: Parquet or JSONL files (a path, a glob or an object-store "
+        'URL), with DuckDB (pip install "promptops-cli[duckdb]").',
+    ),
 ) -> int:
     """Propose golden cases from production records: variables rebuilt, deduplicated, redacted, unreviewed."""
     from promptops.observe.flywheel.proposals import propose as run
@@ -54,7 +61,7 @@ def propose(  # noqa: PLR0917 (typer maps each option to a parameter)
         since=timedelta(seconds=since_seconds(since)) if since else None,
     )
     project = Project.load()
-    path, proposal = run(project, name, selection, out)
+    path, proposal = run(project, name, selection, out, source)
     for refusal in proposal.refused:
         output.info(f"refused record {refusal.call.id} (trace {refusal.call.trace_id}): {refusal.reason}")
     for call, case_id in proposal.duplicates:

@@ -35,8 +35,15 @@ def compare_command(  # noqa: PLR0917 (typer maps each option to a parameter)
     concurrency: int | None = typer.Option(None, "--concurrency", min=1, max=1024, help="Calls in flight."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Ignore cached answers."),
     report_html: Path | None = typer.Option(None, "--report-html", help="Write the HTML report here."),
+    batch: bool = typer.Option(
+        False,
+        "--batch",
+        help="Send the fresh candidates' uncached calls as Batch API jobs (half price) and wait for them.",
+    ),
 ) -> int:
     """Run every candidate on the suite's cases and judge each against the first with the eval gate."""
+    from dataclasses import replace
+
     from promptops import compare
     from promptops.compare import render
     from promptops.evals.runner import RunOptions
@@ -46,6 +53,12 @@ def compare_command(  # noqa: PLR0917 (typer maps each option to a parameter)
     project = Project.load()
     chosen = compare.candidates(models or [], prompts or [], runs or [])
     options = RunOptions(repeats=repeats, concurrency=concurrency, use_cache=not no_cache)
+    if batch:
+        from promptops.cli.evals import send
+        from promptops.compare.comparison import planned
+
+        send(project, planned(project, suite, chosen, options), options.use_cache, wait=True)
+        options = replace(options, use_cache=True)  # the batches' answers are in the cache now
     with output.progress(f"compare {len(chosen)} candidates") as progress:
         result = compare.compare(project, suite, chosen, options, qps=qps, progress=progress)
     secrets = secret_values(os.environ)

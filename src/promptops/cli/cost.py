@@ -20,7 +20,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(cost)
 
 
-def cost_project(
+def cost_project(  # noqa: PLR0917 (typer maps each option to a parameter)
     name: str | None = typer.Argument(None, metavar="[NAME]", help="Prompt name (default: every prompt)."),
     qps: float | None = typer.Option(
         None, "--qps", min=0.0, help="Calls per second (default: the prompt's `traffic:` entry)."
@@ -32,6 +32,13 @@ def cost_project(
         False, "--traces", help="Use the production records instead of eval results."
     ),
     fmt: str = typer.Option("text", "--format", help="text or json."),
+    source: str | None = typer.Option(
+        None,
+        "--from",
+        metavar="SOURCE",
+        help="With --traces: read the records where they live, Parquet or JSONL files (a path, a glob or "
+        'an object-store URL), with DuckDB (pip install "promptops-cli[duckdb]").',
+    ),
 ) -> int:
     """Project the monthly cost of prompts at a rate: mean and p95 per call, judge and shadow lines."""
     from promptops.observe import spend
@@ -43,9 +50,11 @@ def cost_project(
         raise InputError(f"--qps must be above 0, got {qps:g}")
     if traces and results:
         raise InputError("give --results or --traces, not both")
+    if source is not None and not traces:
+        raise InputError("--from needs --traces (it reads production records, not eval results)")
     project = Project.load()
     if traces:
-        projections = spend.from_traces(project, name, qps)
+        projections = spend.from_traces(project, name, qps, source)
     else:
         paths = list(results or [project.root / LATEST])
         projections = spend.from_results(project, paths, name, qps)

@@ -13,6 +13,7 @@ from promptops.errors import InputError
 from promptops.report.table import summary_text
 
 if TYPE_CHECKING:
+    from promptops.evals.batches import BatchRecord
     from promptops.evals.cases import Suite
     from promptops.evals.records import RunResult
     from promptops.evals.runner import RunOptions
@@ -67,9 +68,24 @@ def eval_command(  # noqa: PLR0917 (typer maps each option to a parameter)
     plan: bool = typer.Option(
         False, "--plan", help="Call no model: say how many cases and repeats the gate's margins need."
     ),
+    latency_profile: bool = typer.Option(
+        False,
+        "--latency-profile",
+        help="Stream every call, uncached, 2 at a time on warm connections: time the first chunk and token.",
+    ),
+    batch: bool = typer.Option(
+        False,
+        "--batch",
+        help="Send the uncached calls as one Batch API job per model (half price, answers within 24 h); "
+        "finish with `promptops batch collect`.",
+    ),
+    wait: bool = typer.Option(
+        False, "--wait", help="With --batch: wait for the batches, then finish the run."
+    ),
 ) -> int:
     """Run eval suites through the models and write a results file; exit 3 when it cannot evaluate."""
     import os
+    from dataclasses import replace
 
     from promptops import review
     from promptops.project import Project
@@ -84,8 +100,14 @@ def eval_command(  # noqa: PLR0917 (typer maps each option to a parameter)
         output.data(review.plan_text(project, loaded, repeats, baseline_ref))
         return 0
     review.check_comparable(project, loaded, baseline_ref, sharded=shard is not None)
-    options = _options(model, repeats, concurrency, no_cache, shard)
+    options = replace(_options(model, repeats, concurrency, no_cache, shard), latency_profile=latency_profile)
     review.check_budget(project, loaded, options, baseline_ref)  # money before spending: no call yet
+    if wait and not batch:
+        raise InputError("--wait goes with --batch")
+    if batch:
+        if not send(project, [(suite, options) for suite in loaded], options.use_cache, wait):
+            return 0  # submitted: `promptops batch collect` finishes the run
+        options = replace(options, use_cache=True)
     runs, run_ids = run(project, loaded, options, out)
     output.data(summary_text(runs))
     outputs = review.Outputs(
@@ -100,6 +122,41 @@ def eval_command(  # noqa: PLR0917 (typer maps each option to a parameter)
     if baseline_ref is None:
         hint_missing_baselines(project, runs)
     return reviewed.exit_code
+
+
+POLL_S = 30.0  # how often --wait asks a batch's status
+
+
+def send(project: Project, planned: list[tuple[Suite, RunOptions]], use_cache: bool, wait: bool) -> bool:
+    """Submit the uncached calls of each (suite, options) as batches; with `wait`, wait and collect them.
+    Return whether the run can go on now (nothing to send, or every batch collected)."""
+    from promptops.evals import batches
+
+    records = batches.submit(project, planned, use_cache)
+    for record in records:
+        output.info(
+            f"submitted batch {record.id}: {record.requests} calls of {record.model} "
+            f"for {', '.join(record.suites)} (batch price: 50% of the listed price)"
+        )
+    if not records:
+        output.info("every call is cached: nothing to send as a batch")
+        return True
+    if not wait:
+        output.info("collect the answers with `promptops batch collect` when the batches are done")
+        return False
+    for record in records:
+        done = batches.wait(project, record, POLL_S, output.info)
+        output.info(collected_line(batches.collect(project, done)))
+    return True
+
+
+def collected_line(record: BatchRecord) -> str:
+    """Return what collecting `record` did, for stderr."""
+    missing = record.requests - record.answered
+    return (
+        f"batch {record.id} {record.status}: {record.answered} of {record.requests} answers cached at the "
+        "batch price" + (f"; the other {missing} calls run online now" if missing else "")
+    )
 
 
 def select(project: Project, names: list[str], changed: bool, base: str | None) -> list[Suite]:

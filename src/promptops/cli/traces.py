@@ -56,6 +56,13 @@ def stats(  # noqa: PLR0917 (typer maps each option to a parameter)
     by: str = typer.Option("version", "--by", help="version, arm, model, day or tool."),
     workflows: bool = typer.Option(False, "--workflows", help="Per workflow run, per version and arm."),
     format: str = typer.Option("text", "--format", help="text, markdown or json."),
+    source: str | None = typer.Option(
+        None,
+        "--from",
+        metavar="SOURCE",
+        help="Read the window where it lives: Parquet or JSONL files (a path, a glob or an object-store "
+        'URL), with DuckDB (pip install "promptops-cli[duckdb]").',
+    ),
 ) -> int:
     """Calls, error rate, latency, tokens, cost and feedback of the stored traces, per version (or --by)."""
     from promptops.formats import dump_json
@@ -69,8 +76,13 @@ def stats(  # noqa: PLR0917 (typer maps each option to a parameter)
         return _agent_stats(
             project, name=name, env=env, since=since, kind="workflows" if workflows else "tool", fmt=format
         )
-    with TraceStore.open(location(project)) as store:
-        result = summary.compute(store, name, env, since, by)
+    if source is not None:
+        from promptops.observe.traces.source_stats import Ask, project_stats
+
+        result = project_stats(project, source, Ask(prompt=name, env=env, since=since, by=by))
+    else:
+        with TraceStore.open(location(project)) as store:
+            result = summary.compute(store, name, env, since, by)
     if format == "json":
         output.data(dump_json(summary.to_data(result)))
     elif format == "markdown":

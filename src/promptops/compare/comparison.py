@@ -158,6 +158,16 @@ def compare(
     )
 
 
+def planned(
+    project: Project, suite_name: str, chosen: Sequence[Candidate], options: RunOptions
+) -> list[tuple[Suite, RunOptions]]:
+    """Return the (suite, options) each fresh candidate runs with (`compare --batch` sends these first)."""
+    from promptops.evals.suites import load_suites
+
+    (suite,) = load_suites(project, [suite_name])
+    return [_plan(project, suite, c, options) for c in chosen if c.run_id is None]
+
+
 def traffic_qps(project: Project, prompt: str) -> float | None:
     """Return the prompt's `traffic: {NAME: {qps: Q}}` from promptops.yaml, when the config has it."""
     # `traffic` is read with getattr: the key arrives with the cost-projection work (DESIGN §8.4)

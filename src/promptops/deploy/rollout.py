@@ -26,8 +26,17 @@ class CanaryRun:
     analysis: Analysis
 
 
-def analyze(project: Project, name: str, env: str, since_s: float | None, shadow: bool = False) -> CanaryRun:
-    """Return the verdict on `env`'s canary (or shadow) of `name`; exit 3 when an arm has no records."""
+def analyze(
+    project: Project,
+    name: str,
+    env: str,
+    since_s: float | None,
+    shadow: bool = False,
+    *,
+    source: str | None = None,
+) -> CanaryRun:
+    """Return the verdict on `env`'s canary (or shadow) of `name`; exit 3 when an arm has no records.
+    With `source`, the records are read where they live (`--from`) instead of from the trace store."""
     environments.check_name(env)
     current = environments.read(project, missing_ok=False).require(env, name)
     if current.canary is None and not shadow:
@@ -41,13 +50,29 @@ def analyze(project: Project, name: str, env: str, since_s: float | None, shadow
         "control": current.version,
         "canary": None if shadow or current.canary is None else current.canary.version,
     }
-    directory = store.location(project)
-    found_records = window.read_records(
-        directory, name, env, challenger=challenger, version=versions["canary"], since_s=since_s
-    )
-    records = found_records.records
     policy = project.config.rollout_for(name)
     scorer = policy.quality.scorer if policy.quality is not None else None
+    if source is not None:
+        found_records = window.read_source(
+            project,
+            source,
+            name,
+            env,
+            challenger=challenger,
+            version=versions["canary"],
+            since_s=since_s,
+            scorer=scorer,
+        )
+    else:
+        found_records = window.read_records(
+            store.location(project),
+            name,
+            env,
+            challenger=challenger,
+            version=versions["canary"],
+            since_s=since_s,
+        )
+    records = found_records.records
     calls, no_arm, start, end, age = window.select(
         records,
         name,

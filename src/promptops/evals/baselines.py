@@ -8,7 +8,7 @@ from typing import Any
 
 from promptops.errors import FileFormatError, InputError, Problem
 from promptops.evals.records import Baseline, BaselineCase, Provenance, RunResult, Summary, head_side
-from promptops.evals.results import unique_ids
+from promptops.evals.results import unique_ids, without_unmeasured
 from promptops.formats import decode, dump_json, load_json, schema, validate_data
 from promptops.project import Project, read_bytes, write_atomic
 from promptops.secrets import scrub_data
@@ -55,6 +55,7 @@ def from_run(run: RunResult) -> Baseline:
                 tokens=None if side.tokens is None else round(side.tokens),
                 repeats=len(done),
                 repeats_passed=sum(1 for a in done if a.passed),
+                ttft_ms=side.ttft,
                 steps=side.steps,
             )
         )
@@ -63,7 +64,7 @@ def from_run(run: RunResult) -> Baseline:
 
 def to_json(baseline: Baseline) -> str:
     """Return the baseline file text: sorted keys, fixed float precision, cases by id."""
-    data = asdict(baseline)
+    data = without_unmeasured(asdict(baseline))
     # `steps` only for workflow suites, so other baselines keep their exact bytes
     data["cases"] = [
         {k: v for k, v in c.items() if k != "steps" or v is not None}

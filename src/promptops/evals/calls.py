@@ -124,6 +124,9 @@ class Reply:
     output_tokens: int | None = None
     cost_usd: float | None = None
     latency_ms: float | None = None
+    # streamed calls only (`eval --latency-profile`): when the first chunk and the first content token came
+    first_chunk_ms: float | None = None
+    ttft_ms: float | None = None
     tool_calls: tuple[ToolCall, ...] = ()
     finish_reason: str | None = None
 
@@ -259,6 +262,33 @@ class Provider(Protocol):
     async def complete(self, request: CallRequest, timeout_s: float) -> Reply:
         """Return one answer or raise ProviderError; no retries (the caller retries)."""
         ...
+
+
+class StreamingProvider(Protocol):
+    async def stream(self, request: CallRequest, timeout_s: float) -> Reply:
+        """Return one answer read as a stream (with `first_chunk_ms`, `ttft_ms`) or raise ProviderError."""
+        ...
+
+
+@dataclass(frozen=True)
+class Streamed:
+    """`provider` with every call streamed: `complete` reads the answer through the provider's `stream`,
+    so the retry policy (`complete` below) applies to streamed calls unchanged."""
+
+    provider: Provider
+
+    async def complete(self, request: CallRequest, timeout_s: float) -> Reply:
+        stream = getattr(self.provider, "stream", None)
+        if stream is None:
+            raise ProviderError(request.model, "bad_request", "this provider cannot stream answers")
+        reply: Reply = await stream(request, timeout_s)
+        return reply
+
+
+def broken_stream(model: str, chunks: int, received: str) -> ProviderError:
+    """Return the error of a stream that broke mid-way, quoting what arrived (both paths say it alike)."""
+    shown = received if len(received) <= 200 else received[:200] + "…"
+    return ProviderError(model, "connection", f"the stream broke after {chunks} chunks; received {shown!r}")
 
 
 async def close(provider: Provider) -> None:

@@ -49,6 +49,7 @@ class Suite:
     policy: GatePolicy = field(default_factory=GatePolicy)  # the project policy with the overrides applied
     dataset_hash: str = ""
     scorers_hash: str = ""
+    stream: bool = False  # `latency: {stream: true}`: every run of it is a latency profile
     # the prompt as read when the suite was loaded, so a run does not read and parse it again
     spec: PromptSpec | None = field(default=None, compare=False, repr=False)
     workflow: Workflow | None = None  # `loop`/`tools`/`target`: a case is a workflow run

@@ -36,6 +36,7 @@ from promptops.evals.calls import (
     reset_text,
     status_kind,
 )
+from promptops.evals.stream import Stream, server_sent
 from promptops.prompts import catalog
 from promptops.version import __version__
 
@@ -131,9 +132,7 @@ class OpenAIHTTPProvider:
         except (aiohttp.ClientError, OSError) as exc:
             # connected, then reset or closed before any answer: a dropped connection, retried like any
             # transient fault; a reset says so (the server was reached: it is not "unreachable")
-            reset = isinstance(exc, ConnectionResetError) or getattr(exc, "errno", None) == errno.ECONNRESET
-            detail = reset_text(self._sent) if reset else _CONNECTION_ERROR
-            raise ProviderError(request.model, "connection", detail) from None
+            raise ProviderError(request.model, "connection", self._dropped(exc)) from None
         latency_ms = (time.perf_counter() - start) * 1000
         if status >= 400:
             raise _status_error(request.model, status, raw, headers, timeout_s)
@@ -174,6 +173,58 @@ class OpenAIHTTPProvider:
     def cost(self, model: str, input_tokens: int | None, output_tokens: int | None) -> float | None:
         """Return the USD cost from `prices` (preferred) or litellm's price map; None when unknown."""
         return call_cost(self.prices, model, input_tokens, output_tokens, _listed_cost)
+
+    async def stream(self, request: CallRequest, timeout_s: float) -> Reply:
+        """Return the answer read as server-sent events, timed at its first chunk and first content token."""
+        if not serves(request):
+            return await self.fallback.stream(request, timeout_s)  # type: ignore[attr-defined,no-any-return]
+        key = os.environ.get("OPENAI_API_KEY")
+        if not key:
+            raise ProviderError(request.model, "auth", MISSING_KEY)
+        base = self._base()
+        body = {
+            "messages": request.message_dicts(),
+            "model": request.model[len(PREFIX) :],
+            **request.params,
+            **request.extras(),
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        }
+        aiohttp = _aiohttp()
+        session = self._client()
+        events = Stream(request.model)
+        self._sent += 1
+        try:
+            async with session.post(
+                base.rstrip("/") + "/chat/completions",
+                data=json.dumps(body).encode("utf-8"),
+                headers={**_headers(key), "Accept": "text/event-stream"},
+                timeout=self._timeout(timeout_s),
+                proxy=self._proxy,
+            ) as response:
+                if response.status >= 400:
+                    raw = await response.read()
+                    raise _status_error(request.model, response.status, raw, response.headers, timeout_s)
+                async for line in response.content:
+                    server_sent(events, line)
+        except (asyncio.TimeoutError, TimeoutError):
+            raise ProviderError(request.model, "timeout", f"no answer within {timeout_s:g} s") from None
+        except aiohttp.InvalidURL:
+            raise ProviderError(request.model, "unreachable", f"invalid base URL {base}") from None
+        except aiohttp.ClientConnectorError:
+            raise ProviderError(request.model, "unreachable", _CONNECTION_ERROR) from None
+        except (aiohttp.ClientError, OSError) as exc:
+            if events.chunks:
+                raise events.broken() from None
+            raise ProviderError(request.model, "connection", self._dropped(exc)) from None
+        if not events.done:
+            raise events.broken()
+        return events.reply(self.cost(request.model, events.input_tokens, events.output_tokens))
+
+    def _dropped(self, exc: BaseException) -> str:
+        """Return the words for a connection dropped before any answer: a reset says so, with the count."""
+        reset = isinstance(exc, ConnectionResetError) or getattr(exc, "errno", None) == errno.ECONNRESET
+        return reset_text(self._sent) if reset else _CONNECTION_ERROR
 
     def _client(self) -> Any:
         loop = asyncio.get_running_loop()
@@ -230,6 +281,11 @@ def _proxy_for(url: str) -> str | None:
     if not parts.hostname or bypass(parts.hostname, proxies):
         return None
     return proxies.get(parts.scheme) or proxies.get("all") or None
+
+
+def listed_cost(model: str, input_tokens: int, output_tokens: int) -> float | None:
+    """Return the USD cost at litellm's listed price (its price map read as data), None when unlisted."""
+    return _listed_cost(model, input_tokens, output_tokens)
 
 
 def _listed_cost(model: str, input_tokens: int, output_tokens: int) -> float | None:

@@ -35,6 +35,7 @@ from promptops.evals.calls import (
     reset_text,
     status_kind,
 )
+from promptops.evals.stream import Stream
 
 DEFAULT_PROVIDER = ""  # registry key of the provider for model strings without a registered prefix
 
@@ -155,6 +156,44 @@ class LiteLLMProvider:
     def cost(self, model: str, input_tokens: int | None, output_tokens: int | None) -> float | None:
         """Return the USD cost from `prices` (preferred) or litellm's price map; None when unknown."""
         return call_cost(self.prices, model, input_tokens, output_tokens, _litellm_cost)
+
+    async def stream(self, request: CallRequest, timeout_s: float) -> Reply:
+        """Return the answer read chunk by chunk, timed at its first chunk and first content token."""
+        if request.model.startswith(local.PREFIX):
+            raise ProviderError(request.model, "bad_request", "local models do not stream answers")
+        read = _read_stream(_litellm(), request, timeout_s)
+        stream = await asyncio.wait_for(read, timeout_s + 5)  # as `complete`: a client ignoring its timeout
+        return stream.reply(self.cost(request.model, stream.input_tokens, stream.output_tokens))
+
+
+async def _read_stream(litellm: Any, request: CallRequest, timeout_s: float) -> Stream:
+    params = {**{k: v for k, v in request.params.items() if k not in _RESERVED}, **request.extras()}
+    stream = Stream(request.model)
+    try:
+        response = await litellm.acompletion(
+            model=request.model,
+            messages=request.message_dicts(),
+            timeout=timeout_s,
+            num_retries=0,
+            max_retries=0,
+            stream=True,
+            stream_options={"include_usage": True},
+            **params,
+        )
+        async for chunk in response:
+            choices = getattr(chunk, "choices", None) or []
+            deltas = [getattr(c, "delta", None) for c in choices]
+            stream.chunk([getattr(d, "content", None) for d in deltas], getattr(chunk, "usage", None))
+    except asyncio.TimeoutError:
+        raise ProviderError(request.model, "timeout", f"no answer within {timeout_s:g} s") from None
+    except Exception as exc:
+        error = map_error(request.model, exc)
+        if stream.chunks and error.kind in ("connection", "server", "unknown", "malformed"):
+            raise stream.broken() from None  # it broke mid-way: say what arrived
+        raise error from None
+    if stream.input_tokens is not None and stream.input_tokens <= 0:  # litellm's zeros: not reported
+        stream.input_tokens = stream.output_tokens = None
+    return stream
 
 
 def _litellm_cost(model: str, input_tokens: int, output_tokens: int) -> float | None:

@@ -40,6 +40,9 @@ class Attempt:
     tool_calls: tuple[ToolCall, ...] = ()  # the calls the model asked for (arguments parsed, or raw + error)
     finish_reason: str | None = None  # stop, length, tool_calls, content_filter; None when not reported
     trajectory: Trajectory | None = None  # a workflow case run; omitted from results files when None
+    # streamed calls only (a latency profile): ms from the request to the first chunk, first content token
+    first_chunk_ms: float | None = None
+    ttft_ms: float | None = None
 
 
 def shown_output(output: str | None, tool_calls: tuple[ToolCall, ...]) -> str | None:
@@ -82,6 +85,11 @@ class Summary:
     cost_usd: float | None
     latency_p50_ms: float | None
     latency_p95_ms: float | None
+    # a latency profile's figures (None, and absent from the files, for calls that did not stream)
+    first_chunk_p50_ms: float | None = None
+    ttft_p50_ms: float | None = None
+    ttft_p95_ms: float | None = None
+    output_tokens_per_s: float | None = None  # median per call, counted from the first content token
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -131,6 +139,7 @@ class BaselineCase:
     # evaluated repeats and how many passed: the baseline's own noise (None in files before they were kept)
     repeats: int | None = None
     repeats_passed: int | None = None
+    ttft_ms: float | None = None  # a latency profile's mean time to first token
     steps: float | None = None  # workflow suites: median model calls per case run (omitted otherwise)
 
 
@@ -155,6 +164,7 @@ class Side:
     tokens: float | None
     cost: float | None
     latency: float | None
+    ttft: float | None = None
     steps: float | None = None  # workflow suites: median model calls per case run
 
 
@@ -167,12 +177,14 @@ def head_side(case: CaseResult) -> Side:
     ]
     costs = [a.cost_usd for a in done]
     latencies = [a.latency_ms for a in done if a.latency_ms is not None]
+    ttfts = [a.ttft_ms for a in done if a.ttft_ms is not None]
     return _side(
         case,
         error=case.error is not None or not done,
         tokens=mean(tokens) if tokens and len(tokens) == len(done) else None,
         cost=mean([c for c in costs if c is not None]) if done and None not in costs else None,
         latency=mean(latencies) if latencies else None,
+        ttft=mean(ttfts) if ttfts else None,
         steps=median_steps(case),
     )
 
@@ -195,6 +207,7 @@ def base_side(case: BaselineCase) -> Side:
         tokens=None if case.tokens is None else float(case.tokens),
         cost=case.cost_usd,
         latency=case.latency_ms,
+        ttft=case.ttft_ms,
         steps=case.steps,
     )
 
@@ -206,6 +219,7 @@ def _side(
     tokens: float | None,
     cost: float | None,
     latency: float | None,
+    ttft: float | None = None,
     steps: float | None = None,
 ) -> Side:
     # a case that could not be evaluated has no quality values, only the error
@@ -218,6 +232,7 @@ def _side(
         tokens=tokens,
         cost=cost,
         latency=latency,
+        ttft=ttft,
         steps=None if error else steps,
     )
 

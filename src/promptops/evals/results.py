@@ -45,12 +45,41 @@ def to_data(runs: Sequence[RunResult]) -> dict[str, Any]:
             "cases": [plain(case) for case in sorted(run.cases, key=lambda c: c.id)],
         }
     first = runs[0].provenance if runs else None
+    if any(run.summary.ttft_p50_ms is not None or run.summary.first_chunk_p50_ms is not None for run in runs):
+        suites = without_unmeasured(suites)
+    else:  # nothing streamed: no attempt or summary holds a streaming figure
+        suites = {name: _plain_run(data) for name, data in suites.items()}
     return {
         "schema_version": SCHEMA_VERSION,
         "promptops_version": first.promptops_version if first else __version__,
         "git_sha": first.git_sha if first else None,
         "suites": suites,
     }
+
+
+# written by a latency profile only: left out when unmeasured, so every other run's files keep their bytes
+MEASURED_ONLY = frozenset(
+    {"first_chunk_ms", "ttft_ms", "first_chunk_p50_ms", "ttft_p50_ms", "ttft_p95_ms", "output_tokens_per_s"}
+)
+
+
+def without_unmeasured(data: Any) -> Any:
+    """Return `data` without the MEASURED_ONLY keys whose value is None (results and baseline files)."""
+    if isinstance(data, dict):
+        return {k: without_unmeasured(v) for k, v in data.items() if not (k in MEASURED_ONLY and v is None)}
+    if isinstance(data, list | tuple):
+        return [without_unmeasured(v) for v in data]
+    return data
+
+
+def _plain_run(data: dict[str, Any]) -> dict[str, Any]:
+    for case in data["cases"]:
+        for attempt in case["attempts"]:
+            del attempt["first_chunk_ms"], attempt["ttft_ms"]
+    summary = data["summary"]
+    for key in ("first_chunk_p50_ms", "ttft_p50_ms", "ttft_p95_ms", "output_tokens_per_s"):
+        del summary[key]
+    return data
 
 
 _FIELDS: dict[type, tuple[str, ...]] = {}

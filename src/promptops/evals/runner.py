@@ -19,6 +19,7 @@ from promptops.evals.calls import (
     ProviderError,
     Reply,
     RetryPolicy,
+    Streamed,
     close,
     complete,
 )
@@ -39,6 +40,9 @@ if TYPE_CHECKING:  # aiohttp (the proxy) loads only when a `target` suite runs
     from promptops.evals.workflow.proxy import Forward, Proxy
 
 Progress = Callable[[int, int], None]  # (attempts done, attempts planned)
+# streamed calls (`eval --latency-profile`, a suite's `latency: {stream: true}`) run this many at a time
+# unless --concurrency says otherwise: a busy client measures its own queue, not the model's first token
+PROFILE_CONCURRENCY = 2
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -70,6 +74,7 @@ class RunOptions:
     concurrency: int | None = None
     use_cache: bool = True
     shard: Shard | None = None
+    latency_profile: bool = False  # stream every call, uncached, timing the first chunk and token
 
 
 class InterruptedRun(KeyboardInterrupt):
@@ -107,6 +112,7 @@ class _Plan:
     target: TargetRunner | None = None  # a workflow suite's `target`, once the proxy runs
     hits: int = 0
     misses: int = 0
+    stream: bool = False
 
 
 def plan_suite(project: Project, suite: Suite, options: RunOptions) -> _Plan:
@@ -150,6 +156,7 @@ def plan_suite(project: Project, suite: Suite, options: RunOptions) -> _Plan:
         tool_choice=spec.openai_tool_choice(),
         response_format=spec.response_format(),
         override=options.model,
+        stream=options.latency_profile or suite.stream,
     )
 
 
@@ -196,9 +203,42 @@ class _Calls:
         self.cache.put(key, request.model, reply)
         return reply, False
 
+    async def streamed(self, request: CallRequest, plan: _Plan) -> Reply:
+        """Return a fresh answer read as a stream: never from the cache, never into it (it is a timing)."""
+        plan.misses += 1
+        if request.model in self.dead:
+            raise self.dead[request.model]
+        try:
+            return await complete(Streamed(self._provider(request.model)), request, self.policy)
+        except ProviderError as exc:
+            if exc.fatal:
+                self.dead.setdefault(request.model, exc)
+            raise
 
-async def _attempt(calls: _Calls, plan: _Plan, case: Case, repeat: int) -> Attempt:
-    request = CallRequest(
+    def _provider(self, model: str) -> Provider:
+        if model not in self.providers:
+            self.providers[model] = provider_for(model, self.project.config)
+        return self.providers[model]
+
+    async def warm(self, plans: Sequence[_Plan], connections: int) -> None:
+        """Open `connections` connections per streamed model with unrecorded calls, so no measured call
+        pays for a connection, a TLS handshake or a first import."""
+        first: dict[str, CallRequest] = {}
+        for plan in plans:
+            if plan.stream and plan.cases and plan.model not in first:
+                messages, params = plan.messages[plan.cases[0].id], dict(plan.spec.params)
+                first[plan.model] = CallRequest(model=plan.model, messages=messages, params=params)
+        calls = [
+            Streamed(self._provider(r.model)).complete(r, self.policy.timeout_s)
+            for r in first.values()
+            for _ in range(connections)
+        ]
+        await asyncio.gather(*calls, return_exceptions=True)  # a failing model fails in the measured calls
+
+
+def request_for(plan: _Plan, case: Case) -> CallRequest:
+    """Return the model call of `case` in `plan` (what its cache key is made from; batches send it)."""
+    return CallRequest(
         model=plan.model,
         messages=plan.messages[case.id],
         params=dict(plan.spec.params),
@@ -206,6 +246,10 @@ async def _attempt(calls: _Calls, plan: _Plan, case: Case, repeat: int) -> Attem
         tool_choice=plan.tool_choice,
         response_format=plan.response_format,
     )
+
+
+async def _attempt(calls: _Calls, plan: _Plan, case: Case, repeat: int) -> Attempt:
+    request = request_for(plan, case)
     if plan.suite.workflow is not None:
         job = WorkflowCase(
             workflow=plan.suite.workflow,
@@ -218,7 +262,11 @@ async def _attempt(calls: _Calls, plan: _Plan, case: Case, repeat: int) -> Attem
         )
         return await workflow_attempt(job, repeat, lambda r: calls.get(r, repeat, plan), plan.target)
     try:
-        reply, cached = await calls.get(request, repeat, plan)
+        reply, cached = (
+            (await calls.streamed(request, plan), False)
+            if plan.stream
+            else await calls.get(request, repeat, plan)
+        )
     except ProviderError as exc:
         return Attempt(repeat=repeat, output=None, scores=(), score=None, passed=None, error=exc.message)
 
@@ -251,6 +299,8 @@ async def _attempt(calls: _Calls, plan: _Plan, case: Case, repeat: int) -> Attem
             cached=cached,
             tool_calls=reply.tool_calls,
             finish_reason=reply.finish_reason,
+            first_chunk_ms=reply.first_chunk_ms,
+            ttft_ms=reply.ttft_ms,
         )
     return Attempt(
         repeat=repeat,
@@ -266,6 +316,8 @@ async def _attempt(calls: _Calls, plan: _Plan, case: Case, repeat: int) -> Attem
         cached=cached,
         tool_calls=reply.tool_calls,
         finish_reason=reply.finish_reason,
+        first_chunk_ms=reply.first_chunk_ms,
+        ttft_ms=reply.ttft_ms,
     )
 
 
@@ -314,8 +366,11 @@ def _target(calls: _Calls, proxy: Proxy, plan: _Plan) -> TargetRunner:
     )
 
 
-async def _execute(plans: list[_Plan], calls: _Calls, concurrency: int, progress: Progress | None) -> None:
+async def _execute(
+    plans: list[_Plan], calls: _Calls, concurrency: int, progress: Progress | None, profile: int
+) -> None:
     semaphore = asyncio.Semaphore(concurrency)
+    streamed = asyncio.Semaphore(profile)
     targets = [p for p in plans if p.suite.workflow is not None and p.suite.workflow.target is not None]
     if targets:
         from promptops.evals.workflow.proxy import Proxy
@@ -330,7 +385,7 @@ async def _execute(plans: list[_Plan], calls: _Calls, concurrency: int, progress
 
     async def one(plan: _Plan, case: Case, repeat: int) -> None:
         nonlocal done
-        async with semaphore:
+        async with streamed if plan.stream else semaphore:
             if fatal:  # every other call would fail the same way: start no more
                 return
             try:
@@ -343,6 +398,8 @@ async def _execute(plans: list[_Plan], calls: _Calls, concurrency: int, progress
         if progress is not None:
             progress(done, total)
 
+    if any(plan.stream for plan in plans):
+        await calls.warm(plans, profile)
     tasks = [
         asyncio.ensure_future(one(plan, case, repeat))
         for plan in plans
@@ -393,7 +450,9 @@ def run_plans(
     calls = _Calls(project, cache, policy)
     sha = git_sha(project)
     try:
-        asyncio.run(_execute(plans, calls, options.concurrency or defaults.concurrency, progress))
+        concurrency = options.concurrency or defaults.concurrency
+        profile = options.concurrency or PROFILE_CONCURRENCY
+        asyncio.run(_execute(plans, calls, concurrency, progress, profile))
     except KeyboardInterrupt:
         raise InterruptedRun([_result(p, sha, options.shard, finished_only=True) for p in plans]) from None
     finally:

@@ -122,6 +122,7 @@ def load_suite_file(project: Project, path: Path) -> Suite:
         dataset_hash=dataset_hash(cases),
         scorers_hash=scorers_hash(scorers),
         spec=spec,
+        stream=bool((data.get("latency") or {}).get("stream")),
         workflow=workflow,
     )
 

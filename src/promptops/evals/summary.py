@@ -48,4 +48,22 @@ def summarize(cases: Sequence[CaseResult]) -> Summary:
         cost_usd=None if not costs or None in costs else sum(c for c in costs if c is not None),
         latency_p50_ms=percentile(latencies, 50),
         latency_p95_ms=percentile(latencies, 95),
+        **streaming(answered),
     )
+
+
+def streaming(attempts: Sequence[Attempt]) -> dict[str, float | None]:
+    """Return a latency profile's summary figures: first chunk p50, TTFT p50/p95, output tokens/s."""
+    first = [a.first_chunk_ms for a in attempts if a.first_chunk_ms is not None]
+    ttft = [a.ttft_ms for a in attempts if a.ttft_ms is not None]
+    rates = [
+        a.output_tokens / ((a.latency_ms - a.ttft_ms) / 1000)
+        for a in attempts
+        if a.output_tokens and a.ttft_ms is not None and a.latency_ms is not None and a.latency_ms > a.ttft_ms
+    ]
+    return {
+        "first_chunk_p50_ms": percentile(first, 50),
+        "ttft_p50_ms": percentile(ttft, 50),
+        "ttft_p95_ms": percentile(ttft, 95),
+        "output_tokens_per_s": percentile(rates, 50),
+    }

@@ -69,6 +69,13 @@ def checks(
             latency, policy.max_latency_p95_increase, "max_latency_p95_increase", "{:.0f} ms".format
         )
     )
+    ttft = next((m for m in metrics if m.name == "ttft_p95"), None)
+    if ttft is not None:
+        out.append(
+            _increase_check(
+                ttft, policy.max_ttft_p95_increase, "max_ttft_p95_increase", "{:.0f} ms".format, interval=True
+            )
+        )
     return tuple(c for c in out if c is not None)
 
 
@@ -85,7 +92,7 @@ def _errors_check(policy: GatePolicy, cases: Sequence[CaseComparison]) -> GateCh
 
 
 def _increase_check(
-    metric: Metric, allowed: float | None, key: str, fmt: Callable[[float], str]
+    metric: Metric, allowed: float | None, key: str, fmt: Callable[[float], str], *, interval: bool = False
 ) -> GateCheck | None:
     if allowed is None or metric.base is None or metric.head is None:
         return None
@@ -96,6 +103,8 @@ def _increase_check(
     over = increase > allowed + EPSILON
     rise = "rose" if increase > 0 else "changed"
     change = f"{metric.label} {rise} {increase:+.0%} ({fmt(metric.base)} → {fmt(metric.head)})"
+    if interval and metric.low is not None and metric.high is not None:
+        change += f"; 95% paired-bootstrap interval of the change [{metric.low:+.0f}, {metric.high:+.0f}] ms"
     return GateCheck(
         name=metric.name,
         status="fail" if over else "pass",

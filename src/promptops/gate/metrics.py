@@ -124,6 +124,12 @@ def metrics(
     rows.append(row("cost", "cost per case", "usd", lambda s: s.cost, mean))
     rows.append(row("latency_p50", "latency p50", "ms", lambda s: s.latency, _p50))
     rows.append(row("latency_p95", "latency p95", "ms", lambda s: s.latency, _p95))
+    streamed = any(s.ttft is not None for s in heads.values()) or (
+        baseline is not None and any(c.ttft_ms is not None for c in baseline.cases)
+    )
+    if streamed:  # a latency profile: rows that other runs have no values for stay out of their reports
+        rows.append(row("ttft_p50", "time to first token p50", "ms", lambda s: s.ttft, _p50))
+        rows.append(row("ttft_p95", "time to first token p95", "ms", lambda s: s.ttft, _p95))
     return rows
 
 

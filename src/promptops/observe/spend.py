@@ -65,10 +65,13 @@ def from_results(
     return out
 
 
-def from_traces(project: Project, name: str | None, qps: float | None) -> list[Projection]:
-    """Return the projection of every prompt with production records (or only `name`)."""
+def from_traces(
+    project: Project, name: str | None, qps: float | None, source: str | None = None
+) -> list[Projection]:
+    """Return the projection of every prompt with production records (or only `name`); with `source`, of
+    the records where they live (`--from`)."""
     grouped: dict[str, dict[str, list[Call]]] = {}
-    for call in read_calls(project):
+    for call in read_calls(project, source=source):
         if call.prompt is not None and (name is None or call.prompt == name) and call.purpose in PURPOSES:
             grouped.setdefault(call.prompt, {}).setdefault(call.purpose, []).append(call)
     _known(name, grouped, "the trace records")

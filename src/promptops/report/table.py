@@ -65,4 +65,26 @@ def summary_text(runs: Sequence[RunResult]) -> str:
                 f"{run.cache.hits}/{run.cache.hits + run.cache.misses}",
             ]
         )
-    return columns(rows)
+    return columns(rows) + latency_profile_text(runs)
+
+
+PROFILE_HEADER = ("latency profile", "model", "first chunk p50", "ttft p50", "ttft p95", "output tok/s")
+
+
+def latency_profile_text(runs: Sequence[RunResult]) -> str:
+    """Return the streamed suites' first chunk, time to first token and output rate; "" when none streamed."""
+    streamed = [r for r in runs if streamed_run(r)]
+    if not streamed:
+        return ""
+    rows: list[Sequence[str]] = [PROFILE_HEADER]
+    for run in streamed:
+        s = run.summary
+        rate = "-" if s.output_tokens_per_s is None else f"{s.output_tokens_per_s:.1f}"
+        ms = (_ms(s.first_chunk_p50_ms), _ms(s.ttft_p50_ms), _ms(s.ttft_p95_ms))
+        rows.append([run.suite, run.provenance.model, *ms, rate])
+    return "\n" + columns(rows)
+
+
+def streamed_run(run: RunResult) -> bool:
+    """Return whether `run` was a latency profile (its calls streamed and timed)."""
+    return run.summary.first_chunk_p50_ms is not None or run.summary.ttft_p50_ms is not None

@@ -11,11 +11,14 @@ from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from promptops.observe.canary.metric import Observation
 from promptops.observe.traces.record import TraceRecord, to_data
 from promptops.observe.traces.store import Query, TraceStore
+
+if TYPE_CHECKING:
+    from promptops.project import Project
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -84,6 +87,39 @@ def read_records(
         newest_s=seconds,
         unattributed=unattributed,
         first_s=None if first_ms is None else first_ms / 1000,
+    )
+
+
+def read_source(
+    project: Project,
+    location: str,
+    prompt: str,
+    env: str,
+    *,
+    challenger: str | None = None,
+    version: str | None = None,
+    since_s: float | None = None,
+    scorer: str | None = None,
+) -> Records:
+    """Return what `read_records` returns, read where the window lives (`--from`: observe.traces.source);
+    of each record only what `select` reads (the `scorer`'s score among the scores)."""
+    from promptops.observe.traces.source import Span, project_records
+
+    span = Span(
+        prompt=prompt,
+        env=env,
+        arm=challenger,
+        version=version,
+        back_ms=None if since_s is None else round(since_s * 1000),
+        lead_ms=PAIR_LEAD_MS if challenger == "shadow" else 0,
+        scorer=scorer,
+    )
+    found = project_records(project, location, span)
+    return Records(
+        records=found.records,
+        newest_s=None if found.newest_ms is None else found.newest_ms / 1000,
+        unattributed=found.unattributed,
+        first_s=None if found.first_ms is None else found.first_ms / 1000,
     )
 
 

@@ -49,14 +49,20 @@ def default_out(project: Project, suite: str) -> Path:
 
 
 def propose(
-    project: Project, suite_name: str, selection: flywheel.Selection, out: Path | None
+    project: Project,
+    suite_name: str,
+    selection: flywheel.Selection,
+    out: Path | None,
+    source: str | None = None,
 ) -> tuple[Path, flywheel.Proposal]:
     """Write the proposed cases of `suite_name` to `out` (kept entries of an earlier file stay)."""
     from promptops.evals.suites import load_suites
 
     (suite,) = load_suites(project, [suite_name])
     spec = suite.spec or working.load_prompt(project, suite.prompt)
-    calls = read_calls(project, suite.prompt)
+    calls = read_calls(project, suite.prompt, source=source)
+    if not calls and source is not None:
+        raise InputError(f"no records of prompt '{suite.prompt}' in --from {source}")
     if not calls:
         raise InputError(
             f"no production records of prompt '{suite.prompt}' in {project.relative(location(project))}/",

@@ -51,9 +51,19 @@ class Call:
 
 
 def read_calls(
-    project: Project, prompt: str | None = None, since: datetime | None = None, until: datetime | None = None
+    project: Project,
+    prompt: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    *,
+    source: str | None = None,
 ) -> list[Call]:
-    """Return the stored records (of `prompt`, from `since` to before `until`), oldest first."""
+    """Return the stored records (of `prompt`, from `since` to before `until`), oldest first; with `source`,
+    the records of that window where it lives (`--from`, observe.traces.source) instead of the store's."""
+    if source is not None:
+        from promptops.observe.traces.source import records_between
+
+        return [_call(r) for r in records_between(source, prompt, _ms(since), _ms(until))]
     folder = location(project)
     if not (folder / "index.sqlite").is_file():
         return []  # no store yet: nothing recorded (and nothing created by a read)

@@ -68,7 +68,7 @@ def record(data: Any) -> TraceRecord:
         cost_usd=float(cost) if priced else None,
         cost_source="computed" if priced else "unknown",
         latency_ms=(end - start) * 1000 if end is not None else None,
-        ttft_ms=(first_token - start) * 1000 if data.get("stream") and first_token is not None else None,
+        ttft_ms=_ttft_ms(data, start, end, first_token),
         status="error" if failed else "ok",
         error_type=(_text(error.get("error_class")) or "error") if failed else None,
         finish_reason=_text(first.get("finish_reason")),
@@ -83,6 +83,14 @@ def record(data: Any) -> TraceRecord:
         tools_hash=tools_hash if isinstance(tools_hash, str) and tools_hash else None,
         workflow=workflow_from_keys(nested),
     )
+
+
+def _ttft_ms(data: dict[str, Any], start: float, end: float | None, first: float | None) -> float | None:
+    """Return the time to first token; None when it is not real: litellm sets completionStartTime to
+    endTime for a call that did not stream, so equal values (or `stream: false`) say nothing."""
+    if first is None or data.get("stream") is False or first == end or first < start:
+        return None
+    return (first - start) * 1000
 
 
 def _dict(value: Any) -> dict[str, Any]:

@@ -50,6 +50,8 @@ SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS records ({", ".join(COLUMNS)});
 CREATE UNIQUE INDEX IF NOT EXISTS records_id ON records (id);
 CREATE INDEX IF NOT EXISTS records_prompt_ts ON records (prompt, ts);
+-- the few records that streamed (time to first token): `traces stats` reads only this covering index
+CREATE INDEX IF NOT EXISTS records_ttft ON records (ts, dim, ttft) WHERE ttft IS NOT NULL;
 CREATE TABLE IF NOT EXISTS segments (number INTEGER PRIMARY KEY, bytes INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS scores (key TEXT PRIMARY KEY, record_id TEXT NOT NULL, name TEXT NOT NULL,
   value REAL, label TEXT, source TEXT NOT NULL, evaluator TEXT, at TEXT);

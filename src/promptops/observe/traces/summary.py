@@ -28,6 +28,9 @@ class GroupStats:
     error_interval: Interval
     latency_ms: dict[int, float | None]
     latency_interval: dict[int, Interval]
+    ttft_ms: dict[int, float | None]  # time to first token, of the records that carry a real one
+    ttft_interval: dict[int, Interval]
+    ttft_calls: int
     input_tokens: float | None
     output_tokens: float | None
     cost_per_call: float | None
@@ -50,14 +53,29 @@ class TraceStats:
     unattributed: list[tuple[str, int]] = field(default_factory=list)
 
 
+@dataclass(frozen=True, kw_only=True)
+class Quantiles:
+    """The QUANTILES of some values with their order-statistic intervals, and how many values there were."""
+
+    values: dict[int, float | None]
+    intervals: dict[int, Interval]
+    count: int
+
+
 @dataclass
-class _Sums:
+class Sums:
+    """What one group adds up, from the store (`compute`) or from a window where it lives (`source`)."""
+
     calls: int = 0
     errors: int = 0
     tokens: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0, 0.0])  # input sum, n, output sum, n
     cost: float = 0.0
     priced: int = 0
     latencies: list[float] = field(default_factory=list)
+    ttfts: list[float] = field(default_factory=list)
+    # quantiles a query engine computed where the values live (`source`), instead of the lists above
+    latency_quantiles: Quantiles | None = None
+    ttft_quantiles: Quantiles | None = None
     rated: set[str] = field(default_factory=set)
     ratings: list[float] = field(default_factory=list)
 
@@ -66,13 +84,12 @@ def compute(store: TraceStore, prompt: str | None, env: str | None, since: str |
     """Return the stats of the attributed records in the window, one group per prompt and `by` value."""
     if by not in GROUPS:
         raise InputError(f"--by '{by}': expected version, arm, model, day or tool")
-    back = round(since_seconds(since) * 1000) if since is not None else None
     newest = store.newest_ms()
-    start = newest - back + 1 if back is not None and newest is not None else None
+    start = window_start(newest, since)
     window = Query(prompt=prompt, env=env, since_ms=start)
     dims = dict(store.dimensions(window))
     bucket = "ts / 86400000" if by == "day" else "0"
-    sums: dict[tuple[str, str], _Sums] = {}
+    sums: dict[tuple[str, str], Sums] = {}
 
     def group_of(values: dict[str, Any], day: int) -> tuple[str, str]:
         if by == "day":
@@ -87,7 +104,7 @@ def compute(store: TraceStore, prompt: str | None, env: str | None, since: str |
             (dim, start if start is not None else -(2**62)),
         )
         for day, calls, errors, t_in, n_in, t_out, n_out, cost, priced, latencies in rows:
-            acc = sums.setdefault(group_of(values, day), _Sums())
+            acc = sums.setdefault(group_of(values, day), Sums())
             acc.calls += calls
             acc.errors += errors
             for i, value in enumerate((t_in, n_in, t_out, n_out)):
@@ -96,6 +113,15 @@ def compute(store: TraceStore, prompt: str | None, env: str | None, since: str |
             acc.priced += priced
             if latencies:
                 acc.latencies.extend(map(float, latencies.split(",")))
+    # time to first token is kept per record only (few records carry one): one pass over the window
+    ttfts = store.db.execute(
+        f"SELECT dim, {bucket}, group_concat(ttft) FROM records "
+        "WHERE ts >= ? AND ttft IS NOT NULL GROUP BY 1, 2",
+        (start if start is not None else -(2**62),),
+    )
+    for dim, day, values in ttfts:
+        if dim in dims and (key := group_of(dims[dim], day)) in sums:
+            sums[key].ttfts.extend(map(float, values.split(",")))
     feedback = store.db.execute(
         "SELECT r.dim, r.ts, s.record_id, s.value FROM scores s JOIN records r ON r.id = s.record_id "
         "WHERE s.source = 'user' AND r.ts >= ?",
@@ -106,20 +132,43 @@ def compute(store: TraceStore, prompt: str | None, env: str | None, since: str |
             sums[key].rated.add(record_id)
             if value is not None:
                 sums[key].ratings.append(value)
-    groups = [_group(name, group, sums[(name, group)]) for name, group in sorted(sums)]
-    return TraceStats(
+    return stats_of(
         by=by,
         prompt=prompt,
         env=env,
         since=since,
         window=(start, newest),
-        groups=groups,
+        sums=sums,
         unattributed=store.unattributed(window),
     )
 
 
-def _group(name: str, group: str, acc: _Sums) -> GroupStats:
-    acc.latencies.sort()
+def stats_of(
+    *,
+    by: str,
+    prompt: str | None,
+    env: str | None,
+    since: str | None,
+    window: tuple[int | None, int | None],
+    sums: dict[tuple[str, str], Sums],
+    unattributed: list[tuple[str, int]],
+) -> TraceStats:
+    """Return the stats of the groups `sums` adds up, one per (prompt, group value), sorted."""
+    groups = [_group(name, group, sums[(name, group)]) for name, group in sorted(sums)]
+    return TraceStats(
+        by=by, prompt=prompt, env=env, since=since, window=window, groups=groups, unattributed=unattributed
+    )
+
+
+def window_start(newest: int | None, since: str | None) -> int | None:
+    """Return the first ms of the `--since` window counted back from the newest record (None: all)."""
+    back = round(since_seconds(since) * 1000) if since is not None else None
+    return newest - back + 1 if back is not None and newest is not None else None
+
+
+def _group(name: str, group: str, acc: Sums) -> GroupStats:
+    latency = acc.latency_quantiles or _quantiles(acc.latencies)
+    ttft = acc.ttft_quantiles or _quantiles(acc.ttfts)
     n = len(acc.ratings)
     score = sum(acc.ratings) / n if n else None
     # thumbs are a proportion (Wilson); a mean of free-form scores is shown without an interval
@@ -132,8 +181,11 @@ def _group(name: str, group: str, acc: _Sums) -> GroupStats:
         errors=acc.errors,
         error_rate=acc.errors / acc.calls,
         error_interval=wilson(acc.errors, acc.calls),
-        latency_ms={q: percentile(acc.latencies, q) for q in QUANTILES},
-        latency_interval={q: quantile_interval(acc.latencies, q) for q in QUANTILES},
+        latency_ms=latency.values,
+        latency_interval=latency.intervals,
+        ttft_ms=ttft.values,
+        ttft_interval=ttft.intervals,
+        ttft_calls=ttft.count,
         input_tokens=t_in / n_in if n_in else None,
         output_tokens=t_out / n_out if n_out else None,
         cost_per_call=acc.cost / acc.priced if acc.priced else None,
@@ -143,6 +195,15 @@ def _group(name: str, group: str, acc: _Sums) -> GroupStats:
         feedback_rate=len(acc.rated) / acc.calls,
         feedback_score=score,
         feedback_interval=wilson(round(sum(acc.ratings)), n) if score is not None and binary else None,
+    )
+
+
+def _quantiles(values: list[float]) -> Quantiles:
+    values.sort()
+    return Quantiles(
+        values={q: percentile(values, q) for q in QUANTILES},
+        intervals={q: quantile_interval(values, q) for q in QUANTILES},
+        count=len(values),
     )
 
 
@@ -179,6 +240,10 @@ def _group_data(g: GroupStats) -> dict[str, Any]:
             f"p{q}": {"value": g.latency_ms[q], "interval": interval(g.latency_interval[q])}
             for q in QUANTILES
         },
+        "ttft_ms": {
+            "calls": g.ttft_calls,
+            **{f"p{q}": {"value": g.ttft_ms[q], "interval": interval(g.ttft_interval[q])} for q in QUANTILES},
+        },
         "tokens_per_call": {"input": g.input_tokens, "output": g.output_tokens},
         "cost_usd": {"per_call": g.cost_per_call, "total": g.cost_total, "calls_priced": g.cost_known},
         "feedback": {
@@ -205,9 +270,15 @@ HEADERS = (
 )
 
 
+TTFT_HEADERS = ("ttft p50 ms", "ttft p95 ms")
+
+
 def table(stats: TraceStats) -> tuple[list[str], list[list[str]]]:
     """Return the columns and the rows of the stats table (text and markdown share it)."""
     columns = [HEADERS[0], stats.by, *HEADERS[1:]]
+    streamed = any(g.ttft_calls for g in stats.groups)  # the TTFT columns only where some call streamed
+    if streamed:
+        columns[7:7] = TTFT_HEADERS
     rows = []
     for g in stats.groups:
         priced = "-" if g.cost_per_call is None else money(g.cost_per_call)
@@ -229,6 +300,8 @@ def table(stats: TraceStats) -> tuple[list[str], list[list[str]]]:
                 else f"{g.feedback_score:.2f} {_interval2(g.feedback_interval)}".strip(),
             ]
         )
+        if streamed:
+            rows[-1][7:7] = [_ms(g.ttft_ms[50]), _ms(g.ttft_ms[95])]
     return columns, rows
 
 
