@@ -20,7 +20,7 @@ def batch_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeBatches]:
 
 @pytest.fixture(autouse=True)
 def fast_polls(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("promptops.cli.evals.POLL_S", 0.0)
+    monkeypatch.setattr("promptops.review.batching.POLL_S", 0.0)
 
 
 def recorded(root: Path) -> list[dict]:

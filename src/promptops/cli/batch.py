@@ -36,9 +36,10 @@ def collect(
     wait: bool = typer.Option(False, "--wait", help="Wait for batches still running."),
 ) -> int:
     """Bring the answers of done batches into the cache and finish their runs exactly as `eval` does."""
-    from promptops.cli.evals import POLL_S, collected_line, eval_command
+    from promptops.cli.evals import run_request
     from promptops.evals import batches
     from promptops.project import Project
+    from promptops.review.batching import POLL_S, collected_line
 
     project = Project.load()
     waiting = [r for r in batches.pending(project) if batch_id is None or r.id == batch_id]
@@ -64,22 +65,8 @@ def collect(
         return 0
     suites = sorted({name for r in done for name in r.suites})
     first = done[0]
-    return eval_command(
-        names=suites,
-        model=first.override,
-        repeats=first.repeats,
-        concurrency=None,
-        no_cache=False,
-        shard=None,
-        out=None,
-        baseline_ref=None,
-        report_md=None,
-        junit_xml=None,
-        report_html=None,
-        changed=False,
-        base=None,
-        plan=False,
-        latency_profile=False,
-        batch=False,
-        wait=False,
-    )
+    from promptops.evals.runner import RunOptions
+    from promptops.review.evaluation import EvalRequest
+
+    options = RunOptions(model=first.override, repeats=first.repeats)
+    return run_request(EvalRequest(names=tuple(suites), options=options))

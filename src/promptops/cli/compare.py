@@ -54,10 +54,10 @@ def compare_command(  # noqa: PLR0917 (typer maps each option to a parameter)
     chosen = compare.candidates(models or [], prompts or [], runs or [])
     options = RunOptions(repeats=repeats, concurrency=concurrency, use_cache=not no_cache)
     if batch:
-        from promptops.cli.evals import send
         from promptops.compare.comparison import planned
+        from promptops.review.batching import send
 
-        send(project, planned(project, suite, chosen, options), options.use_cache, wait=True)
+        send(project, planned(project, suite, chosen, options), options.use_cache, True, output.info)
         options = replace(options, use_cache=True)  # the batches' answers are in the cache now
     with output.progress(f"compare {len(chosen)} candidates") as progress:
         result = compare.compare(project, suite, chosen, options, qps=qps, progress=progress)
