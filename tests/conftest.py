@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from support.tmpdir import TmpDir
+
 pytest_plugins = ["support.fixtures", "support.github_server", "support.openai_server"]
 
 _SLOW_DIRS = {
@@ -50,9 +52,15 @@ def hermetic(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monke
 
 
 @pytest.fixture
-def project_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An empty directory that is the current directory."""
-    root = tmp_path / "proj"
+def tmp_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> TmpDir:
+    """An empty directory that is the current directory, with `gen` and `scm_gen` (support/tmpdir.py)."""
+    root = TmpDir(tmp_path / "proj")
     root.mkdir()
     monkeypatch.chdir(root)
     return root
+
+
+@pytest.fixture
+def project_dir(tmp_dir: TmpDir) -> TmpDir:
+    """The same directory as `tmp_dir` (its older name)."""
+    return tmp_dir

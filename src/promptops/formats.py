@@ -33,6 +33,7 @@ __all__ = [
     "parse_yaml",
 ]
 
+MAX_INT_DIGITS = 4300  # Python's int-string conversion limit (sys.get_int_max_str_digits)
 REGEX_SECONDS = 0.5  # longest one regular expression may run on text a model wrote
 
 
@@ -60,12 +61,27 @@ def _json_float(text: str) -> float:
     return value
 
 
+def _json_int(text: str) -> int:
+    digits = len(text.lstrip("-"))
+    too_large = _JSONValueError(f"an integer of {digits} digits is too large (at most {MAX_INT_DIGITS})")
+    if digits > MAX_INT_DIGITS:  # int() raises ValueError past Python's int-string limit (4300 by default)
+        raise too_large
+    try:
+        return int(text)
+    except ValueError:  # PYTHONINTMAXSTRDIGITS set lower still
+        raise too_large from None
+
+
 def load_json(text: str, file: str, *, line: int | None = None, hint: str | None = None) -> Any:
     """Return the data of JSON `text`; raise FileFormatError for invalid JSON, NaN/Infinity,
     duplicate keys or nesting too deep, naming `file` and the line (`line` for one JSONL line)."""
     try:
         return json.loads(
-            text, object_pairs_hook=_json_object, parse_constant=_json_constant, parse_float=_json_float
+            text,
+            object_pairs_hook=_json_object,
+            parse_constant=_json_constant,
+            parse_float=_json_float,
+            parse_int=_json_int,
         )
     except json.JSONDecodeError as exc:
         where = exc.lineno if line is None else line

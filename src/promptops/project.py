@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import errno
-import os
 import re
 import stat
 import string
-import tempfile
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from promptops import atomic
 from promptops.config import (
     Budget,
     CostRule,
@@ -28,7 +26,7 @@ from promptops.config import (
     Traffic,
     duration_seconds,
 )
-from promptops.errors import FileFormatError, InputError, Problem, PromptOpsError, UnavailableError
+from promptops.errors import FileFormatError, InputError, Problem
 from promptops.formats import Document, decode, key_path, parse_yaml, validate
 
 CONFIG_FILE = "promptops.yaml"
@@ -370,55 +368,29 @@ def repo_prefix(root: Path) -> str:
     return ""
 
 
+TEMP_DIR = "tmp"  # below .promptops/: where writes are staged, so a killed write leaves nothing tracked
+
+
 def write_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path` through a temporary file and a rename, so readers never see half.
-
-    The file gets the mode a plain `open()` would give (0666 less the umask; an existing file keeps
-    its mode). A path that cannot be written is exit 2 naming it; a full disk is exit 3.
-    """
-    tmp: str | None = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            mode = stat.S_IMODE(path.stat().st_mode)
-        except FileNotFoundError:
-            mode = 0o666 & ~_umask()
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        os.fchmod(fd, mode)  # mkstemp makes 0600, which an application reading a bundle may not share
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
-        raise _write_error(path, exc) from None
-    except BaseException:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write `text` to `path` atomically (promptops.atomic), staged in the project's .promptops/tmp/ when
+    it can be: a write killed with -9 leaves nothing in a tracked folder such as evals/baselines/."""
+    atomic.write_atomic(path, text, stage=_stage_dir(path.parent))
 
 
-def _write_error(path: Path, exc: OSError) -> PromptOpsError:
-    what = exc.strerror or str(exc)
-    blocker = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
-    if blocker is not None:  # mkdir says "File exists", which hides the reason
-        what = f"{blocker} is a file, not a directory"
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EIO):
-        return UnavailableError(f"{path}: cannot write: {what}", hint="free some disk space and run again")
-    return InputError(f"{path}: cannot write: {what}")
-
-
-def _umask() -> int:
-    # Linux shows the umask without changing it; elsewhere it can only be read by setting it
-    try:
-        with open("/proc/self/status", encoding="ascii") as handle:
-            for line in handle:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
-    current = os.umask(0o022)
-    os.umask(current)
-    return current
+def _stage_dir(directory: Path) -> Path:
+    """Return .promptops/tmp/ of the project holding `directory` (when the project has a state folder
+    and a rename from it is atomic), else `directory`."""
+    for parent in (directory, *directory.parents):
+        if (parent / CONFIG_FILE).is_file():
+            state = parent / STATE_DIR
+            if directory == state or state in directory.parents or not state.is_dir():
+                return directory  # already untracked, or no state folder to stage in
+            try:
+                (state / TEMP_DIR).mkdir(exist_ok=True)
+                existing = next(d for d in (directory, *directory.parents) if d.exists())
+                if (state / TEMP_DIR).stat().st_dev == existing.stat().st_dev:  # a rename is atomic
+                    return state / TEMP_DIR
+            except OSError:
+                pass
+            return directory
+    return directory

@@ -70,6 +70,29 @@ def redact(text: str, values: Sequence[str] | None = None) -> str:
     return _ANY.sub(REDACTED, text)
 
 
+def clip(text: str, limit: int, values: Sequence[str] | None = None) -> str:
+    """Return `text` redacted, then cut to `limit` characters, with no piece of a secret left at the end.
+
+    Redaction comes before the cut (a cut key no longer matches its value or shape); a trailing prefix of
+    a secret value of MIN_SECRET characters or more (what is left of a key the provider had already cut,
+    or that this cut leaves) is replaced too.
+    """
+    found = secret_values() if values is None else values
+    redacted = redact(text, found)
+    clean, size = _redact_tail(redacted, found), limit
+    while len(clean) > limit:  # [REDACTED] may be longer than the prefix it replaces: cut a little more
+        clean, size = _redact_tail(redacted[:size], found), size - 1
+    return clean
+
+
+def _redact_tail(text: str, values: Sequence[str]) -> str:
+    for value in values:
+        for size in range(min(len(value), len(text)), MIN_SECRET - 1, -1):
+            if text.endswith(value[:size]):
+                return text[:-size] + REDACTED
+    return text
+
+
 def scrub_data(value: Any, values: Sequence[str] | None = None) -> Any:
     """Return plain data (what a JSON file will hold) with `redact` applied to every string in it
     (keys too); a string `suspect` clears is kept as it is, without running the patterns."""

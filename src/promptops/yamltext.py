@@ -135,11 +135,13 @@ def decode(raw: bytes, file: str) -> str:
         ) from None
 
 
-def parse_yaml(text: str, file: str) -> Document:
-    """Parse one YAML document safely, keeping line numbers; raise FileFormatError."""
-    if len(text) > MAX_YAML_BYTES:
+def parse_yaml(text: str, file: str, *, limit: int = MAX_YAML_BYTES) -> Document:
+    """Parse one YAML document safely, keeping line numbers; raise FileFormatError.
+
+    `limit` bounds the text (a file promptops writes may be larger than a hand-written one)."""
+    if len(text) > limit:
         raise FileFormatError(
-            [Problem(file=file, line=None, path="", message=f"file is larger than {MAX_YAML_BYTES} bytes")]
+            [Problem(file=file, line=None, path="", message=f"file is larger than {limit} bytes")]
         )
     fast = _compose(text)
     if fast is not None:

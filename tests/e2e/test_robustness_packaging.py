@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 import promptops
@@ -23,6 +24,7 @@ def _load(path: Path) -> Any:
 def shipped_texts() -> dict[str, str]:
     files = [
         ROOT / "README.md",
+        *sorted((ROOT / "docs").rglob("*.md")),
         ROOT / "action.yml",
         *sorted((ROOT / "src").rglob("*.py")),
         *sorted((ROOT / "src" / "promptops" / "templates").rglob("*.yml")),
@@ -51,9 +53,10 @@ def test_the_workflows_and_the_action_install_from_the_release_tag() -> None:
         assert GIT_INSTALL in path.read_text(encoding="utf-8"), path.name
 
 
-def test_the_readme_names_the_three_ways_to_install() -> None:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## Install\n", 1)[1].split("\n## ", 1)[0]
+@pytest.mark.parametrize("doc", ["README.md", "docs/guide/getting-started.md"])
+def test_the_install_section_names_the_three_ways_to_install(doc: str) -> None:
+    text = (ROOT / doc).read_text(encoding="utf-8")
+    section = text.split("## Install\n", 1)[1].split("\n## ", 1)[0]
     assert "pip install -c constraints.txt ." in section
     assert (
         f'pip install "promptops-cli @ git+https://github.com/promptops/promptops-cli@v{promptops.__version__}"'

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from promptops.atomic import _write_error
 from promptops.errors import InputError, UnavailableError
-from promptops.project import _write_error, write_atomic
+from promptops.project import write_atomic
 from support.evalproject import interrupted_eval, order_id_answer, results, write_project
 from support.fixtures import CLI, run_subprocess
 from support.openai_server import FakeOpenAI
@@ -129,7 +130,7 @@ def test_sigterm_keeps_finished_cases_like_ctrl_c(project_dir: Path, server: Fak
 
 def test_out_that_cannot_be_written_names_the_path(cli: CLI, project_dir: Path, server: FakeOpenAI) -> None:
     write_project(project_dir, count=2)
-    (project_dir / "blocker").write_text("a file, not a directory", encoding="utf-8")
+    project_dir.gen({"blocker": "a file, not a directory"})
     result = cli("eval", "--out", "blocker/results.json")
     assert (result.code, result.err.splitlines()[-1]) == (
         2,

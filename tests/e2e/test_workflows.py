@@ -58,6 +58,7 @@ def test_every_workflow_is_found() -> None:
     names = {p.relative_to(ROOT).as_posix() for p in WORKFLOWS}
     assert names == {
         ".github/workflows/ci.yml",
+        ".github/workflows/docs.yml",
         ".github/workflows/dogfood.yml",
         ".github/workflows/release.yml",
         "src/promptops/templates/workflows/promptops.yml",

@@ -13,7 +13,7 @@ from support.fixtures import CLI
 
 @pytest.fixture
 def project(project_dir: Path) -> Path:
-    (project_dir / "promptops.yaml").write_text("version: 1\n", encoding="utf-8")
+    project_dir.gen({"promptops.yaml": "version: 1\n"})
     return project_dir
 
 

@@ -10,6 +10,7 @@ import pytest
 from support.canary_traffic import EQUAL, WORSE_QUALITY, Truth, fill_store, hours_of, trace_lines
 from support.fixtures import CLI
 from support.golden import check_golden
+from support.tmpdir import TmpDir
 
 CONFIG = (
     "version: 1\n"
@@ -24,8 +25,7 @@ VERSIONS = {"control": "1.3.0", "canary": "1.4.0", "shadow": "1.4.0"}
 
 
 def project(root: Path, truth: Truth, hours: int, seed: int = 2, canary_per_hour: int = 100) -> None:
-    (root / "promptops.yaml").write_text(CONFIG, encoding="utf-8")
-    (root / "environments.yaml").write_text(ENVS, encoding="utf-8")
+    TmpDir(root).gen({"promptops.yaml": CONFIG, "environments.yaml": ENVS})
     batches = hours_of(truth, seed, hours, 300, canary_per_hour)
     fill_store(root, trace_lines(batches, VERSIONS))
 
@@ -83,8 +83,10 @@ def test_since_counts_back_from_the_newest_record(project_dir: Path, cli: CLI) -
 
 def test_no_attributed_records_exit_3(project_dir: Path, cli: CLI) -> None:
     project(project_dir, EQUAL, 2)
-    (project_dir / "environments.yaml").write_text(
-        "production:\n  order-id: {version: 1.3.0, canary: {version: 1.5.0, percent: 5}}\n", encoding="utf-8"
+    project_dir.gen(
+        {
+            "environments.yaml": "production:\n  order-id: {version: 1.3.0, canary: {version: 1.5.0, percent: 5}}\n"
+        }
     )
     result = cli("canary", "analyze", "order-id", "--env", "production")
     assert result.code == 3 and result.out == ""
@@ -111,7 +113,7 @@ def test_bad_input_exits_2(project_dir: Path, cli: CLI, args: list[str], message
 
 def test_a_plain_assignment_has_no_canary_to_analyze(project_dir: Path, cli: CLI) -> None:
     project(project_dir, EQUAL, 1)
-    (project_dir / "environments.yaml").write_text("production:\n  order-id: 1.3.0\n", encoding="utf-8")
+    project_dir.gen({"environments.yaml": "production:\n  order-id: 1.3.0\n"})
     result = cli("canary", "analyze", "order-id", "--env", "production")
     assert result.code == 2
     assert result.err.splitlines()[0] == (
@@ -126,7 +128,7 @@ def test_shadow_compares_paired_calls(project_dir: Path, cli: CLI) -> None:
     from support.canary_traffic import calls
 
     project(project_dir, EQUAL, 1)
-    (project_dir / "environments.yaml").write_text("production:\n  order-id: 1.3.0\n", encoding="utf-8")
+    project_dir.gen({"environments.yaml": "production:\n  order-id: 1.3.0\n"})
     rng = random.Random(5)
     batches = []
     for hour in range(20):

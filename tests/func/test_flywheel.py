@@ -343,8 +343,8 @@ def test_the_loop_from_real_calls_logged_by_the_sdk(
     assert len(lines) == 3
     assert cli("traces", "import", str(file)).code == 0
     bad = next(r for r in lines if "ORD-40002" in json.dumps(r["variables"]))
-    (project_dir / "feedback.jsonl").write_text(
-        json.dumps({"response_id": bad["response_id"], "thumb": "down"}) + "\n", encoding="utf-8"
+    project_dir.gen(
+        {"feedback.jsonl": json.dumps({"response_id": bad["response_id"], "thumb": "down"}) + "\n"}
     )
     assert cli("feedback", "import", str(project_dir / "feedback.jsonl")).code == 0
 
@@ -357,7 +357,7 @@ def test_the_loop_from_real_calls_logged_by_the_sdk(
     assert case["provenance"]["record_id"] == bad["id"] and case["provenance"]["feedback"] == "down"
     text = (project_dir / "proposed.yaml").read_text(encoding="utf-8")
     text = text.replace("reviewed: false", "reviewed: true").replace("expected: null", "expected: ORD-40002")
-    (project_dir / "proposed.yaml").write_text(text, encoding="utf-8")
+    project_dir.gen({"proposed.yaml": text})
     assert cli("baseline", "update", "order-id").code == 0  # the golden set before the new case
     assert cli("cases", "accept", "proposed.yaml").code == 0
     ran = cli("eval", "order-id", "--report-md", "report.md")

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from promptops.report.escape import MARKER
+from support.docs import page
 from support.fixtures import CLI, GitRepo
 from support.openai_server import FakeOpenAI
-from support.paths import ROOT
 
 MAIN_PROMPT = "Extract the order ID. Reply with the ID only."
 CHATTY_PROMPT = "Extract the order ID and answer in a friendly sentence."
@@ -289,12 +289,11 @@ def test_plan_says_what_the_margins_need_without_a_model_call(
     )
 
 
-def test_the_readme_report_example_is_this_run(repo: GitRepo, cli: CLI) -> None:
+def test_the_docs_report_example_is_this_run(repo: GitRepo, cli: CLI) -> None:
     repo.git("checkout", "-q", "-b", "chatty")
     repo.commit({"prompts/order-id.yaml": prompt(CHATTY_PROMPT, "1.1.0")}, "chatty prompt")
     assert cli("eval", "order-id", "--baseline-ref", "main", "--report-md", "report.md").code == 1
-    readme = (ROOT / "README.md").read_text("utf-8")
-    example = re.search(r"````markdown\n(.*?)````", readme, flags=re.DOTALL)
+    example = re.search(r"````markdown\n(.*?)````", page("guide/gate.md"), flags=re.DOTALL)
     assert example
 
     def comparable(text: str) -> list[str]:  # latencies and commit ids differ from run to run

@@ -73,7 +73,7 @@ def test_refuses_to_overwrite_and_writes_nothing(cli: CLI, project_dir: Path) ->
 
 
 def test_force_overwrites(cli: CLI, project_dir: Path) -> None:
-    (project_dir / "promptops.yaml").write_text("version: 1\n", encoding="utf-8")
+    project_dir.gen({"promptops.yaml": "version: 1\n"})
     assert cli("init", "--force").code == 0
     assert (project_dir / "promptops.yaml").read_text("utf-8").startswith("# promptops project configuration")
 
@@ -88,7 +88,7 @@ def test_force_overwrites(cli: CLI, project_dir: Path) -> None:
     ],
 )
 def test_gitignore_line_appended_once(cli: CLI, project_dir: Path, before: str, after: str) -> None:
-    (project_dir / ".gitignore").write_text(before, encoding="utf-8")
+    project_dir.gen({".gitignore": before})
     assert cli("init").code == 0
     assert (project_dir / ".gitignore").read_text("utf-8") == after
     assert cli("init", "--force").code == 0
@@ -96,7 +96,7 @@ def test_gitignore_line_appended_once(cli: CLI, project_dir: Path, before: str, 
 
 
 def test_file_where_a_directory_belongs_exit_2_before_writing(cli: CLI, project_dir: Path) -> None:
-    (project_dir / "evals").write_text("not a directory\n", encoding="utf-8")
+    project_dir.gen({"evals": "not a directory\n"})
     result = cli("init")
     assert (result.code, result.err) == (2, "error: evals: is a file, expected a directory\n")
     assert sorted(p.name for p in project_dir.iterdir()) == ["evals"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -11,6 +10,7 @@ import pytest
 from support.fixtures import CLI, GitRepo
 from support.golden import check_golden
 from support.paths import ROOT
+from support.tmpdir import TmpDir
 
 PINNED = "openai/gpt-4o-mini-2024-07-18"
 
@@ -59,10 +59,7 @@ MIXED = {
 
 
 def write(root: Path, files: dict[str, str]) -> None:
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text), encoding="utf-8")
+    TmpDir(root).gen(files, dedent=True)
 
 
 def test_fresh_init_project_lints_clean(cli: CLI, project_dir: Path) -> None:

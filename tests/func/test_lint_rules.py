@@ -17,6 +17,7 @@ import yaml
 
 from promptops.prompts import lint
 from support.paths import TESTS
+from support.tmpdir import TmpDir
 
 CASES_DIR = TESTS / "fixtures" / "lint_rules"
 DEFAULT_PATH = "prompts/example.yaml"
@@ -40,10 +41,7 @@ def _write(root: Path, case: dict[str, Any]) -> dict[str, str]:
     if "pass" in case or "fail" in case:
         files[case.get("path", DEFAULT_PATH)] = case.get("pass", case.get("fail"))
     files.setdefault("promptops.yaml", "version: 1\n")
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+    TmpDir(root).gen(files)
     return files
 
 

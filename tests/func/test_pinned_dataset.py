@@ -12,6 +12,7 @@ from promptops.errors import FileFormatError
 from promptops.evals.suites import load_suites
 from promptops.project import Project
 from support.evalproject import cases, order_id_answer, results, write_project
+from support.tmpdir import TmpDir
 
 SUITE = """\
 prompt: order-id
@@ -30,9 +31,7 @@ def private(root: Path, count: int = 3) -> tuple[Path, str]:
 
 
 def write_suite(root: Path, source: str, digest: str) -> None:
-    (root / "evals" / "order-id.yaml").write_text(
-        SUITE.format(source=source, digest=digest), encoding="utf-8"
-    )
+    TmpDir(root).gen({"evals/order-id.yaml": SUITE.format(source=source, digest=digest)})
 
 
 def problems(root: Path) -> list[str]:
@@ -126,10 +125,11 @@ def test_cases_accept_moves_the_pin_with_the_dataset(cli, project_dir: Path) -> 
     write_project(project_dir)
     path, digest = private(project_dir, 2)
     write_suite(project_dir, "../.private/order-id.jsonl", digest)
-    (project_dir / "proposed.yaml").write_text(
-        "suite: order-id\ncases:\n"
-        "- {id: prod-1, reviewed: true, vars: {message: 'Where is ORD-30001?'}, expected: ORD-30001}\n",
-        encoding="utf-8",
+    project_dir.gen(
+        {
+            "proposed.yaml": "suite: order-id\ncases:\n"
+            "- {id: prod-1, reviewed: true, vars: {message: 'Where is ORD-30001?'}, expected: ORD-30001}\n"
+        }
     )
     result = cli("cases", "accept", "proposed.yaml")
     assert result.code == 0, result.err
@@ -150,7 +150,7 @@ def test_cases_accept_refuses_inline_suites(cli, project_dir: Path) -> None:
             )
         },
     )
-    (project_dir / "p.yaml").write_text("suite: order-id\ncases: []\n", encoding="utf-8")
+    project_dir.gen({"p.yaml": "suite: order-id\ncases: []\n"})
     result = cli("cases", "accept", "p.yaml")
     assert result.code == 2
     assert result.err.splitlines() == [
@@ -161,9 +161,8 @@ def test_cases_accept_refuses_inline_suites(cli, project_dir: Path) -> None:
 
 def test_a_proposed_file_with_a_bad_key_names_its_line(cli, project_dir: Path) -> None:
     write_project(project_dir)
-    (project_dir / "p.yaml").write_text(
-        "suite: order-id\ncases:\n- {id: x, reviewed: yes please, vars: {}, expected: null}\n",
-        encoding="utf-8",
+    project_dir.gen(
+        {"p.yaml": "suite: order-id\ncases:\n- {id: x, reviewed: yes please, vars: {}, expected: null}\n"}
     )
     result = cli("cases", "accept", "p.yaml")
     assert result.code == 2

@@ -408,10 +408,10 @@ def test_a_tag_on_the_wrong_commit_is_refused(git_repo: GitRepo, cli: CLI) -> No
 
 
 def test_status_outside_git_shows_no_release_state(project_dir: Path, cli: CLI) -> None:
-    (project_dir / "promptops.yaml").write_text("version: 1\n", encoding="utf-8")
+    project_dir.gen({"promptops.yaml": "version: 1\n"})
     (project_dir / "prompts").mkdir()
     (project_dir / "prompts" / "order-id.yaml").write_text(releases.prompt_text("1.0.0"), encoding="utf-8")
-    (project_dir / "environments.yaml").write_text("production:\n  order-id: 1.0.0\n", encoding="utf-8")
+    project_dir.gen({"environments.yaml": "production:\n  order-id: 1.0.0\n"})
     result = cli("status")
     assert result.code == 0, result.err
     assert result.out.splitlines()[1].split() == ["production", "order-id", "1.0.0", "-", "1.0.0", "ok"]

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import textwrap
 from pathlib import Path
 
 import pytest
 
 from support.fixtures import CLI
 from support.golden import check_golden
+from support.tmpdir import TmpDir
 
 HINT = "hint: see `inputs` in prompts/order-id.yaml\n"
 
@@ -21,9 +21,7 @@ def initialized(cli: CLI, project_dir: Path) -> Path:
 
 
 def write_prompt(root: Path, name: str, body: str) -> None:
-    path = root / "prompts" / f"{name}.yaml"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(body), encoding="utf-8")
+    TmpDir(root).gen({f"prompts/{name}.yaml": body}, dedent=True)
 
 
 def test_example_renders_text_golden(cli: CLI, initialized: Path) -> None:

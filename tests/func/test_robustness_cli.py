@@ -36,7 +36,7 @@ from support.openai_server import FakeOpenAI
 def test_tag_format_fields_are_checked_when_the_config_loads(
     cli: CLI, project_dir: Path, tag_format: str, message: str
 ) -> None:
-    (project_dir / "promptops.yaml").write_text(f'version: 1\ntag_format: "{tag_format}"\n', encoding="utf-8")
+    project_dir.gen({"promptops.yaml": f'version: 1\ntag_format: "{tag_format}"\n'})
     result = cli("release")
     assert (result.code, result.err) == (2, f"error: {message}\n")
 

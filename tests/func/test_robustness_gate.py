@@ -26,7 +26,7 @@ def test_results_of_a_suite_that_does_not_exist(cli: CLI, project_dir: Path, ser
     assert cli("eval", "--out", "results.json").code == 0
     data = json.loads((project_dir / "results.json").read_text(encoding="utf-8"))
     data["suites"]["ghost"] = data["suites"].pop("order-id")
-    (project_dir / "results.json").write_text(json.dumps(data), encoding="utf-8")
+    project_dir.gen({"results.json": json.dumps(data)})
     result = cli("report", "--results", "results.json")
     assert (result.code, result.err) == (
         2,

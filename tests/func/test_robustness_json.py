@@ -113,28 +113,29 @@ def test_deep_json_is_bad_input(cli: CLI, evaluated: Path, target: str) -> None:
 
 
 def test_deep_bundle_in_cli_and_sdk(cli: CLI, project_dir: Path) -> None:
-    (project_dir / "promptops.yaml").write_text("version: 1\n", encoding="utf-8")
-    (project_dir / "prompts.lock.json").write_text(DEEP, encoding="utf-8")
+    project_dir.gen({"promptops.yaml": "version: 1\n"})
+    project_dir.gen({"prompts.lock.json": DEEP})
     with pytest.raises(FileFormatError) as caught:
         load_prompt("order-id", env="production", bundle=project_dir / "prompts.lock.json")
     assert caught.value.message == f"{project_dir / 'prompts.lock.json'}: invalid JSON: nested too deeply"
 
 
 def test_duplicate_key_in_bundle(project_dir: Path) -> None:
-    (project_dir / "b.json").write_text('{"schema_version": 1, "schema_version": 1}', encoding="utf-8")
+    project_dir.gen({"b.json": '{"schema_version": 1, "schema_version": 1}'})
     with pytest.raises(FileFormatError) as caught:
         load_prompt("order-id", env="production", bundle=project_dir / "b.json")
     assert caught.value.message == f'{project_dir / "b.json"}: invalid JSON: duplicate key "schema_version"'
 
 
 def test_a_deep_json_var_is_a_type_error_not_a_crash(cli: CLI, project_dir: Path) -> None:
-    (project_dir / "promptops.yaml").write_text("version: 1\n", encoding="utf-8")
+    project_dir.gen({"promptops.yaml": "version: 1\n"})
     (project_dir / "prompts").mkdir()
-    (project_dir / "prompts/deep.yaml").write_text(
-        "name: deep\nversion: 1.0.0\nmodel: openai/gpt-4o-mini-2024-07-18\n"
-        "inputs: {type: object, properties: {items: {type: array}}}\n"
-        "messages:\n  - {role: user, content: '{{ items }}'}\n",
-        encoding="utf-8",
+    project_dir.gen(
+        {
+            "prompts/deep.yaml": "name: deep\nversion: 1.0.0\nmodel: openai/gpt-4o-mini-2024-07-18\n"
+            "inputs: {type: object, properties: {items: {type: array}}}\n"
+            "messages:\n  - {role: user, content: '{{ items }}'}\n"
+        }
     )
     result = cli("render", "deep", "--var", f"items={DEEP}")
     assert (result.code, result.err.splitlines()[0]) == (

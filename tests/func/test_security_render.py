@@ -15,6 +15,7 @@ from promptops.prompts.render import render_text
 from support.evalproject import write_project
 from support.fixtures import CLI
 from support.openai_server import FakeOpenAI
+from support.tmpdir import TmpDir
 
 REFUSED = "refused unsafe template code: "
 VALUE = "would build a value of more than 1000000 characters or items"
@@ -81,11 +82,11 @@ PAYLOADS = [
 
 
 def _prompt(root: Path, template: str, name: str = "evil") -> None:
-    (root / "prompts").mkdir(exist_ok=True)
-    (root / "prompts" / f"{name}.yaml").write_text(
-        f"name: {name}\nversion: 1.0.0\nmodel: openai/gpt-4o-mini-2024-07-18\n"
-        f"messages:\n  - role: user\n    content: {json.dumps(template)}\n",
-        encoding="utf-8",
+    TmpDir(root).gen(
+        {
+            f"prompts/{name}.yaml": f"name: {name}\nversion: 1.0.0\nmodel: openai/gpt-4o-mini-2024-07-18\n"
+            f"messages:\n  - role: user\n    content: {json.dumps(template)}\n"
+        }
     )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import textwrap
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,6 +15,7 @@ from promptops import load_prompt
 from promptops.errors import InputError
 from promptops.formats import validate_data
 from support.fixtures import CLI
+from support.tmpdir import TmpDir
 
 SELF_CONTAINED = "only '#/...' references, e.g. '#/$defs/item'"
 
@@ -58,9 +58,7 @@ def fetches() -> Iterator[tuple[str, list[str]]]:
 
 
 def _prompt(root: Path, inputs: str, output: str = "{format: text}") -> None:
-    (root / "prompts").mkdir(exist_ok=True)
-    (root / "prompts" / "evil.yaml").write_text(
-        textwrap.dedent(f"""\
+    text = f"""\
         name: evil
         version: 1.0.0
         model: openai/gpt-4o-mini-2024-07-18
@@ -69,9 +67,8 @@ def _prompt(root: Path, inputs: str, output: str = "{format: text}") -> None:
         messages:
           - role: user
             content: "{{{{ x }}}}"
-        """),
-        encoding="utf-8",
-    )
+        """
+    TmpDir(root).gen({"prompts/evil.yaml": text}, dedent=True)
 
 
 @pytest.fixture

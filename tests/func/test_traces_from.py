@@ -11,6 +11,7 @@ from typing import Any
 import duckdb
 import pytest
 
+import promptops
 from promptops.observe.traces import source
 from support import releases
 from support.canary_traffic import WORSE_QUALITY, hours_of, trace_lines
@@ -210,7 +211,8 @@ def test_without_the_extra_it_says_how_to_install_it(
     assert result.code == 2
     assert result.err.splitlines() == [
         "error: --from needs DuckDB, which is not installed",
-        'hint: install the extra: pip install "promptops-cli[duckdb]"',
+        'hint: install the extra: pip install "promptops-cli[duckdb] @ '
+        f'git+https://github.com/promptops/promptops-cli@v{promptops.__version__}"',
     ]
 
 

@@ -11,6 +11,7 @@ from support.canary_traffic import fill_store
 from support.fixtures import CLI
 from support.openai_server import FakeOpenAI
 from support.releases import prompt_text
+from support.tmpdir import TmpDir
 
 SUITE = """\
 prompt: order-id
@@ -39,11 +40,13 @@ def _record(index: int, output: str, status: str = "ok") -> str:
 
 
 def _project(root: Path, count: int = 20) -> None:
-    (root / "promptops.yaml").write_text("version: 1\n", encoding="utf-8")
-    (root / "prompts").mkdir()
-    (root / "prompts" / "order-id.yaml").write_text(prompt_text("1.3.0"), encoding="utf-8")
-    (root / "evals").mkdir()
-    (root / "evals" / "order-id.yaml").write_text(SUITE, encoding="utf-8")
+    TmpDir(root).gen(
+        {
+            "promptops.yaml": "version: 1\n",
+            "prompts/order-id.yaml": prompt_text("1.3.0"),
+            "evals/order-id.yaml": SUITE,
+        }
+    )
     lines = [_record(i, f"ORD-{i}" if i % 4 else "no idea") for i in range(count)]
     lines.append(_record(count, "", status="error"))
     fill_store(root, "\n".join(lines) + "\n")

@@ -31,8 +31,9 @@ FLAGS = (
 
 
 def chromium() -> str | None:
-    """Return the Chromium executable from the OS packages, or None."""
-    for name in ("chromium", "chromium-browser"):
+    """Return the Chromium executable from the OS packages (or Google Chrome, which GitHub's runners
+    ship and which speaks the same DevTools protocol), or None."""
+    for name in ("chromium", "chromium-browser", "google-chrome-stable", "google-chrome"):
         found = shutil.which(name)
         if found:
             return found

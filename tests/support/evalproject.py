@@ -8,13 +8,13 @@ import re
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from support.openai_server import FakeOpenAI
+from support.tmpdir import TmpDir
 
 FAST_CONFIG = """\
 version: 1
@@ -78,10 +78,9 @@ def write_project(
         "evals/data/order-id.jsonl": "".join(json.dumps(c) + "\n" for c in cases(count)),
         **(files or {}),
     }
-    for rel, text in content.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text) if rel.endswith(".yaml") else text, encoding="utf-8")
+    tree = TmpDir(root)
+    tree.gen({rel: text for rel, text in content.items() if rel.endswith(".yaml")}, dedent=True)
+    tree.gen({rel: text for rel, text in content.items() if not rel.endswith(".yaml")})
     return root
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from promptops.cli import main
+from support.tmpdir import TmpDir
 
 
 @dataclass
@@ -60,37 +60,28 @@ def run_subprocess(*args: str, cwd: Path, env: dict[str, str] | None = None) -> 
 
 
 class GitRepo:
-    """A temporary repository driven through the `git` command line."""
+    """A temporary repository driven through the `git` command line (its root is a TmpDir)."""
 
     def __init__(self, root: Path) -> None:
-        self.root = root
-        root.mkdir(parents=True, exist_ok=True)
+        self.root = TmpDir(root)
+        self.root.mkdir(parents=True, exist_ok=True)
         self.git("init", "-q", "-b", "main")
 
     def git(self, *args: str) -> str:
-        proc = subprocess.run(
-            ["git", *args], cwd=self.root, capture_output=True, text=True, check=True, timeout=60
-        )
-        return proc.stdout.strip()
+        return TmpDir(self.root).git(*args)  # TmpDir(): a test may set `root` to a plain Path
 
     def write(self, files: dict[str, str]) -> None:
         """Write files (dedented) relative to the root."""
-        for rel, text in files.items():
-            path = self.root / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(textwrap.dedent(text), encoding="utf-8")
+        TmpDir(self.root).gen(files, dedent=True)
 
     def commit(
         self, files: dict[str, str] | None = None, message: str = "change", remove: list[str] | None = None
     ) -> str:
-        """Write `files`, remove `remove`, commit everything and return the new commit sha."""
-        if files:
-            self.write(files)
+        """Write `files` (dedented), remove `remove`, commit everything and return the new commit sha."""
+        self.write(files or {})
         for rel in remove or []:
             self.git("rm", "-q", rel)
-        self.git("add", "-A")
-        self.git("commit", "-q", "--allow-empty", "-m", message)
-        return self.git("rev-parse", "HEAD")
+        return TmpDir(self.root).scm_gen({}, message=message)
 
 
 @pytest.fixture

@@ -34,7 +34,7 @@ def analyze(  # noqa: PLR0917 (typer maps each option to a parameter)
         "--from",
         metavar="SOURCE",
         help="Read the window where it lives: Parquet or JSONL files (a path, a glob or an object-store "
-        'URL), with DuckDB (pip install "promptops-cli[duckdb]").',
+        "URL), with DuckDB (the duckdb extra).",
     ),
     publish: str | None = typer.Option(
         None, "--publish", metavar="DIR", help=PUBLISH_HELP + " With --apply."

@@ -39,7 +39,7 @@ def propose(  # noqa: PLR0917 (typer maps each option to a parameter)
         "--from",
         metavar="SOURCE",
         help="Read the records where they live: Parquet or JSONL files (a path, a glob or an object-store "
-        'URL), with DuckDB (pip install "promptops-cli[duckdb]").',
+        "URL), with DuckDB (the duckdb extra).",
     ),
 ) -> int:
     """Propose golden cases from production records: variables rebuilt, deduplicated, redacted, unreviewed."""

@@ -37,7 +37,7 @@ def cost_project(  # noqa: PLR0917 (typer maps each option to a parameter)
         "--from",
         metavar="SOURCE",
         help="With --traces: read the records where they live, Parquet or JSONL files (a path, a glob or "
-        'an object-store URL), with DuckDB (pip install "promptops-cli[duckdb]").',
+        "an object-store URL), with DuckDB (the duckdb extra).",
     ),
 ) -> int:
     """Project the monthly cost of prompts at a rate: mean and p95 per call, judge and shadow lines."""

@@ -61,7 +61,7 @@ def stats(  # noqa: PLR0917 (typer maps each option to a parameter)
         "--from",
         metavar="SOURCE",
         help="Read the window where it lives: Parquet or JSONL files (a path, a glob or an object-store "
-        'URL), with DuckDB (pip install "promptops-cli[duckdb]").',
+        "URL), with DuckDB (the duckdb extra).",
     ),
 ) -> int:
     """Calls, error rate, latency, tokens, cost and feedback of the stored traces, per version (or --by)."""

@@ -14,6 +14,9 @@ from promptops.project import Project, read_bytes, write_atomic
 from promptops.secrets import scrub_data
 from promptops.wording import ids_text
 
+# The largest legitimate baseline: 100,000 cases with 40-character ids is about 41 MB
+# (tests/e2e/test_file_sizes.py writes and reads it back); half as much again, rounded up.
+MAX_BASELINE_BYTES = 64_000_000
 SCHEMA = "baseline"
 SCHEMA_VERSION = 1
 
@@ -119,7 +122,7 @@ def read(project: Project, suite: str, ref: str | None = None) -> Baseline | Non
     if ref is None:
         if not path.exists():
             return None
-        return from_json(decode(read_bytes(path, rel), rel), rel)
+        return from_json(decode(read_bytes(path, rel, MAX_BASELINE_BYTES), rel), rel)
     from promptops.prompts.gitstore import open_store
 
     with open_store(project.root) as store:

@@ -18,7 +18,7 @@ from typing import Any, Literal, Protocol
 from promptops.config import Price, RunDefaults
 from promptops.errors import UnavailableError
 from promptops.evals.toolcalls import ToolCall, read_tool_calls
-from promptops.secrets import redact, scrub_data
+from promptops.secrets import clip, redact, scrub_data
 
 __all__ = [
     "FATAL",
@@ -37,6 +37,7 @@ __all__ = [
     "configured_cost",
     "parse_retry_after",
     "read_tool_calls",
+    "reset_text",
     "status_kind",
 ]
 
@@ -60,6 +61,9 @@ RETRYABLE: frozenset[str] = frozenset(
 
 
 FATAL: frozenset[str] = frozenset({"auth", "unreachable", "not_found"})  # every other call would fail too
+
+
+DETAIL_LIMIT = 300  # characters of a provider's own words (its error body) an error message quotes
 
 
 UNREACHABLE_RETRIES = 2  # a refused connection rarely heals within a backoff window
@@ -210,7 +214,9 @@ class ProviderError(UnavailableError):
         retry_after: float | None = None,
     ) -> None:
         status_text = f" (HTTP {status})" if status else ""
-        super().__init__(f"{model}: {_KIND_TEXT[kind]}{status_text}: {redact(detail)}", hint=_HINTS.get(kind))
+        # redacted before it is cut: a body cut mid-key would leave the key's first characters
+        text = clip(detail, DETAIL_LIMIT)
+        super().__init__(f"{model}: {_KIND_TEXT[kind]}{status_text}: {text}", hint=_HINTS.get(kind))
         self.model = model
         self.kind = kind
         self.status = status
@@ -224,6 +230,11 @@ class ProviderError(UnavailableError):
     def fatal(self) -> bool:
         """Return True when every other call to this provider would fail the same way."""
         return self.kind in FATAL
+
+
+def reset_text(sent: int) -> str:
+    """Return the words for a connection the server reset after this provider had sent `sent` requests."""
+    return f"connection reset by the server after {sent} request{'' if sent == 1 else 's'}"
 
 
 _KIND_TEXT: dict[str, str] = {

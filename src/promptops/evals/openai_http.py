@@ -33,6 +33,7 @@ from promptops.evals.calls import (
     call_cost,
     parse_retry_after,
     read_tool_calls,
+    reset_text,
     status_kind,
 )
 from promptops.evals.stream import Stream, server_sent
@@ -94,6 +95,7 @@ class OpenAIHTTPProvider:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._timeouts: dict[float, Any] = {}
         self._proxy: str | None = None
+        self._sent = 0  # requests sent, for the words of a reset
 
     async def complete(self, request: CallRequest, timeout_s: float) -> Reply:
         if not serves(request):
@@ -111,6 +113,7 @@ class OpenAIHTTPProvider:
         aiohttp = _aiohttp()
         session = self._client()
         start = time.perf_counter()
+        self._sent += 1
         try:
             async with session.post(
                 base.rstrip("/") + "/chat/completions",
@@ -127,12 +130,9 @@ class OpenAIHTTPProvider:
         except aiohttp.ClientConnectorError:
             raise ProviderError(request.model, "unreachable", _CONNECTION_ERROR) from None
         except (aiohttp.ClientError, OSError) as exc:
-            # reset before any answer: as on the litellm path, the endpoint cannot be reached (a connection
-            # closed without a reset stays a dropped connection, retried like any transient fault)
-            reset = isinstance(exc, ConnectionResetError) or getattr(exc, "errno", None) == errno.ECONNRESET
-            raise ProviderError(
-                request.model, "unreachable" if reset else "connection", _CONNECTION_ERROR
-            ) from None
+            # connected, then reset or closed before any answer: a dropped connection, retried like any
+            # transient fault; a reset says so (the server was reached: it is not "unreachable")
+            raise ProviderError(request.model, "connection", self._dropped(exc)) from None
         latency_ms = (time.perf_counter() - start) * 1000
         if status >= 400:
             raise _status_error(request.model, status, raw, headers, timeout_s)
@@ -148,7 +148,7 @@ class OpenAIHTTPProvider:
             # some gateways answer a failure with HTTP 200 and an `{"error": ...}` body: a server error
             error = data["error"]
             detail = error.get("message") if isinstance(error, dict) else error
-            raise ProviderError(model, "server", str(detail or "error body")[:300])
+            raise ProviderError(model, "server", str(detail or "error body"))
         if not choices or not isinstance(choices, list):
             raise ProviderError(model, "malformed", "the response has no choices")
         message = choices[0].get("message") if isinstance(choices[0], dict) else None
@@ -193,6 +193,7 @@ class OpenAIHTTPProvider:
         aiohttp = _aiohttp()
         session = self._client()
         events = Stream(request.model)
+        self._sent += 1
         try:
             async with session.post(
                 base.rstrip("/") + "/chat/completions",
@@ -212,13 +213,18 @@ class OpenAIHTTPProvider:
             raise ProviderError(request.model, "unreachable", f"invalid base URL {base}") from None
         except aiohttp.ClientConnectorError:
             raise ProviderError(request.model, "unreachable", _CONNECTION_ERROR) from None
-        except (aiohttp.ClientError, OSError):
+        except (aiohttp.ClientError, OSError) as exc:
             if events.chunks:
                 raise events.broken() from None
-            raise ProviderError(request.model, "connection", _CONNECTION_ERROR) from None
+            raise ProviderError(request.model, "connection", self._dropped(exc)) from None
         if not events.done:
             raise events.broken()
         return events.reply(self.cost(request.model, events.input_tokens, events.output_tokens))
+
+    def _dropped(self, exc: BaseException) -> str:
+        """Return the words for a connection dropped before any answer: a reset says so, with the count."""
+        reset = isinstance(exc, ConnectionResetError) or getattr(exc, "errno", None) == errno.ECONNRESET
+        return reset_text(self._sent) if reset else _CONNECTION_ERROR
 
     def _client(self) -> Any:
         loop = asyncio.get_running_loop()
@@ -313,12 +319,12 @@ def _error_text(raw: bytes) -> str:
     try:
         data = json.loads(text)
     except ValueError:
-        return text.split("\n", 1)[0][:300]
+        return text.split("\n", 1)[0]
     error = data.get("error") if isinstance(data, dict) else None
     message = error.get("message") if isinstance(error, dict) else error
     if isinstance(message, str) and message.strip():
-        return message.strip().split("\n", 1)[0][:300]
-    return text.split("\n", 1)[0][:300]
+        return message.strip().split("\n", 1)[0]
+    return text.split("\n", 1)[0]
 
 
 def factory(fallback: Provider, prices: Mapping[str, Price]) -> Provider:

@@ -10,11 +10,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
+import itertools
 import logging
 import os
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -31,10 +32,10 @@ from promptops.evals.calls import (
     call_cost,
     parse_retry_after,
     read_tool_calls,
+    reset_text,
     status_kind,
 )
 from promptops.evals.stream import Stream
-from promptops.secrets import redact
 
 DEFAULT_PROVIDER = ""  # registry key of the provider for model strings without a registered prefix
 
@@ -99,6 +100,10 @@ class LiteLLMProvider:
     """Calls any litellm model string through `litellm.acompletion`; configured by litellm's env vars."""
 
     prices: Mapping[str, Price] = field(default_factory=dict)
+    # numbers the requests sent, for the words of a reset
+    _numbers: Iterator[int] = field(
+        default_factory=lambda: itertools.count(1), init=False, repr=False, compare=False
+    )
 
     async def complete(self, request: CallRequest, timeout_s: float) -> Reply:
         if request.model.startswith(local.PREFIX):
@@ -109,6 +114,7 @@ class LiteLLMProvider:
         if request.tools and _mcp_bridge():
             params["_skip_mcp_handler"] = True
         start = time.perf_counter()
+        number = next(self._numbers)
         try:
             call = litellm.acompletion(
                 model=request.model,
@@ -123,7 +129,7 @@ class LiteLLMProvider:
         except asyncio.TimeoutError:
             raise ProviderError(request.model, "timeout", f"no answer within {timeout_s:g} s") from None
         except Exception as exc:
-            error = map_error(request.model, exc)
+            error = map_error(request.model, exc, sent=number)
             if error.kind == "timeout":  # litellm's text repeats itself; say it once
                 error = ProviderError(request.model, "timeout", f"no answer within {timeout_s:g} s")
             raise error from None
@@ -258,14 +264,18 @@ def _register_local(litellm: Any) -> None:
     litellm.custom_provider_map = [*others, {"provider": "local", "custom_handler": LocalLLM()}]
 
 
-def map_error(model: str, exc: BaseException) -> ProviderError:
-    """Return the ProviderError for an exception raised by litellm (or the HTTP stack below it)."""
+def map_error(model: str, exc: BaseException, *, sent: int = 1) -> ProviderError:
+    """Return the ProviderError for an exception raised by litellm (or the HTTP stack below it);
+    `sent` counts the requests made so far, this one included."""
     status = getattr(exc, "status_code", None)
     status = status if isinstance(status, int) else None
     chain = _chain(exc)
     names = {type(e).__name__ for e in chain}
     detail = _detail(exc)
     kind: ErrorKind
+    if "ConnectionResetError" in names and not names & {"ClientConnectorError", "ConnectionRefusedError"}:
+        # connected, then reset (litellm's stack calls it a ConnectError): the server was reached
+        return ProviderError(model, "connection", reset_text(sent))
     if names & {"ConnectError", "ConnectionRefusedError", "ClientConnectorError", "gaierror"}:
         kind, status = "unreachable", None
     elif (
@@ -305,7 +315,7 @@ _PREFIXES = re.compile(r"^(?:litellm\.\w+:\s*)?(?:\w+Error:\s*)?(?:\w+Exception\
 def _detail(exc: BaseException) -> str:
     text = str(getattr(exc, "message", None) or exc) or type(exc).__name__
     text = _PREFIXES.sub("", text.strip()).split("\n", 1)[0]
-    return redact(text)[:300] or type(exc).__name__  # redact before cutting: no partial key survives
+    return text or type(exc).__name__  # ProviderError redacts, then cuts (no partial key survives)
 
 
 def _retry_after(exc: BaseException) -> float | None:

@@ -82,7 +82,7 @@ def server_sent(stream: Stream, line: bytes) -> None:
     if data.get("error"):
         error = data["error"]
         detail = error.get("message") if isinstance(error, dict) else error
-        raise ProviderError(stream.model, "server", str(detail or "error chunk")[:300])
+        raise ProviderError(stream.model, "server", str(detail or "error chunk"))
     choices = data.get("choices") or []
     deltas = [c.get("delta") for c in choices if isinstance(c, dict)]
     stream.chunk([d.get("content") for d in deltas if isinstance(d, dict)], data.get("usage"))

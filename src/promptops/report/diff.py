@@ -115,7 +115,7 @@ def fenced(language: str, text: str) -> list[str]:
 
 
 def diff_json(diff: Diff) -> str:
-    """Return the diff as stable JSON (sorted keys, trailing newline); see README "diff JSON"."""
+    """Return the diff as stable JSON (sorted keys, trailing newline); docs/guide/versions.md describes it."""
     return dump_json(diff_data(diff))
 
 

@@ -20,6 +20,9 @@ from promptops.observe.traces.store import location
 from promptops.project import Project, read_bytes, write_atomic
 from promptops.prompts import working
 
+# The largest legitimate proposed-cases file: 1,000 cases of 10,000-character inputs and 2,000-character
+# answers is about 12.9 MB (tests/e2e/test_file_sizes.py writes and reads it back); twice that, rounded up.
+MAX_PROPOSED_BYTES = 32_000_000
 PROPOSED_DIR = "proposed"  # below .promptops/: raw production text stays out of git until reviewed
 CASSETTES = "cassettes"  # a case's replay cassette: beside the proposed file, then beside the dataset
 HEADER = """\
@@ -103,7 +106,8 @@ def _selection(selection: flywheel.Selection) -> dict[str, Any]:
 
 def _read(project: Project, path: Path) -> dict[str, Any]:
     label = project.relative(path)
-    doc = parse_yaml(decode(read_bytes(path, label), label), label)
+    raw = read_bytes(path, label, MAX_PROPOSED_BYTES)
+    doc = parse_yaml(decode(raw, label), label, limit=MAX_PROPOSED_BYTES)
     if not isinstance(doc.data, dict):
         raise FileFormatError(
             [

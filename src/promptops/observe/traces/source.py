@@ -25,11 +25,13 @@ from promptops.errors import InputError
 from promptops.observe.traces import litellm_payload, reader
 from promptops.observe.traces.attribution import Attribution
 from promptops.observe.traces.record import PromptRef, RecordError, TraceRecord, from_data, to_data
+from promptops.version import __version__
 
 if TYPE_CHECKING:
     from promptops.project import Project
 
-EXTRA = 'pip install "promptops-cli[duckdb]"'
+# promptops-cli is not on PyPI yet: the extra installs from the release tag, as the channel extra does
+EXTRA = f'pip install "promptops-cli[duckdb] @ git+https://github.com/promptops/promptops-cli@v{__version__}"'
 URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 DAY = re.compile(r"(?:^|/)day=(\d{4}-\d{2}-\d{2})(?:/|$)")
 MEMORY_LIMIT = "768MB"  # DuckDB spills past it: a window never costs more than ~1 GB

@@ -1,4 +1,4 @@
-"""The README's prompts section shows real output: init, render, the lint example and rule table."""
+"""The Prompt files page shows real output: init, render, the lint example and rule table."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from pathlib import Path
 from promptops.config import ProjectConfig
 from promptops.project import Project
 from promptops.prompts import lint
+from support.docs import page
 from support.fixtures import CLI
 from support.paths import ROOT
 
-README = (ROOT / "README.md").read_text("utf-8")
-SECTION = README[README.index("## Prompts: init, lint, render") :]
+SECTION = page("guide/prompts.md")
 BLOCKS = re.findall(r"```text\n(.*?)```", SECTION, flags=re.DOTALL)
 
 
@@ -33,7 +33,7 @@ def test_quickstart_output_is_real(cli: CLI, project_dir: Path) -> None:
 
 
 def test_lint_example_is_real(cli: CLI, project_dir: Path) -> None:
-    (project_dir / "promptops.yaml").write_text("version: 1\n", encoding="utf-8")
+    project_dir.gen({"promptops.yaml": "version: 1\n"})
     (project_dir / "prompts" / "support").mkdir(parents=True)
     (project_dir / "prompts" / "support" / "reply.yaml").write_text(
         "name: support/reply\nversion: 1.0.0\nmodel: openai/gpt-4o\ninputs:\n  type: object\n"
@@ -60,9 +60,9 @@ def test_render_error_examples_are_real(cli: CLI, project_dir: Path) -> None:
 
 
 def test_config_block_shows_the_defaults(project_dir: Path) -> None:
-    block = re.search(r"### `promptops.yaml`.*?```yaml\n(.*?)```", README, flags=re.DOTALL)
+    block = re.search(r"### `promptops.yaml`.*?```yaml\n(.*?)```", SECTION, flags=re.DOTALL)
     assert block
-    (project_dir / "promptops.yaml").write_text(block[1], encoding="utf-8")
+    project_dir.gen({"promptops.yaml": block[1]})
     shown = Project.load(project_dir).config
     assert replace(shown, gate_overrides={}) == ProjectConfig()  # the overrides only record what was written
     keys = {line.split(":")[0] for line in block[1].splitlines() if line and not line.startswith(" ")}

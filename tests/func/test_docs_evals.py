@@ -1,16 +1,14 @@
-"""The README's eval sections match the code: every scorer documented, real message formats."""
+"""The Evals page matches the code: every scorer documented, real message formats."""
 
 from __future__ import annotations
 
 import re
 
 from promptops.evals.scoring import SCORERS
+from support.docs import page
 from support.paths import ROOT
 
-README = (ROOT / "README.md").read_text("utf-8")
-SECTION = README[
-    README.index("## Evals: suites, cases, scorers") : README.index("## Baselines and the eval gate")
-]
+SECTION = page("guide/evals.md")
 
 
 PROMPTFOO_PAGE = (ROOT / "docs" / "coming-from-promptfoo.md").read_text("utf-8")
