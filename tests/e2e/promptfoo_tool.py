@@ -10,11 +10,10 @@ FIXTURES = ROOT / "tests" / "fixtures" / "promptfoo"
 
 
 def promptfoo_dir() -> Path | None:
-    """Return the installed promptfoo package directory: $PROMPTFOO_DIR, else ./node_modules or /work/pf."""
+    """Return the installed promptfoo package directory: $PROMPTFOO_DIR, else ./node_modules/promptfoo."""
     candidates = [
         os.environ.get("PROMPTFOO_DIR", ""),
         str(ROOT / "node_modules" / "promptfoo"),
-        "/work/pf/node_modules/promptfoo",
     ]
     for candidate in candidates:
         if candidate and (Path(candidate) / "dist" / "src" / "index.js").is_file():
