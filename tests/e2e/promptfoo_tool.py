@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -9,6 +10,8 @@ ROOT = Path(__file__).parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "promptfoo"
 
 
+# read once, at collection: the tests' hermetic environment drops PROMPTFOO_DIR before they run
+@functools.cache
 def promptfoo_dir() -> Path | None:
     """Return the installed promptfoo package directory: $PROMPTFOO_DIR, else ./node_modules/promptfoo."""
     candidates = [
