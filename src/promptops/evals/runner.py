@@ -26,7 +26,7 @@ from promptops.evals.calls import (
 from promptops.evals.cases import Case, Suite
 from promptops.evals.providers import provider_for
 from promptops.evals.records import Attempt, CacheStats, Provenance, RunResult
-from promptops.evals.scoring import Subject, evaluate, resolve, scorers_for
+from promptops.evals.scoring import Subject, evaluate_case, resolve, scorers_for
 from promptops.evals.summary import case_result, summarize
 from promptops.evals.workflow.attempt import TargetRunner, WorkflowCase, workflow_attempt
 from promptops.formats import content_hash
@@ -282,26 +282,7 @@ async def _attempt(calls: _Calls, plan: _Plan, case: Case, repeat: int) -> Attem
         root=calls.project.root,
         judge=judge,
     )
-    try:
-        scored = await evaluate(scorers_for(plan.suite.scorers, case), plan.options[case.id], subject)
-    except ProviderError as exc:  # the judge model failed
-        return Attempt(
-            repeat=repeat,
-            output=reply.text,
-            scores=(),
-            score=None,
-            passed=None,
-            error=f"judge: {exc.message}",
-            input_tokens=reply.input_tokens,
-            output_tokens=reply.output_tokens,
-            cost_usd=reply.cost_usd,
-            latency_ms=reply.latency_ms,
-            cached=cached,
-            tool_calls=reply.tool_calls,
-            finish_reason=reply.finish_reason,
-            first_chunk_ms=reply.first_chunk_ms,
-            ttft_ms=reply.ttft_ms,
-        )
+    scored = await evaluate_case(scorers_for(plan.suite.scorers, case), plan.options[case.id], subject)
     return Attempt(
         repeat=repeat,
         output=reply.text,

@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from promptops.evals.calls import ProviderError
 from promptops.evals.cases import Case, ScorerConfig
 from promptops.evals.records import ScoreValue
 from promptops.evals.scoring import (
@@ -138,6 +139,17 @@ class Scored:
     score: float | None  # weighted mean; None when a scorer could not decide
     passed: bool | None  # every required scorer passed; None when a scorer could not decide
     error: str | None
+
+
+async def evaluate_case(
+    configs: Sequence[ScorerConfig], options: Sequence[Mapping[str, Any]], subject: Subject
+) -> Scored:
+    """Return `evaluate`'s result; when a judge model fails, no scores and the error `judge: ...` (the
+    attempt is an error, not a failure: it counts toward max_error_rate)."""
+    try:
+        return await evaluate(configs, options, subject)
+    except ProviderError as exc:
+        return Scored(scores=(), score=None, passed=None, error=f"judge: {exc.message}")
 
 
 async def evaluate(

@@ -10,7 +10,7 @@ from typing import Any
 from promptops.evals.calls import CallRequest, ProviderError, Reply
 from promptops.evals.cases import Case, ScorerConfig
 from promptops.evals.records import Attempt, ScoreValue
-from promptops.evals.scoring import Subject, evaluate
+from promptops.evals.scoring import Subject, evaluate_case
 from promptops.evals.trajectory import Trajectory
 from promptops.evals.workflow.doubles import Doubles
 from promptops.evals.workflow.loop import run_loop
@@ -84,19 +84,7 @@ async def workflow_attempt(
         trajectory=trajectory,
         judge=_judge(call),
     )
-    try:
-        scored = await evaluate(job.scorers, job.options, subject)
-    except ProviderError as exc:  # the judge model failed
-        return Attempt(
-            repeat=repeat,
-            output=trajectory.output,
-            scores=(),
-            score=None,
-            passed=None,
-            error=f"judge: {exc.message}",
-            trajectory=trajectory,
-            **usage,
-        )
+    scored = await evaluate_case(job.scorers, job.options, subject)
     return Attempt(
         repeat=repeat,
         output=trajectory.output,
