@@ -166,3 +166,9 @@ def test_rubrics_grade_with_the_judge_and_reasoning_models_get_temperature_1(
         expected["params"] = params
     expected["threshold"] = 0.7
     assert scorer_entry({"type": "llm-rubric", "value": "polite", "threshold": 0.7}, judge=judge) == expected
+
+
+def test_a_named_backreference_without_its_closing_bracket_is_refused_not_a_crash() -> None:
+    with pytest.raises(NotCarried) as caught:
+        js_regex("\\k<name")
+    assert str(caught.value) == "\\k< without a closing > has no exact Python form"

@@ -63,7 +63,9 @@ def js_regex(pattern: str) -> str:
                     raise NotCarried(r"\u{...} escapes need JavaScript's u flag")
                 out.append("\\" + e)
             elif e == "k" and pattern[i : i + 1] == "<":
-                end = pattern.index(">", i)
+                end = pattern.find(">", i)
+                if end < 0:
+                    raise NotCarried(r"\k< without a closing > has no exact Python form")
                 out.append(f"(?P={pattern[i + 1 : end]})")
                 i = end + 1
             elif e == "c" and i < len(pattern) and pattern[i].isalpha():
