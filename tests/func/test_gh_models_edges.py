@@ -182,3 +182,15 @@ def test_export_writes_what_github_holds_and_warns_about_the_rest(cli: CLI, git_
         "- name: judge\n  llm:\n    modelId: openai/gpt-4o\n    prompt: Is it kind to {{name}}?\n"
         "    choices:\n    - choice: pass\n      score: 1.0\n    - choice: fail\n      score: 0.0\n"
     )
+
+
+def test_a_json_object_prompt_without_evaluators_round_trips(cli: CLI, git_repo: GitRepo) -> None:
+    text = HEAD + "responseFormat: json_object\n" + HI + "testData:\n  - {q: 1}\n"
+    git_repo.write({"gh/x.prompt.yml": text})
+    assert cli("import", "gh-models", "gh/x.prompt.yml").code == 0
+    result = cli("export", "gh-models", "x")
+    assert result.code == 0
+    assert result.out == (
+        "name: x\nmodel: openai/gpt-4o-mini\nresponseFormat: json_object\n"
+        "messages:\n- role: user\n  content: hi\ntestData:\n- q: 1\n"
+    )

@@ -250,3 +250,33 @@ def test_a_regex_with_an_unclosed_named_backreference_is_reported_not_a_crash(
         "not carried: promptfooconfig.yaml:4: test 1 assertion regex: \\k< without a closing > has no exact "
         "Python form",
     ]
+
+
+def test_case_ids_stay_unique_and_null_vars_render_empty(cli: CLI, git_repo: GitRepo) -> None:
+    git_repo.write(
+        {
+            "promptfooconfig.yaml": """\
+                prompts: ['hi {{ a }}']
+                providers: [openai:gpt-4o-mini-2024-07-18]
+                tests:
+                  - description: same
+                    vars: {a: null}
+                  - description: same
+                    vars: {a: x}
+                  - file://t.csv
+                """,
+            "t.csv": "a,__prefix\nz,p\n",
+        }
+    )
+    result = cli("import", "promptfoo", "promptfooconfig.yaml")
+    assert (result.code, result.out) == (0, "")
+    assert result.err.splitlines() == [
+        "not carried: t.csv:2: test 3 column __prefix: not carried",
+        "wrote 4 files: 1 prompts, 1 suites (1 things not carried); run `promptops lint`",
+    ]
+    rows = [json.loads(r) for r in (git_repo.root / "evals/data/prompt-1.jsonl").read_text().splitlines()]
+    assert rows == [
+        {"id": "same", "vars": {"a": ""}, "description": "same"},
+        {"id": "same-2", "vars": {"a": "x"}, "description": "same"},
+        {"id": "test-3", "vars": {"a": "z"}},
+    ]
