@@ -194,3 +194,22 @@ def test_a_json_object_prompt_without_evaluators_round_trips(cli: CLI, git_repo:
         "name: x\nmodel: openai/gpt-4o-mini\nresponseFormat: json_object\n"
         "messages:\n- role: user\n  content: hi\ntestData:\n- q: 1\n"
     )
+
+
+def test_a_prompt_without_a_suite_exports_without_test_data(cli: CLI, git_repo: GitRepo) -> None:
+    git_repo.write(
+        {
+            "promptops.yaml": "version: 1\n",
+            "prompts/solo.yaml": "name: solo\nversion: 1.0.0\nmodel: github/meta/Llama-3.3-70B-Instruct\n"
+            "messages:\n  - {role: user, content: 'Hi {{ name }}'}\n",
+        }
+    )
+    assert cli("lint").code == 0
+    result = cli("export", "gh-models", "solo")
+    assert (result.code, result.err) == (
+        0,
+        "warning: not carried: version 1.0.0: GitHub Models files carry no version\n",
+    )
+    assert result.out == (
+        "name: solo\nmodel: meta/Llama-3.3-70B-Instruct\nmessages:\n- role: user\n  content: Hi {{name}}\n"
+    )

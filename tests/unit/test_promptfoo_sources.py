@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from promptops.errors import FileFormatError, InputError
-from promptops.interop.sources import csv_assertion, csv_tests, label, read_data, read_text
+from promptops.interop.sources import csv_assertion, csv_tests, label, read_data, read_text, txt_prompts
 
 
 @pytest.mark.parametrize(
@@ -26,6 +26,7 @@ from promptops.interop.sources import csv_assertion, csv_tests, label, read_data
         ('contains-json:{"type":"object"}', {"type": "contains-json", "value": '{"type":"object"}'}),
         ("similar(0.8):hi", {"type": "similar", "value": "hi", "threshold": 0.8}),
         ("not-contains: x ", {"type": "not-contains", "value": "x"}),
+        ("latency(500)", {"type": "latency", "threshold": 500.0}),
         ("hello", {"type": "equals", "value": "hello"}),
         ("note:hello", {"type": "equals", "value": "note:hello"}),
     ],
@@ -85,3 +86,7 @@ def test_bad_data_files_name_the_file(tmp_path: Path) -> None:
 def test_files_outside_the_config_folder_keep_their_full_path(tmp_path: Path) -> None:
     assert label(tmp_path / "a" / "b.txt", tmp_path) == "a/b.txt"
     assert label(Path("/elsewhere/b.txt"), tmp_path) == "/elsewhere/b.txt"
+
+
+def test_a_txt_file_ending_in_a_separator_has_no_empty_last_prompt() -> None:
+    assert txt_prompts("One\n---\nTwo\n---\n") == [(1, "One"), (3, "Two")]
