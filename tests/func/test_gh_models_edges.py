@@ -213,3 +213,18 @@ def test_a_prompt_without_a_suite_exports_without_test_data(cli: CLI, git_repo: 
     assert result.out == (
         "name: solo\nmodel: meta/Llama-3.3-70B-Instruct\nmessages:\n- role: user\n  content: Hi {{name}}\n"
     )
+
+
+def test_a_file_without_test_data_imports_as_a_prompt_that_exports_again(cli: CLI, git_repo: GitRepo) -> None:
+    git_repo.write({"gh/x.prompt.yml": HEAD + HI})
+    imported = cli("import", "gh-models", "gh/x.prompt.yml")
+    assert (imported.code, imported.err) == (
+        0,
+        "wrote 2 files: 1 prompts, 0 suites (0 things not carried); run `promptops lint`\n",
+    )
+    assert not (git_repo.root / "evals").exists()
+    exported = cli("export", "gh-models", "x")
+    assert (exported.code, exported.out) == (
+        0,
+        "name: x\nmodel: openai/gpt-4o-mini\nmessages:\n- role: user\n  content: hi\n",
+    )
