@@ -63,7 +63,9 @@ def js_regex(pattern: str) -> str:
                     raise NotCarried(r"\u{...} escapes need JavaScript's u flag")
                 out.append("\\" + e)
             elif e == "k" and pattern[i : i + 1] == "<":
-                end = pattern.index(">", i)
+                end = pattern.find(">", i)
+                if end < 0:
+                    raise NotCarried(r"\k< without a closing > has no exact Python form")
                 out.append(f"(?P={pattern[i + 1 : end]})")
                 i = end + 1
             elif e == "c" and i < len(pattern) and pattern[i].isalpha():
@@ -90,8 +92,6 @@ def js_regex(pattern: str) -> str:
             if pattern[i + 1 : i + 2] == "^":
                 out.append("^")
                 i += 1
-            if pattern[i + 1 : i + 2] == "]":  # `[]]` is not a class in JavaScript
-                raise NotCarried("`]` first in a character class reads differently in Python")
         elif c == "$":
             out.append(r"\Z")
         elif c == ".":
@@ -216,8 +216,6 @@ def scorer_entry(assertion: Mapping[str, Any], *, judge: str | None = None) -> d
     else:
         raise NotCarried(f"assertion type '{kind}' has no promptops scorer")
     if negated:
-        if kind == "not-llm-rubric":
-            raise NotCarried("not-llm-rubric is not carried")
         entry["type"] = f"not-{entry['type']}"
     if threshold is not None:
         raise NotCarried(f"threshold on {kind} has no effect in promptfoo's deterministic checks; remove it")

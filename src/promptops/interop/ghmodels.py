@@ -133,8 +133,11 @@ def import_gh_models(path: Path) -> ImportPlan:
             scorers.append(scorer)
     cases = [{"id": f"row-{k}", "vars": dict(row)} for k, row in enumerate(rows, 1)]
     header = f"imported from {file} by promptops import gh-models"
+    prompt_file = (f"prompts/{name}.yaml", yaml_text(spec, header))
+    if not cases:  # a suite needs at least one case (an empty golden set would pass every gate)
+        return ImportPlan(files=(prompt_file,), notes=tuple(notes), prompts=(name,), suites=())
     files = (
-        (f"prompts/{name}.yaml", yaml_text(spec, header)),
+        prompt_file,
         (
             f"evals/{name}.yaml",
             yaml_text(

@@ -61,12 +61,21 @@ def build_cases(
         where = file if file != config_file else None
 
         def note(
-            what: str, why: str, where: str | None = where, line: int | None = line, file: str = file
+            what: str,
+            why: str,
+            where: str | None = where,
+            line: int | None = line,
+            file: str = file,
+            *,
+            carried: bool = False,
         ) -> None:
-            notes.append(Note(file=file if where else config_file, line=line, what=what, why=why))
+            notes.append(
+                Note(file=file if where else config_file, line=line, what=what, why=why, carried=carried)
+            )
 
         for key in sorted(
-            set(test) - {"vars", "assert", "description", "metadata", "options", "threshold", "_unsupported"}
+            set(test)
+            - {"vars", "assert", "description", "metadata", "metric", "options", "threshold", "_unsupported"}
         ):
             note(f"test {number} {key}", "not carried: promptops has no per-test equivalent")
         for key in test.get("_unsupported", []):
@@ -80,7 +89,7 @@ def build_cases(
             note(f"test {number} options.transform", "runs JavaScript on the output; not carried")
         asserts: list[dict[str, Any]] = []
         if test.get("metric"):
-            note(f"test {number} metric", "carried as the name of its scorers")
+            note(f"test {number} metric", "carried as the name of its scorers", carried=True)
         for assertion in test.get("assert") or []:
             try:
                 asserts.append(scorer_entry(assertion, judge=judge))
