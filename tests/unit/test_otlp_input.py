@@ -45,7 +45,7 @@ AGENT = [kv("gen_ai.operation.name", {"stringValue": "invoke_agent"})]
         (doc({"attributes": AGENT}), "an agent or tool span needs spanId and startTimeUnixNano"),
         (doc({"attributes": llm()["attributes"]}), "an LLM span needs spanId and startTimeUnixNano"),
         (doc(llm(spanId="zz!")), "'zz!' is not a hex or base64 id"),
-        (doc(llm(spanId="00f067aa0ba902bz")), "'00f067aa0ba902bz' is not a hex or base64 id"),
+        (doc(llm(spanId="00f067aa0ba902b!")), "'00f067aa0ba902b!' is not a hex or base64 id"),
         (doc(llm(startTimeUnixNano="soon")), "startTimeUnixNano: expected nanoseconds since the epoch"),
         (doc(llm(endTimeUnixNano=[1])), "endTimeUnixNano: expected nanoseconds since the epoch"),
     ],
