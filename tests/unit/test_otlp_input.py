@@ -121,3 +121,9 @@ def test_litellm_metadata_as_a_kvlist_names_the_prompt() -> None:
     }
     [record], _, _ = otlp.parse(doc(llm(kv("metadata.requester_metadata", nested))))
     assert (record.prompt.name, record.prompt.version) == ("order-id", "1.2.0")
+
+
+def test_a_failed_span_without_an_exception_event_is_a_plain_error() -> None:
+    span = llm(status={"code": "STATUS_CODE_ERROR"}, events=[3, {"name": "log"}])
+    [record], _, _ = otlp.parse(doc(span))
+    assert (record.status, record.error_type) == ("error", "error")

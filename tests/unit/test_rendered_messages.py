@@ -9,7 +9,13 @@ from typing import Any
 import pytest
 
 from promptops.errors import InputError
-from promptops.prompts.messages import MAX_IMAGE_BYTES, RenderedMessage, data_url, history_messages
+from promptops.prompts.messages import (
+    MAX_IMAGE_BYTES,
+    RenderedMessage,
+    data_url,
+    history_messages,
+    plain_data,
+)
 from promptops.spec import Message, PromptSpec
 
 SPEC = PromptSpec(name="chat", version="1.0.0", model="m", messages=(Message(role="user", content="hi"),))
@@ -119,3 +125,9 @@ def test_image_paths_are_checked(tmp_path: Path) -> None:
     assert data_url("a.png", root, "m[0]") == "data:image/png;base64," + base64.b64encode(b"\x89PNG").decode(
         "ascii"
     )
+
+
+def test_plain_data_turns_tuples_and_mappings_into_json_data() -> None:
+    from types import MappingProxyType
+
+    assert plain_data(MappingProxyType({"a": (1, {"b": (2,)})})) == {"a": [1, {"b": [2]}]}
