@@ -38,10 +38,6 @@ def _unknown_tool(name: Any, spec: PromptSpec) -> str | None:
     return f"'{name}' is not a tool of prompt '{spec.name}' (tools: {known})"
 
 
-def _shown(call: ToolCall) -> str:
-    return f"{call.name}({text_of(call.arguments)})"
-
-
 class ToolCallsValid(Unchecked):
     """Every tool call names a declared tool and its arguments validate against that tool's schema."""
 
