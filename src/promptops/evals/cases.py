@@ -34,6 +34,7 @@ class Case:
     # the case's own scorers (`assert:`), run after the suite's; see scoring.scorers_for
     asserts: tuple[ScorerConfig, ...] = ()
     has_expected: bool = False  # `expected` was given (so `expected: null` is a value to compare with)
+    cassette: str | None = None  # recorded tool results that replay every tool of this case (DESIGN §9.4)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -43,6 +43,8 @@ def to_case(data: Mapping[str, Any], line: int | None) -> Case:
     hashed: dict[str, Any] = {"id": data["id"], "vars": vars_, "expected": expected}
     if data.get("assert"):
         hashed["assert"] = data["assert"]  # only then, so the hashes of existing cases stay the same
+    if data.get("cassette"):
+        hashed["cassette"] = data["cassette"]
     return Case(
         id=data["id"],
         vars=vars_,
@@ -52,6 +54,7 @@ def to_case(data: Mapping[str, Any], line: int | None) -> Case:
         line=line,
         hash=content_hash(hashed),
         has_expected="expected" in data,
+        cassette=data.get("cassette"),
         # checked against each scorer's options by load_suite_file, which has the prompt
         asserts=tuple(
             ScorerConfig(type=a["type"], options=dict(a), line=line) for a in data.get("assert") or ()

@@ -251,8 +251,11 @@ def request_for(plan: _Plan, case: Case) -> CallRequest:
 async def _attempt(calls: _Calls, plan: _Plan, case: Case, repeat: int) -> Attempt:
     request = request_for(plan, case)
     if plan.suite.workflow is not None:
+        workflow = plan.suite.workflow
+        if case.id in workflow.case_doubles:  # the case replays its own recorded tool results
+            workflow = replace(workflow, doubles=workflow.case_doubles[case.id])
         job = WorkflowCase(
-            workflow=plan.suite.workflow,
+            workflow=workflow,
             spec=plan.spec,
             request=request,
             case=case,

@@ -13,7 +13,7 @@ from promptops.evals import pinned
 from promptops.evals.cases import Case, ScorerConfig, Suite
 from promptops.evals.datasets import read_cases, to_case, unique
 from promptops.evals.scoring import COMMON_KEYS, SCORERS, options_schema
-from promptops.evals.workflow.reader import declared_tools, is_workflow, read_workflow
+from promptops.evals.workflow.reader import case_doubles, declared_tools, is_workflow, read_workflow
 from promptops.evals.workflow_config import DEFAULT_REPEATS
 from promptops.formats import (
     content_hash,
@@ -109,6 +109,10 @@ def load_suite_file(project: Project, path: Path) -> Suite:
         workflow = read_workflow(
             project, path, data, declared=declared_tools(spec), label=label, line=doc.line
         )
+        base = (project.root / dataset).parent if dataset else path.parent
+        replays = case_doubles(project, base, cases, declared_tools(spec), label=dataset or label)
+        if replays:
+            workflow = replace(workflow, case_doubles=replays)
     return Suite(
         name=suite_name(project, path),
         prompt=data["prompt"],

@@ -67,3 +67,5 @@ class Workflow:
     doubles: Mapping[str, Double] = field(default_factory=dict)
     target: Target | None = None
     max_suite_usd: float | None = None
+    # per case id: the doubles of a case that carries its own cassette (they replace `doubles` for it)
+    case_doubles: Mapping[str, Mapping[str, Double]] = field(default_factory=dict)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from promptops.errors import FileFormatError, Problem
+from promptops.evals.cases import Case
 from promptops.evals.workflow_config import (
     WILDCARD,
     Deny,
@@ -145,10 +146,37 @@ def _double(
 def _replay(
     project: Project, suite_path: Path, name: str, value: str, *, label: str, at: int | None
 ) -> Replay:
-    path = (suite_path.parent / value).resolve()
+    rel, calls = read_cassette(
+        project, suite_path.parent, value, label=label, at=at, key=f"tools.{name}.cassette"
+    )
+    return Replay(tool=name, cassette=rel, calls=calls)
+
+
+def case_doubles(
+    project: Project, base: Path, cases: Sequence[Case], declared: frozenset[str], *, label: str
+) -> dict[str, dict[str, Double]]:
+    """Return, per case with a `cassette` (relative to `base`, the dataset's folder), a replay double for
+    every declared tool: the case replays its recorded tool results instead of the suite's doubles."""
+    out: dict[str, dict[str, Double]] = {}
+    for case in cases:
+        if case.cassette is None:
+            continue
+        rel, calls = read_cassette(project, base, case.cassette, label=label, at=case.line, key="cassette")
+        out[case.id] = {
+            tool: Replay(tool=tool, cassette=rel, calls=tuple(c for c in calls if c.tool == tool))
+            for tool in sorted(declared)
+        }
+    return out
+
+
+def read_cassette(
+    project: Project, base: Path, value: str, *, label: str, at: int | None, key: str
+) -> tuple[str, tuple[Recorded, ...]]:
+    """Return the project-relative path and the recorded calls of the cassette `value` (below `base`)."""
+    path = (base / value).resolve()
     if not path.is_relative_to(project.root.resolve()):
         message = f"'{value}' leaves the project root"
-        raise FileFormatError([Problem(file=label, line=at, path=f"tools.{name}.cassette", message=message)])
+        raise FileFormatError([Problem(file=label, line=at, path=key, message=message)])
     rel = project.relative(path)
     text = decode(read_bytes(path, rel, MAX_CASSETTE_BYTES), rel)
     calls: list[Recorded] = []
@@ -175,7 +203,7 @@ def _replay(
             )
     if problems:
         raise FileFormatError(problems[:50])
-    return Replay(tool=name, cassette=rel, calls=tuple(calls))
+    return rel, tuple(calls)
 
 
 def _target(entry: Mapping[str, Any], label: str, line: Line) -> Target:
