@@ -112,18 +112,7 @@ def run_of(truth: Sequence[float], repeats: int, rng: random.Random) -> RunResul
         latency_p50_ms=None,
         latency_p95_ms=None,
     )
-    provenance = Provenance(
-        prompt="sim",
-        prompt_version="1.0.0",
-        content_hash="sha256:x",
-        model="m",
-        dataset_hash="sha256:d",
-        scorers_hash="sha256:s",
-        repeats=repeats,
-        git_sha=None,
-        promptops_version="0",
-    )
-    return RunResult(suite="sim", provenance=provenance, cases=tuple(cases), summary=summary)
+    return RunResult(suite="sim", provenance=_provenance("sim", repeats), cases=tuple(cases), summary=summary)
 
 
 def _attempt(repeat: int, passed: bool) -> Attempt:
@@ -195,8 +184,14 @@ def workflow_run(truth: Sequence[float], steps: Sequence[int], repeats: int, rng
             trajectory = Trajectory(steps=(Step(kind="llm", name="m"),) * made, output="x")
             attempts.append(replace(_attempt(r, rng.random() < p), trajectory=trajectory))
         cases.append(case_result(Case(id=f"c{i:04d}", vars={}, hash=f"h{i}", line=i + 1), attempts))
-    provenance = Provenance(
-        prompt="agent",
+    return RunResult(
+        suite="agent", provenance=_provenance("agent", repeats), cases=tuple(cases), summary=summarize(cases)
+    )
+
+
+def _provenance(prompt: str, repeats: int) -> Provenance:
+    return Provenance(
+        prompt=prompt,
         prompt_version="1.0.0",
         content_hash="sha256:x",
         model="m",
@@ -206,7 +201,6 @@ def workflow_run(truth: Sequence[float], steps: Sequence[int], repeats: int, rng
         git_sha=None,
         promptops_version="0",
     )
-    return RunResult(suite="agent", provenance=provenance, cases=tuple(cases), summary=summarize(cases))
 
 
 def workflow_pr(n: int, repeats: int, kind: str, rng: random.Random) -> GateResult:
